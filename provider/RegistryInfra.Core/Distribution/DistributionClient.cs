@@ -427,6 +427,7 @@ public sealed class DistributionClient : IDisposable
         }
         var service = challenge["service"];
         Func<HttpRequestMessage> build;
+        var target = realmUri;
         if (credential?.IdentityToken is { Length: > 0 } refreshToken)
         {
             var form = new List<KeyValuePair<string, string>>
@@ -457,6 +458,7 @@ public sealed class DistributionClient : IDisposable
                 Append(query, "scope", scope);
             }
             var tokenUri = new UriBuilder(realmUri) { Query = query.ToString() }.Uri;
+            target = tokenUri;
             build = () =>
             {
                 var request = new HttpRequestMessage(HttpMethod.Get, tokenUri);
@@ -468,7 +470,7 @@ public sealed class DistributionClient : IDisposable
                 return request;
             };
         }
-        var (response, body) = await SendAsync(context, build, realmUri, null, followRedirects: false, 1024 * 1024, cancellationToken);
+        var (response, body) = await SendAsync(context, build, target, null, followRedirects: false, 1024 * 1024, cancellationToken);
         using (response)
         {
             var who = credential is null ? "anonymous access" : $"the credentials of user '{credential.Username}'";
