@@ -269,7 +269,7 @@ public sealed class DistributionClient : IDisposable
         {
             return (response, body);
         }
-        if (authorization is { Fresh: true } && authorization.Challenge == challenge)
+        if (authorization is { Fresh: true } && SameAuthority(authorization.Challenge, challenge))
         {
             return (response, body);
         }
@@ -336,12 +336,13 @@ public sealed class DistributionClient : IDisposable
             throw new RegistryException(RegistryErrorKind.InvalidResponse, $"{context.Describe()}: redirect without a Location header");
         }
         var next = location.IsAbsoluteUri ? location : new Uri(current, location);
-        if (next.Scheme == Uri.UriSchemeHttps || (next.Scheme == Uri.UriSchemeHttp && (_insecure.Contains(next.Authority) || _insecure.Contains(context.Registry))))
+        // A plain HTTP hop is allowed only to a host the user declared insecure, never as a downgrade to another host.
+        if (next.Scheme == Uri.UriSchemeHttps || (next.Scheme == Uri.UriSchemeHttp && _insecure.Contains(next.Authority)))
         {
             return next;
         }
         throw new RegistryException(RegistryErrorKind.InvalidResponse,
-            $"{context.Describe()}: refused a redirect to {next.Scheme}://{next.Authority} (only HTTPS, or HTTP for insecure registries)");
+            $"{context.Describe()}: refused a redirect to {next.Scheme}://{next.Authority} (only HTTPS, or HTTP to a host listed in InsecureRegistries)");
     }
 
     private static async Task<byte[]> ReadBodyAsync(Operation context, HttpResponseMessage response, int maxBody, CancellationToken cancellationToken)
@@ -556,6 +557,11 @@ public sealed class DistributionClient : IDisposable
         var secret = SHA256.HashData(Encoding.UTF8.GetBytes(credential.Password + "\n" + credential.IdentityToken));
         return credential.Username + "#" + Convert.ToHexString(secret, 0, 16);
     }
+
+    private static bool SameAuthority(AuthenticationChallenge a, AuthenticationChallenge b) =>
+        string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase)
+        && string.Equals(a["realm"], b["realm"], StringComparison.Ordinal)
+        && string.Equals(a["service"], b["service"], StringComparison.Ordinal);
 
     private static AuthenticationChallenge? ChooseChallenge(IReadOnlyList<AuthenticationChallenge> challenges) =>
         challenges.FirstOrDefault(c => c.IsScheme("Bearer")) ?? challenges.FirstOrDefault(c => c.IsScheme("Basic"));

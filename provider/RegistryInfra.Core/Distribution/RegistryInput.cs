@@ -11,6 +11,12 @@ internal static partial class RegistryInput
         {
             throw new RegistryException(RegistryErrorKind.InvalidInput, $"{field} must be a registry host[:port], got an empty value");
         }
+        if (value.Contains('@', StringComparison.Ordinal))
+        {
+            // Never echo it: the part before '@' is likely a user name and password.
+            throw new RegistryException(RegistryErrorKind.InvalidInput,
+                $"{field} must be a registry host[:port] without user info; credentials go in a credential source, not in the registry name");
+        }
         if (!AuthorityPattern().IsMatch(value) || !Uri.TryCreate("https://" + value + "/", UriKind.Absolute, out var uri) || uri.UserInfo.Length > 0)
         {
             throw new RegistryException(RegistryErrorKind.InvalidInput,
