@@ -504,4 +504,38 @@ public sealed class DistributionClientTests
         Assert.DoesNotContain("pw-eve", unauthorized.Message, StringComparison.Ordinal);
         Assert.Equal(RegistryErrorKind.Forbidden, forbidden.Kind);
     }
+
+    [Fact]
+    public async Task An_identity_token_is_exchanged_with_the_OAuth2_refresh_token_grant()
+    {
+        string? form = null;
+        StubServer? server = null;
+        server = await StubServer.StartAsync(async context =>
+        {
+            if (context.Request.Path == "/oauth2/token")
+            {
+                form = await new StreamReader(context.Request.Body).ReadToEndAsync();
+                await Json(context, 200, "{\"access_token\":\"tok-oauth\",\"expires_in\":300}");
+                return;
+            }
+            if (context.Request.Headers.Authorization.ToString() == "Bearer tok-oauth")
+            {
+                await ServeManifest(context);
+                return;
+            }
+            context.Response.StatusCode = 401;
+            context.Response.Headers.WWWAuthenticate = $"Bearer realm=\"http://{server!.Authority}/oauth2/token\",service=\"stub\"";
+        });
+        await using var _ = server;
+        using var client = ClientFor(server.Authority);
+
+        var image = await client.ResolveAsync(server.Authority, Repo, "1.0", null,
+            new RegistryCredential("00000000-0000-0000-0000-000000000000", "", IdentityToken: "refresh-me"), Ct);
+
+        Assert.Equal(ManifestDigest, image.Digest);
+        var tokenRequest = server.Requests.Single(r => r.PathAndQuery.StartsWith("/oauth2/token", StringComparison.Ordinal));
+        Assert.Equal("POST", tokenRequest.Method);
+        Assert.Null(tokenRequest.Authorization);
+        Assert.Equal("grant_type=refresh_token&refresh_token=refresh-me&client_id=registryinfra&service=stub&scope=repository%3Ateam%2Fapp%3Apull", form);
+    }
 }
