@@ -228,6 +228,45 @@ public sealed class DistributionClient : IDisposable
         }
     }
 
+    /// <summary>
+    /// Checks that the credentials (or anonymous access when null) are accepted by the registry, the way
+    /// <c>docker login</c> does: <c>GET /v2/</c> with Basic credentials, or with a bearer token requested for
+    /// pull on every repository in <paramref name="repositories"/> in one token request (several scopes).
+    /// The token is cached under that set of scopes; resolves use their own single-repository tokens.
+    /// </summary>
+    /// <returns>The scheme used: <c>Bearer</c>, <c>Basic</c>, or null for an open registry.</returns>
+    /// <exception cref="RegistryException">Unauthorized when the credentials are rejected, Forbidden when the token
+    /// service refuses them, Unreachable, RateLimited, InvalidResponse, InvalidInput.</exception>
+    public async Task<string?> CheckCredentialsAsync(
+        string registry,
+        IReadOnlyList<string> repositories,
+        ICredentialSource? credentials,
+        CancellationToken cancellationToken = default)
+    {
+        RegistryInput.Authority(registry, nameof(registry));
+        ArgumentNullException.ThrowIfNull(repositories);
+        foreach (var repository in repositories)
+        {
+            RegistryInput.Repository(repository, nameof(repositories));
+        }
+        var scopes = repositories.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Select(r => $"repository:{r}:pull").ToList();
+        var context = new Operation(registry, null, null, credentials, this) { Scopes = scopes };
+        var uri = new Uri(BaseUri(registry), "/v2/");
+        var (response, body) = await ExchangeAsync(context, () => new HttpRequestMessage(HttpMethod.Get, uri), uri, context, followRedirects: false, 0, cancellationToken);
+        using (response)
+        {
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                return _challenges.TryGetValue(registry, out var challenge) ? challenge?.Scheme : null;
+            }
+            throw ErrorFor(context, response, RegistryErrorBody.Parse(body), "credential check");
+        }
+    }
+
+    /// <summary>Checks credentials given as a <see cref="RegistryCredential"/>; see the overload with a credential source.</summary>
+    public Task<string?> CheckCredentialsAsync(string registry, IReadOnlyList<string> repositories, RegistryCredential? credential, CancellationToken cancellationToken = default) =>
+        CheckCredentialsAsync(registry, repositories, credential is null ? null : new FixedCredential(credential), cancellationToken);
+
     /// <summary>Forgets cached tokens and challenges (after credentials were rotated, for example).</summary>
     public void ClearAuthenticationCache()
     {
@@ -898,7 +937,8 @@ public sealed class DistributionClient : IDisposable
 
         public bool HadCredential => credentials is not null;
 
-        public IReadOnlyList<string> Scopes => Repository is null ? [] : [$"repository:{Repository}:pull"];
+        /// <summary>The token scopes: pull on the repository, or those given for a credential check (sorted, so the cache key is a set).</summary>
+        public IReadOnlyList<string> Scopes { get; init; } = repository is null ? [] : [$"repository:{repository}:pull"];
 
         public async Task<RegistryCredential?> CredentialAsync(CancellationToken cancellationToken)
         {

@@ -246,6 +246,22 @@ public sealed class DistributionClientTests
     }
 
     [Fact]
+    public async Task A_registry_that_does_not_answer_in_time_is_Unreachable()
+    {
+        await using var server = await StubServer.StartAsync(context => Task.Delay(Timeout.Infinite, context.RequestAborted));
+        using var client = new DistributionClient(new DistributionClientOptions
+        {
+            InsecureRegistries = [server.Authority],
+            RequestTimeout = TimeSpan.FromMilliseconds(300),
+        });
+
+        var error = await Assert.ThrowsAsync<RegistryException>(() => client.ResolveAsync(server.Authority, Repo, "1.0", cancellationToken: Ct));
+
+        Assert.Equal(RegistryErrorKind.Unreachable, error.Kind);
+        Assert.Contains("no answer", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Unreachable_when_nothing_listens()
     {
         int port;

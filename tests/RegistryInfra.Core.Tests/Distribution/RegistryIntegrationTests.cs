@@ -307,6 +307,45 @@ public sealed class RegistryIntegrationTests(SharedRegistries registries)
         Assert.Equal(3, client.CachedTokenCount);
     }
 
+    [Fact]
+    public async Task Checking_credentials_asks_one_token_for_several_repositories()
+    {
+        var registry = await registries.GetAsync(LocalRegistryMode.TokenTls);
+        var issuer = registry.TokenIssuer!;
+        using var client = ClientFor(registry);
+        var reader = Credential(registry.Reader);
+
+        var before = issuer.RequestCount;
+        var scheme = await client.CheckCredentialsAsync(registry.Authority, [SingleRepo, Multi, SingleRepo], reader, Ct);
+        var after = issuer.RequestCount;
+        var bad = await Assert.ThrowsAsync<RegistryException>(() =>
+            client.CheckCredentialsAsync(registry.Authority, [Multi], new Credentials.RegistryCredential(registry.Reader.Username, "nope-" + registry.Reader.Password), Ct));
+
+        Assert.Equal("Bearer", scheme);
+        Assert.Equal(before + 1, after);
+        Assert.Contains($"repository:{Multi}:pull repository:{SingleRepo}:pull", issuer.RequestedScopes);
+        Assert.Equal(RegistryErrorKind.Unauthorized, bad.Kind);
+        AssertNoSecret(bad, registry.Reader.Password);
+    }
+
+    [Fact]
+    public async Task Checking_credentials_against_htpasswd_and_an_open_registry()
+    {
+        var htpasswd = await registries.GetAsync(LocalRegistryMode.HtpasswdTls);
+        var plain = await registries.GetAsync(LocalRegistryMode.PlainHttp);
+        using var client = ClientFor(htpasswd);
+        using var plainClient = ClientFor(plain);
+
+        var good = await client.CheckCredentialsAsync(htpasswd.Authority, [], Credential(htpasswd.Admin), Ct);
+        var bad = await Assert.ThrowsAsync<RegistryException>(() =>
+            client.CheckCredentialsAsync(htpasswd.Authority, [], new Credentials.RegistryCredential("admin", "wrong"), Ct));
+        var open = await plainClient.CheckCredentialsAsync(plain.Authority, [SingleRepo], (Credentials.RegistryCredential?)null, Ct);
+
+        Assert.Equal("Basic", good);
+        Assert.Equal(RegistryErrorKind.Unauthorized, bad.Kind);
+        Assert.Null(open);
+    }
+
     private static void AssertNoSecret(Exception error, params string[] secrets)
     {
         for (Exception? e = error; e is not null; e = e.InnerException)
