@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using Moq;
 using RegistryInfra.Core.Credentials;
 using RegistryInfra.Core.Distribution;
 
@@ -553,5 +554,38 @@ public sealed class DistributionClientTests
         Assert.Equal("POST", tokenRequest.Method);
         Assert.Null(tokenRequest.Authorization);
         Assert.Equal("grant_type=refresh_token&refresh_token=refresh-me&client_id=registryinfra&service=stub&scope=repository%3Ateam%2Fapp%3Apull", form);
+    }
+
+    [Fact]
+    public async Task A_credential_source_is_asked_only_when_the_registry_wants_credentials_and_once_per_operation()
+    {
+        var (server, state) = await StartTokenRegistry();
+        await using var _ = server;
+        await using var open = await StubServer.StartAsync(context => ServeManifest(context));
+        var source = new Mock<ICredentialSource>();
+        source.Setup(s => s.GetCredentialAsync(It.IsAny<CancellationToken>())).ReturnsAsync(new RegistryCredential("bob", "pw"));
+        using var client = ClientFor(server.Authority, open.Authority);
+
+        await client.ResolveAsync(open.Authority, Repo, "1.0", null, source.Object, Ct);
+        source.Verify(s => s.GetCredentialAsync(It.IsAny<CancellationToken>()), Times.Never);
+        await client.ResolveAsync(server.Authority, Repo, "1.0", null, source.Object, Ct);
+
+        source.Verify(s => s.GetCredentialAsync(It.IsAny<CancellationToken>()), Times.Once);
+        Assert.Equal(1, state.TokenRequests);
+    }
+
+    [Fact]
+    public async Task A_failing_credential_source_surfaces_its_own_error()
+    {
+        var (server, _) = await StartTokenRegistry();
+        await using var __ = server;
+        var source = new Mock<ICredentialSource>();
+        source.Setup(s => s.GetCredentialAsync(It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new RegistryException(RegistryErrorKind.CredentialSource, "ecr(123456789012, eu-west-1): no web identity token"));
+        using var client = ClientFor(server.Authority);
+
+        var error = await Assert.ThrowsAsync<RegistryException>(() => client.ResolveAsync(server.Authority, Repo, "1.0", null, source.Object, Ct));
+
+        Assert.Equal(RegistryErrorKind.CredentialSource, error.Kind);
     }
 }
