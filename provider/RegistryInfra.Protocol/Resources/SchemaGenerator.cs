@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -6,7 +7,12 @@ namespace RegistryInfra.Protocol.Resources;
 /// <summary>Generates the Pulumi package schema (JSON) from the declarations of a <see cref="ResourceTable"/>.</summary>
 public static class SchemaGenerator
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions Indented = new()
+    {
+        WriteIndented = true,
+        // Descriptions hold Markdown and version ranges; keep them readable rather than \u-escaped.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     /// <summary>The schema as indented JSON with a final newline; the same table always gives the same bytes.</summary>
     public static string Generate(PackageInfo package, ResourceTable table)
