@@ -81,6 +81,10 @@ public sealed class DockerConfigEntry : IEquatable<DockerConfigEntry>
 
     private static DockerConfigEntry Create(ServerKey server, RegistryCredential credential, string? email)
     {
+        RequireUnicode(server, "username", credential.Username);
+        RequireUnicode(server, "password", credential.Password);
+        RequireUnicode(server, "identitytoken", credential.IdentityToken);
+        RequireUnicode(server, "email", email);
         var fields = ImmutableSortedDictionary.CreateBuilder<string, JsonElement>(StringComparer.Ordinal);
         fields["auth"] = CanonicalJson.String(Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credential.Username}:{credential.Password}")));
         fields["username"] = CanonicalJson.String(credential.Username);
@@ -97,6 +101,15 @@ public sealed class DockerConfigEntry : IEquatable<DockerConfigEntry>
 
         return new DockerConfigEntry(server.CanonicalKey, server, fields.ToImmutable(),
             credential.Username, credential.Password, credential.IdentityToken, email);
+    }
+
+    // UTF-8 encoding would silently turn an unpaired surrogate into U+FFFD: a different, wrong secret.
+    private static void RequireUnicode(ServerKey server, string field, string? value)
+    {
+        if (value is not null && System.Text.Unicode.Utf8.FromUtf16(value, new byte[value.Length * 3], out _, out _, replaceInvalidSequences: false) != System.Buffers.OperationStatus.Done)
+        {
+            throw Invalid($"dockerconfigjson entry \"{server.CanonicalKey}\": {field} is not valid Unicode (unpaired surrogate)");
+        }
     }
 
     /// <summary>Reads one <c>auths</c> member; <paramref name="path"/> names it in errors.</summary>
