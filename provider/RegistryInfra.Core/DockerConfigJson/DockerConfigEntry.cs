@@ -68,6 +68,19 @@ public sealed class DockerConfigEntry : IEquatable<DockerConfigEntry>
             throw new RegistryException(RegistryErrorKind.InvalidInput, $"dockerconfigjson key: {error}");
         }
 
+        // A prefix that is not a valid repository path could never match an image: refuse it rather than keep a dead entry.
+        if (server.Path.Length > 0 && server.Path.AsSpan().IndexOfAny(':', '@') >= 0)
+        {
+            throw new RegistryException(RegistryErrorKind.InvalidInput,
+                $"dockerconfigjson key: repository prefix \"{server.Path}\" must not carry a tag or digest");
+        }
+
+        if (server.Path.Length > 0 && !ImageReference.TryParse($"{server.Host.Name}/{server.Path}", out _, out var pathError))
+        {
+            throw new RegistryException(RegistryErrorKind.InvalidInput,
+                $"dockerconfigjson key: repository prefix \"{server.Path}\" is not a valid repository path ({pathError.Replace("invalid image reference: ", "", StringComparison.Ordinal)})");
+        }
+
         return Create(server, credential, email);
     }
 

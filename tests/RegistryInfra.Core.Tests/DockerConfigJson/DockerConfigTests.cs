@@ -230,6 +230,17 @@ public sealed class DockerConfigTests
         Assert.DoesNotContain("s3cr3t", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("registry.example.com/Team", "dockerconfigjson key: repository prefix \"Team\" is not a valid repository path (repository name \"Team\" must be lowercase)")]
+    [InlineData("registry.example.com/team:1", "dockerconfigjson key: repository prefix \"team:1\" must not carry a tag or digest")]
+    [InlineData("registry.example.com/a..b", "dockerconfigjson key: repository prefix \"a..b\" is not a valid repository path (repository path component \"a..b\" is invalid")]
+    public void Key_prefixes_must_be_repository_paths(string key, string message)
+    {
+        var error = Assert.Throws<RegistryException>(() => DockerConfigEntry.Create(key, new RegistryCredential("u", "p")));
+
+        Assert.StartsWith(message, error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void ToString_lists_keys_and_never_a_secret()
     {

@@ -66,6 +66,17 @@ public sealed class ImageReferenceTests
         Assert.Equal("eu-west-1", reference.Registry.Details.Region);
     }
 
+    [Theory]
+    [InlineData("alice:hunter2-s3cr3t@ghcr.io/org/app")]
+    [InlineData("https://alice:hunter2-s3cr3t@ghcr.io/org/app")]
+    [InlineData("alice:hunter2-s3cr3t@ghcr.io")]
+    public void Errors_do_not_repeat_user_information(string input)
+    {
+        var error = Assert.Throws<RegistryException>(() => ImageReference.Parse(input));
+
+        Assert.DoesNotContain("hunter2-s3cr3t", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void TryParse_reports_without_throwing()
     {
