@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
+using RegistryInfra.Core.Credentials;
 using RegistryInfra.Core.Distribution;
 using RegistryInfra.Testing.Registry;
 using static RegistryInfra.Core.Tests.Distribution.SharedRegistries;
@@ -104,7 +105,7 @@ public sealed class RegistryIntegrationTests(SharedRegistries registries)
     {
         var registry = await registries.GetAsync(LocalRegistryMode.HtpasswdTls);
         using var client = ClientFor(registry);
-        var wrong = new Credentials.RegistryCredential(registry.Reader.Username, "wrong-" + registry.Reader.Password);
+        var wrong = new RegistryCredential(registry.Reader.Username, "wrong-" + registry.Reader.Password);
 
         var error = await Assert.ThrowsAsync<RegistryException>(() => client.ResolveAsync(registry.Authority, SingleRepo, Tag, null, wrong, Ct));
 
@@ -142,7 +143,7 @@ public sealed class RegistryIntegrationTests(SharedRegistries registries)
     {
         var registry = await registries.GetAsync(LocalRegistryMode.TokenTls);
         using var client = ClientFor(registry);
-        var wrong = new Credentials.RegistryCredential(registry.Reader.Username, "bad-" + registry.Reader.Password);
+        var wrong = new RegistryCredential(registry.Reader.Username, "bad-" + registry.Reader.Password);
 
         var error = await Assert.ThrowsAsync<RegistryException>(() => client.ResolveAsync(registry.Authority, SingleRepo, Tag, null, wrong, Ct));
 
@@ -319,7 +320,7 @@ public sealed class RegistryIntegrationTests(SharedRegistries registries)
         var scheme = await client.CheckCredentialsAsync(registry.Authority, [SingleRepo, Multi, SingleRepo], reader, Ct);
         var after = issuer.RequestCount;
         var bad = await Assert.ThrowsAsync<RegistryException>(() =>
-            client.CheckCredentialsAsync(registry.Authority, [Multi], new Credentials.RegistryCredential(registry.Reader.Username, "nope-" + registry.Reader.Password), Ct));
+            client.CheckCredentialsAsync(registry.Authority, [Multi], new RegistryCredential(registry.Reader.Username, "nope-" + registry.Reader.Password), Ct));
 
         Assert.Equal("Bearer", scheme);
         Assert.Equal(before + 1, after);
@@ -338,8 +339,8 @@ public sealed class RegistryIntegrationTests(SharedRegistries registries)
 
         var good = await client.CheckCredentialsAsync(htpasswd.Authority, [], Credential(htpasswd.Admin), Ct);
         var bad = await Assert.ThrowsAsync<RegistryException>(() =>
-            client.CheckCredentialsAsync(htpasswd.Authority, [], new Credentials.RegistryCredential("admin", "wrong"), Ct));
-        var open = await plainClient.CheckCredentialsAsync(plain.Authority, [SingleRepo], (Credentials.RegistryCredential?)null, Ct);
+            client.CheckCredentialsAsync(htpasswd.Authority, [], new RegistryCredential("admin", "wrong"), Ct));
+        var open = await plainClient.CheckCredentialsAsync(plain.Authority, [SingleRepo], (RegistryCredential?)null, Ct);
 
         Assert.Equal("Basic", good);
         Assert.Equal(RegistryErrorKind.Unauthorized, bad.Kind);
