@@ -1,4 +1,5 @@
 using RegistryInfra.Protocol.Resources;
+using RegistryInfra.Provider.Resources.GetImage;
 using RegistryInfra.Provider.Resources.RegistryProfile;
 
 namespace RegistryInfra.Provider;
@@ -19,9 +20,17 @@ internal static class RegistryInfraPackage
         PythonPackageName: "pulumi_registryinfra",
         GoImportBasePath: "github.com/registryinfra/pulumi-registryinfra/sdk/go/registryinfra");
 
-    /// <summary>The table of every resource, function and component of the package.</summary>
-    public static ResourceTable CreateTable() => new ResourceTable()
-        .Resource(RegistryProfileResource.Token, new RegistryProfileResource(), RegistryProfileResource.Description);
+    /// <summary>
+    /// The table of every resource, function and component of the package. They share
+    /// <paramref name="connections"/>: one set of distribution clients for the whole provider process.
+    /// </summary>
+    public static ResourceTable CreateTable(RegistryConnections? connections = null)
+    {
+        connections ??= new RegistryConnections();
+        return new ResourceTable()
+            .Resource(RegistryProfileResource.Token, new RegistryProfileResource(connections), RegistryProfileResource.Description)
+            .Function(GetImageFunction.Token, new GetImageFunction(connections), GetImageFunction.Description);
+    }
 
-    public static PackageProvider CreateProvider() => new(Info, CreateTable());
+    public static PackageProvider CreateProvider(RegistryConnections? connections = null) => new(Info, CreateTable(connections));
 }
