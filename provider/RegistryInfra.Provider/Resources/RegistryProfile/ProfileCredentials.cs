@@ -143,6 +143,6 @@ internal sealed record ProfileCredentials(string Kind, string Field, CredentialS
         }
         field = field.StartsWith("credentials.", StringComparison.Ordinal) ? field["credentials.".Length..] : field;
         field = field.StartsWith("static.", StringComparison.Ordinal) ? field["static.".Length..] : field;
-        return (field.Length == 0 ? kind : field, reason);
+        return (field.Length == 0 ? kind : field, reason.Replace("'credentials.", "'", StringComparison.Ordinal));
     }
 }
