@@ -212,4 +212,54 @@ public sealed class RegistryProfileRegistryTests(SharedRegistries registries)
         Assert.Equal(await registry.InspectDigestAsync(SharedRegistries.SingleRepo, SharedRegistries.Tag, Ct),
             record.Create.Properties["resolvedImages"].ArrayValue[0].ObjectValue["digest"].StringValue);
     }
+
+    [Fact]
+    public async Task Update_preview_keeps_unchanged_digests_known_and_makes_changed_ones_unknown()
+    {
+        var registry = await registries.GetAsync(LocalRegistryMode.HtpasswdTls);
+        var (provider, counter) = CountingProvider();
+        var single = Image(registry, SharedRegistries.SingleRepo);
+        var olds = Profile(registry, registry.Admin.Username, registry.Admin.Password, single);
+        olds["validate"] = PropertyValue.Create(false);
+        var created = await provider.CreateAsync(new CreateRequest("urn:x", Type, "p", olds, TimeSpan.Zero, Preview: false), Ct);
+        var before = counter.Count;
+        var emailOnly = new Dictionary<string, PropertyValue>(olds) { ["email"] = PropertyValue.Create("ops@example.com") };
+        var moreImages = new Dictionary<string, PropertyValue>(olds)
+        {
+            ["images"] = PropertyValue.CreateArray(PropertyValue.Create(single), PropertyValue.Create(Image(registry, SharedRegistries.MultiRepo))),
+        };
+
+        var kept = await provider.UpdateAsync(new UpdateRequest(created.Id, "urn:x", Type, "p", created.Properties, olds, emailOnly, TimeSpan.Zero, [], Preview: true), Ct);
+        var changed = await provider.UpdateAsync(new UpdateRequest(created.Id, "urn:x", Type, "p", created.Properties, olds, moreImages, TimeSpan.Zero, [], Preview: true), Ct);
+
+        Assert.Equal(before, counter.Count);
+        Assert.Equal(created.Properties["imageDigests"], kept.Properties["imageDigests"]);
+        Assert.Contains("ops@example.com", kept.Properties["authEntry"].SecretValue.StringValue, StringComparison.Ordinal);
+        Assert.True(changed.Properties["imageDigests"].ContainsUnknowns());
+
+        var updated = await provider.UpdateAsync(new UpdateRequest(created.Id, "urn:x", Type, "p", created.Properties, olds, moreImages, TimeSpan.Zero, [], Preview: false), Ct);
+
+        Assert.Equal(2, updated.Properties["imageDigests"].ObjectValue.Count);
+    }
+
+    [Fact]
+    public async Task Plain_http_registry_is_reached_only_when_marked_insecure()
+    {
+        var registry = await registries.GetAsync(LocalRegistryMode.PlainHttp);
+        var (provider, _) = CountingProvider();
+        var inputs = new Dictionary<string, PropertyValue>
+        {
+            ["server"] = PropertyValue.Create(registry.Authority),
+            ["username"] = PropertyValue.Create("anyone"),
+            ["password"] = PropertyValue.CreateSecret(PropertyValue.Create("anything")),
+            ["images"] = PropertyValue.CreateArray(PropertyValue.Create(Image(registry, SharedRegistries.SingleRepo))),
+        };
+
+        var overTls = await CheckAsync(provider, ImmutableDictionary<string, PropertyValue>.Empty, inputs);
+        inputs["insecure"] = PropertyValue.Create(true);
+        var overHttp = await CheckAsync(provider, ImmutableDictionary<string, PropertyValue>.Empty, inputs);
+
+        Assert.Contains("unreachable", Assert.Single(overTls.Failures).Reason, StringComparison.Ordinal);
+        Assert.Empty(overHttp.Failures);
+    }
 }

@@ -160,7 +160,7 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
             if (preview)
             {
                 var imagesUnchanged = oldArgs is not null && oldState?.ResolvedImages is not null && ImageFingerprint(oldArgs) == ImageFingerprint(args)
-                    && CredentialFingerprint(oldArgs) == CredentialFingerprint(args);
+                    && CredentialFingerprint(oldArgs with { Email = null }) == CredentialFingerprint(args with { Email = null });
                 if (imagesUnchanged && !unknownInputs.Any(p => p.StartsWith("images", StringComparison.Ordinal)))
                 {
                     (digests, resolved) = (oldState!.ImageDigests, oldState.ResolvedImages);
