@@ -122,9 +122,11 @@ public sealed class RegistryProfileRegistryTests(SharedRegistries registries)
         var (provider, _) = CountingProvider();
 
         var check = await CheckAsync(provider, ImmutableDictionary<string, PropertyValue>.Empty, Profile(registry, registry.Reader.Username, registry.Reader.Password,
-            Image(registry, SharedRegistries.SingleRepo), Image(registry, SharedRegistries.SingleRepo, "no-such-tag"), Image(registry, "team/no-such-repo")));
+            Image(registry, SharedRegistries.SingleRepo), Image(registry, SharedRegistries.SingleRepo, "no-such-tag"), Image(registry, "team/no-such-repo"),
+            Image(registry, SharedRegistries.SecretRepo)));
 
-        Assert.Equal(["images[1]", "images[2]"], check.Failures.Select(f => f.Property));
+        Assert.Equal(["images[1]", "images[2]", "images[3]"], check.Failures.Select(f => f.Property));
+        Assert.Contains("forbidden", check.Failures[2].Reason, StringComparison.Ordinal);
         Assert.Contains("tag missing", check.Failures[0].Reason, StringComparison.Ordinal);
         Assert.Contains("no-such-tag", check.Failures[0].Reason, StringComparison.Ordinal);
         Assert.Contains("repository missing", check.Failures[1].Reason, StringComparison.Ordinal);
