@@ -1,0 +1,59 @@
+using RegistryInfra.Core;
+using RegistryInfra.Core.Credentials;
+using RegistryInfra.Refresher.Configuration;
+
+namespace RegistryInfra.Refresher;
+
+/// <summary>Turns each configured registry's <c>source</c> into the credential source that serves it.</summary>
+internal interface ICredentialSources
+{
+    ICredentialSource Create(RegistryOptions registry);
+}
+
+/// <summary>The credential sources this build supports.</summary>
+internal sealed class CredentialSources(TimeProvider time) : ICredentialSources
+{
+    public ICredentialSource Create(RegistryOptions registry) => registry.Source.Type switch
+    {
+        "static" => new MountedCredentialSource(registry.Server, registry.Source, time),
+        var other => throw new ConfigurationException(
+            $"registries[{registry.Key}].source.type: '{other}' is not available in this build (it comes with the core credential sources)"),
+    };
+}
+
+/// <summary>
+/// A fixed user name with a password read, on every run, from a mounted file or an environment variable,
+/// so a rotated Kubernetes Secret volume is picked up without a restart.
+/// </summary>
+internal sealed class MountedCredentialSource(string server, CredentialSourceOptions options, TimeProvider time) : ICredentialSource
+{
+    public string Description => options.PasswordFile is not null
+        ? $"static({server}, file {options.PasswordFile})"
+        : $"static({server}, env {options.PasswordEnv})";
+
+    public async ValueTask<RegistryCredential> GetCredentialAsync(CancellationToken cancellationToken = default)
+    {
+        string? password;
+        if (options.PasswordFile is { } file)
+        {
+            try
+            {
+                password = (await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false)).TrimEnd('\r', '\n');
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new RegistryException(RegistryErrorKind.CredentialSource, $"{Description}: cannot read the password file ({e.GetType().Name})", e);
+            }
+        }
+        else
+        {
+            password = Environment.GetEnvironmentVariable(options.PasswordEnv!);
+        }
+        if (string.IsNullOrEmpty(password))
+        {
+            throw new RegistryException(RegistryErrorKind.CredentialSource, $"{Description}: the password is empty or not set");
+        }
+        DateTimeOffset? expiresAt = options.Lifetime is { } lifetime ? time.GetUtcNow() + lifetime : null;
+        return new RegistryCredential(options.Username!, password, expiresAt);
+    }
+}
