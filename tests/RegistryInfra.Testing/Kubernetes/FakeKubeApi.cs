@@ -36,6 +36,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
     private readonly ConcurrentDictionary<string, int> _requests = new(StringComparer.Ordinal);
     private readonly WebApplication _app;
     private long _resourceVersion = 1000;
+    private int _injected;
     private Random _random;
     private FakeKubeFaults _faults;
 
@@ -152,6 +153,9 @@ public sealed class FakeKubeApi : IAsyncDisposable
     public int WriteCount(string resource) =>
         RequestCount("POST", resource) + RequestCount("PUT", resource) + RequestCount("PATCH", resource) + RequestCount("DELETE", resource);
 
+    /// <summary>Requests answered with an injected 500 or 409.</summary>
+    public int InjectedFaults => _injected;
+
     /// <summary>Forgets the request counts.</summary>
     public void ResetCounters() => _requests.Clear();
 
@@ -203,6 +207,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
         }
         if (fail)
         {
+            Interlocked.Increment(ref _injected);
             await WriteStatus(context, 500, "InternalError", "injected server error", ct).ConfigureAwait(false);
             return;
         }
@@ -436,6 +441,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
         {
             current["metadata"]!["resourceVersion"] = NextVersion();
         }
+        Interlocked.Increment(ref _injected);
         return true;
     }
 
