@@ -1,5 +1,6 @@
 using RegistryInfra.Core;
 using RegistryInfra.Core.Credentials;
+using RegistryInfra.Core.References;
 using RegistryInfra.Refresher.Configuration;
 
 namespace RegistryInfra.Refresher;
@@ -16,9 +17,22 @@ internal sealed class CredentialSources(TimeProvider time) : ICredentialSources
     public ICredentialSource Create(RegistryOptions registry) => registry.Source.Type switch
     {
         "static" => new MountedCredentialSource(registry.Server, registry.Source, time),
-        var other => throw new ConfigurationException(
-            $"registries[{registry.Key}].source.type: '{other}' is not available in this build (it comes with the core credential sources)"),
+        "ecr" => Ecr(registry),
+        var other => throw new ConfigurationException($"registries[{registry.Key}].source.type: '{other}' is not supported"),
     };
+
+    private EcrCredentialSource Ecr(RegistryOptions registry)
+    {
+        var details = registry.Host.Details;
+        var endpoint = registry.Source.Endpoint is { } e ? new Uri(e) : null;
+        if (details.Kind == RegistryKind.EcrPublic)
+        {
+            return EcrCredentialSource.ForPublic(endpoint: endpoint, clock: time);
+        }
+        // The SDK's default chain finds the pod's identity: IRSA web identity or EKS Pod Identity.
+        return new EcrCredentialSource(registry.Source.Region ?? details.Region!, registry.Source.AccountId ?? details.AccountId,
+            endpoint: endpoint, useFips: details.IsFips, clock: time);
+    }
 }
 
 /// <summary>

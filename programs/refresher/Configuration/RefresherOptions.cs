@@ -1,3 +1,5 @@
+using RegistryInfra.Core.References;
+
 namespace RegistryInfra.Refresher.Configuration;
 
 /// <summary>The refresher's configuration file (the ConfigMap), bound from YAML or JSON plus <c>REFRESHER_</c> environment overrides.</summary>
@@ -46,28 +48,27 @@ public sealed class RegistryOptions
     public CredentialSourceOptions Source { get; set; } = new();
 
     internal string Key => string.IsNullOrWhiteSpace(Name) ? Server : Name;
+
+    /// <summary>The normalised host; valid after validation.</summary>
+    internal RegistryHost Host => RegistryHost.Parse(Server);
 }
 
 /// <summary>How one registry's credential is obtained.</summary>
 public sealed class CredentialSourceOptions
 {
-    /// <summary><c>ecr</c>, <c>gcp</c>, <c>acr</c>, <c>static</c> or <c>exec</c>.</summary>
+    /// <summary><c>ecr</c> or <c>static</c>.</summary>
     public string Type { get; set; } = "";
 
-    /// <summary>ECR: the AWS region.</summary>
+    /// <summary>ECR: the AWS region; default: the one in the server's host name.</summary>
     public string? Region { get; set; }
 
-    /// <summary>ECR: the 12-digit registry account.</summary>
+    /// <summary>ECR: the 12-digit registry account; default: the one in the server's host name.</summary>
     public string? AccountId { get; set; }
 
     /// <summary>ECR: an endpoint override (VPC endpoint, tests).</summary>
     public string? Endpoint { get; set; }
 
-    /// <summary>ACR: the Entra tenant; GCP: unused.</summary>
-    public string? TenantId { get; set; }
 
-    /// <summary>ACR: the managed identity's client id (workload identity).</summary>
-    public string? ClientId { get; set; }
 
     /// <summary>static: the user name.</summary>
     public string? Username { get; set; }
@@ -78,13 +79,9 @@ public sealed class CredentialSourceOptions
     /// <summary>static: an environment variable holding the password.</summary>
     public string? PasswordEnv { get; set; }
 
-    /// <summary>exec: the command that prints <c>user:password</c>.</summary>
-    public string? Command { get; set; }
 
-    /// <summary>exec: its arguments.</summary>
-    public List<string> Args { get; init; } = [];
 
-    /// <summary>exec/static: how long the credential is valid when the source does not say.</summary>
+    /// <summary>static: how long the credential is valid when the source does not say.</summary>
     public TimeSpan? Lifetime { get; set; }
 }
 

@@ -1,12 +1,13 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
+using RegistryInfra.Core.References;
 
 namespace RegistryInfra.Refresher.Configuration;
 
 /// <summary>Checks the configuration at start; every message names the field (as a path in the file) and what is wrong.</summary>
 internal sealed partial class RefresherOptionsValidator : IValidateOptions<RefresherOptions>
 {
-    internal static readonly string[] SourceTypes = ["ecr", "gcp", "acr", "static", "exec"];
+    internal static readonly string[] SourceTypes = ["ecr", "static"];
 
     public ValidateOptionsResult Validate(string? name, RefresherOptions options)
     {
@@ -24,9 +25,9 @@ internal sealed partial class RefresherOptionsValidator : IValidateOptions<Refre
             {
                 errors.Add($"{at}.server: required (a registry host such as 123456789012.dkr.ecr.eu-west-1.amazonaws.com)");
             }
-            else if (r.Server.Contains("://", StringComparison.Ordinal) || r.Server.Any(char.IsWhiteSpace))
+            else if (!RegistryHost.TryParse(r.Server, out _, out var hostError))
             {
-                errors.Add($"{at}.server: '{r.Server}' must be a host[:port][/path] without a scheme or spaces");
+                errors.Add($"{at}.server: {hostError}");
             }
             if (!keys.Add(r.Key))
             {
@@ -111,9 +112,13 @@ internal sealed partial class RefresherOptionsValidator : IValidateOptions<Refre
         switch (s.Type)
         {
             case "ecr":
-                if (string.IsNullOrWhiteSpace(s.Region))
+                if (RegistryHost.TryParse(registry.Server, out var host) && host.Kind is not (RegistryKind.EcrPrivate or RegistryKind.EcrPublic) && string.IsNullOrWhiteSpace(s.Region))
                 {
-                    errors.Add($"{at}.region: required for an ecr source");
+                    errors.Add($"{at}.region: required for an ecr source whose server ('{registry.Server}') is not an ECR host name");
+                }
+                if (s.Endpoint is not null && !(Uri.TryCreate(s.Endpoint, UriKind.Absolute, out var endpoint) && endpoint.Scheme is "https" or "http"))
+                {
+                    errors.Add($"{at}.endpoint: '{s.Endpoint}' must be an absolute http(s) URL");
                 }
                 if (s.AccountId is not null && !AccountId().IsMatch(s.AccountId))
                 {
@@ -128,12 +133,6 @@ internal sealed partial class RefresherOptionsValidator : IValidateOptions<Refre
                 if (string.IsNullOrWhiteSpace(s.PasswordFile) == string.IsNullOrWhiteSpace(s.PasswordEnv))
                 {
                     errors.Add($"{at}: give exactly one of passwordFile or passwordEnv for a static source");
-                }
-                break;
-            case "exec":
-                if (string.IsNullOrWhiteSpace(s.Command))
-                {
-                    errors.Add($"{at}.command: required for an exec source");
                 }
                 break;
         }
