@@ -168,7 +168,7 @@ public sealed partial class RegistryHost : IEquatable<RegistryHost>
 
         host = authority.ToString();
         path = slash < 0 ? "" : rest[(slash + 1)..].Trim('/').ToString();
-        if (path.Contains("//", StringComparison.Ordinal))
+        if (slash >= 0 && rest[slash..].Contains("//", StringComparison.Ordinal))
         {
             error = "registry path must not contain empty segments (\"//\")";
             return false;
@@ -224,13 +224,17 @@ public sealed partial class RegistryHost : IEquatable<RegistryHost>
         else
         {
             var colon = value.IndexOf(':', StringComparison.Ordinal);
+            if (colon >= 0 && value.IndexOf(':', colon + 1) > colon)
+            {
+                error = $"registry host \"{value}\" is not valid (an IPv6 address must be written in brackets, like [::1]:5000)";
+                return false;
+            }
+
             hostname = colon < 0 ? value : value[..colon];
             portText = colon < 0 ? null : value[(colon + 1)..];
             if (!DomainName().IsMatch(hostname))
             {
-                error = hostname.Contains(':', StringComparison.Ordinal) || (portText?.Contains(':', StringComparison.Ordinal) ?? false)
-                    ? $"registry host \"{value}\" is not valid (an IPv6 address must be written in brackets, like [::1]:5000)"
-                    : $"registry host \"{value}\" is not a valid host name (labels of letters, digits and inner hyphens, separated by dots)";
+                error = $"registry host \"{value}\" is not a valid host name (labels of letters, digits and inner hyphens, separated by dots)";
                 return false;
             }
         }
@@ -336,21 +340,21 @@ public sealed partial class RegistryHost : IEquatable<RegistryHost>
     public static bool operator !=(RegistryHost? left, RegistryHost? right) => !(left == right);
 
     // distribution/reference: domain-name-component (?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]), joined by dots.
-    [GeneratedRegex(@"^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*\z", RegexOptions.CultureInvariant)]
     private static partial Regex DomainName();
 
-    [GeneratedRegex(@"^[a-fA-F0-9:.]+$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[a-fA-F0-9:]+\z", RegexOptions.CultureInvariant)]
     private static partial Regex IPv6Literal();
 
     // As the amazon-ecr-credential-helper recognises them: IPv4-only dkr.ecr under amazonaws.com(.cn),
     // dual-stack dkr-ecr under on.aws, each optionally -fips.
-    [GeneratedRegex(@"^(?<account>[0-9]{12})\.dkr(?<sep>[.-])ecr(?<fips>-fips)?\.(?<region>[a-z]{2}(?:-[a-z]+)+-[0-9]+)\.(?<partition>amazonaws\.com(?:\.cn)?|on\.aws)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(?<account>[0-9]{12})\.dkr(?<sep>[.-])ecr(?<fips>-fips)?\.(?<region>[a-z]{2}(?:-[a-z]+)+-[0-9]+)\.(?<partition>amazonaws\.com(?:\.cn)?|on\.aws)\z", RegexOptions.CultureInvariant)]
     private static partial Regex EcrPrivateHost();
 
-    [GeneratedRegex(@"^(?<region>[a-z0-9]+(?:-[a-z0-9]+)*)-docker\.pkg\.dev$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(?<region>[a-z0-9]+(?:-[a-z0-9]+)*)-docker\.pkg\.dev\z", RegexOptions.CultureInvariant)]
     private static partial Regex ArtifactRegistryHost();
 
     // Registry names are 5-50 alphanumerics; a domain-name-label-scoped login server adds "-HASH".
-    [GeneratedRegex(@"^(?<name>[a-z0-9]{5,50})(?:-[a-z0-9]+)?\.azurecr\.(?:io|cn|us)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(?<name>[a-z0-9]{5,50})(?:-[a-z0-9]+)?\.azurecr\.(?:io|cn|us)\z", RegexOptions.CultureInvariant)]
     private static partial Regex AcrHost();
 }

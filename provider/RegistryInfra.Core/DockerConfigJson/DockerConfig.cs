@@ -1,0 +1,254 @@
+using System.Collections.Immutable;
+using System.Text;
+using System.Text.Json;
+using RegistryInfra.Core.Credentials;
+using RegistryInfra.Core.References;
+
+namespace RegistryInfra.Core.DockerConfigJson;
+
+/// <summary>
+/// A <c>.dockerconfigjson</c> document (the data of a <c>kubernetes.io/dockerconfigjson</c> Secret, or
+/// <c>~/.docker/config.json</c>): its <c>auths</c> entries plus any other top-level fields
+/// (<c>credsStore</c>, <c>credHelpers</c>, …), which are kept as they were. Immutable; <see cref="Merge(IEnumerable{DockerConfigEntry})"/>
+/// returns a new document. <see cref="Serialize"/> is deterministic, so "did the content change?" is a
+/// string comparison; two documents are equal when their serialised forms are. <see cref="ToString"/>
+/// lists keys only.
+/// </summary>
+public sealed class DockerConfig : IEquatable<DockerConfig>
+{
+    private const string AuthsField = "auths";
+
+    private readonly ImmutableSortedDictionary<string, DockerConfigEntry> _entries;
+    private readonly ImmutableSortedDictionary<string, JsonElement> _otherFields;
+    private string? _serialized;
+
+    private DockerConfig(ImmutableSortedDictionary<string, DockerConfigEntry> entries, ImmutableSortedDictionary<string, JsonElement> otherFields)
+    {
+        _entries = entries;
+        _otherFields = otherFields;
+    }
+
+    /// <summary>A document with no entries and no other fields.</summary>
+    public static DockerConfig Empty { get; } = new(
+        ImmutableSortedDictionary.Create<string, DockerConfigEntry>(StringComparer.Ordinal),
+        ImmutableSortedDictionary.Create<string, JsonElement>(StringComparer.Ordinal));
+
+    /// <summary>The <c>auths</c> entries, ordered by key.</summary>
+    public IReadOnlyList<DockerConfigEntry> Entries => [.. _entries.Values];
+
+    /// <summary>The names of the top-level fields other than <c>auths</c> (kept on round-trip and merge).</summary>
+    public IReadOnlyList<string> OtherFieldNames => [.. _otherFields.Keys];
+
+    /// <summary>A document holding <paramref name="entries"/>; of entries whose keys name the same registry
+    /// and path, the last one wins.</summary>
+    public static DockerConfig FromEntries(IEnumerable<DockerConfigEntry> entries) => Empty.Merge(entries);
+
+    /// <summary>A document with one entry per registry, each under its <see cref="RegistryHost.DockerConfigKey"/>.</summary>
+    public static DockerConfig FromCredentials(IEnumerable<KeyValuePair<RegistryHost, RegistryCredential>> credentials) =>
+        FromEntries(credentials.Select(c => DockerConfigEntry.Create(c.Key, c.Value)));
+
+    /// <summary>Parses a dockerconfigjson document.</summary>
+    /// <exception cref="RegistryException">Kind <see cref="RegistryErrorKind.InvalidInput"/>; the message names the
+    /// field that is wrong (such as <c>auths["ghcr.io"].auth: not valid base64</c>) and never contains a secret.</exception>
+    public static DockerConfig Parse(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        return Parse(Encoding.UTF8.GetBytes(json));
+    }
+
+    /// <summary>Parses a dockerconfigjson document from its UTF-8 bytes (as found in a Secret's data).</summary>
+    /// <exception cref="RegistryException">As <see cref="Parse(string)"/>.</exception>
+    public static DockerConfig Parse(ReadOnlySpan<byte> utf8Json)
+    {
+        JsonDocument document;
+        try
+        {
+            var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+            document = JsonDocument.ParseValue(ref reader);
+        }
+        catch (JsonException e)
+        {
+            // JsonException's message quotes the offending text, which may be part of a secret: give the position only.
+            throw DockerConfigEntry.Invalid(
+                $"dockerconfigjson: not valid JSON (line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1})");
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw DockerConfigEntry.Invalid($"dockerconfigjson: expected an object at the top level, found {DockerConfigEntry.Describe(root.ValueKind)}");
+            }
+
+            var entries = ImmutableSortedDictionary.CreateBuilder<string, DockerConfigEntry>(StringComparer.Ordinal);
+            var others = ImmutableSortedDictionary.CreateBuilder<string, JsonElement>(StringComparer.Ordinal);
+            foreach (var (name, value) in CanonicalJson.LastWins(root))
+            {
+                if (name != AuthsField)
+                {
+                    others[name] = value.Clone();
+                    continue;
+                }
+
+                if (value.ValueKind == JsonValueKind.Null)
+                {
+                    continue;
+                }
+
+                if (value.ValueKind != JsonValueKind.Object)
+                {
+                    throw DockerConfigEntry.Invalid($"auths: expected an object, found {DockerConfigEntry.Describe(value.ValueKind)}");
+                }
+
+                foreach (var (key, entry) in CanonicalJson.LastWins(value))
+                {
+                    entries[key] = DockerConfigEntry.Parse(key, entry, $"auths[{JsonSerializer.Serialize(key)}]");
+                }
+            }
+
+            return new DockerConfig(entries.ToImmutable(), others.ToImmutable());
+        }
+    }
+
+    /// <summary>Parses like <see cref="Parse(string)"/>, returning false and the secret-free reason instead of throwing.</summary>
+    public static bool TryParse(string json, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out DockerConfig? config,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
+    {
+        try
+        {
+            config = Parse(json);
+            error = null;
+            return true;
+        }
+        catch (RegistryException e)
+        {
+            config = null;
+            error = e.Message;
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// A new document where each of <paramref name="entries"/> replaces every existing entry whose key names
+    /// the same registry and repository prefix (so <c>docker.io</c> replaces <c>https://index.docker.io/v1/</c>);
+    /// every other entry and every other top-level field stays exactly as it was.
+    /// </summary>
+    public DockerConfig Merge(IEnumerable<DockerConfigEntry> entries)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        var builder = _entries.ToBuilder();
+        foreach (var entry in entries)
+        {
+            RemoveSameServer(builder, entry.Key, entry.Server);
+            builder[entry.Key] = entry;
+        }
+
+        return new DockerConfig(builder.ToImmutable(), _otherFields);
+    }
+
+    /// <summary>Merges the entries of <paramref name="other"/> (not its other top-level fields) into this document.</summary>
+    public DockerConfig Merge(DockerConfig other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return Merge(other._entries.Values);
+    }
+
+    /// <summary>A new document without the entries whose keys name the same registry and prefix as <paramref name="key"/>
+    /// (or, for a key that is not a registry host, without that exact key).</summary>
+    public DockerConfig Remove(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var builder = _entries.ToBuilder();
+        RemoveSameServer(builder, key, ServerKey.ParseOrNull(key));
+        return new DockerConfig(builder.ToImmutable(), _otherFields);
+    }
+
+    private static void RemoveSameServer(ImmutableSortedDictionary<string, DockerConfigEntry>.Builder builder, string key, ServerKey? server)
+    {
+        builder.Remove(key);
+        if (server is not null)
+        {
+            builder.RemoveRange([.. builder.Where(e => e.Value.Server == server).Select(e => e.Key)]);
+        }
+    }
+
+    /// <summary>
+    /// The entry whose credentials apply to <paramref name="image"/>: among the keys for its registry, the
+    /// longest repository prefix that covers the repository on whole path segments
+    /// (<c>registry.example.com/team</c> beats <c>registry.example.com</c>; <c>registry.example.com/te</c>
+    /// does not cover <c>team/app</c>). Null when no key applies.
+    /// </summary>
+    public DockerConfigEntry? FindEntry(ImageReference image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        return _entries.Values
+            .Where(e => e.Server is { } server && server.Covers(image))
+            .OrderByDescending(e => e.Server!.Path.Length)
+            // Several spellings of one key (docker.io, https://index.docker.io/v1/): prefer the canonical one, then ordinal order.
+            .ThenBy(e => e.Key == e.Server!.CanonicalKey ? 0 : 1)
+            .FirstOrDefault();
+    }
+
+    /// <summary>The entry for the whole of <paramref name="registry"/> (a key without repository prefix), or null.</summary>
+    public DockerConfigEntry? FindEntry(RegistryHost registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        return _entries.Values
+            .Where(e => e.Server is { } server && server.Host == registry && server.Path.Length == 0)
+            .OrderBy(e => e.Key == e.Server!.CanonicalKey ? 0 : 1)
+            .FirstOrDefault();
+    }
+
+    /// <summary>The credential that applies to <paramref name="image"/> (see <see cref="FindEntry(ImageReference)"/>), or null.</summary>
+    public RegistryCredential? FindCredential(ImageReference image) => FindEntry(image)?.ToCredential();
+
+    /// <summary>
+    /// The document as compact JSON with every object's members sorted by ordinal name and no whitespace:
+    /// equal content gives an equal string. Contains the secrets: write it only to a Secret or a file.
+    /// </summary>
+    public string Serialize() => _serialized ??= CanonicalJson.ToText(writer =>
+    {
+        writer.WriteStartObject();
+        var names = _otherFields.Keys.Append(AuthsField).Order(StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            writer.WritePropertyName(name);
+            if (name == AuthsField)
+            {
+                writer.WriteStartObject();
+                foreach (var (key, entry) in _entries)
+                {
+                    writer.WritePropertyName(key);
+                    CanonicalJson.WriteObject(writer, entry.Fields);
+                }
+
+                writer.WriteEndObject();
+            }
+            else
+            {
+                CanonicalJson.Write(writer, _otherFields[name]);
+            }
+        }
+
+        writer.WriteEndObject();
+    });
+
+    /// <summary>The UTF-8 bytes of <see cref="Serialize"/>, as a Secret's <c>.dockerconfigjson</c> data holds them.</summary>
+    public byte[] ToUtf8Bytes() => Encoding.UTF8.GetBytes(Serialize());
+
+    /// <inheritdoc/>
+    public bool Equals(DockerConfig? other) => other is not null && Serialize() == other.Serialize();
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => Equals(obj as DockerConfig);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(Serialize());
+
+    /// <summary>The entry keys and other field names; never a credential.</summary>
+    public override string ToString() =>
+        $"DockerConfig {{ Auths = [{string.Join(", ", _entries.Keys)}]"
+        + (_otherFields.Count == 0 ? "" : $", OtherFields = [{string.Join(", ", _otherFields.Keys)}]")
+        + " }";
+}
