@@ -4,6 +4,7 @@ using k8s.Autorest;
 using Microsoft.Extensions.Logging;
 using RegistryInfra.Core;
 using RegistryInfra.Core.Credentials;
+using RegistryInfra.Core.DockerConfigJson;
 using RegistryInfra.Refresher.Configuration;
 
 namespace RegistryInfra.Refresher;
@@ -80,13 +81,13 @@ internal sealed partial class CheckRun(
                 LogSecretState(logger, ns, name, state);
                 return 1;
             }
-            PullSecretDocument.Parse(content!);
+            DockerConfig.Parse(content!);
             var expires = secret.Metadata.Annotations?.TryGetValue(SecretRefresher.ExpiresAtAnnotation, out var at) == true ? at : "unknown";
             var present = "present, expires " + expires;
             LogSecretState(logger, ns, name, present);
             return 0;
         }
-        catch (FormatException e)
+        catch (RegistryException e)
         {
             LogSecretState(logger, ns, name, "malformed: " + e.Message);
             return 1;

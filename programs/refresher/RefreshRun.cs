@@ -39,7 +39,7 @@ internal sealed partial class RefreshRun(
         using var work = CancellationTokenSource.CreateLinkedTokenSource(overall.Token, workDeadline.Token);
 
         var retry = new TransientRetry(options.TransientRetries, options.RetryBaseDelay, time);
-        var registries = options.Registries.ToDictionary(r => r.Key, r => (r.Host.DockerConfigKey, sources[r.Key]), StringComparer.Ordinal);
+        var registries = options.Registries.ToDictionary(r => r.Key, r => (r.Host.Name, sources[r.Key]), StringComparer.Ordinal);
         var tokens = new TokenBroker(registries, retry, time, logger, work.Token);
         var refresher = new SecretRefresher(kubernetes, tokens, retry, time, options.RenewBefore, options.ConflictRetries);
         var events = new FailureEvents(kubernetes, time, logger);
@@ -94,7 +94,7 @@ internal sealed partial class RefreshRun(
         SemaphoreSlim gate, CancellationToken work, CancellationToken overall)
     {
         var registries = (target.Registries.Count == 0 ? options.Registries : options.Registries.Where(r => target.Registries.Contains(r.Key)))
-            .Select(r => (r.Key, r.Host.DockerConfigKey)).ToList();
+            .Select(r => (r.Key, r.Host)).ToList();
         TargetOutcome outcome;
         var entered = false;
         try

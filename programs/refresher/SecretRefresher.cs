@@ -3,7 +3,9 @@ using System.Net;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
-using RegistryInfra.Core.Credentials;
+using RegistryInfra.Core;
+using RegistryInfra.Core.DockerConfigJson;
+using RegistryInfra.Core.References;
 
 namespace RegistryInfra.Refresher;
 
@@ -49,7 +51,7 @@ internal sealed class SecretRefresher(IKubernetes kubernetes, TokenBroker tokens
     public const string ExpiresAtAnnotation = "registryinfra.io/expires-at";
 
     /// <summary>Refreshes one target; the registries are (key, server) pairs.</summary>
-    public async Task<TargetOutcome> RefreshAsync(string ns, string secretName, IReadOnlyList<(string Key, string Server)> registries,
+    public async Task<TargetOutcome> RefreshAsync(string ns, string secretName, IReadOnlyList<(string Key, RegistryHost Host)> registries,
         IReadOnlyList<string> serviceAccounts, CancellationToken cancellationToken)
     {
         var (result, expiresAt) = await WriteSecretAsync(ns, secretName, registries, cancellationToken).ConfigureAwait(false);
@@ -64,53 +66,53 @@ internal sealed class SecretRefresher(IKubernetes kubernetes, TokenBroker tokens
         return new TargetOutcome(ns, secretName, result) { ExpiresAt = expiresAt, ServiceAccountsPatched = patched };
     }
 
-    private async Task<(TargetResult, DateTimeOffset?)> WriteSecretAsync(string ns, string name, IReadOnlyList<(string Key, string Server)> registries, CancellationToken ct)
+    private async Task<(TargetResult, DateTimeOffset?)> WriteSecretAsync(string ns, string name, IReadOnlyList<(string Key, RegistryHost Host)> registries, CancellationToken ct)
     {
         for (var attempt = 0; ; attempt++)
         {
             var existing = await ReadSecretAsync(ns, name, ct).ConfigureAwait(false);
-            PullSecretDocument document;
+            DockerConfig current;
             if (existing is null)
             {
-                document = PullSecretDocument.Empty();
+                current = DockerConfig.Empty;
             }
             else
             {
-                document = ParseExisting(existing, ns, name);
-                if (IsFresh(existing, document, registries) is { } freshUntil)
+                current = ParseExisting(existing, ns, name);
+                if (IsFresh(existing, current, registries) is { } freshUntil)
                 {
                     return (TargetResult.Unchanged, freshUntil);
                 }
             }
 
-            var credentials = new List<(string Server, RegistryCredential Credential)>(registries.Count);
-            foreach (var (key, server) in registries)
+            var entries = new List<DockerConfigEntry>(registries.Count);
+            var expiries = new List<DateTimeOffset?>(registries.Count);
+            foreach (var (key, host) in registries)
             {
                 try
                 {
-                    credentials.Add((server, await tokens.GetAsync(key).WaitAsync(ct).ConfigureAwait(false)));
+                    var credential = await tokens.GetAsync(key).WaitAsync(ct).ConfigureAwait(false);
+                    entries.Add(DockerConfigEntry.Create(host, credential));
+                    expiries.Add(credential.ExpiresAt);
                 }
                 catch (TokenUnavailableException e)
                 {
                     throw new TargetFailedException("TokenUnavailable", e.Message, "Secret", name);
                 }
             }
-            var expiresAt = credentials.Select(c => c.Credential.ExpiresAt).Where(e => e.HasValue).Min();
+            var expiresAt = expiries.Where(e => e.HasValue).Min();
             var expiresText = expiresAt?.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
 
-            var contentSame = credentials.All(c => document.Holds(c.Server, c.Credential));
-            if (existing is not null && contentSame && Annotation(existing, ExpiresAtAnnotation) == expiresText && IsManagedShape(existing))
+            // Only this refresher's entries are replaced; the serialisation is canonical, so equality is "content unchanged".
+            var merged = current.Merge(entries);
+            if (existing is not null && merged.Equals(current) && Annotation(existing, ExpiresAtAnnotation) == expiresText && IsManagedShape(existing))
             {
                 return (TargetResult.Unchanged, expiresAt);
-            }
-            foreach (var (server, credential) in credentials)
-            {
-                document.Set(server, credential);
             }
 
             var secret = existing ?? new V1Secret { Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns }, Type = DockerConfigType };
             secret.Data ??= new Dictionary<string, byte[]>();
-            secret.Data[DockerConfigKey] = document.ToBytes();
+            secret.Data[DockerConfigKey] = merged.ToUtf8Bytes();
             secret.Metadata.Annotations ??= new Dictionary<string, string>();
             secret.Metadata.Annotations[RefreshedAtAnnotation] = time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
             if (expiresText is null)
@@ -149,9 +151,9 @@ internal sealed class SecretRefresher(IKubernetes kubernetes, TokenBroker tokens
     }
 
     /// <summary>The expiry when the secret can be left alone: it holds entries for all our registries and expires after now + renewBefore.</summary>
-    private DateTimeOffset? IsFresh(V1Secret existing, PullSecretDocument document, IReadOnlyList<(string Key, string Server)> registries)
+    private DateTimeOffset? IsFresh(V1Secret existing, DockerConfig current, IReadOnlyList<(string Key, RegistryHost Host)> registries)
     {
-        if (!registries.All(r => document.HasEntry(r.Server)) || !IsManagedShape(existing))
+        if (!registries.All(r => current.Entries.Any(e => e.Key == r.Host.DockerConfigKey)) || !IsManagedShape(existing))
         {
             return null;
         }
@@ -168,7 +170,7 @@ internal sealed class SecretRefresher(IKubernetes kubernetes, TokenBroker tokens
     private static string? Annotation(V1Secret secret, string key) =>
         secret.Metadata?.Annotations is { } a && a.TryGetValue(key, out var v) ? v : null;
 
-    private static PullSecretDocument ParseExisting(V1Secret existing, string ns, string name)
+    private static DockerConfig ParseExisting(V1Secret existing, string ns, string name)
     {
         if (existing.Type != DockerConfigType)
         {
@@ -180,9 +182,9 @@ internal sealed class SecretRefresher(IKubernetes kubernetes, TokenBroker tokens
         }
         try
         {
-            return PullSecretDocument.Parse(content);
+            return DockerConfig.Parse(content);
         }
-        catch (FormatException e)
+        catch (RegistryException e)
         {
             throw new TargetFailedException("MalformedSecret", $"secret {ns}/{name}: {e.Message}; left untouched", "Secret", name);
         }
