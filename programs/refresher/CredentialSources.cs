@@ -18,8 +18,27 @@ internal sealed class CredentialSources(TimeProvider time) : ICredentialSources
     {
         "static" => new MountedCredentialSource(registry.Server, registry.Source, time),
         "ecr" => Ecr(registry),
+        // Application Default Credentials: on GKE with Workload Identity, the metadata server's token for the bound account.
+        "gcp" => registry.Source.ServiceAccountKeyFile is { } keyFile
+            ? GcpAccessTokenSource.FromServiceAccountKey(ReadKey(registry, keyFile), field: $"registries[{registry.Key}].source.serviceAccountKeyFile")
+            : new GcpAccessTokenSource(),
+        // DefaultAzureCredential: on AKS, the workload identity that the webhook projects into the pod.
+        "acr" => new AcrCredentialSource(registry.Host.Name, tenantId: registry.Source.TenantId),
+        "exec" => new ExecCredentialSource([registry.Source.Command!, .. registry.Source.Args], registry.Source.Lifetime, clock: time),
         var other => throw new ConfigurationException($"registries[{registry.Key}].source.type: '{other}' is not supported"),
     };
+
+    private static string ReadKey(RegistryOptions registry, string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigurationException($"registries[{registry.Key}].source.serviceAccountKeyFile: cannot read '{path}' ({e.GetType().Name})", e);
+        }
+    }
 
     private EcrCredentialSource Ecr(RegistryOptions registry)
     {

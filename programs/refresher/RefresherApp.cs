@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using RegistryInfra.Core;
 using RegistryInfra.Core.Credentials;
 using RegistryInfra.Refresher.Configuration;
 
@@ -112,7 +113,8 @@ internal static partial class RefresherApp
                 }
                 return ExitCodes.InvalidConfiguration;
             }
-            catch (Exception e) when (e is ConfigurationException or KubeConfigException or InvalidOperationException { InnerException: KubeConfigException })
+            catch (Exception e) when (e is ConfigurationException or KubeConfigException or InvalidOperationException { InnerException: KubeConfigException }
+                or RegistryException { Kind: RegistryErrorKind.InvalidInput })
             {
                 LogInvalid(logger, e.InnerException is KubeConfigException k ? "kubernetes: " + k.Message : e.Message);
                 return ExitCodes.InvalidConfiguration;

@@ -19,9 +19,9 @@ public sealed class ConfigurationTests
         using var host = RefresherApp.BuildHost(Example, kubeconfig: null, context: null, configureServices: null);
         var options = host.Services.GetRequiredService<IOptions<RefresherOptions>>().Value;
 
-        Assert.Equal(["prod-ecr", "public-ecr", "harbor"], options.Registries.Select(r => r.Key));
-        Assert.Equal("robot$pull", options.Registries[2].Source.Username);
-        Assert.Equal(TimeSpan.FromDays(30), options.Registries[2].Source.Lifetime);
+        Assert.Equal(["prod-ecr", "public-ecr", "gar", "acr", "harbor"], options.Registries.Select(r => r.Key));
+        Assert.Equal("robot$pull", options.Registries[4].Source.Username);
+        Assert.Equal(TimeSpan.FromDays(30), options.Registries[4].Source.Lifetime);
         Assert.Equal("registryinfra.io/pull=ecr", options.Targets[0].NamespaceSelector);
         Assert.Equal(["ci", "builds"], options.Targets[1].Namespaces);
         Assert.Equal((TimeSpan.FromHours(7), 8, TimeSpan.FromMinutes(5)), (options.RenewBefore, options.Concurrency, options.Deadline));

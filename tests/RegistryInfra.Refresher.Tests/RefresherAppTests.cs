@@ -163,7 +163,7 @@ public sealed class RefresherAppTests : IAsyncLifetime
     [InlineData($"registries:\n  - server: {Server}\n    source: {{type: ecr}}\ntargets:\n  - secretName: Bad_Name\n    namespaces: [a]", "targets[0].secretName: 'Bad_Name' is not a valid Secret name")]
     [InlineData($"registries:\n  - server: {Server}\n    source: {{type: ecr}}\ntargets:\n  - secretName: ok\n    namespaces: [a]\n    allNamespaces: true", "targets[0]: give exactly one of namespaces, namespaceSelector or allNamespaces (got 2)")]
     [InlineData("registries:\n  - server: registry.example.com\n    source: {type: ecr}\ntargets:\n  - secretName: ok\n    allNamespaces: true", "registries[0].source.region: required for an ecr source")]
-    [InlineData("registries:\n  - server: ghcr.io\n    source: {type: vault}\ntargets:\n  - secretName: ok\n    allNamespaces: true", "registries[0].source.type: 'vault' must be one of ecr, static")]
+    [InlineData("registries:\n  - server: ghcr.io\n    source: {type: vault}\ntargets:\n  - secretName: ok\n    allNamespaces: true", "registries[0].source.type: 'vault' must be one of ecr, gcp, acr, static, exec")]
     [InlineData("registries:\n  - server: ghcr.io\n    source: {type: static, username: u}\ntargets:\n  - secretName: ok\n    registries: [nope]\n    allNamespaces: true", "targets[0].registries[0]: no registry is named 'nope'")]
     [InlineData("registries:\n  - server: 'http://'\n    source: {type: static, username: u, passwordEnv: P}\ntargets:\n  - secretName: ok\n    allNamespaces: true\nconcurrency: 0", "concurrency: 0 must be between 1 and 256")]
     public async Task Invalid_configuration_exits_two_naming_the_field(string yaml, string expected)

@@ -56,7 +56,7 @@ public sealed class RegistryOptions
 /// <summary>How one registry's credential is obtained.</summary>
 public sealed class CredentialSourceOptions
 {
-    /// <summary><c>ecr</c> or <c>static</c>.</summary>
+    /// <summary><c>ecr</c>, <c>gcp</c>, <c>acr</c>, <c>static</c> or <c>exec</c>.</summary>
     public string Type { get; set; } = "";
 
     /// <summary>ECR: the AWS region; default: the one in the server's host name.</summary>
@@ -70,6 +70,19 @@ public sealed class CredentialSourceOptions
 
 
 
+    /// <summary>gcp: a service-account key file; default: Application Default Credentials (GKE Workload Identity).</summary>
+    public string? ServiceAccountKeyFile { get; set; }
+
+    /// <summary>acr: the Entra tenant to name in the token exchange; the identity itself comes from the
+    /// environment (AKS workload identity, managed identity).</summary>
+    public string? TenantId { get; set; }
+
+    /// <summary>exec: the program that prints <c>user:password</c> or a JSON credential.</summary>
+    public string? Command { get; set; }
+
+    /// <summary>exec: its arguments.</summary>
+    public List<string> Args { get; init; } = [];
+
     /// <summary>static: the user name.</summary>
     public string? Username { get; set; }
 
@@ -81,7 +94,7 @@ public sealed class CredentialSourceOptions
 
 
 
-    /// <summary>static: how long the credential is valid when the source does not say.</summary>
+    /// <summary>static/exec: how long the credential is valid when the source does not say.</summary>
     public TimeSpan? Lifetime { get; set; }
 }
 

@@ -7,7 +7,7 @@ namespace RegistryInfra.Refresher.Configuration;
 /// <summary>Checks the configuration at start; every message names the field (as a path in the file) and what is wrong.</summary>
 internal sealed partial class RefresherOptionsValidator : IValidateOptions<RefresherOptions>
 {
-    internal static readonly string[] SourceTypes = ["ecr", "static"];
+    internal static readonly string[] SourceTypes = ["ecr", "gcp", "acr", "static", "exec"];
 
     public ValidateOptionsResult Validate(string? name, RefresherOptions options)
     {
@@ -125,6 +125,18 @@ internal sealed partial class RefresherOptionsValidator : IValidateOptions<Refre
                     errors.Add($"{at}.accountId: '{s.AccountId}' must be 12 digits");
                 }
                 break;
+            case "exec":
+                if (string.IsNullOrWhiteSpace(s.Command))
+                {
+                    errors.Add($"{at}.command: required for an exec source");
+                }
+                break;
+            case "acr":
+                if (RegistryHost.TryParse(registry.Server, out var acrHost) && acrHost.Port is not null)
+                {
+                    errors.Add($"{at}: an acr source needs a login server without a port, got '{registry.Server}'");
+                }
+                break;
             case "static":
                 if (string.IsNullOrWhiteSpace(s.Username))
                 {
@@ -135,6 +147,10 @@ internal sealed partial class RefresherOptionsValidator : IValidateOptions<Refre
                     errors.Add($"{at}: give exactly one of passwordFile or passwordEnv for a static source");
                 }
                 break;
+        }
+        if (s.Lifetime is { } lifetime && lifetime <= TimeSpan.Zero)
+        {
+            errors.Add($"{at}.lifetime: {lifetime} must be positive");
         }
     }
 
