@@ -258,7 +258,8 @@ public sealed class RefreshRunTests
 
         var summary = await bed.RunAsync(options);
 
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2.5), $"the run took {clock.Elapsed}");
+        // The deadline is 2 s; the margin absorbs scheduling on a loaded 2-core machine, not API time (the API never answers).
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3.5), $"the run took {clock.Elapsed}");
         Assert.True(summary.DeadlineExceeded);
         Assert.Equal(6, summary.Failed);
         Assert.All(summary.Outcomes, o => Assert.Equal("DeadlineExceeded", o.Reason));
