@@ -19,6 +19,7 @@ internal static partial class KubernetesNames
         {
             throw new ComponentInputException(field, "required");
         }
+        RequireKnown(value, field);
         if (value.Length > 63 || !DnsLabelPattern().IsMatch(value))
         {
             throw new ComponentInputException(field, $"'{value}' is not a valid name (lower-case letters, digits and '-', at most 63 characters)");
@@ -31,9 +32,19 @@ internal static partial class KubernetesNames
         {
             throw new ComponentInputException(field, "required");
         }
+        RequireKnown(value, field);
         if (value.Length > 253 || !DnsSubdomainPattern().IsMatch(value))
         {
             throw new ComponentInputException(field, $"'{value}' is not a valid name (lower-case DNS subdomain, at most 253 characters)");
+        }
+    }
+
+    // A name makes URNs and object names, so it must be known even in preview.
+    private static void RequireKnown(string value, string field)
+    {
+        if (Engine.Computed.IsComputed(value))
+        {
+            throw new ComponentInputException(field, "is not known yet (it comes from a resource not yet created)");
         }
     }
 

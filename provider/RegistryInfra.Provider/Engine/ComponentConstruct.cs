@@ -108,6 +108,15 @@ public sealed class ComponentConstruct
             // A name or a structure is not known until the update: preview shows the component alone.
             plan = null;
         }
+        if (plan is not null && plan.Children.Any(c => Computed.IsComputed(c.Name)))
+        {
+            if (!request.DryRun)
+            {
+                throw new ComponentInputException("inputs", "a value that names a child resource is unknown outside preview");
+            }
+            // A name or a structure is not known until the update: preview shows the component alone.
+            plan = null;
+        }
 
         var component = await monitor.RegisterResourceAsync(new ResourceRegistration(request.Type, request.Name)
         {

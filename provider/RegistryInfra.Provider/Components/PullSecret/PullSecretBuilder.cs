@@ -55,9 +55,8 @@ public static class PullSecretBuilder
             }
             if (tokens.Count > 0)
             {
-                var initial = tokens.All(t => t.Registry.AuthEntry is not null)
-                    ? DockerConfigJson.Build(tokens)
-                    : DockerConfigJson.EmptyDocument;
+                // Registries whose profile already holds a token start with it; the others start absent, still a valid document.
+                var initial = DockerConfigJson.Build(tokens.Where(t => t.Registry.AuthEntry is not null));
                 var secret = Secret(tokenSecretName, ns, name, args.Labels, initial);
                 secret.Metadata.Annotations = new Dictionary<string, string>
                 {
