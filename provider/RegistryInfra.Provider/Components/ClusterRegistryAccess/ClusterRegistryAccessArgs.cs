@@ -13,13 +13,19 @@ public sealed record ClusterRegistryAccessArgs
     public IReadOnlyList<string> Namespaces { get; init; } = [];
 
     /// <summary>Service accounts, by name, patched in every namespace to use the secrets.</summary>
-    public IReadOnlyList<string> ServiceAccounts { get; init; } = ["default"];
+    public IReadOnlyList<string>? ServiceAccounts { get; init; }
+
+    internal IReadOnlyList<string> ServiceAccountsOrDefault => ServiceAccounts ?? ["default"];
 
     /// <summary>The static secret's name; the refresher-owned one adds <c>-tokens</c>.</summary>
-    public string SecretName { get; init; } = "registryinfra-pull";
+    public string? SecretName { get; init; }
+
+    internal string SecretNameOrDefault => SecretName ?? "registryinfra-pull";
 
     /// <summary>The refresher, deployed when a token-based registry is listed.</summary>
-    public ClusterRefresherSettings Refresher { get; init; } = new();
+    public ClusterRefresherSettings? Refresher { get; init; }
+
+    internal ClusterRefresherSettings RefresherOrDefault => Refresher ?? new();
 
     /// <summary>The AWS identity of the refresher (for ECR); its service account fields are filled in.</summary>
     public EcrPullAccessArgs? Aws { get; init; }
@@ -59,13 +65,21 @@ public sealed record ClusterRefresherSettings
 {
     public string? Image { get; init; }
 
-    public string Namespace { get; init; } = "registryinfra-system";
+    public string? Namespace { get; init; }
 
-    public bool CreateNamespace { get; init; } = true;
+    internal string NamespaceOrDefault => Namespace ?? "registryinfra-system";
 
-    public string ServiceAccountName { get; init; } = "registryinfra-refresher";
+    public bool? CreateNamespace { get; init; }
 
-    public string Schedule { get; init; } = "0 */6 * * *";
+    internal bool CreateNamespaceOrDefault => CreateNamespace ?? true;
+
+    public string? ServiceAccountName { get; init; }
+
+    internal string ServiceAccountNameOrDefault => ServiceAccountName ?? "registryinfra-refresher";
+
+    public string? Schedule { get; init; }
+
+    internal string ScheduleOrDefault => Schedule ?? "0 */6 * * *";
 
     /// <summary>Further service-account annotations (such as <c>azure.workload.identity/client-id</c>).</summary>
     public IReadOnlyDictionary<string, string>? ServiceAccountAnnotations { get; init; }

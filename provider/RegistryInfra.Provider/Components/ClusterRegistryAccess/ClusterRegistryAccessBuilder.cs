@@ -42,8 +42,8 @@ public static partial class ClusterRegistryAccessBuilder
         {
             Registries = registries,
             Namespaces = args.Namespaces,
-            ServiceAccounts = args.ServiceAccounts,
-            SecretName = args.SecretName,
+            ServiceAccounts = args.ServiceAccountsOrDefault,
+            SecretName = args.SecretNameOrDefault,
         })), []);
         outputs["secretNames"] = pullSecret.Outputs["secretNames"]!.DeepClone();
         outputs["imagePullSecrets"] = pullSecret.Outputs["imagePullSecrets"]!.DeepClone();
@@ -59,14 +59,14 @@ public static partial class ClusterRegistryAccessBuilder
             return new ComponentPlan(Type, name, children.ToImmutable(), outputs);
         }
 
-        var refresher = args.Refresher;
+        var refresher = args.RefresherOrDefault;
         var annotations = new Dictionary<string, string>(StringComparer.Ordinal);
         if (args.Aws is { } aws)
         {
             var plan = Nest(children, Prefixed("aws", () => EcrPullAccessBuilder.Build($"{name}-ecr", aws with
             {
-                ServiceAccountNamespace = refresher.Namespace,
-                ServiceAccountName = refresher.ServiceAccountName,
+                ServiceAccountNamespace = refresher.NamespaceOrDefault,
+                ServiceAccountName = refresher.ServiceAccountNameOrDefault,
             })), []);
             foreach (var (key, value) in plan.Outputs["serviceAccountAnnotations"]!.AsObject())
             {
@@ -78,8 +78,8 @@ public static partial class ClusterRegistryAccessBuilder
         {
             var plan = Nest(children, Prefixed("gcp", () => WorkloadIdentityBindingBuilder.Build($"{name}-gcp", gcp with
             {
-                KubernetesNamespace = refresher.Namespace,
-                KubernetesServiceAccount = refresher.ServiceAccountName,
+                KubernetesNamespace = refresher.NamespaceOrDefault,
+                KubernetesServiceAccount = refresher.ServiceAccountNameOrDefault,
             })), []);
             foreach (var (key, value) in plan.Outputs["serviceAccountAnnotations"]!.AsObject())
             {
@@ -97,10 +97,10 @@ public static partial class ClusterRegistryAccessBuilder
         var refresherPlan = Nest(children, Prefixed("refresher", () => TokenRefresherBuilder.Build($"{name}-refresher", new TokenRefresherArgs
         {
             Image = refresher.Image,
-            Namespace = refresher.Namespace,
-            CreateNamespace = refresher.CreateNamespace,
-            ServiceAccountName = refresher.ServiceAccountName,
-            Schedule = refresher.Schedule,
+            Namespace = refresher.NamespaceOrDefault,
+            CreateNamespace = refresher.CreateNamespaceOrDefault,
+            ServiceAccountName = refresher.ServiceAccountNameOrDefault,
+            Schedule = refresher.ScheduleOrDefault,
             ServiceAccountAnnotations = annotations,
             PodLabels = refresher.PodLabels,
             Registries = refresherRegistries,
@@ -110,7 +110,7 @@ public static partial class ClusterRegistryAccessBuilder
                 {
                     SecretName = pullSecret.Outputs["tokenSecretName"]!.GetValue<string>(),
                     Namespaces = args.Namespaces,
-                    ServiceAccounts = args.ServiceAccounts,
+                    ServiceAccounts = args.ServiceAccountsOrDefault,
                 },
             ],
         })), [$"{name}-pull-secret", .. identities]);

@@ -53,14 +53,14 @@ public static partial class EcrPullAccessBuilder
     {
         var (partition, account) = Validate(args);
         var roleName = args.RoleName ?? DefaultRoleName(name);
-        var roleArn = $"arn:{partition}:iam::{account}:role{args.Path}{roleName}";
+        var roleArn = $"arn:{partition}:iam::{account}:role{args.PathOrDefault}{roleName}";
 
         var children = ImmutableArray.CreateBuilder<ChildResource>();
         var role = new JsonObject
         {
             ["name"] = roleName,
-            ["path"] = args.Path,
-            ["description"] = $"Pulls from ECR for Kubernetes service account {args.ServiceAccountNamespace}/{args.ServiceAccountName} (registryinfra {name})",
+            ["path"] = args.PathOrDefault,
+            ["description"] = $"Pulls from ECR for Kubernetes service account {args.ServiceAccountNamespaceOrDefault}/{args.ServiceAccountNameOrDefault} (registryinfra {name})",
             ["assumeRolePolicy"] = TrustPolicy(args, partition).ToJson(),
         };
         if (args.PermissionsBoundary is not null)
@@ -81,13 +81,13 @@ public static partial class EcrPullAccessBuilder
         {
             DependsOn = [$"{name}-role"],
         });
-        if (args.Mode == PodIdentity)
+        if (args.ModeOrDefault == PodIdentity)
         {
             var association = new JsonObject
             {
                 ["clusterName"] = args.ClusterName,
-                ["namespace"] = args.ServiceAccountNamespace,
-                ["serviceAccount"] = args.ServiceAccountName,
+                ["namespace"] = args.ServiceAccountNamespaceOrDefault,
+                ["serviceAccount"] = args.ServiceAccountNameOrDefault,
                 ["roleArn"] = roleArn,
             };
             if (args.Tags is { Count: > 0 })
@@ -101,7 +101,7 @@ public static partial class EcrPullAccessBuilder
         }
 
         var annotations = new JsonObject();
-        if (args.Mode == Irsa)
+        if (args.ModeOrDefault == Irsa)
         {
             annotations[RoleArnAnnotation] = roleArn;
         }
@@ -116,7 +116,7 @@ public static partial class EcrPullAccessBuilder
 
     public static IamPolicyDocument TrustPolicy(EcrPullAccessArgs args, string partition)
     {
-        if (args.Mode == PodIdentity)
+        if (args.ModeOrDefault == PodIdentity)
         {
             return new IamPolicyDocument(
             [
@@ -138,7 +138,7 @@ public static partial class EcrPullAccessBuilder
                 {
                     ["StringEquals"] = new Dictionary<string, string>
                     {
-                        [$"{oidcHost}:sub"] = $"system:serviceaccount:{args.ServiceAccountNamespace}:{args.ServiceAccountName}",
+                        [$"{oidcHost}:sub"] = $"system:serviceaccount:{args.ServiceAccountNamespaceOrDefault}:{args.ServiceAccountNameOrDefault}",
                         [$"{oidcHost}:aud"] = "sts.amazonaws.com",
                     },
                 },
@@ -148,9 +148,9 @@ public static partial class EcrPullAccessBuilder
 
     public static IamPolicyDocument PullPolicy(EcrPullAccessArgs args, string partition, string account)
     {
-        var resources = new List<string>(args.RepositoryArns);
-        resources.AddRange(args.Repositories.Select(r => $"arn:{partition}:ecr:{args.Region}:{account}:repository/{r}"));
-        if (args.AllRepositories)
+        var resources = new List<string>(args.RepositoryArnsOrDefault);
+        resources.AddRange(args.RepositoriesOrDefault.Select(r => $"arn:{partition}:ecr:{args.Region}:{account}:repository/{r}"));
+        if (args.AllRepositoriesOrDefault)
         {
             resources.Add($"arn:{partition}:ecr:{args.Region}:{account}:repository/*");
         }
@@ -173,15 +173,15 @@ public static partial class EcrPullAccessBuilder
 
     private static (string Partition, string Account) Validate(EcrPullAccessArgs args)
     {
-        if (args.Mode is not (Irsa or PodIdentity))
+        if (args.ModeOrDefault is not (Irsa or PodIdentity))
         {
-            throw new ComponentInputException("mode", $"'{args.Mode}' is not one of '{Irsa}', '{PodIdentity}'");
+            throw new ComponentInputException("mode", $"'{args.ModeOrDefault}' is not one of '{Irsa}', '{PodIdentity}'");
         }
-        KubernetesNames.RequireLabel(args.ServiceAccountNamespace, "serviceAccountNamespace");
-        KubernetesNames.RequireSubdomain(args.ServiceAccountName, "serviceAccountName");
-        var partition = args.Partition;
+        KubernetesNames.RequireLabel(args.ServiceAccountNamespaceOrDefault, "serviceAccountNamespace");
+        KubernetesNames.RequireSubdomain(args.ServiceAccountNameOrDefault, "serviceAccountName");
+        var partition = args.PartitionOrDefault;
         var account = args.AccountId;
-        if (args.Mode == Irsa)
+        if (args.ModeOrDefault == Irsa)
         {
             if (string.IsNullOrEmpty(args.OidcProviderArn))
             {
@@ -222,35 +222,35 @@ public static partial class EcrPullAccessBuilder
         {
             throw new ComponentInputException("roleName", $"'{args.RoleName}' is not a valid IAM role name (1-64 of A-Z a-z 0-9 +=,.@_-)");
         }
-        if (!args.Path.StartsWith('/') || !args.Path.EndsWith('/'))
+        if (!args.PathOrDefault.StartsWith('/') || !args.PathOrDefault.EndsWith('/'))
         {
-            throw new ComponentInputException("path", $"'{args.Path}' must begin and end with '/'");
+            throw new ComponentInputException("path", $"'{args.PathOrDefault}' must begin and end with '/'");
         }
-        var listed = args.Repositories.Count + args.RepositoryArns.Count;
-        if (listed == 0 && !args.AllRepositories)
+        var listed = args.RepositoriesOrDefault.Count + args.RepositoryArnsOrDefault.Count;
+        if (listed == 0 && !args.AllRepositoriesOrDefault)
         {
             throw new ComponentInputException("repositories", "list repositories or repositoryArns, or set allRepositories");
         }
-        if (listed > 0 && args.AllRepositories)
+        if (listed > 0 && args.AllRepositoriesOrDefault)
         {
             throw new ComponentInputException("allRepositories", "cannot be combined with listed repositories");
         }
-        if ((args.Repositories.Count > 0 || args.AllRepositories) && (args.Region is null || !RegionPattern().IsMatch(args.Region)))
+        if ((args.RepositoriesOrDefault.Count > 0 || args.AllRepositoriesOrDefault) && (args.Region is null || !RegionPattern().IsMatch(args.Region)))
         {
             throw new ComponentInputException("region", args.Region is null ? "required with repositories by name or allRepositories" : $"'{args.Region}' is not an AWS region");
         }
-        for (var i = 0; i < args.Repositories.Count; i++)
+        for (var i = 0; i < args.RepositoriesOrDefault.Count; i++)
         {
-            if (!RepositoryNamePattern().IsMatch(args.Repositories[i]))
+            if (!RepositoryNamePattern().IsMatch(args.RepositoriesOrDefault[i]))
             {
-                throw new ComponentInputException($"repositories[{i}]", $"'{args.Repositories[i]}' is not an ECR repository name");
+                throw new ComponentInputException($"repositories[{i}]", $"'{args.RepositoriesOrDefault[i]}' is not an ECR repository name");
             }
         }
-        for (var i = 0; i < args.RepositoryArns.Count; i++)
+        for (var i = 0; i < args.RepositoryArnsOrDefault.Count; i++)
         {
-            if (!RepositoryArnPattern().IsMatch(args.RepositoryArns[i]))
+            if (!RepositoryArnPattern().IsMatch(args.RepositoryArnsOrDefault[i]))
             {
-                throw new ComponentInputException($"repositoryArns[{i}]", $"'{args.RepositoryArns[i]}' is not an ECR repository ARN (arn:PARTITION:ecr:REGION:ACCOUNT:repository/NAME)");
+                throw new ComponentInputException($"repositoryArns[{i}]", $"'{args.RepositoryArnsOrDefault[i]}' is not an ECR repository ARN (arn:PARTITION:ecr:REGION:ACCOUNT:repository/NAME)");
             }
         }
         return (partition, account!);

@@ -10,10 +10,14 @@ public sealed record PullSecretArgs
     public IReadOnlyList<string> Namespaces { get; init; } = [];
 
     /// <summary>Service accounts, by name, patched in every listed namespace to use the secrets.</summary>
-    public IReadOnlyList<string> ServiceAccounts { get; init; } = [];
+    public IReadOnlyList<string>? ServiceAccounts { get; init; }
+
+    internal IReadOnlyList<string> ServiceAccountsOrDefault => ServiceAccounts ?? [];
 
     /// <summary>Name of the Secret of static credentials; the token-based one is this plus <c>-tokens</c>.</summary>
-    public string SecretName { get; init; } = "registryinfra-pull";
+    public string? SecretName { get; init; }
+
+    internal string SecretNameOrDefault => SecretName ?? "registryinfra-pull";
 
     /// <summary>Extra labels on every Secret.</summary>
     public IReadOnlyDictionary<string, string>? Labels { get; init; }

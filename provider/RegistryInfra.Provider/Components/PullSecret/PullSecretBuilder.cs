@@ -26,12 +26,12 @@ public static class PullSecretBuilder
         var indexed = args.Registries.Select((r, i) => (Index: i, Registry: r)).ToList();
         var statics = indexed.Where(r => !IsRefresherOwned(r.Registry)).ToList();
         var tokens = indexed.Where(r => IsRefresherOwned(r.Registry)).ToList();
-        var tokenSecretName = args.SecretName + TokenSecretSuffix;
+        var tokenSecretName = args.SecretNameOrDefault + TokenSecretSuffix;
 
         var secretNames = new List<string>();
         if (statics.Count > 0)
         {
-            secretNames.Add(args.SecretName);
+            secretNames.Add(args.SecretNameOrDefault);
         }
         if (tokens.Count > 0)
         {
@@ -45,13 +45,13 @@ public static class PullSecretBuilder
             var made = new List<string>();
             if (statics.Count > 0)
             {
-                var secret = Secret(args.SecretName, ns, name, args.Labels, DockerConfigJson.Build(statics));
-                children.Add(new ChildResource(SecretType, $"{name}-{ns}-{args.SecretName}", KubernetesObject.ToInputs(secret))
+                var secret = Secret(args.SecretNameOrDefault, ns, name, args.Labels, DockerConfigJson.Build(statics));
+                children.Add(new ChildResource(SecretType, $"{name}-{ns}-{args.SecretNameOrDefault}", KubernetesObject.ToInputs(secret))
                 {
                     SecretInputs = ["stringData"],
                     AdditionalSecretOutputs = ["data", "stringData"],
                 });
-                made.Add($"{name}-{ns}-{args.SecretName}");
+                made.Add($"{name}-{ns}-{args.SecretNameOrDefault}");
             }
             if (tokens.Count > 0)
             {
@@ -71,7 +71,7 @@ public static class PullSecretBuilder
                 });
                 made.Add($"{name}-{ns}-{tokenSecretName}");
             }
-            foreach (var sa in args.ServiceAccounts)
+            foreach (var sa in args.ServiceAccountsOrDefault)
             {
                 var patch = new V1ServiceAccount
                 {
@@ -83,7 +83,7 @@ public static class PullSecretBuilder
                         NamespaceProperty = ns,
                         Annotations = new Dictionary<string, string>
                         {
-                            [FieldManagerAnnotation] = FieldManager(args.SecretName),
+                            [FieldManagerAnnotation] = FieldManager(args.SecretNameOrDefault),
                         },
                     },
                     ImagePullSecrets = secretNames.Select(s => new V1LocalObjectReference { Name = s }).ToList(),
@@ -100,7 +100,7 @@ public static class PullSecretBuilder
         {
             ["secretNames"] = perNamespace,
             ["imagePullSecrets"] = new JsonArray([.. secretNames.Select(s => (JsonNode)new JsonObject { ["name"] = s })]),
-            ["staticSecretName"] = statics.Count > 0 ? args.SecretName : null,
+            ["staticSecretName"] = statics.Count > 0 ? args.SecretNameOrDefault : null,
             ["tokenSecretName"] = tokens.Count > 0 ? tokenSecretName : null,
         };
         return new ComponentPlan(Type, name, children.ToImmutable(), outputs);
@@ -159,7 +159,7 @@ public static class PullSecretBuilder
         {
             throw new ComponentInputException("namespaces", "at least one namespace is required");
         }
-        KubernetesNames.RequireSubdomain(args.SecretName, "secretName");
+        KubernetesNames.RequireSubdomain(args.SecretNameOrDefault, "secretName");
         for (var i = 0; i < args.Namespaces.Count; i++)
         {
             KubernetesNames.RequireLabel(args.Namespaces[i], $"namespaces[{i}]");
@@ -168,9 +168,9 @@ public static class PullSecretBuilder
         {
             throw new ComponentInputException("namespaces", "a namespace is listed twice");
         }
-        for (var i = 0; i < args.ServiceAccounts.Count; i++)
+        for (var i = 0; i < args.ServiceAccountsOrDefault.Count; i++)
         {
-            KubernetesNames.RequireSubdomain(args.ServiceAccounts[i], $"serviceAccounts[{i}]");
+            KubernetesNames.RequireSubdomain(args.ServiceAccountsOrDefault[i], $"serviceAccounts[{i}]");
         }
     }
 }

@@ -4,16 +4,22 @@ namespace RegistryInfra.Provider.Components.TokenRefresher;
 public sealed record TokenRefresherArgs
 {
     /// <summary>The namespace the refresher runs in.</summary>
-    public string Namespace { get; init; } = "registryinfra-system";
+    public string? Namespace { get; init; }
+
+    internal string NamespaceOrDefault => Namespace ?? "registryinfra-system";
 
     /// <summary>Create <see cref="Namespace"/> (false when it already exists).</summary>
-    public bool CreateNamespace { get; init; } = true;
+    public bool? CreateNamespace { get; init; }
+
+    internal bool CreateNamespaceOrDefault => CreateNamespace ?? true;
 
     /// <summary>The refresher image, pinned by digest (<c>REPOSITORY@sha256:HEX</c>). Required unless this build carries a released digest (<see cref="RefresherRelease.Image"/>).</summary>
     public string? Image { get; init; }
 
     /// <summary>The refresher's Kubernetes service account.</summary>
-    public string ServiceAccountName { get; init; } = "registryinfra-refresher";
+    public string? ServiceAccountName { get; init; }
+
+    internal string ServiceAccountNameOrDefault => ServiceAccountName ?? "registryinfra-refresher";
 
     /// <summary>Annotations of the service account: the cloud identity (<c>eks.amazonaws.com/role-arn</c>, <c>iam.gke.io/gcp-service-account</c>, <c>azure.workload.identity/client-id</c>).</summary>
     public IReadOnlyDictionary<string, string>? ServiceAccountAnnotations { get; init; }
@@ -28,26 +34,46 @@ public sealed record TokenRefresherArgs
     public IReadOnlyList<RefresherTarget> Targets { get; init; } = [];
 
     /// <summary>The CronJob schedule.</summary>
-    public string Schedule { get; init; } = "0 */6 * * *";
+    public string? Schedule { get; init; }
 
-    public long StartingDeadlineSeconds { get; init; } = 300;
+    internal string ScheduleOrDefault => Schedule ?? "0 */6 * * *";
 
-    public int BackoffLimit { get; init; } = 3;
+    public long? StartingDeadlineSeconds { get; init; }
 
-    public int SuccessfulJobsHistoryLimit { get; init; } = 3;
+    internal long StartingDeadlineSecondsOrDefault => StartingDeadlineSeconds ?? 300;
 
-    public int FailedJobsHistoryLimit { get; init; } = 3;
+    public int? BackoffLimit { get; init; }
 
-    public long ActiveDeadlineSeconds { get; init; } = 600;
+    internal int BackoffLimitOrDefault => BackoffLimit ?? 3;
 
-    public string CpuRequest { get; init; } = "50m";
+    public int? SuccessfulJobsHistoryLimit { get; init; }
 
-    public string MemoryRequest { get; init; } = "64Mi";
+    internal int SuccessfulJobsHistoryLimitOrDefault => SuccessfulJobsHistoryLimit ?? 3;
 
-    public string MemoryLimit { get; init; } = "128Mi";
+    public int? FailedJobsHistoryLimit { get; init; }
+
+    internal int FailedJobsHistoryLimitOrDefault => FailedJobsHistoryLimit ?? 3;
+
+    public long? ActiveDeadlineSeconds { get; init; }
+
+    internal long ActiveDeadlineSecondsOrDefault => ActiveDeadlineSeconds ?? 600;
+
+    public string? CpuRequest { get; init; }
+
+    internal string CpuRequestOrDefault => CpuRequest ?? "50m";
+
+    public string? MemoryRequest { get; init; }
+
+    internal string MemoryRequestOrDefault => MemoryRequest ?? "64Mi";
+
+    public string? MemoryLimit { get; init; }
+
+    internal string MemoryLimitOrDefault => MemoryLimit ?? "128Mi";
 
     /// <summary>Run a Job at once on deploy (and whenever the configuration changes) so the secrets hold a token before workloads pull.</summary>
-    public bool RunOnDeploy { get; init; } = true;
+    public bool? RunOnDeploy { get; init; }
+
+    internal bool RunOnDeployOrDefault => RunOnDeploy ?? true;
 }
 
 /// <summary>One token-based registry and its credential source, as the refresher's configuration names them.</summary>
@@ -76,13 +102,21 @@ public sealed record RefresherTarget
 {
     public string SecretName { get; init; } = "";
 
-    public IReadOnlyList<string> Registries { get; init; } = [];
+    public IReadOnlyList<string>? Registries { get; init; }
 
-    public IReadOnlyList<string> Namespaces { get; init; } = [];
+    internal IReadOnlyList<string> RegistriesOrDefault => Registries ?? [];
+
+    public IReadOnlyList<string>? Namespaces { get; init; }
+
+    internal IReadOnlyList<string> NamespacesOrDefault => Namespaces ?? [];
 
     public string? NamespaceSelector { get; init; }
 
-    public bool AllNamespaces { get; init; }
+    public bool? AllNamespaces { get; init; }
 
-    public IReadOnlyList<string> ServiceAccounts { get; init; } = [];
+    internal bool AllNamespacesOrDefault => AllNamespaces ?? false;
+
+    public IReadOnlyList<string>? ServiceAccounts { get; init; }
+
+    internal IReadOnlyList<string> ServiceAccountsOrDefault => ServiceAccounts ?? [];
 }

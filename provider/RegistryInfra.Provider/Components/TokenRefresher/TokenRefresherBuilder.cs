@@ -37,15 +37,15 @@ public static partial class TokenRefresherBuilder
     public static ComponentPlan Build(string name, TokenRefresherArgs args)
     {
         var image = Validate(args);
-        var ns = args.Namespace;
-        var sa = args.ServiceAccountName;
+        var ns = args.NamespaceOrDefault;
+        var sa = args.ServiceAccountNameOrDefault;
         var labels = KubernetesObject.Labels("refresher", name);
         var config = Configuration(args);
         var configText = config.ToJsonString();
         var children = ImmutableArray.CreateBuilder<ChildResource>();
         var before = new List<string>();
 
-        if (args.CreateNamespace)
+        if (args.CreateNamespaceOrDefault)
         {
             var namespaceObject = new V1Namespace { ApiVersion = "v1", Kind = "Namespace", Metadata = KubernetesObject.Metadata(ns, null, labels) };
             children.Add(new ChildResource(NamespaceType, $"{name}-namespace", KubernetesObject.ToInputs(namespaceObject)));
@@ -65,14 +65,14 @@ public static partial class TokenRefresherBuilder
 
         var subject = new Rbacv1Subject { Kind = "ServiceAccount", Name = sa, NamespaceProperty = ns };
         // Role per listed namespace: only the secrets and service accounts this refresher manages there.
-        var listed = args.Targets.Where(t => t.Namespaces.Count > 0)
-            .SelectMany(t => t.Namespaces.Select(n => (Namespace: n, Target: t)))
+        var listed = args.Targets.Where(t => t.NamespacesOrDefault.Count > 0)
+            .SelectMany(t => t.NamespacesOrDefault.Select(n => (Namespace: n, Target: t)))
             .GroupBy(x => x.Namespace, StringComparer.Ordinal)
             .OrderBy(g => g.Key, StringComparer.Ordinal);
         foreach (var group in listed)
         {
             var secrets = group.Select(x => x.Target.SecretName).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-            var accounts = group.SelectMany(x => x.Target.ServiceAccounts).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            var accounts = group.SelectMany(x => x.Target.ServiceAccountsOrDefault).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
             var roleName = $"{ns}-{sa}";
             var role = new V1Role
             {
@@ -97,13 +97,13 @@ public static partial class TokenRefresherBuilder
             before.Add($"{name}-role-binding-{group.Key}");
         }
 
-        var wide = args.Targets.Where(t => t.Namespaces.Count == 0).ToList();
+        var wide = args.Targets.Where(t => t.NamespacesOrDefault.Count == 0).ToList();
         if (wide.Count > 0)
         {
             // Namespaces found by selector are not known when deploying, so these grants are cluster-wide,
             // still limited to the named secrets and service accounts.
             var secrets = wide.Select(t => t.SecretName).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-            var accounts = wide.SelectMany(t => t.ServiceAccounts).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            var accounts = wide.SelectMany(t => t.ServiceAccountsOrDefault).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
             var rules = new List<V1PolicyRule> { new() { ApiGroups = [""], Resources = ["namespaces"], Verbs = ["get", "list"] } };
             rules.AddRange(Rules(secrets, accounts));
             var clusterRoleName = $"{ns}-{sa}";
@@ -149,11 +149,11 @@ public static partial class TokenRefresherBuilder
             Metadata = KubernetesObject.Metadata(sa, ns, labels),
             Spec = new V1CronJobSpec
             {
-                Schedule = args.Schedule,
+                Schedule = args.ScheduleOrDefault,
                 ConcurrencyPolicy = "Forbid",
-                StartingDeadlineSeconds = args.StartingDeadlineSeconds,
-                SuccessfulJobsHistoryLimit = args.SuccessfulJobsHistoryLimit,
-                FailedJobsHistoryLimit = args.FailedJobsHistoryLimit,
+                StartingDeadlineSeconds = args.StartingDeadlineSecondsOrDefault,
+                SuccessfulJobsHistoryLimit = args.SuccessfulJobsHistoryLimitOrDefault,
+                FailedJobsHistoryLimit = args.FailedJobsHistoryLimitOrDefault,
                 JobTemplate = new V1JobTemplateSpec
                 {
                     Metadata = new V1ObjectMeta { Labels = labels },
@@ -164,7 +164,7 @@ public static partial class TokenRefresherBuilder
         children.Add(new ChildResource(CronJobType, $"{name}-cron-job", KubernetesObject.ToInputs(cronJob)) { DependsOn = [.. before] });
 
         string? jobName = null;
-        if (args.RunOnDeploy)
+        if (args.RunOnDeployOrDefault)
         {
             jobName = $"{sa}-{KubernetesNames.ShortHash(configText + "\n" + image)}";
             var job = new V1Job
@@ -217,22 +217,22 @@ public static partial class TokenRefresherBuilder
         foreach (var t in args.Targets)
         {
             var target = new JsonObject { ["secretName"] = t.SecretName };
-            if (t.Registries.Count > 0)
+            if (t.RegistriesOrDefault.Count > 0)
             {
-                target["registries"] = Strings(t.Registries);
+                target["registries"] = Strings(t.RegistriesOrDefault);
             }
-            if (t.Namespaces.Count > 0)
+            if (t.NamespacesOrDefault.Count > 0)
             {
-                target["namespaces"] = Strings(t.Namespaces);
+                target["namespaces"] = Strings(t.NamespacesOrDefault);
             }
             AddIfSet(target, "namespaceSelector", t.NamespaceSelector);
-            if (t.AllNamespaces)
+            if (t.AllNamespacesOrDefault)
             {
                 target["allNamespaces"] = true;
             }
-            if (t.ServiceAccounts.Count > 0)
+            if (t.ServiceAccountsOrDefault.Count > 0)
             {
-                target["serviceAccounts"] = Strings(t.ServiceAccounts);
+                target["serviceAccounts"] = Strings(t.ServiceAccountsOrDefault);
             }
             targets.Add(target);
         }
@@ -257,14 +257,14 @@ public static partial class TokenRefresherBuilder
 
     private static V1JobSpec JobSpec(TokenRefresherArgs args, string image, string configMapName, Dictionary<string, string> podLabels) => new()
     {
-        BackoffLimit = args.BackoffLimit,
-        ActiveDeadlineSeconds = args.ActiveDeadlineSeconds,
+        BackoffLimit = args.BackoffLimitOrDefault,
+        ActiveDeadlineSeconds = args.ActiveDeadlineSecondsOrDefault,
         Template = new V1PodTemplateSpec
         {
             Metadata = new V1ObjectMeta { Labels = podLabels },
             Spec = new V1PodSpec
             {
-                ServiceAccountName = args.ServiceAccountName,
+                ServiceAccountName = args.ServiceAccountNameOrDefault,
                 AutomountServiceAccountToken = true,
                 RestartPolicy = "Never",
                 SecurityContext = new V1PodSecurityContext
@@ -287,10 +287,10 @@ public static partial class TokenRefresherBuilder
                         {
                             Requests = new Dictionary<string, ResourceQuantity>
                             {
-                                ["cpu"] = new(args.CpuRequest),
-                                ["memory"] = new(args.MemoryRequest),
+                                ["cpu"] = new(args.CpuRequestOrDefault),
+                                ["memory"] = new(args.MemoryRequestOrDefault),
                             },
-                            Limits = new Dictionary<string, ResourceQuantity> { ["memory"] = new(args.MemoryLimit) },
+                            Limits = new Dictionary<string, ResourceQuantity> { ["memory"] = new(args.MemoryLimitOrDefault) },
                         },
                         SecurityContext = new V1SecurityContext
                         {
@@ -335,16 +335,16 @@ public static partial class TokenRefresherBuilder
         {
             throw new ComponentInputException("image", $"'{image}' is not pinned by digest (REPOSITORY@sha256:HEX); resolve a tag with registryinfra:index:getImage");
         }
-        KubernetesNames.RequireLabel(args.Namespace, "namespace");
-        KubernetesNames.RequireSubdomain(args.ServiceAccountName, "serviceAccountName");
-        if (args.ServiceAccountName.Length > 40)
+        KubernetesNames.RequireLabel(args.NamespaceOrDefault, "namespace");
+        KubernetesNames.RequireSubdomain(args.ServiceAccountNameOrDefault, "serviceAccountName");
+        if (args.ServiceAccountNameOrDefault.Length > 40)
         {
             // The run-on-deploy Job is named SA-HASH and Job names feed pod labels (63 characters).
             throw new ComponentInputException("serviceAccountName", "at most 40 characters");
         }
-        if (args.Schedule.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length is not 5 && !args.Schedule.StartsWith('@'))
+        if (args.ScheduleOrDefault.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length is not 5 && !args.ScheduleOrDefault.StartsWith('@'))
         {
-            throw new ComponentInputException("schedule", $"'{args.Schedule}' is not a cron schedule of five fields");
+            throw new ComponentInputException("schedule", $"'{args.ScheduleOrDefault}' is not a cron schedule of five fields");
         }
         if (args.Registries.Count == 0)
         {
@@ -380,24 +380,24 @@ public static partial class TokenRefresherBuilder
             var t = args.Targets[i];
             var at = $"targets[{i}]";
             KubernetesNames.RequireSubdomain(t.SecretName, $"{at}.secretName");
-            var ways = (t.Namespaces.Count > 0 ? 1 : 0) + (string.IsNullOrWhiteSpace(t.NamespaceSelector) ? 0 : 1) + (t.AllNamespaces ? 1 : 0);
+            var ways = (t.NamespacesOrDefault.Count > 0 ? 1 : 0) + (string.IsNullOrWhiteSpace(t.NamespaceSelector) ? 0 : 1) + (t.AllNamespacesOrDefault ? 1 : 0);
             if (ways != 1)
             {
                 throw new ComponentInputException(at, "give exactly one of namespaces, namespaceSelector or allNamespaces");
             }
-            for (var n = 0; n < t.Namespaces.Count; n++)
+            for (var n = 0; n < t.NamespacesOrDefault.Count; n++)
             {
-                KubernetesNames.RequireLabel(t.Namespaces[n], $"{at}.namespaces[{n}]");
+                KubernetesNames.RequireLabel(t.NamespacesOrDefault[n], $"{at}.namespaces[{n}]");
             }
-            for (var n = 0; n < t.ServiceAccounts.Count; n++)
+            for (var n = 0; n < t.ServiceAccountsOrDefault.Count; n++)
             {
-                KubernetesNames.RequireSubdomain(t.ServiceAccounts[n], $"{at}.serviceAccounts[{n}]");
+                KubernetesNames.RequireSubdomain(t.ServiceAccountsOrDefault[n], $"{at}.serviceAccounts[{n}]");
             }
-            for (var n = 0; n < t.Registries.Count; n++)
+            for (var n = 0; n < t.RegistriesOrDefault.Count; n++)
             {
-                if (!keys.Contains(t.Registries[n]))
+                if (!keys.Contains(t.RegistriesOrDefault[n]))
                 {
-                    throw new ComponentInputException($"{at}.registries[{n}]", $"'{t.Registries[n]}' names no registry of this refresher");
+                    throw new ComponentInputException($"{at}.registries[{n}]", $"'{t.RegistriesOrDefault[n]}' names no registry of this refresher");
                 }
             }
         }

@@ -19,16 +19,24 @@ public sealed record WorkloadIdentityBindingArgs
     public string? DisplayName { get; init; }
 
     /// <summary>The Kubernetes namespace of the service account bound to the Google one.</summary>
-    public string KubernetesNamespace { get; init; } = "";
+    public string? KubernetesNamespace { get; init; }
+
+    internal string KubernetesNamespaceOrDefault => KubernetesNamespace ?? "";
 
     /// <summary>The Kubernetes service account bound to the Google one.</summary>
-    public string KubernetesServiceAccount { get; init; } = "";
+    public string? KubernetesServiceAccount { get; init; }
+
+    internal string KubernetesServiceAccountOrDefault => KubernetesServiceAccount ?? "";
 
     /// <summary>Artifact Registry repositories granted <c>roles/artifactregistry.reader</c>.</summary>
-    public IReadOnlyList<ArtifactRepository> Repositories { get; init; } = [];
+    public IReadOnlyList<ArtifactRepository>? Repositories { get; init; }
+
+    internal IReadOnlyList<ArtifactRepository> RepositoriesOrDefault => Repositories ?? [];
 
     /// <summary>Grant the reader role on the whole project instead of listed repositories.</summary>
-    public bool ProjectWide { get; init; }
+    public bool? ProjectWide { get; init; }
+
+    internal bool ProjectWideOrDefault => ProjectWide ?? false;
 }
 
 /// <summary>One Artifact Registry repository: its location (such as <c>europe-west1</c>) and its id.</summary>

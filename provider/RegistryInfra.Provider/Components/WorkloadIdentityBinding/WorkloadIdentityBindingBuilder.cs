@@ -49,13 +49,13 @@ public static partial class WorkloadIdentityBindingBuilder
                 ["accountId"] = args.AccountId,
                 ["project"] = args.Project,
                 ["displayName"] = args.DisplayName ?? $"registryinfra {name}",
-                ["description"] = $"Pulls from Artifact Registry for Kubernetes service account {args.KubernetesNamespace}/{args.KubernetesServiceAccount}",
+                ["description"] = $"Pulls from Artifact Registry for Kubernetes service account {args.KubernetesNamespaceOrDefault}/{args.KubernetesServiceAccountOrDefault}",
             };
             children.Add(new ChildResource(AccountType, $"{name}-account", account));
             after = [$"{name}-account"];
         }
         var member = "serviceAccount:" + email;
-        if (args.ProjectWide)
+        if (args.ProjectWideOrDefault)
         {
             children.Add(new ChildResource(ProjectIamMemberType, $"{name}-reader", new JsonObject
             {
@@ -65,7 +65,7 @@ public static partial class WorkloadIdentityBindingBuilder
             })
             { DependsOn = after });
         }
-        foreach (var repository in args.Repositories)
+        foreach (var repository in args.RepositoriesOrDefault)
         {
             var project = repository.Project ?? args.Project;
             children.Add(new ChildResource(RepositoryIamMemberType, $"{name}-reader-{project}-{repository.Location}-{repository.Repository}", new JsonObject
@@ -83,7 +83,7 @@ public static partial class WorkloadIdentityBindingBuilder
         {
             ["serviceAccountId"] = $"projects/{ProjectOfEmail(email, args.Project)}/serviceAccounts/{email}",
             ["role"] = WorkloadIdentityUserRole,
-            ["member"] = $"serviceAccount:{pool}[{args.KubernetesNamespace}/{args.KubernetesServiceAccount}]",
+            ["member"] = $"serviceAccount:{pool}[{args.KubernetesNamespaceOrDefault}/{args.KubernetesServiceAccountOrDefault}]",
         })
         { DependsOn = after });
 
@@ -130,19 +130,19 @@ public static partial class WorkloadIdentityBindingBuilder
         {
             throw new ComponentInputException("displayName", "only used when a service account is created (accountId)");
         }
-        Components.KubernetesNames.RequireLabel(args.KubernetesNamespace, "kubernetesNamespace");
-        Components.KubernetesNames.RequireSubdomain(args.KubernetesServiceAccount, "kubernetesServiceAccount");
-        if (args.Repositories.Count == 0 && !args.ProjectWide)
+        Components.KubernetesNames.RequireLabel(args.KubernetesNamespaceOrDefault, "kubernetesNamespace");
+        Components.KubernetesNames.RequireSubdomain(args.KubernetesServiceAccountOrDefault, "kubernetesServiceAccount");
+        if (args.RepositoriesOrDefault.Count == 0 && !args.ProjectWideOrDefault)
         {
             throw new ComponentInputException("repositories", "list repositories or set projectWide");
         }
-        if (args.Repositories.Count > 0 && args.ProjectWide)
+        if (args.RepositoriesOrDefault.Count > 0 && args.ProjectWideOrDefault)
         {
             throw new ComponentInputException("projectWide", "cannot be combined with listed repositories");
         }
-        for (var i = 0; i < args.Repositories.Count; i++)
+        for (var i = 0; i < args.RepositoriesOrDefault.Count; i++)
         {
-            var r = args.Repositories[i];
+            var r = args.RepositoriesOrDefault[i];
             if (!LocationPattern().IsMatch(r.Location))
             {
                 throw new ComponentInputException($"repositories[{i}].location", r.Location.Length == 0 ? "required" : $"'{r.Location}' is not an Artifact Registry location");
