@@ -42,11 +42,13 @@ public sealed record ClusterRegistryProfile
     public string? Kind { get; init; }
 
     /// <summary>Secret: the dockerconfigjson auth entry (RegistryProfile's <c>authEntry</c>).</summary>
+    [RegistryInfra.Protocol.Resources.Secret]
     public string? AuthEntry { get; init; }
 
     public string? Username { get; init; }
 
     /// <summary>Secret.</summary>
+    [RegistryInfra.Protocol.Resources.Secret]
     public string? Password { get; init; }
 
     /// <summary>ECR: region and account; parsed from the server when absent.</summary>

@@ -33,11 +33,13 @@ public sealed record PullSecretRegistry
     public string? Kind { get; init; }
 
     /// <summary>Secret: the <c>auths</c> entry as JSON (the RegistryProfile's <c>authEntry</c> output). For a token-based registry, the initial token.</summary>
+    [RegistryInfra.Protocol.Resources.Secret]
     public string? AuthEntry { get; init; }
 
     /// <summary>A static user name (with <see cref="Password"/>).</summary>
     public string? Username { get; init; }
 
     /// <summary>Secret: a static password or token.</summary>
+    [RegistryInfra.Protocol.Resources.Secret]
     public string? Password { get; init; }
 }
