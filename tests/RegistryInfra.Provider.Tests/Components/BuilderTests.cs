@@ -370,6 +370,7 @@ public sealed class TokenRefresherBuilderTests
         Assert.Equal("""{"fsGroup":65532,"runAsGroup":65532,"runAsNonRoot":true,"runAsUser":65532,"seccompProfile":{"type":"RuntimeDefault"}}""", pod["securityContext"]!.ToJsonString());
         var container = pod["containers"]![0]!;
         Assert.Equal(Image, container["image"]!.GetValue<string>());
+        Assert.Equal("""["refresh","--config","/etc/registryinfra/refresher.yaml"]""", container["args"]!.ToJsonString());
         Assert.Equal(
             """{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]},"readOnlyRootFilesystem":true,"runAsNonRoot":true,"runAsUser":65532,"seccompProfile":{"type":"RuntimeDefault"}}""",
             container["securityContext"]!.ToJsonString());

@@ -282,7 +282,7 @@ public static partial class TokenRefresherBuilder
                         Name = "refresher",
                         Image = image,
                         ImagePullPolicy = "IfNotPresent",
-                        Args = ["--config", $"{ConfigDirectory}/{ConfigKey}"],
+                        Args = ["refresh", "--config", $"{ConfigDirectory}/{ConfigKey}"],
                         Resources = new V1ResourceRequirements
                         {
                             Requests = new Dictionary<string, ResourceQuantity>
