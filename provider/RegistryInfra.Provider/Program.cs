@@ -1,2 +1,22 @@
-// Entry point of the plugin binary; the protocol host is wired in by the provider plugin work.
-return 0;
+using RegistryInfra.Protocol.Hosting;
+using RegistryInfra.Protocol.Resources;
+using RegistryInfra.Provider;
+
+// `--schema [FILE]` writes the package schema (used by provider/build); anything else runs the plugin as
+// the engine starts it: `pulumi-resource-registryinfra [--logflow] [--tracing X] ENGINE_ADDRESS`.
+var schemaFlag = Array.IndexOf(args, "--schema");
+if (schemaFlag >= 0)
+{
+    var schema = SchemaGenerator.Generate(RegistryInfraPackage.Info, RegistryInfraPackage.CreateTable());
+    if (schemaFlag + 1 < args.Length)
+    {
+        await File.WriteAllTextAsync(args[schemaFlag + 1], schema);
+    }
+    else
+    {
+        await Console.Out.WriteAsync(schema);
+    }
+    return 0;
+}
+
+return await ProviderHost.ServeAsync(args, _ => RegistryInfraPackage.CreateProvider(), Console.Out, CancellationToken.None);

@@ -1,0 +1,141 @@
+using System.Net;
+using System.Runtime.InteropServices;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using RegistryInfra.Protocol.Health;
+
+namespace RegistryInfra.Protocol.Hosting;
+
+/// <summary>Options of the plugin host; the defaults are what the engine expects.</summary>
+public sealed record ProviderHostOptions
+{
+    /// <summary>How often the engine is checked for liveness (the Go host uses minutes; tests use less).</summary>
+    public TimeSpan EngineHealthInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Where diagnostics go; the engine shows a plugin's stderr with --logflow.</summary>
+    public TextWriter Stderr { get; init; } = Console.Error;
+}
+
+/// <summary>
+/// Runs a provider as a Pulumi plugin: <c>pulumi-resource-NAME [--logflow] [--tracing X] ENGINE_ADDRESS</c>.
+/// Serves gRPC over cleartext HTTP/2 on 127.0.0.1 with a port the OS chooses, writes only that port and a
+/// newline to stdout, and stops on the Cancel RPC, on SIGTERM/SIGINT, on the caller's token,
+/// or when the engine stops answering.
+/// </summary>
+public static class ProviderHost
+{
+    /// <summary>Serves <paramref name="factory"/>'s provider until shutdown; returns the exit code.</summary>
+    public static async Task<int> ServeAsync(
+        string[] args, Func<IEngineLog, Provider> factory, TextWriter stdout, CancellationToken cancellationToken,
+        ProviderHostOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(factory);
+        ArgumentNullException.ThrowIfNull(stdout);
+        options ??= new ProviderHostOptions();
+        var engineAddress = ParseEngineAddress(args);
+
+        using var shutdown = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; shutdown.Cancel(); });
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; shutdown.Cancel(); });
+        using var log = new EngineLog(engineAddress, options.Stderr);
+        var provider = factory(log);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Limits.MaxRequestBodySize = null;
+        });
+        builder.Services.AddGrpc(grpc =>
+        {
+            // Schemas and states can be large; the engine's own limit is 400 MiB.
+            grpc.MaxReceiveMessageSize = 400 * 1024 * 1024;
+            grpc.MaxSendMessageSize = 400 * 1024 * 1024;
+        });
+        builder.Services.AddSingleton(new ResourceProviderService(provider, shutdown, log));
+        await using var app = builder.Build();
+        app.MapGrpcService<ResourceProviderService>();
+
+        await app.StartAsync(shutdown.Token).ConfigureAwait(false);
+        var port = new Uri(app.Urls.First()).Port;
+        await stdout.WriteAsync($"{port}\n").ConfigureAwait(false);
+        await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+
+        var watch = engineAddress is null ? Task.CompletedTask : WatchEngineAsync(engineAddress, options, shutdown);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, shutdown.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutdown was asked for; stop serving below.
+        }
+        using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await app.StopAsync(stopTimeout.Token).ConfigureAwait(false);
+        await watch.ConfigureAwait(false);
+        return 0;
+    }
+
+    /// <summary>The engine address: the first argument that is not a flag (or a flag's value).</summary>
+    internal static string? ParseEngineAddress(string[] args)
+    {
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            if (arg is "--tracing" or "-tracing")
+            {
+                i++;
+                continue;
+            }
+            if (arg.StartsWith('-'))
+            {
+                continue;
+            }
+            return arg;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// As the Go host does: ask the engine's gRPC health service now and then, and shut down when it fails
+    /// with anything but Unimplemented (the engine is gone).
+    /// </summary>
+    private static async Task WatchEngineAsync(string engineAddress, ProviderHostOptions options, CancellationTokenSource shutdown)
+    {
+        using var channel = GrpcChannel.ForAddress(EngineLog.ToUri(engineAddress));
+        var health = new Health.Health.HealthClient(channel);
+        using var timer = new PeriodicTimer(options.EngineHealthInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(shutdown.Token).ConfigureAwait(false))
+            {
+                try
+                {
+                    using var deadline = CancellationTokenSource.CreateLinkedTokenSource(shutdown.Token);
+                    deadline.CancelAfter(options.EngineHealthInterval);
+                    await health.CheckAsync(new HealthCheckRequest(), cancellationToken: deadline.Token).ConfigureAwait(false);
+                }
+                catch (Grpc.Core.RpcException e) when (e.StatusCode is Grpc.Core.StatusCode.Unimplemented)
+                {
+                    // An engine without the health service is alive enough.
+                }
+                catch (Grpc.Core.RpcException e) when (!shutdown.IsCancellationRequested)
+                {
+                    await options.Stderr.WriteLineAsync($"engine at {engineAddress} is gone ({e.StatusCode}); shutting down").ConfigureAwait(false);
+                    await shutdown.CancelAsync().ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down.
+        }
+    }
+}

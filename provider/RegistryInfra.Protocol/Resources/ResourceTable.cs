@@ -1,0 +1,260 @@
+using System.Collections.Immutable;
+using RegistryInfra.Protocol.Hosting;
+using RegistryInfra.Protocol.Values;
+
+namespace RegistryInfra.Protocol.Resources;
+
+/// <summary>The one table of a provider's resources, functions and components, by type token.</summary>
+public sealed class ResourceTable
+{
+    private readonly Dictionary<string, ResourceBinding> _resources = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, FunctionBinding> _functions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ComponentBinding> _components = new(StringComparer.Ordinal);
+
+    /// <summary>Registers a custom resource.</summary>
+    public ResourceTable Resource<TArgs, TState>(string token, IResource<TArgs, TState> handler, string description)
+        where TArgs : class where TState : class
+    {
+        _resources.Add(token, new ResourceBinding<TArgs, TState>(token, handler, description));
+        return this;
+    }
+
+    /// <summary>Registers a function.</summary>
+    public ResourceTable Function<TArgs, TResult>(string token, IFunction<TArgs, TResult> handler, string description)
+        where TArgs : class where TResult : class
+    {
+        _functions.Add(token, new FunctionBinding<TArgs, TResult>(token, handler, description));
+        return this;
+    }
+
+    /// <summary>Registers a component.</summary>
+    public ResourceTable Component<TArgs, TOutputs>(string token, IComponent<TArgs, TOutputs> handler, string description)
+        where TArgs : class where TOutputs : class
+    {
+        _components.Add(token, new ComponentBinding<TArgs, TOutputs>(token, handler, description));
+        return this;
+    }
+
+    internal IReadOnlyDictionary<string, ResourceBinding> Resources => _resources;
+    internal IReadOnlyDictionary<string, FunctionBinding> Functions => _functions;
+    internal IReadOnlyDictionary<string, ComponentBinding> Components => _components;
+
+    internal ResourceBinding GetResource(string token) =>
+        _resources.TryGetValue(token, out var binding) ? binding : throw new UnknownTokenException("resource type", token);
+
+    internal FunctionBinding GetFunction(string token) =>
+        _functions.TryGetValue(token, out var binding) ? binding : throw new UnknownTokenException("function", token);
+
+    internal ComponentBinding GetComponent(string token) =>
+        _components.TryGetValue(token, out var binding) ? binding : throw new UnknownTokenException("component type", token);
+}
+
+internal abstract record Declaration(string Token, Type Inputs, Type Outputs, string Description);
+
+internal abstract class ResourceBinding(string token, Type args, Type state, string description)
+{
+    public Declaration Declaration { get; } = new ResourceDeclaration(token, args, state, description);
+    public abstract Task<CheckResponse> CheckAsync(CheckRequest request, CancellationToken cancellationToken);
+    public abstract Task<DiffResponse> DiffAsync(DiffRequest request, CancellationToken cancellationToken);
+    public abstract Task<CreateResponse> CreateAsync(CreateRequest request, CancellationToken cancellationToken);
+    public abstract Task<ReadResponse> ReadAsync(ReadRequest request, CancellationToken cancellationToken);
+    public abstract Task<UpdateResponse> UpdateAsync(UpdateRequest request, CancellationToken cancellationToken);
+    public abstract Task DeleteAsync(DeleteRequest request, CancellationToken cancellationToken);
+}
+
+internal sealed record ResourceDeclaration(string Token, Type Inputs, Type Outputs, string Description) : Declaration(Token, Inputs, Outputs, Description);
+
+internal sealed record FunctionDeclaration(string Token, Type Inputs, Type Outputs, string Description) : Declaration(Token, Inputs, Outputs, Description);
+
+internal sealed record ComponentDeclaration(string Token, Type Inputs, Type Outputs, string Description) : Declaration(Token, Inputs, Outputs, Description);
+
+internal sealed class ResourceBinding<TArgs, TState>(string token, IResource<TArgs, TState> handler, string description)
+    : ResourceBinding(token, typeof(TArgs), typeof(TState), description)
+    where TArgs : class where TState : class
+{
+    public override async Task<CheckResponse> CheckAsync(CheckRequest request, CancellationToken cancellationToken)
+    {
+        var bound = PropertyBinder.Bind<TArgs>(request.NewInputs, BindMode.AllowUnknowns);
+        if (!bound.Succeeded)
+        {
+            return new CheckResponse(request.NewInputs, bound.Failures);
+        }
+        if (handler is not ICustomCheck<TArgs> custom)
+        {
+            return new CheckResponse(request.NewInputs, []);
+        }
+        var checkedArgs = await custom.CheckAsync(new CheckContext<TArgs>(Identity(request.Urn, request.Type, request.Name), bound.Value!, bound.UnknownPaths), cancellationToken).ConfigureAwait(false);
+        // Normalised inputs keep the secretness and unknownness of what came in.
+        var inputs = Restore(PropertyBinder.Unbind(checkedArgs.Args), request.NewInputs, bound);
+        return new CheckResponse(inputs, checkedArgs.Failures);
+    }
+
+    public override async Task<DiffResponse> DiffAsync(DiffRequest request, CancellationToken cancellationToken)
+    {
+        if (handler is ICustomDiff<TArgs, TState> custom)
+        {
+            var news = PropertyBinder.Bind<TArgs>(request.NewInputs, BindMode.AllowUnknowns);
+            ThrowIfFailed(news, "new inputs");
+            var olds = PropertyBinder.Bind<TArgs>(request.OldInputs, BindMode.AllowUnknowns);
+            var state = PropertyBinder.Bind<TState>(request.OldState, BindMode.AllowUnknowns);
+            ThrowIfFailed(state, "old state");
+            return await custom.DiffAsync(new DiffContext<TArgs, TState>(Identity(request.Urn, request.Type, request.Name), request.Id,
+                state.Value!, olds.Value, news.Value!, news.UnknownPaths, request), cancellationToken).ConfigureAwait(false);
+        }
+        return InputDiff.Compute(typeof(TArgs), request.OldInputs.Count > 0 ? request.OldInputs : request.OldState, request.NewInputs,
+            request.IgnoreChanges, replaceEveryChange: handler is not ICustomUpdate<TArgs, TState>);
+    }
+
+    public override async Task<CreateResponse> CreateAsync(CreateRequest request, CancellationToken cancellationToken)
+    {
+        var args = PropertyBinder.Bind<TArgs>(request.Properties, request.Preview ? BindMode.AllowUnknowns : BindMode.Strict);
+        ThrowIfFailed(args, "inputs");
+        var result = await handler.CreateAsync(new CreateContext<TArgs>(Identity(request.Urn, request.Type, request.Name), args.Value!, request.Preview, args.UnknownPaths),
+            cancellationToken).ConfigureAwait(false);
+        return new CreateResponse(request.Preview ? "" : result.Id, ToState(result.State, request.Properties, result.UnknownOutputs));
+    }
+
+    public override async Task<UpdateResponse> UpdateAsync(UpdateRequest request, CancellationToken cancellationToken)
+    {
+        if (handler is not ICustomUpdate<TArgs, TState> update)
+        {
+            throw new NotImplementedException($"Update of {Declaration.Token} (every change replaces it)");
+        }
+        var news = PropertyBinder.Bind<TArgs>(request.NewInputs, request.Preview ? BindMode.AllowUnknowns : BindMode.Strict);
+        ThrowIfFailed(news, "new inputs");
+        var olds = PropertyBinder.Bind<TArgs>(request.OldInputs, BindMode.AllowUnknowns);
+        var state = PropertyBinder.Bind<TState>(request.OldState, BindMode.AllowUnknowns);
+        ThrowIfFailed(state, "old state");
+        var result = await update.UpdateAsync(new UpdateContext<TArgs, TState>(Identity(request.Urn, request.Type, request.Name), request.Id,
+            state.Value!, olds.Value, news.Value!, request.Preview, news.UnknownPaths), cancellationToken).ConfigureAwait(false);
+        return new UpdateResponse(ToState(result.State, request.NewInputs, result.UnknownOutputs));
+    }
+
+    public override async Task<ReadResponse> ReadAsync(ReadRequest request, CancellationToken cancellationToken)
+    {
+        if (handler is not ICustomRead<TArgs, TState> read)
+        {
+            return new ReadResponse(request.Id, request.Properties, request.Inputs);
+        }
+        var state = PropertyBinder.Bind<TState>(request.Properties, BindMode.AllowUnknowns);
+        var args = PropertyBinder.Bind<TArgs>(request.Inputs, BindMode.AllowUnknowns);
+        var result = await read.ReadAsync(new ReadContext<TArgs, TState>(Identity(request.Urn, request.Type, request.Name), request.Id, state.Value, args.Value),
+            cancellationToken).ConfigureAwait(false);
+        if (result is null)
+        {
+            return new ReadResponse("", ImmutableDictionary<string, PropertyValue>.Empty, ImmutableDictionary<string, PropertyValue>.Empty);
+        }
+        var inputs = Restore(PropertyBinder.Unbind(result.Args), request.Inputs, args);
+        return new ReadResponse(result.Id, ToState(result.State, inputs, null), inputs);
+    }
+
+    public override async Task DeleteAsync(DeleteRequest request, CancellationToken cancellationToken)
+    {
+        if (handler is ICustomDelete<TState> delete)
+        {
+            var state = PropertyBinder.Bind<TState>(request.Properties, BindMode.AllowUnknowns);
+            ThrowIfFailed(state, "state");
+            await delete.DeleteAsync(new DeleteContext<TState>(Identity(request.Urn, request.Type, request.Name), request.Id, state.Value!), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static ResourceIdentity Identity(string urn, string type, string name) => new(urn, type, name);
+
+    private static void ThrowIfFailed<T>(BindResult<T> result, string what)
+    {
+        if (!result.Succeeded)
+        {
+            throw new ArgumentException($"invalid {what}: " + string.Join("; ", result.Failures.Select(f => $"{f.Property}: {f.Reason}")));
+        }
+    }
+
+    /// <summary>
+    /// State as sent: properties marked secret are secrets, a state property named like a secret input stays
+    /// secret, and unknown outputs are computed.
+    /// </summary>
+    internal static ImmutableSortedDictionary<string, PropertyValue> ToState(
+        TState state, IReadOnlyDictionary<string, PropertyValue> inputs, ImmutableHashSet<string>? unknownOutputs)
+    {
+        var map = PropertyBinder.Unbind(state).ToBuilder();
+        foreach (var field in TypeShape.Of(typeof(TState)).Fields)
+        {
+            if (unknownOutputs?.Contains(field.Name) == true)
+            {
+                map[field.Name] = field.Secret ? PropertyValue.CreateSecret(PropertyValue.Computed) : PropertyValue.Computed;
+            }
+            if (map.TryGetValue(field.Name, out var value) && inputs.TryGetValue(field.Name, out var input) && input.ContainsSecrets())
+            {
+                map[field.Name] = value.AsSecret();
+            }
+        }
+        return map.ToImmutable();
+    }
+
+    /// <summary>Puts back the secret wrappers and unknowns of the original inputs onto normalised inputs.</summary>
+    private static ImmutableSortedDictionary<string, PropertyValue> Restore(
+        ImmutableSortedDictionary<string, PropertyValue> normalised, IReadOnlyDictionary<string, PropertyValue> original, BindResult<TArgs> bound)
+    {
+        var builder = normalised.ToBuilder();
+        foreach (var (key, value) in original)
+        {
+            if (bound.UnknownPaths.Contains(key) || value.ContainsUnknowns())
+            {
+                builder[key] = value;
+            }
+            else if (builder.TryGetValue(key, out var current) && value.ContainsSecrets())
+            {
+                builder[key] = current.AsSecret();
+            }
+        }
+        return builder.ToImmutable();
+    }
+}
+
+internal abstract class FunctionBinding(Declaration declaration)
+{
+    public Declaration Declaration { get; } = declaration;
+    public abstract Task<InvokeResponse> InvokeAsync(InvokeRequest request, CancellationToken cancellationToken);
+}
+
+internal sealed class FunctionBinding<TArgs, TResult>(string token, IFunction<TArgs, TResult> handler, string description)
+    : FunctionBinding(new FunctionDeclaration(token, typeof(TArgs), typeof(TResult), description))
+    where TArgs : class where TResult : class
+{
+    public override async Task<InvokeResponse> InvokeAsync(InvokeRequest request, CancellationToken cancellationToken)
+    {
+        var args = PropertyBinder.Bind<TArgs>(request.Args, BindMode.Strict);
+        if (!args.Succeeded)
+        {
+            return new InvokeResponse(null, args.Failures);
+        }
+        var result = await handler.InvokeAsync(args.Value!, request.Preview, cancellationToken).ConfigureAwait(false);
+        var map = PropertyBinder.Unbind(result);
+        // A secret argument makes the whole result secret: any of it may be derived from the secret.
+        if (request.Args.Values.Any(v => v.ContainsSecrets()))
+        {
+            map = map.ToImmutableSortedDictionary(e => e.Key, e => e.Value.AsSecret(), StringComparer.Ordinal);
+        }
+        return new InvokeResponse(map, []);
+    }
+}
+
+internal abstract class ComponentBinding(Declaration declaration)
+{
+    public Declaration Declaration { get; } = declaration;
+    public abstract Task<ConstructResponse> ConstructAsync(ConstructRequest request, CancellationToken cancellationToken);
+}
+
+internal sealed class ComponentBinding<TArgs, TOutputs>(string token, IComponent<TArgs, TOutputs> handler, string description)
+    : ComponentBinding(new ComponentDeclaration(token, typeof(TArgs), typeof(TOutputs), description))
+    where TArgs : class where TOutputs : class
+{
+    public override Task<ConstructResponse> ConstructAsync(ConstructRequest request, CancellationToken cancellationToken)
+    {
+        var args = PropertyBinder.Bind<TArgs>(request.Inputs, BindMode.AllowUnknowns);
+        if (!args.Succeeded)
+        {
+            throw new ArgumentException($"invalid inputs of {request.Type} '{request.Name}': " + string.Join("; ", args.Failures.Select(f => $"{f.Property}: {f.Reason}")));
+        }
+        return handler.ConstructAsync(request, args, cancellationToken);
+    }
+}

@@ -1,0 +1,141 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Reflection;
+using RegistryInfra.Protocol.Values;
+
+namespace RegistryInfra.Protocol.Resources;
+
+/// <summary>How a CLR type maps to a Pulumi type.</summary>
+public enum ShapeKind
+{
+    /// <summary>A string.</summary>
+    String,
+    /// <summary>A boolean.</summary>
+    Bool,
+    /// <summary>An integer.</summary>
+    Integer,
+    /// <summary>A number.</summary>
+    Number,
+    /// <summary>An enum, sent as a string.</summary>
+    Enum,
+    /// <summary>A list.</summary>
+    List,
+    /// <summary>A map from string keys.</summary>
+    Map,
+    /// <summary>An object (a record type).</summary>
+    Object,
+    /// <summary>Any value, bound as a raw <see cref="PropertyValue"/>.</summary>
+    Any,
+}
+
+/// <summary>One property of an object shape.</summary>
+public sealed record FieldShape(
+    string Name, PropertyInfo Property, Type Type, bool Required, bool Secret, bool ReplaceOnChanges, string? Description);
+
+/// <summary>
+/// The Pulumi view of a CLR type, read once by reflection and cached (built on first use, never at start-up).
+/// </summary>
+public sealed class TypeShape
+{
+    private static readonly ConcurrentDictionary<Type, TypeShape> Cache = new();
+    private readonly Lazy<ImmutableArray<FieldShape>> _fields;
+
+    private TypeShape(Type type)
+    {
+        Type = type;
+        (Kind, Element) = Classify(type);
+        _fields = new Lazy<ImmutableArray<FieldShape>>(() => Kind == ShapeKind.Object ? ReadFields(type) : []);
+        var typeAttribute = type.GetCustomAttribute<PulumiTypeAttribute>();
+        Token = typeAttribute?.Token;
+        Description = typeAttribute?.Description;
+    }
+
+    /// <summary>The shape of <paramref name="type"/>.</summary>
+    public static TypeShape Of(Type type) => Cache.GetOrAdd(type, t => new TypeShape(t));
+
+    /// <summary>The CLR type.</summary>
+    public Type Type { get; }
+
+    /// <summary>The kind.</summary>
+    public ShapeKind Kind { get; }
+
+    /// <summary>The element type of a list or map.</summary>
+    public Type? Element { get; }
+
+    /// <summary>The type token from <see cref="PulumiTypeAttribute"/>.</summary>
+    public string? Token { get; }
+
+    /// <summary>The description from <see cref="PulumiTypeAttribute"/>.</summary>
+    public string? Description { get; }
+
+    /// <summary>The properties of an object shape, in declaration order.</summary>
+    public ImmutableArray<FieldShape> Fields => _fields.Value;
+
+    /// <summary>The enum members and their wire values.</summary>
+    public IEnumerable<(object Value, string Wire, string? Description)> EnumMembers =>
+        Type.GetFields(BindingFlags.Public | BindingFlags.Static).Select(f =>
+        {
+            var attribute = f.GetCustomAttribute<EnumValueAttribute>();
+            return (f.GetValue(null)!, attribute?.Value ?? f.Name, attribute?.Description);
+        });
+
+    private static (ShapeKind, Type?) Classify(Type type)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        if (type == typeof(string)) { return (ShapeKind.String, null); }
+        if (type == typeof(bool)) { return (ShapeKind.Bool, null); }
+        if (type == typeof(int) || type == typeof(long)) { return (ShapeKind.Integer, null); }
+        if (type == typeof(double)) { return (ShapeKind.Number, null); }
+        if (type == typeof(PropertyValue)) { return (ShapeKind.Any, null); }
+        if (type.IsEnum) { return (ShapeKind.Enum, null); }
+        if (type.IsGenericType)
+        {
+            var definition = type.GetGenericTypeDefinition();
+            var arguments = type.GetGenericArguments();
+            if (definition == typeof(ImmutableArray<>) || definition == typeof(IReadOnlyList<>) || definition == typeof(List<>)
+                || definition == typeof(IList<>) || definition == typeof(IEnumerable<>) || definition == typeof(ImmutableList<>))
+            {
+                return (ShapeKind.List, arguments[0]);
+            }
+            if ((definition == typeof(IReadOnlyDictionary<,>) || definition == typeof(ImmutableDictionary<,>)
+                || definition == typeof(Dictionary<,>) || definition == typeof(ImmutableSortedDictionary<,>)) && arguments[0] == typeof(string))
+            {
+                return (ShapeKind.Map, arguments[1]);
+            }
+        }
+        if (type.IsArray)
+        {
+            return (ShapeKind.List, type.GetElementType());
+        }
+        if (type.IsClass && type != typeof(object))
+        {
+            return (ShapeKind.Object, null);
+        }
+        throw new NotSupportedException($"type {type} cannot be a Pulumi property type");
+    }
+
+    private static ImmutableArray<FieldShape> ReadFields(Type type)
+    {
+        var nullability = new NullabilityInfoContext();
+        var constructor = type.GetConstructors().OrderByDescending(c => c.GetParameters().Length).FirstOrDefault();
+        var parameters = constructor?.GetParameters() ?? [];
+        var fields = ImmutableArray.CreateBuilder<FieldShape>();
+        foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            if (property.GetIndexParameters().Length > 0 || property.Name == "EqualityContract")
+            {
+                continue;
+            }
+            var parameter = parameters.FirstOrDefault(p => string.Equals(p.Name, property.Name, StringComparison.OrdinalIgnoreCase));
+            T? Find<T>() where T : Attribute => property.GetCustomAttribute<T>() ?? parameter?.GetCustomAttribute<T>();
+            var name = Find<PulumiPropertyAttribute>();
+            var info = nullability.Create(property);
+            var optional = info.ReadState == NullabilityState.Nullable || Nullable.GetUnderlyingType(property.PropertyType) is not null;
+            fields.Add(new FieldShape(
+                name?.Name ?? char.ToLowerInvariant(property.Name[0]) + property.Name[1..],
+                property, property.PropertyType, !optional,
+                Find<SecretAttribute>() is not null, Find<ReplaceOnChangesAttribute>() is not null, name?.Description));
+        }
+        return fields.ToImmutable();
+    }
+}
