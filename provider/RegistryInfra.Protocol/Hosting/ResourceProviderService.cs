@@ -73,6 +73,7 @@ public sealed class ResourceProviderService : Wire.ResourceProvider.ResourceProv
             var variables = request.Variables.ToImmutableDictionary();
 #pragma warning restore CS0612
             await _provider.ConfigureAsync(new ConfigureRequest(Map(request.Args), variables), ct).ConfigureAwait(false);
+            await _log.LogAsync(LogLevel.Debug, $"provider version {Version} configured", request.HasUrn ? request.Urn : "", ct).ConfigureAwait(false);
             return new Wire.ConfigureResponse { AcceptSecrets = true, AcceptResources = true, AcceptOutputs = true, SupportsPreview = true };
         });
 

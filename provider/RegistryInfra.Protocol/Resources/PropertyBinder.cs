@@ -51,7 +51,12 @@ public static class PropertyBinder
         {
             return PropertyValue.Null;
         }
+        type = Nullable.GetUnderlyingType(type) ?? type;
         var shape = TypeShape.Of(type);
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(ImmutableArray<>) && (bool)type.GetProperty("IsDefault")!.GetValue(value)!)
+        {
+            return PropertyValue.Null;
+        }
         switch (shape.Kind)
         {
             case ShapeKind.String: return PropertyValue.Create((string)value);
@@ -80,6 +85,10 @@ public static class PropertyBinder
                         continue;
                     }
                     var encoded = Unbind(fieldValue, field.Type);
+                    if (encoded.IsNull)
+                    {
+                        continue;
+                    }
                     properties.Add(KeyValuePair.Create(field.Name, field.Secret ? encoded.AsSecret() : encoded));
                 }
                 return PropertyValue.CreateObject(properties);

@@ -130,7 +130,8 @@ public sealed class TypeShape
             T? Find<T>() where T : Attribute => property.GetCustomAttribute<T>() ?? parameter?.GetCustomAttribute<T>();
             var name = Find<PulumiPropertyAttribute>();
             var info = nullability.Create(property);
-            var optional = info.ReadState == NullabilityState.Nullable || Nullable.GetUnderlyingType(property.PropertyType) is not null;
+            var optional = info.ReadState == NullabilityState.Nullable || Nullable.GetUnderlyingType(property.PropertyType) is not null
+                || parameter?.HasDefaultValue == true;
             fields.Add(new FieldShape(
                 name?.Name ?? char.ToLowerInvariant(property.Name[0]) + property.Name[1..],
                 property, property.PropertyType, !optional,

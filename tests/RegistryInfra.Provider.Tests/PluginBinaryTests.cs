@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Pulumirpc;
+using RegistryInfra.Protocol.Values;
+using RegistryInfra.Testing;
+
+namespace RegistryInfra.Provider.Tests;
+
+/// <summary>Starts the built plugin exactly as the engine does and drives every RPC over real gRPC.</summary>
+public sealed class PluginBinaryTests
+{
+    private const string ProfileType = "registryinfra:index:RegistryProfile";
+    private const string Urn = "urn:pulumi:dev::proj::registryinfra:index:RegistryProfile::ghcr";
+    private const string Canary = "binary-test-s3cret";
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Plugin_prints_its_port_and_serves_every_rpc_then_stops_on_cancel()
+    {
+        await using var engine = await FakeEngine.StartAsync(Ct);
+        var plugin = Path.Combine(AppContext.BaseDirectory, "pulumi-resource-registryinfra.dll");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { plugin, "--logflow", "--tracing", "", engine.Address },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync(Ct);
+        try
+        {
+            var portLine = await process.StandardOutput.ReadLineAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), Ct);
+            Assert.Matches("^[0-9]+$", portLine);
+            using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{portLine}");
+            var client = new ResourceProvider.ResourceProviderClient(channel);
+
+            var handshake = await client.HandshakeAsync(new ProviderHandshakeRequest { EngineAddress = engine.Address }, cancellationToken: Ct);
+            Assert.True(handshake.AcceptSecrets && handshake.AcceptResources && handshake.AcceptOutputs);
+
+            Assert.Equal("0.1.0", (await client.GetPluginInfoAsync(new Empty(), cancellationToken: Ct)).Version);
+            Assert.Contains(ProfileType, (await client.GetSchemaAsync(new GetSchemaRequest(), cancellationToken: Ct)).Schema, StringComparison.Ordinal);
+            Assert.Empty((await client.CheckConfigAsync(new CheckRequest { Urn = "urn:pulumi:dev::proj::pulumi:providers:registryinfra::default", News = new Struct() }, cancellationToken: Ct)).Failures);
+            await client.DiffConfigAsync(new DiffRequest { Olds = new Struct(), News = new Struct() }, cancellationToken: Ct);
+            var configure = await client.ConfigureAsync(new ConfigureRequest { Args = new Struct(), AcceptSecrets = true, AcceptResources = true, Urn = "urn:pulumi:dev::proj::pulumi:providers:registryinfra::default" }, cancellationToken: Ct);
+            Assert.True(configure.AcceptSecrets && configure.SupportsPreview && configure.AcceptOutputs);
+            var log = await engine.WaitForLogAsync(l => l.Message.Contains("configured", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+            Assert.Equal(LogSeverity.Debug, log.Severity);
+
+            var news = PropertyValueSerializer.Serialize(new Dictionary<string, PropertyValue>
+            {
+                ["server"] = PropertyValue.Create("https://GHCR.io/"),
+                ["username"] = PropertyValue.Create("robot"),
+                ["password"] = PropertyValue.CreateSecret(PropertyValue.Create(Canary)),
+            });
+            var check = await client.CheckAsync(new CheckRequest { Urn = Urn, Type = ProfileType, Name = "ghcr", Olds = new Struct(), News = news }, cancellationToken: Ct);
+            Assert.Empty(check.Failures);
+
+            var preview = await client.CreateAsync(new CreateRequest { Urn = Urn, Properties = check.Inputs, Preview = true }, cancellationToken: Ct);
+            Assert.Equal("", preview.Id);
+            var created = await client.CreateAsync(new CreateRequest { Urn = Urn, Type = ProfileType, Name = "ghcr", Properties = check.Inputs }, cancellationToken: Ct);
+            Assert.Equal("ghcr.io", created.Id);
+            var state = PropertyValueSerializer.Deserialize(created.Properties);
+            Assert.True(state["authEntry"].IsSecret);
+            Assert.Equal(Signatures.Secret, created.Properties.Fields["dockerConfigJson"].StructValue.Fields[Signatures.Key].StringValue);
+
+            var newNews = news.Clone();
+            newNews.Fields["password"] = PropertyValueSerializer.Serialize(PropertyValue.CreateSecret(PropertyValue.Create(Canary + "2")));
+            var diff = await client.DiffAsync(new DiffRequest { Id = created.Id, Urn = Urn, Olds = created.Properties, OldInputs = check.Inputs, News = newNews }, cancellationToken: Ct);
+            Assert.Equal(DiffResponse.Types.DiffChanges.DiffSome, diff.Changes);
+            Assert.Equal(PropertyDiff.Types.Kind.Update, diff.DetailedDiff["password"].Kind);
+            Assert.DoesNotContain(Canary, diff.ToString(), StringComparison.Ordinal);
+
+            var updated = await client.UpdateAsync(new UpdateRequest { Id = created.Id, Urn = Urn, Olds = created.Properties, OldInputs = check.Inputs, News = newNews }, cancellationToken: Ct);
+            Assert.Contains(Canary + "2", PropertyValueSerializer.Deserialize(updated.Properties)["dockerConfigJson"].SecretValue.StringValue, StringComparison.Ordinal);
+            var read = await client.ReadAsync(new ReadRequest { Id = created.Id, Urn = Urn, Properties = updated.Properties, Inputs = newNews }, cancellationToken: Ct);
+            Assert.Equal(created.Id, read.Id);
+            await client.DeleteAsync(new DeleteRequest { Id = created.Id, Urn = Urn, Properties = updated.Properties }, cancellationToken: Ct);
+
+            var unknownType = await Assert.ThrowsAsync<RpcException>(async () =>
+                await client.CheckAsync(new CheckRequest { Urn = "urn:pulumi:dev::proj::registryinfra:index:Nope::x", News = new Struct() }, cancellationToken: Ct));
+            Assert.Equal(StatusCode.NotFound, unknownType.StatusCode);
+            Assert.Contains("registryinfra:index:Nope", unknownType.Status.Detail, StringComparison.Ordinal);
+            var invoke = await Assert.ThrowsAsync<RpcException>(async () =>
+                await client.InvokeAsync(new InvokeRequest { Tok = "registryinfra:index:getNothing", Args = new Struct() }, cancellationToken: Ct));
+            Assert.Equal(StatusCode.NotFound, invoke.StatusCode);
+            var construct = await Assert.ThrowsAsync<RpcException>(async () =>
+                await client.ConstructAsync(new ConstructRequest { Type = "registryinfra:index:NoComponent", Name = "c", Inputs = new Struct() }, cancellationToken: Ct));
+            Assert.Equal(StatusCode.NotFound, construct.StatusCode);
+            var call = await Assert.ThrowsAsync<RpcException>(async () =>
+                await client.CallAsync(new CallRequest { Tok = "registryinfra:index:Thing/method", Args = new Struct() }, cancellationToken: Ct));
+            Assert.Equal(StatusCode.Unimplemented, call.StatusCode);
+            var attach = await client.AttachAsync(new PluginAttach { Address = engine.Address }, cancellationToken: Ct);
+            Assert.NotNull(attach);
+
+            await client.CancelAsync(new Empty(), cancellationToken: Ct);
+            await process.WaitForExitAsync(Ct).WaitAsync(TimeSpan.FromSeconds(20), Ct);
+            Assert.Equal(0, process.ExitCode);
+            Assert.DoesNotContain(Canary, await stderr, StringComparison.Ordinal);
+            Assert.All(engine.Logs, l => Assert.DoesNotContain(Canary, l.Message, StringComparison.Ordinal));
+            Assert.Equal("urn:pulumi:dev::proj::pulumi:providers:registryinfra::default", log.Urn);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Plugin_exits_when_sigterm_arrives()
+    {
+        await using var engine = await FakeEngine.StartAsync(Ct);
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "pulumi-resource-registryinfra.dll"), engine.Address },
+            RedirectStandardOutput = true,
+        };
+        using var process = Process.Start(start)!;
+        try
+        {
+            var portLine = await process.StandardOutput.ReadLineAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), Ct);
+            Assert.Matches("^[0-9]+$", portLine);
+            using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await process.WaitForExitAsync(Ct).WaitAsync(TimeSpan.FromSeconds(20), Ct);
+            Assert.Equal(0, process.ExitCode);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+    }
+}
