@@ -13,14 +13,20 @@ namespace RegistryInfra.Core.Credentials;
 /// web identity (<c>AWS_ROLE_ARN</c> + <c>AWS_WEB_IDENTITY_TOKEN_FILE</c>, as set by IRSA; STS is called
 /// through AWSSDK.SecurityToken), the container endpoint (<c>AWS_CONTAINER_CREDENTIALS_FULL_URI</c> +
 /// <c>AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE</c>, as set by EKS Pod Identity; the SDK only accepts plain
-/// HTTP to loopback and the ECS/EKS link-local hosts), then instance metadata. The source keeps no state
-/// between calls besides what the SDK caches, so it is safe to call concurrently.
+/// HTTP to loopback and the ECS/EKS link-local hosts), then instance metadata. The chain's result is cached
+/// per source instance (the SDK refreshes temporary credentials before they expire, one resolution at a
+/// time), so the source is safe to call concurrently; each call asks ECR for a fresh token.
 /// </remarks>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The resolver holds only file watchers for the shared credentials files; sources live as long as the process.")]
 public sealed class EcrCredentialSource : ICredentialSource
 {
     private readonly EcrAuthorizationClient _client;
     private readonly AWSCredentials? _credentials;
     private readonly TimeSpan _timeout;
+
+    // The chain is resolved (and its result cached) per source, not through the SDK's process-wide cache,
+    // so that each source sees the environment as it is when the source is made.
+    private readonly DefaultAWSCredentialsIdentityResolver _chain = new();
 
     /// <summary>A source for private ECR in <paramref name="region"/>.</summary>
     /// <param name="region">The AWS region of the registry, such as <c>eu-west-1</c>.</param>
@@ -95,7 +101,7 @@ public sealed class EcrCredentialSource : ICredentialSource
         AWSCredentials credentials;
         try
         {
-            credentials = _credentials ?? await DefaultAWSCredentialsIdentityResolver.GetCredentialsAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            credentials = _credentials ?? await _chain.ResolveIdentityAsync(null, cancellationToken).ConfigureAwait(false);
             return await credentials.GetCredentialsAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (AmazonServiceException e)

@@ -88,7 +88,7 @@ public sealed class GcpAccessTokenSource : ICredentialSource
         {
             var status = e.StatusCode is { } code ? (int)code : 0;
             var kind = status == 429 ? RegistryErrorKind.RateLimited : status >= 500 ? RegistryErrorKind.Unreachable : RegistryErrorKind.CredentialSource;
-            throw new RegistryException(kind, $"{Description}: the Google token endpoint refused the request: {e.Error?.Error ?? "unknown error"} (HTTP {status}, {e.StatusCode})", e);
+            throw new RegistryException(kind, $"{Description}: the Google token endpoint refused the request: {e.Error?.Error ?? "unknown error"} (HTTP {status})", e);
         }
         catch (GoogleApiException e)
         {

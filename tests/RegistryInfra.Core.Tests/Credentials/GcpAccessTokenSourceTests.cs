@@ -89,3 +89,37 @@ public sealed class GcpAccessTokenSourceTests : IAsyncLifetime
         Assert.Contains("'serviceAccountKey' has no 'client_email'", e.Message, StringComparison.Ordinal);
     }
 }
+
+/// <summary>Application Default Credentials from GOOGLE_APPLICATION_CREDENTIALS (changes the process environment).</summary>
+[Collection(nameof(ProcessEnvironment))]
+public sealed class GcpApplicationDefaultTests
+{
+    [Fact]
+    public async Task Application_default_credentials_from_a_key_file()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var rsa = RSA.Create(2048);
+        var verifier = RSA.Create();
+        verifier.ImportSubjectPublicKeyInfo(rsa.ExportSubjectPublicKeyInfo(), out _);
+        await using var oauth = await FakeGoogleOAuth.StartAsync(verifier, "puller@demo-project.iam.gserviceaccount.com", cancellationToken: ct);
+        var file = Path.Combine(Path.GetTempPath(), $"registryinfra-adc-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, GcpServiceAccountKeySourceTests.KeyJson(rsa, oauth.TokenUri.ToString()), ct);
+        var saved = Environment.GetEnvironmentVariable("GOOGLE_APPLICATION_CREDENTIALS");
+        Environment.SetEnvironmentVariable("GOOGLE_APPLICATION_CREDENTIALS", file);
+        try
+        {
+            var source = new GcpAccessTokenSource();
+
+            var credential = await source.GetCredentialAsync(ct);
+
+            Assert.Equal(oauth.IssuedTokens.Single(), credential.Password);
+            Assert.Equal("gcp-token(application-default)", source.Description);
+            Assert.NotNull(credential.ExpiresAt);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("GOOGLE_APPLICATION_CREDENTIALS", saved);
+            File.Delete(file);
+        }
+    }
+}

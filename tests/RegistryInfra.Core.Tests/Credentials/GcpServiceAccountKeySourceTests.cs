@@ -7,9 +7,12 @@ namespace RegistryInfra.Core.Tests.Credentials;
 
 public sealed class GcpServiceAccountKeySourceTests
 {
+    // Generating RSA keys is slow on a busy machine: tests that do not verify signatures share one.
+    private static readonly RSA SharedKey = RSA.Create(2048);
+
     internal static string KeyJson(RSA? rsa = null, string tokenUri = "https://oauth2.googleapis.com/token", Action<Dictionary<string, object?>>? edit = null)
     {
-        rsa ??= RSA.Create(2048);
+        rsa ??= SharedKey;
         var key = new Dictionary<string, object?>
         {
             ["type"] = "service_account",

@@ -1,0 +1,99 @@
+using RegistryInfra.Core.Credentials;
+
+namespace RegistryInfra.Core.Tests.Credentials;
+
+public sealed class CredentialSourceFactoryTests
+{
+    [Theory]
+    [InlineData("""{"static":{"username":"u","password":"p"}}""", typeof(StaticCredentialSource), "static(u)")]
+    [InlineData("""{"static":{"token":"ghp_x"}}""", typeof(StaticCredentialSource), "static(token)")]
+    [InlineData("""{"ecr":{"region":"eu-west-1","accountId":"123456789012"}}""", typeof(EcrCredentialSource), "ecr(123456789012, eu-west-1)")]
+    [InlineData("""{"ecr":{"public":true}}""", typeof(EcrCredentialSource), "ecr-public(us-east-1)")]
+    [InlineData("""{"gcpAccessToken":{}}""", typeof(GcpAccessTokenSource), "gcp-token(application-default)")]
+    [InlineData("""{"acr":{"registry":"r.azurecr.io","tenantId":"t"}}""", typeof(AcrCredentialSource), "acr(r.azurecr.io)")]
+    [InlineData("""{"credentialHelper":{"helper":"ecr-login","serverUrl":"x.io"}}""", typeof(DockerCredentialHelperSource), "credential-helper(docker-credential-ecr-login, x.io)")]
+    [InlineData("""{"exec":{"command":["/bin/get-creds","--registry","x"],"lifetimeSeconds":3600}}""", typeof(ExecCredentialSource), "exec(get-creds)")]
+    public void Each_kind_builds_its_source(string json, Type type, string description)
+    {
+        var source = CredentialSourceFactory.Create(CredentialSourceSpec.FromJson(json));
+
+        Assert.IsType(type, source);
+        Assert.Equal(description, source.Description);
+    }
+
+    [Fact]
+    public void A_service_account_key_spec_builds_the_json_key_source()
+    {
+        var spec = new CredentialSourceSpec { GcpServiceAccountKey = new GcpServiceAccountKeySpec { Key = GcpServiceAccountKeySourceTests.KeyJson(), Base64 = true } };
+
+        var source = Assert.IsType<GcpServiceAccountKeySource>(CredentialSourceFactory.Create(CredentialSourceSpec.FromJson(spec.ToJson())));
+
+        Assert.Equal("puller@demo-project.iam.gserviceaccount.com", source.Key.ClientEmail);
+    }
+
+    [Theory]
+    [InlineData("{}", "credentials: exactly one of 'static', 'gcpServiceAccountKey', 'ecr'")]
+    [InlineData("""{"static":{"username":"u","password":"p"},"ecr":{"region":"eu-west-1"}}""", "got 'static' and 'ecr'")]
+    [InlineData("""{"static":{"username":"u"}}""", "credentials.static.password (or 'credentials.static.token'): is required")]
+    [InlineData("""{"static":{"password":"p","token":"t"}}""", "credentials.static: set either 'password' or 'token'")]
+    [InlineData("""{"ecr":{}}""", "credentials.ecr.region: is required")]
+    [InlineData("""{"ecr":{"region":"Europe"}}""", "credentials.ecr: ecr: 'region' must be an AWS region")]
+    [InlineData("""{"ecr":{"region":"eu-west-1","secretAccessKey":"s3cr3t"}}""", "credentials.ecr.accessKeyId: is required")]
+    [InlineData("""{"gcpServiceAccountKey":{"key":"{\"type\":\"service_account\"}"}}""", "'credentials.gcpServiceAccountKey.key' has no 'client_email'")]
+    [InlineData("""{"acr":{}}""", "credentials.acr.registry: is required")]
+    [InlineData("""{"credentialHelper":{"helper":"ecr-login"}}""", "credentials.credentialHelper.serverUrl: is required")]
+    [InlineData("""{"exec":{"command":[]}}""", "credentials.exec.command: must list")]
+    [InlineData("""{"exec":{"command":["x"],"timeoutSeconds":-1}}""", "credentials.exec.timeoutSeconds: must be a positive number")]
+    public void Invalid_specs_name_the_field(string json, string expected)
+    {
+        var e = Assert.Throws<RegistryException>(() => CredentialSourceFactory.Create(CredentialSourceSpec.FromJson(json)));
+
+        Assert.Equal(RegistryErrorKind.InvalidInput, e.Kind);
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cr3t", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Unknown_members_and_bad_json_are_refused_with_their_path()
+    {
+        var unknown = Assert.Throws<RegistryException>(() => CredentialSourceSpec.FromJson("""{"ecr":{"regoin":"eu-west-1"}}"""));
+        var broken = Assert.Throws<RegistryException>(() => CredentialSourceSpec.FromJson("""{"static":{"password":"hunter2"""));
+
+        Assert.Contains("$.ecr", unknown.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", broken.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_context_server_is_the_default_helper_url()
+    {
+        var spec = CredentialSourceSpec.FromJson("""{"credentialHelper":{"helper":"gcloud"}}""");
+
+        var source = CredentialSourceFactory.Create(spec, new CredentialSourceContext { Server = "europe-docker.pkg.dev", Field = "profiles[0].credentials" });
+
+        Assert.Equal("credential-helper(docker-credential-gcloud, europe-docker.pkg.dev)", source.Description);
+    }
+
+    [Fact]
+    public void Specs_round_trip_through_json_and_never_show_secrets_in_ToString()
+    {
+        var spec = new CredentialSourceSpec
+        {
+            Ecr = new EcrCredentialSpec { Region = "eu-west-1", AccessKeyId = "AKIDEXAMPLE", SecretAccessKey = "secret-key-value", SessionToken = "session-token-value" },
+        };
+
+        var json = spec.ToJson();
+        var back = CredentialSourceSpec.FromJson(json);
+
+        Assert.Equal("""{"ecr":{"region":"eu-west-1","public":false,"fips":false,"accessKeyId":"AKIDEXAMPLE","secretAccessKey":"secret-key-value","sessionToken":"session-token-value"}}""", json);
+        Assert.Equal(spec, back);
+        Assert.Equal("ecr", back.Kind);
+        foreach (var text in new[] { spec.ToString(), new CredentialSourceSpec { Static = new StaticCredentialSpec { Username = "u", Password = "secret-key-value" } }.ToString(),
+                     new CredentialSourceSpec { GcpServiceAccountKey = new GcpServiceAccountKeySpec { Key = "secret-key-value" } }.ToString(),
+                     new CredentialSourceSpec { GcpAccessToken = new GcpAccessTokenSpec { ServiceAccountKey = "secret-key-value" } }.ToString() })
+        {
+            Assert.DoesNotContain("secret-key-value", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("session-token-value", text, StringComparison.Ordinal);
+        }
+        Assert.Contains("AKIDEXAMPLE", spec.ToString(), StringComparison.Ordinal);
+    }
+}
