@@ -1,2 +1,3 @@
-// Entry point of the refresher; its commands are wired in by the refresher work.
-return 0;
+using RegistryInfra.Refresher;
+
+return await RefresherApp.RunAsync(args, configureServices: null, CancellationToken.None).ConfigureAwait(false);

@@ -1,0 +1,262 @@
+using System.Globalization;
+using System.Net;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using RegistryInfra.Core;
+using RegistryInfra.Core.DockerConfigJson;
+using RegistryInfra.Core.References;
+
+namespace RegistryInfra.Refresher;
+
+/// <summary>What happened to one target secret in one namespace.</summary>
+internal enum TargetResult
+{
+    Unchanged,
+    Created,
+    Updated,
+    Failed,
+}
+
+/// <summary>The outcome of one target (secret name in a namespace); <see cref="Reason"/> and <see cref="Message"/> are secret-free.</summary>
+internal sealed record TargetOutcome(string Namespace, string SecretName, TargetResult Result, string? Reason = null, string? Message = null, string? FailedKind = null, string? FailedName = null)
+{
+    public DateTimeOffset? ExpiresAt { get; init; }
+
+    public int ServiceAccountsPatched { get; init; }
+}
+
+/// <summary>A target failed for a reason worth an Event; the message names what and why, never a credential.</summary>
+internal sealed class TargetFailedException(string reason, string message, string kind, string name) : Exception(message)
+{
+    public string Reason { get; } = reason;
+
+    public string Kind { get; } = kind;
+
+    public string Name { get; } = name;
+}
+
+/// <summary>
+/// Brings one pull secret in one namespace up to date: creates it if missing, merges only this refresher's
+/// registry entries, writes only when they changed, with a resourceVersion precondition and a bounded retry
+/// on conflict, then makes the listed service accounts name it. Never deletes, empties or truncates.
+/// </summary>
+internal sealed class SecretRefresher(IKubernetes kubernetes, TokenBroker tokens, TransientRetry retry, TimeProvider time, TimeSpan renewBefore, int conflictRetries)
+{
+    public const string DockerConfigType = "kubernetes.io/dockerconfigjson";
+    public const string DockerConfigKey = ".dockerconfigjson";
+    public const string ManagedByLabel = "app.kubernetes.io/managed-by";
+    public const string ManagedByValue = "registryinfra-refresher";
+    public const string RefreshedAtAnnotation = "registryinfra.io/refreshed-at";
+    public const string ExpiresAtAnnotation = "registryinfra.io/expires-at";
+
+    /// <summary>Refreshes one target; the registries are (key, server) pairs.</summary>
+    public async Task<TargetOutcome> RefreshAsync(string ns, string secretName, IReadOnlyList<(string Key, RegistryHost Host)> registries,
+        IReadOnlyList<string> serviceAccounts, CancellationToken cancellationToken)
+    {
+        var (result, expiresAt) = await WriteSecretAsync(ns, secretName, registries, cancellationToken).ConfigureAwait(false);
+        var patched = 0;
+        foreach (var account in serviceAccounts)
+        {
+            if (await EnsureServiceAccountAsync(ns, account, secretName, cancellationToken).ConfigureAwait(false))
+            {
+                patched++;
+            }
+        }
+        return new TargetOutcome(ns, secretName, result) { ExpiresAt = expiresAt, ServiceAccountsPatched = patched };
+    }
+
+    private async Task<(TargetResult, DateTimeOffset?)> WriteSecretAsync(string ns, string name, IReadOnlyList<(string Key, RegistryHost Host)> registries, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var existing = await ReadSecretAsync(ns, name, ct).ConfigureAwait(false);
+            DockerConfig current;
+            if (existing is null)
+            {
+                current = DockerConfig.Empty;
+            }
+            else
+            {
+                current = ParseExisting(existing, ns, name);
+                if (IsFresh(existing, current, registries) is { } freshUntil)
+                {
+                    return (TargetResult.Unchanged, freshUntil);
+                }
+            }
+
+            var entries = new List<DockerConfigEntry>(registries.Count);
+            var expiries = new List<DateTimeOffset?>(registries.Count);
+            foreach (var (key, host) in registries)
+            {
+                try
+                {
+                    var credential = await tokens.GetAsync(key).WaitAsync(ct).ConfigureAwait(false);
+                    entries.Add(DockerConfigEntry.Create(host, credential));
+                    expiries.Add(credential.ExpiresAt);
+                }
+                catch (TokenUnavailableException e)
+                {
+                    throw new TargetFailedException("TokenUnavailable", e.Message, "Secret", name);
+                }
+            }
+            var expiresAt = expiries.Where(e => e.HasValue).Min();
+            var expiresText = expiresAt?.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+
+            // Only this refresher's entries are replaced; the serialisation is canonical, so equality is "content unchanged".
+            var merged = current.Merge(entries);
+            if (existing is not null && merged.Equals(current) && Annotation(existing, ExpiresAtAnnotation) == expiresText && IsManagedShape(existing))
+            {
+                return (TargetResult.Unchanged, expiresAt);
+            }
+
+            var secret = existing ?? new V1Secret { Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns }, Type = DockerConfigType };
+            secret.Data ??= new Dictionary<string, byte[]>();
+            secret.Data[DockerConfigKey] = merged.ToUtf8Bytes();
+            secret.Metadata.Annotations ??= new Dictionary<string, string>();
+            secret.Metadata.Annotations[RefreshedAtAnnotation] = time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+            if (expiresText is null)
+            {
+                secret.Metadata.Annotations.Remove(ExpiresAtAnnotation);
+            }
+            else
+            {
+                secret.Metadata.Annotations[ExpiresAtAnnotation] = expiresText;
+            }
+            if (existing is null)
+            {
+                secret.Metadata.Labels = new Dictionary<string, string> { [ManagedByLabel] = ManagedByValue };
+            }
+
+            try
+            {
+                if (existing is null)
+                {
+                    await retry.RunAsync(c => kubernetes.CoreV1.CreateNamespacedSecretAsync(secret, ns, cancellationToken: c), ct).ConfigureAwait(false);
+                    return (TargetResult.Created, expiresAt);
+                }
+                // The resourceVersion read above travels in the body: the API server refuses the write if anyone wrote since.
+                await retry.RunAsync(c => kubernetes.CoreV1.ReplaceNamespacedSecretAsync(secret, name, ns, cancellationToken: c), ct).ConfigureAwait(false);
+                return (TargetResult.Updated, expiresAt);
+            }
+            catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.Conflict && attempt < conflictRetries)
+            {
+                // Someone else wrote (or created) it first: read again and merge onto their version.
+            }
+            catch (HttpOperationException e)
+            {
+                throw ApiFailure(e, existing is null ? "create" : "update", "Secret", ns, name);
+            }
+        }
+    }
+
+    /// <summary>The expiry when the secret can be left alone: it holds entries for all our registries and expires after now + renewBefore.</summary>
+    private DateTimeOffset? IsFresh(V1Secret existing, DockerConfig current, IReadOnlyList<(string Key, RegistryHost Host)> registries)
+    {
+        if (!registries.All(r => current.Entries.Any(e => e.Key == r.Host.DockerConfigKey)) || !IsManagedShape(existing))
+        {
+            return null;
+        }
+        if (Annotation(existing, ExpiresAtAnnotation) is not { } text
+            || !DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var expiresAt))
+        {
+            return null;
+        }
+        return expiresAt > time.GetUtcNow() + renewBefore ? expiresAt : null;
+    }
+
+    private static bool IsManagedShape(V1Secret existing) => Annotation(existing, RefreshedAtAnnotation) is not null;
+
+    private static string? Annotation(V1Secret secret, string key) =>
+        secret.Metadata?.Annotations is { } a && a.TryGetValue(key, out var v) ? v : null;
+
+    private static DockerConfig ParseExisting(V1Secret existing, string ns, string name)
+    {
+        if (existing.Type != DockerConfigType)
+        {
+            throw new TargetFailedException("MalformedSecret", $"secret {ns}/{name} has type '{existing.Type}', not {DockerConfigType}; left untouched", "Secret", name);
+        }
+        if (existing.Data is null || !existing.Data.TryGetValue(DockerConfigKey, out var content))
+        {
+            throw new TargetFailedException("MalformedSecret", $"secret {ns}/{name} has no {DockerConfigKey} key; left untouched", "Secret", name);
+        }
+        try
+        {
+            return DockerConfig.Parse(content);
+        }
+        catch (RegistryException e)
+        {
+            throw new TargetFailedException("MalformedSecret", $"secret {ns}/{name}: {e.Message}; left untouched", "Secret", name);
+        }
+    }
+
+    private async Task<V1Secret?> ReadSecretAsync(string ns, string name, CancellationToken ct)
+    {
+        try
+        {
+            return await retry.RunAsync(c => kubernetes.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: c), ct).ConfigureAwait(false);
+        }
+        catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+        catch (HttpOperationException e)
+        {
+            throw ApiFailure(e, "read", "Secret", ns, name);
+        }
+    }
+
+    /// <summary>Adds the secret to the account's imagePullSecrets when missing; true when it patched. Existing entries are always kept.</summary>
+    private async Task<bool> EnsureServiceAccountAsync(string ns, string account, string secretName, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            V1ServiceAccount current;
+            try
+            {
+                current = await retry.RunAsync(c => kubernetes.CoreV1.ReadNamespacedServiceAccountAsync(account, ns, cancellationToken: c), ct).ConfigureAwait(false);
+            }
+            catch (HttpOperationException e)
+            {
+                throw ApiFailure(e, "read", "ServiceAccount", ns, account);
+            }
+            var names = (current.ImagePullSecrets ?? []).Select(r => r.Name).ToList();
+            if (names.Contains(secretName))
+            {
+                return false;
+            }
+            // A merge patch replaces the whole list, so it carries the union, and the resourceVersion makes
+            // the API server refuse it if the list changed since we read it.
+            var union = names.Append(secretName).Select(n => new { name = n }).ToArray();
+            var patch = new { metadata = new { resourceVersion = current.Metadata.ResourceVersion }, imagePullSecrets = union };
+            try
+            {
+                await retry.RunAsync(c => kubernetes.CoreV1.PatchNamespacedServiceAccountAsync(
+                    new V1Patch(KubernetesJson.Serialize(patch), V1Patch.PatchType.MergePatch), account, ns, cancellationToken: c), ct).ConfigureAwait(false);
+                return true;
+            }
+            catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.Conflict && attempt < conflictRetries)
+            {
+            }
+            catch (HttpOperationException e)
+            {
+                throw ApiFailure(e, "patch", "ServiceAccount", ns, account);
+            }
+        }
+    }
+
+    private static TargetFailedException ApiFailure(HttpOperationException e, string verb, string kind, string ns, string name)
+    {
+        var status = e.Response?.StatusCode is { } code ? ((int)code).ToString(CultureInfo.InvariantCulture) : "no response";
+        var reason = e.Response?.StatusCode switch
+        {
+            HttpStatusCode.Conflict => "Conflict",
+            HttpStatusCode.Forbidden => "Forbidden",
+            HttpStatusCode.NotFound => "NotFound",
+            _ => "ApiError",
+        };
+        // The response body of a failed write can echo the object sent; only the status code is kept.
+        return new TargetFailedException(reason, $"{verb} {kind} {ns}/{name} failed: HTTP {status}", kind, name);
+    }
+
+}

@@ -1,0 +1,59 @@
+using System.Collections.Immutable;
+using RegistryInfra.Protocol.Values;
+
+namespace RegistryInfra.Protocol.Monitor;
+
+/// <summary>A resource to register with the engine's ResourceMonitor (a component's child, or the component itself).</summary>
+/// <param name="Type">The type token, such as <c>kubernetes:core/v1:Secret</c>.</param>
+/// <param name="Name">The logical name; with the type and parent it makes the URN.</param>
+public sealed record ResourceRegistration(string Type, string Name)
+{
+    /// <summary>True for a resource a provider manages; false for a component that only groups children.</summary>
+    public bool Custom { get; init; }
+
+    /// <summary>The parent's URN; empty for the stack.</summary>
+    public string Parent { get; init; } = "";
+
+    /// <summary>The inputs; secrets and unknowns are kept as such on the wire.</summary>
+    public ImmutableSortedDictionary<string, PropertyValue> Inputs { get; init; } = ImmutableSortedDictionary<string, PropertyValue>.Empty.WithComparers(StringComparer.Ordinal);
+
+    /// <summary>URNs this resource depends on.</summary>
+    public ImmutableArray<string> Dependencies { get; init; } = [];
+
+    /// <summary>For each input, the URNs its value came from.</summary>
+    public ImmutableDictionary<string, ImmutableArray<string>> PropertyDependencies { get; init; } = ImmutableDictionary<string, ImmutableArray<string>>.Empty;
+
+    /// <summary>The provider reference <c>URN::ID</c>; empty for the default provider of the package.</summary>
+    public string Provider { get; init; } = "";
+
+    /// <summary>Provider references by package, passed to a component so its children inherit them.</summary>
+    public ImmutableDictionary<string, string> Providers { get; init; } = ImmutableDictionary<string, string>.Empty;
+
+    /// <summary>The version of the resource's package, when known.</summary>
+    public string Version { get; init; } = "";
+
+    /// <summary>Input paths whose changes the engine ignores on diff.</summary>
+    public ImmutableArray<string> IgnoreChanges { get; init; } = [];
+
+    /// <summary>Outputs the engine keeps secret whatever the provider returns.</summary>
+    public ImmutableArray<string> AdditionalSecretOutputs { get; init; } = [];
+
+    /// <summary>Input paths whose change forces a replacement.</summary>
+    public ImmutableArray<string> ReplaceOnChanges { get; init; } = [];
+
+    /// <summary>Delete the old resource before creating its replacement.</summary>
+    public bool DeleteBeforeReplace { get; init; }
+
+    /// <summary>URNs this resource was known by before (renames, re-parenting).</summary>
+    public ImmutableArray<string> AliasUrns { get; init; } = [];
+
+    /// <summary>Protect the resource from deletion; null leaves the engine's default.</summary>
+    public bool? Protect { get; init; }
+}
+
+/// <summary>The engine's answer to a registration: URN, ID, outputs (unknown during preview when not yet known).</summary>
+public sealed record RegisteredResource(string Urn, string Id, ImmutableSortedDictionary<string, PropertyValue> Outputs)
+{
+    /// <summary>For each output, the URNs it depends on.</summary>
+    public ImmutableDictionary<string, ImmutableArray<string>> PropertyDependencies { get; init; } = ImmutableDictionary<string, ImmutableArray<string>>.Empty;
+}

@@ -1,0 +1,457 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RegistryInfra.Provider.Components;
+using RegistryInfra.Provider.Components.EcrPullAccess;
+using RegistryInfra.Provider.Components.PullSecret;
+using RegistryInfra.Provider.Components.TokenRefresher;
+using RegistryInfra.Provider.Components.WorkloadIdentityBinding;
+using RegistryInfra.Provider.Engine;
+
+namespace RegistryInfra.Provider.Tests.Components;
+
+public sealed class PullSecretBuilderTests
+{
+    private const string Password = "s3cret-hunter2-pw";
+
+    private static PullSecretArgs Args() => new()
+    {
+        Registries =
+        [
+            new PullSecretRegistry { Server = "registry.example.com", Username = "robot", Password = Password },
+            new PullSecretRegistry { Server = "123456789012.dkr.ecr.eu-west-1.amazonaws.com" },
+        ],
+        Namespaces = ["apps", "jobs"],
+        ServiceAccounts = ["default", "builder"],
+    };
+
+    [Fact]
+    public void Static_and_token_registries_get_separate_secrets_in_each_namespace()
+    {
+        var plan = PullSecretBuilder.Build("ps", Args());
+
+        Assert.Equal(
+        [
+            "kubernetes:core/v1:Secret ps-apps-registryinfra-pull",
+            "kubernetes:core/v1:Secret ps-apps-registryinfra-pull-tokens",
+            "kubernetes:core/v1:ServiceAccountPatch ps-apps-default",
+            "kubernetes:core/v1:ServiceAccountPatch ps-apps-builder",
+            "kubernetes:core/v1:Secret ps-jobs-registryinfra-pull",
+            "kubernetes:core/v1:Secret ps-jobs-registryinfra-pull-tokens",
+            "kubernetes:core/v1:ServiceAccountPatch ps-jobs-default",
+            "kubernetes:core/v1:ServiceAccountPatch ps-jobs-builder",
+        ], plan.Children.Select(c => $"{c.Type} {c.Name}"));
+    }
+
+    [Fact]
+    public void Static_secret_holds_the_credential_as_secret_data_that_pulumi_owns()
+    {
+        var secret = PullSecretBuilder.Build("ps", Args()).Children[0];
+
+        Assert.Equal("kubernetes.io/dockerconfigjson", secret.Inputs["type"]!.GetValue<string>());
+        Assert.Equal("registryinfra-pull", secret.Inputs["metadata"]!["name"]!.GetValue<string>());
+        Assert.Equal("apps", secret.Inputs["metadata"]!["namespace"]!.GetValue<string>());
+        Assert.Equal(["stringData"], secret.SecretInputs);
+        Assert.Empty(secret.IgnoreChanges);
+        var document = JsonNode.Parse(secret.Inputs["stringData"]![".dockerconfigjson"]!.GetValue<string>())!;
+        var entry = document["auths"]!["registry.example.com"]!;
+        Assert.Equal("robot", entry["username"]!.GetValue<string>());
+        Assert.Equal(Convert.ToBase64String("robot:s3cret-hunter2-pw"u8.ToArray()), entry["auth"]!.GetValue<string>());
+        Assert.Null(document["auths"]!["123456789012.dkr.ecr.eu-west-1.amazonaws.com"]);
+    }
+
+    [Fact]
+    public void Token_secret_starts_empty_and_its_data_is_ignored_on_later_diffs()
+    {
+        var secret = PullSecretBuilder.Build("ps", Args()).Children[1];
+
+        Assert.Equal("""{"auths":{}}""", secret.Inputs["stringData"]![".dockerconfigjson"]!.GetValue<string>());
+        Assert.Equal(["data", "stringData"], secret.IgnoreChanges);
+        Assert.Equal(["stringData"], secret.SecretInputs);
+    }
+
+    [Fact]
+    public void Token_secret_takes_the_initial_token_when_given()
+    {
+        var args = Args() with
+        {
+            Registries = [new PullSecretRegistry { Server = "europe-docker.pkg.dev", AuthEntry = """{"auth":"b2F1dGgyYWNjZXNzdG9rZW46eHl6"}""" }],
+        };
+        var secret = PullSecretBuilder.Build("ps", args).Children[0];
+
+        Assert.EndsWith("-tokens", secret.Inputs["metadata"]!["name"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("b2F1dGgyYWNjZXNzdG9rZW46eHl6", secret.Inputs["stringData"]![".dockerconfigjson"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Service_account_patch_names_both_secrets_with_a_field_manager_and_kubernetes_field_names()
+    {
+        var patch = PullSecretBuilder.Build("ps", Args()).Children[2];
+
+        Assert.Equal(
+            """{"apiVersion":"v1","imagePullSecrets":[{"name":"registryinfra-pull"},{"name":"registryinfra-pull-tokens"}],"kind":"ServiceAccount","metadata":{"annotations":{"pulumi.com/patchFieldManager":"registryinfra-registryinfra-pull"},"name":"default","namespace":"apps"}}""",
+            patch.Inputs.ToJsonString());
+        Assert.Equal(["ps-apps-registryinfra-pull", "ps-apps-registryinfra-pull-tokens"], patch.DependsOn);
+    }
+
+    [Fact]
+    public void Labels_are_the_recommended_ones()
+    {
+        var labels = PullSecretBuilder.Build("ps", Args()).Children[0].Inputs["metadata"]!["labels"]!.AsObject();
+
+        Assert.Equal("ps", labels["app.kubernetes.io/instance"]!.GetValue<string>());
+        Assert.Equal("pulumi", labels["app.kubernetes.io/managed-by"]!.GetValue<string>());
+        Assert.Equal("pull-secret", labels["app.kubernetes.io/component"]!.GetValue<string>());
+        Assert.Equal("registryinfra", labels["app.kubernetes.io/part-of"]!.GetValue<string>());
+        Assert.Equal("registryinfra", labels["app.kubernetes.io/name"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Outputs_list_secret_names_per_namespace_and_image_pull_secrets()
+    {
+        var outputs = PullSecretBuilder.Build("ps", Args()).Outputs;
+
+        Assert.Equal("""["registryinfra-pull","registryinfra-pull-tokens"]""", outputs["secretNames"]!["jobs"]!.ToJsonString());
+        Assert.Equal("""[{"name":"registryinfra-pull"},{"name":"registryinfra-pull-tokens"}]""", outputs["imagePullSecrets"]!.ToJsonString());
+        Assert.DoesNotContain(Password, outputs.ToJsonString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Unknown_credential_during_preview_makes_the_document_unknown()
+    {
+        var args = Args() with { Registries = [new PullSecretRegistry { Server = "r.example.com", AuthEntry = Computed.Sentinel }] };
+        var secret = PullSecretBuilder.Build("ps", args).Children[0];
+
+        Assert.True(Computed.IsComputed(secret.Inputs["stringData"]![".dockerconfigjson"]!.GetValue<string>()));
+    }
+
+    [Theory]
+    [InlineData("registries", "at least one registry")]
+    [InlineData("namespaces[0]", "not a valid name")]
+    [InlineData("registries[0]", "password is required")]
+    [InlineData("registries[0].authEntry", "not valid JSON")]
+    [InlineData("registries[0]", "not token-based")]
+    public void Bad_input_names_the_field(string field, string problem)
+    {
+        var args = field switch
+        {
+            "registries" => Args() with { Registries = [] },
+            "namespaces[0]" => Args() with { Namespaces = ["Not_Valid"] },
+            "registries[0].authEntry" => Args() with { Registries = [new PullSecretRegistry { Server = "r.example.com", AuthEntry = "{not json " + Password }] },
+            _ when problem.Contains("password", StringComparison.Ordinal) => Args() with { Registries = [new PullSecretRegistry { Server = "r.example.com", Username = "u" }] },
+            _ => Args() with { Registries = [new PullSecretRegistry { Server = "r.example.com" }] },
+        };
+
+        var error = Assert.Throws<ComponentInputException>(() => PullSecretBuilder.Build("ps", args));
+
+        Assert.Equal(field, error.Field);
+        Assert.Contains(problem, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Password, error.Message, StringComparison.Ordinal);
+    }
+}
+
+public sealed class EcrPullAccessBuilderTests
+{
+    private const string Oidc = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789";
+
+    private static EcrPullAccessArgs Irsa() => new()
+    {
+        ServiceAccountNamespace = "registryinfra-system",
+        ServiceAccountName = "registryinfra-refresher",
+        OidcProviderArn = Oidc,
+        Region = "eu-west-1",
+        Repositories = ["team/app", "base"],
+        PermissionsBoundary = "arn:aws:iam::123456789012:policy/boundary",
+        Path = "/registryinfra/",
+        Tags = new Dictionary<string, string> { ["team"] = "platform" },
+    };
+
+    [Fact]
+    public void Irsa_role_trusts_exactly_the_service_account_through_the_oidc_provider()
+    {
+        var plan = EcrPullAccessBuilder.Build("ecr", Irsa());
+
+        Assert.Equal(["aws:iam/role:Role ecr-role", "aws:iam/rolePolicy:RolePolicy ecr-ecr-pull"], plan.Children.Select(c => $"{c.Type} {c.Name}"));
+        var role = plan.Children[0].Inputs;
+        Assert.Equal(
+            """{"Statement":[{"Effect":"Allow","Action":["sts:AssumeRoleWithWebIdentity"],"Sid":"ServiceAccountWebIdentity","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789"},"Condition":{"StringEquals":{"oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789:sub":"system:serviceaccount:registryinfra-system:registryinfra-refresher","oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789:aud":"sts.amazonaws.com"}}}],"Version":"2012-10-17"}""",
+            role["assumeRolePolicy"]!.GetValue<string>());
+        Assert.Equal("arn:aws:iam::123456789012:policy/boundary", role["permissionsBoundary"]!.GetValue<string>());
+        Assert.Equal("/registryinfra/", role["path"]!.GetValue<string>());
+        Assert.Equal("platform", role["tags"]!["team"]!.GetValue<string>());
+        Assert.Equal("arn:aws:iam::123456789012:role/registryinfra/ecr-ecr-pull", plan.Outputs["roleArn"]!.GetValue<string>());
+        Assert.Equal("arn:aws:iam::123456789012:role/registryinfra/ecr-ecr-pull", plan.Outputs["serviceAccountAnnotations"]!["eks.amazonaws.com/role-arn"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Pull_policy_grants_the_token_on_star_and_reads_only_on_listed_repositories()
+    {
+        var policy = JsonNode.Parse(EcrPullAccessBuilder.Build("ecr", Irsa()).Children[1].Inputs["policy"]!.GetValue<string>())!;
+        var statements = policy["Statement"]!.AsArray();
+
+        Assert.Equal("""["ecr:GetAuthorizationToken"]""", statements[0]!["Action"]!.ToJsonString());
+        Assert.Equal("""["*"]""", statements[0]!["Resource"]!.ToJsonString());
+        Assert.Equal(
+            """["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:BatchCheckLayerAvailability","ecr:DescribeImages","ecr:ListImages","ecr:DescribeRepositories"]""",
+            statements[1]!["Action"]!.ToJsonString());
+        Assert.Equal(
+            """["arn:aws:ecr:eu-west-1:123456789012:repository/team/app","arn:aws:ecr:eu-west-1:123456789012:repository/base"]""",
+            statements[1]!["Resource"]!.ToJsonString());
+    }
+
+    [Fact]
+    public void Pod_identity_trusts_the_eks_service_and_adds_the_association()
+    {
+        var args = Irsa() with { Mode = EcrPullAccessBuilder.PodIdentity, OidcProviderArn = null, ClusterName = "prod-eu", AccountId = "123456789012", Path = "/" };
+        var plan = EcrPullAccessBuilder.Build("ecr", args);
+
+        var trust = JsonNode.Parse(plan.Children[0].Inputs["assumeRolePolicy"]!.GetValue<string>())!["Statement"]![0]!;
+        Assert.Equal("pods.eks.amazonaws.com", trust["Principal"]!["Service"]!.GetValue<string>());
+        Assert.Equal("""["sts:AssumeRole","sts:TagSession"]""", trust["Action"]!.ToJsonString());
+        var association = plan.Children[2];
+        Assert.Equal("aws:eks/podIdentityAssociation:PodIdentityAssociation", association.Type);
+        Assert.Equal(
+            """{"clusterName":"prod-eu","namespace":"registryinfra-system","serviceAccount":"registryinfra-refresher","roleArn":"arn:aws:iam::123456789012:role/ecr-ecr-pull","tags":{"team":"platform"}}""",
+            association.Inputs.ToJsonString());
+        Assert.Empty(plan.Outputs["serviceAccountAnnotations"]!.AsObject());
+    }
+
+    [Fact]
+    public void All_repositories_only_when_asked()
+    {
+        var args = Irsa() with { Repositories = [], AllRepositories = true };
+        var policy = EcrPullAccessBuilder.Build("ecr", args).Children[1].Inputs["policy"]!.GetValue<string>();
+
+        Assert.Contains("arn:aws:ecr:eu-west-1:123456789012:repository/*", policy, StringComparison.Ordinal);
+        Assert.Throws<ComponentInputException>(() => EcrPullAccessBuilder.Build("ecr", Irsa() with { Repositories = [] }));
+    }
+
+    [Theory]
+    [InlineData("oidcProviderArn")]
+    [InlineData("mode")]
+    [InlineData("repositoryArns[0]")]
+    [InlineData("region")]
+    public void Bad_input_names_the_field(string field)
+    {
+        var args = field switch
+        {
+            "oidcProviderArn" => Irsa() with { OidcProviderArn = "arn:aws:iam::1:role/x" },
+            "mode" => Irsa() with { Mode = "keys" },
+            "repositoryArns[0]" => Irsa() with { RepositoryArns = ["arn:aws:s3:::bucket"] },
+            _ => Irsa() with { Region = null },
+        };
+
+        Assert.Equal(field, Assert.Throws<ComponentInputException>(() => EcrPullAccessBuilder.Build("ecr", args)).Field);
+    }
+}
+
+public sealed class WorkloadIdentityBindingBuilderTests
+{
+    private static WorkloadIdentityBindingArgs Args() => new()
+    {
+        Project = "acme-prod",
+        AccountId = "registry-puller",
+        KubernetesNamespace = "registryinfra-system",
+        KubernetesServiceAccount = "registryinfra-refresher",
+        Repositories = [new ArtifactRepository { Location = "europe-west1", Repository = "images" }],
+    };
+
+    [Fact]
+    public void New_account_reader_on_repositories_and_workload_identity_user()
+    {
+        var plan = WorkloadIdentityBindingBuilder.Build("gcp", Args());
+
+        Assert.Equal(
+        [
+            "gcp:serviceaccount/account:Account gcp-account",
+            "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember gcp-reader-acme-prod-europe-west1-images",
+            "gcp:serviceaccount/iAMMember:IAMMember gcp-workload-identity",
+        ], plan.Children.Select(c => $"{c.Type} {c.Name}"));
+        Assert.Equal(
+            """{"project":"acme-prod","location":"europe-west1","repository":"images","role":"roles/artifactregistry.reader","member":"serviceAccount:registry-puller@acme-prod.iam.gserviceaccount.com"}""",
+            plan.Children[1].Inputs.ToJsonString());
+        Assert.Equal(
+            """{"serviceAccountId":"projects/acme-prod/serviceAccounts/registry-puller@acme-prod.iam.gserviceaccount.com","role":"roles/iam.workloadIdentityUser","member":"serviceAccount:acme-prod.svc.id.goog[registryinfra-system/registryinfra-refresher]"}""",
+            plan.Children[2].Inputs.ToJsonString());
+        Assert.Equal("registry-puller@acme-prod.iam.gserviceaccount.com", plan.Outputs["serviceAccountAnnotations"]!["iam.gke.io/gcp-service-account"]!.GetValue<string>());
+        Assert.Equal(["gcp-account"], plan.Children[2].DependsOn);
+    }
+
+    [Fact]
+    public void Existing_account_and_project_wide_reader()
+    {
+        var args = Args() with { AccountId = null, ServiceAccountEmail = "puller@shared-ci.iam.gserviceaccount.com", Repositories = [], ProjectWide = true, ClusterProject = "acme-clusters" };
+        var plan = WorkloadIdentityBindingBuilder.Build("gcp", args);
+
+        Assert.Equal(["gcp:projects/iAMMember:IAMMember", "gcp:serviceaccount/iAMMember:IAMMember"], plan.Children.Select(c => c.Type));
+        Assert.Equal("projects/shared-ci/serviceAccounts/puller@shared-ci.iam.gserviceaccount.com", plan.Children[1].Inputs["serviceAccountId"]!.GetValue<string>());
+        Assert.Equal("serviceAccount:acme-clusters.svc.id.goog[registryinfra-system/registryinfra-refresher]", plan.Children[1].Inputs["member"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Account_and_email_together_are_refused()
+    {
+        var error = Assert.Throws<ComponentInputException>(() => WorkloadIdentityBindingBuilder.Build("gcp", Args() with { ServiceAccountEmail = "a@b.iam.gserviceaccount.com" }));
+        Assert.Equal("accountId", error.Field);
+    }
+}
+
+public sealed class TokenRefresherBuilderTests
+{
+    private const string Image = "ghcr.io/acme/refresher@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    internal static TokenRefresherArgs Args() => new()
+    {
+        Image = Image,
+        ServiceAccountAnnotations = new Dictionary<string, string> { ["eks.amazonaws.com/role-arn"] = "arn:aws:iam::123456789012:role/r" },
+        Registries = [new RefresherRegistry { Server = "123456789012.dkr.ecr.eu-west-1.amazonaws.com", Type = "ecr", Region = "eu-west-1", AccountId = "123456789012" }],
+        Targets = [new RefresherTarget { SecretName = "registryinfra-pull-tokens", Namespaces = ["apps", "jobs"], ServiceAccounts = ["default"] }],
+    };
+
+    private static JsonObject Child(ComponentPlan plan, string type) => plan.Children.Single(c => c.Type == type).Inputs;
+
+    [Fact]
+    public void Children_are_namespace_account_rbac_per_namespace_config_cronjob_and_job()
+    {
+        var plan = TokenRefresherBuilder.Build("r", Args());
+
+        Assert.Equal(
+        [
+            "kubernetes:core/v1:Namespace r-namespace",
+            "kubernetes:core/v1:ServiceAccount r-service-account",
+            "kubernetes:rbac.authorization.k8s.io/v1:Role r-role-apps",
+            "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding r-role-binding-apps",
+            "kubernetes:rbac.authorization.k8s.io/v1:Role r-role-jobs",
+            "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding r-role-binding-jobs",
+            "kubernetes:core/v1:ConfigMap r-config",
+            "kubernetes:batch/v1:CronJob r-cron-job",
+        ], plan.Children.Take(8).Select(c => $"{c.Type} {c.Name}"));
+        Assert.Equal("kubernetes:batch/v1:Job", plan.Children[8].Type);
+        Assert.Equal(9, plan.Children.Length);
+    }
+
+    [Fact]
+    public void Role_is_least_privilege()
+    {
+        var role = TokenRefresherBuilder.Build("r", Args()).Children[2].Inputs;
+
+        Assert.Equal(
+            """[{"apiGroups":[""],"resourceNames":["registryinfra-pull-tokens"],"resources":["secrets"],"verbs":["get","update","patch"]},{"apiGroups":[""],"resources":["secrets"],"verbs":["create"]},{"apiGroups":["","events.k8s.io"],"resources":["events"],"verbs":["create","patch"]},{"apiGroups":[""],"resourceNames":["default"],"resources":["serviceaccounts"],"verbs":["get","patch"]}]""",
+            role["rules"]!.ToJsonString());
+        Assert.Equal("apps", role["metadata"]!["namespace"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Cluster_role_only_for_selector_targets()
+    {
+        Assert.DoesNotContain(TokenRefresherBuilder.Build("r", Args()).Children, c => c.Type.Contains("ClusterRole", StringComparison.Ordinal));
+
+        var args = Args() with { Targets = [new RefresherTarget { SecretName = "s", NamespaceSelector = "team=payments" }] };
+        var plan = TokenRefresherBuilder.Build("r", args);
+        var clusterRole = Child(plan, TokenRefresherBuilder.ClusterRoleType);
+        Assert.Contains("""{"apiGroups":[""],"resources":["namespaces"],"verbs":["get","list"]}""", clusterRole["rules"]!.ToJsonString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(plan.Children, c => c.Type == TokenRefresherBuilder.RoleType);
+        Assert.Single(plan.Children, c => c.Type == TokenRefresherBuilder.ClusterRoleBindingType);
+    }
+
+    [Fact]
+    public void Cron_job_runs_forbid_concurrency_with_restricted_security()
+    {
+        var cron = Child(TokenRefresherBuilder.Build("r", Args()), TokenRefresherBuilder.CronJobType);
+        var spec = cron["spec"]!;
+        Assert.Equal("0 */6 * * *", spec["schedule"]!.GetValue<string>());
+        Assert.Equal("Forbid", spec["concurrencyPolicy"]!.GetValue<string>());
+        Assert.Equal(300, spec["startingDeadlineSeconds"]!.GetValue<long>());
+        var job = spec["jobTemplate"]!["spec"]!;
+        Assert.Equal(3, job["backoffLimit"]!.GetValue<int>());
+        Assert.Equal(600, job["activeDeadlineSeconds"]!.GetValue<long>());
+        var pod = job["template"]!["spec"]!;
+        Assert.Equal("registryinfra-refresher", pod["serviceAccountName"]!.GetValue<string>());
+        Assert.True(pod["automountServiceAccountToken"]!.GetValue<bool>());
+        Assert.Equal("""{"fsGroup":65532,"runAsGroup":65532,"runAsNonRoot":true,"runAsUser":65532,"seccompProfile":{"type":"RuntimeDefault"}}""", pod["securityContext"]!.ToJsonString());
+        var container = pod["containers"]![0]!;
+        Assert.Equal(Image, container["image"]!.GetValue<string>());
+        Assert.Equal("""["refresh","--config","/etc/registryinfra/refresher.yaml"]""", container["args"]!.ToJsonString());
+        Assert.Equal(
+            """{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]},"readOnlyRootFilesystem":true,"runAsNonRoot":true,"runAsUser":65532,"seccompProfile":{"type":"RuntimeDefault"}}""",
+            container["securityContext"]!.ToJsonString());
+        Assert.Equal("""{"limits":{"memory":"128Mi"},"requests":{"cpu":"50m","memory":"64Mi"}}""", container["resources"]!.ToJsonString());
+    }
+
+    [Fact]
+    public void Config_map_holds_the_refresher_configuration()
+    {
+        var config = Child(TokenRefresherBuilder.Build("r", Args()), TokenRefresherBuilder.ConfigMapType)["data"]![TokenRefresherBuilder.ConfigKey]!.GetValue<string>();
+
+        Assert.Equal(
+            """{"registries":[{"server":"123456789012.dkr.ecr.eu-west-1.amazonaws.com","source":{"type":"ecr","region":"eu-west-1","accountId":"123456789012"}}],"targets":[{"secretName":"registryinfra-pull-tokens","namespaces":["apps","jobs"],"serviceAccounts":["default"]}]}""",
+            config);
+    }
+
+    [Fact]
+    public void Job_name_changes_with_the_configuration_and_image_only()
+    {
+        static string JobName(TokenRefresherArgs a) => TokenRefresherBuilder.Build("r", a).Children.Single(c => c.Type == TokenRefresherBuilder.JobType).Inputs["metadata"]!["name"]!.GetValue<string>();
+
+        var first = JobName(Args());
+        Assert.Equal(first, JobName(Args()));
+        Assert.NotEqual(first, JobName(Args() with { Targets = [new RefresherTarget { SecretName = "other", Namespaces = ["apps"] }] }));
+        Assert.NotEqual(first, JobName(Args() with { Image = Image.Replace("0123", "4567", StringComparison.Ordinal) }));
+        Assert.Equal(first, JobName(Args() with { Schedule = "0 * * * *" }));
+    }
+
+    [Fact]
+    public void Image_is_required_and_pinned_by_digest()
+    {
+        Assert.Null(RefresherRelease.Image);
+        var missing = Assert.Throws<ComponentInputException>(() => TokenRefresherBuilder.Build("r", Args() with { Image = null }));
+        Assert.Equal("image", missing.Field);
+        var tag = Assert.Throws<ComponentInputException>(() => TokenRefresherBuilder.Build("r", Args() with { Image = "ghcr.io/acme/refresher:1.0" }));
+        Assert.Contains("not pinned by digest", tag.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Target_naming_an_unknown_registry_is_refused()
+    {
+        var args = Args() with { Targets = [new RefresherTarget { SecretName = "s", Namespaces = ["a"], Registries = ["nope"] }] };
+        Assert.Equal("targets[0].registries[0]", Assert.Throws<ComponentInputException>(() => TokenRefresherBuilder.Build("r", args)).Field);
+    }
+}
+
+public sealed class RegistryKindsTests
+{
+    [Theory]
+    [InlineData("123456789012.dkr.ecr.eu-west-1.amazonaws.com", "ecr")]
+    [InlineData("europe-docker.pkg.dev", "gcp")]
+    [InlineData("eu.gcr.io", "gcp")]
+    [InlineData("acme.azurecr.io", "acr")]
+    [InlineData("ghcr.io", "static")]
+    [InlineData("registry.example.com", "static")]
+    public void Detects_token_based_hosts(string server, string expected) =>
+        Assert.Equal(expected, RegistryKinds.SourceFor(null, server));
+
+    [Fact]
+    public void Profile_kind_wins_over_host() =>
+        Assert.Equal("static", RegistryKinds.SourceFor("generic", "acme.azurecr.io"));
+}
+
+public sealed class BindingTests
+{
+    [Fact]
+    public void Unknown_field_and_wrong_type_are_named()
+    {
+        var unknown = Assert.Throws<ComponentInputException>(() => ComponentConstruct.Bind<PullSecretArgs>(JsonNode.Parse("""{"namespacez":["a"]}""")!.AsObject()));
+        Assert.Equal("namespacez", unknown.Field);
+        var wrong = Assert.Throws<ComponentInputException>(() => ComponentConstruct.Bind<TokenRefresherArgs>(JsonNode.Parse("""{"createNamespace":"hunter2"}""")!.AsObject()));
+        Assert.Equal("createNamespace", wrong.Field);
+        Assert.DoesNotContain("hunter2", wrong.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Camel_case_inputs_bind_to_typed_args()
+    {
+        var args = ComponentConstruct.Bind<PullSecretArgs>(JsonNode.Parse("""{"registries":[{"server":"r","username":"u","password":"p"}],"namespaces":["a"],"secretName":"x"}""")!.AsObject());
+        Assert.Equal("x", args.SecretName);
+        Assert.Equal("p", args.Registries[0].Password);
+        _ = JsonSerializer.Serialize(args);
+    }
+}

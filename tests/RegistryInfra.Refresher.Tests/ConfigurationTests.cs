@@ -1,0 +1,60 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using NJsonSchema;
+using RegistryInfra.Refresher.Configuration;
+using RegistryInfra.Testing;
+
+namespace RegistryInfra.Refresher.Tests;
+
+/// <summary>The documented example and schema, and the YAML reading, against the real binder and validator.</summary>
+public sealed class ConfigurationTests
+{
+    private static string RefresherFolder => Path.Combine(Requirements.RepositoryRoot, "programs", "refresher");
+
+    private static string Example => Path.Combine(RefresherFolder, "examples", "config.yaml");
+
+    [Fact]
+    public void The_documented_example_binds_and_validates()
+    {
+        using var host = RefresherApp.BuildHost(Example, kubeconfig: null, context: null, configureServices: null);
+        var options = host.Services.GetRequiredService<IOptions<RefresherOptions>>().Value;
+
+        Assert.Equal(["prod-ecr", "public-ecr", "gar", "acr", "harbor"], options.Registries.Select(r => r.Key));
+        Assert.Equal("robot$pull", options.Registries[4].Source.Username);
+        Assert.Equal(TimeSpan.FromDays(30), options.Registries[4].Source.Lifetime);
+        Assert.Equal("registryinfra.io/pull=ecr", options.Targets[0].NamespaceSelector);
+        Assert.Equal(["ci", "builds"], options.Targets[1].Namespaces);
+        Assert.Equal((TimeSpan.FromHours(7), 8, TimeSpan.FromMinutes(5)), (options.RenewBefore, options.Concurrency, options.Deadline));
+        Assert.True(new RefresherOptionsValidator().Validate(null, options).Succeeded);
+    }
+
+    [Fact]
+    public async Task The_documented_example_conforms_to_the_published_schema_and_the_schema_rejects_mistakes()
+    {
+        var schema = await JsonSchema.FromFileAsync(Path.Combine(RefresherFolder, "config.schema.json"), TestContext.Current.CancellationToken);
+        var json = System.Text.Encoding.UTF8.GetString(ConfigurationFile.ReadAsJson(Example));
+        // The YAML reader keeps every scalar a string (the binder converts); the schema types numbers and booleans.
+        var typed = json.Replace("\"concurrency\":\"8\"", "\"concurrency\":8", StringComparison.Ordinal);
+
+        Assert.Empty(schema.Validate(typed));
+        Assert.NotEmpty(schema.Validate("""{"registries":[{"server":"ghcr.io","source":{"type":"static","username":"u"}}],"targets":[{"secretName":"x","namespaces":["a"]}]}"""));
+        Assert.NotEmpty(schema.Validate("""{"registries":[{"server":"ghcr.io","source":{"type":"ecr"}}],"targets":[{"secretName":"x","namespaces":["a"],"allNamespaces":true}]}"""));
+        Assert.NotEmpty(schema.Validate("""{"registries":[{"server":"ghcr.io","source":{"type":"ecr"}}],"targets":[{"secretName":"x","namespace":["a"]}]}"""));
+    }
+
+    [Fact]
+    public void Yaml_errors_name_the_line()
+    {
+        var e = Assert.Throws<ConfigurationException>(() => ConfigurationFile.ToJson("registries:\n  - server: a\n   bad: [", "config.yaml"));
+        Assert.Contains("config: 'config.yaml' is not valid YAML at line", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ConfigurationException>(() => ConfigurationFile.ToJson("- just\n- a list", "config.yaml"));
+        Assert.Throws<ConfigurationException>(() => ConfigurationFile.ToJson("", "config.yaml"));
+    }
+
+    [Fact]
+    public void Json_is_accepted_as_yaml()
+    {
+        var json = ConfigurationFile.ToJson("""{"registries": [{"server": "ghcr.io"}], "concurrency": 3}""", "config.json");
+        Assert.Equal("""{"registries":[{"server":"ghcr.io"}],"concurrency":"3"}""", System.Text.Encoding.UTF8.GetString(json));
+    }
+}

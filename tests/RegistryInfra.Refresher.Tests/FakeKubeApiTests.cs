@@ -1,0 +1,113 @@
+using System.Net;
+using System.Text;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using RegistryInfra.Testing.Kubernetes;
+
+namespace RegistryInfra.Refresher.Tests;
+
+/// <summary>The in-memory API keeps the API server semantics the refresher relies on, seen through the real client.</summary>
+public sealed class FakeKubeApiTests : IAsyncLifetime
+{
+    private FakeKubeApi _api = null!;
+    private Kubernetes _client = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        _api = await FakeKubeApi.StartAsync(cancellationToken: Ct);
+        _client = new Kubernetes(new KubernetesClientConfiguration { Host = _api.Host });
+        _api.AddNamespace("a", new Dictionary<string, string> { ["team"] = "x" });
+        _api.AddNamespace("b", new Dictionary<string, string> { ["team"] = "y" });
+        _api.AddNamespace("c");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _client.Dispose();
+        await _api.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Missing_objects_are_404_status_and_stale_replaces_are_409()
+    {
+        var missing = await Assert.ThrowsAsync<HttpOperationException>(() => _client.CoreV1.ReadNamespacedSecretAsync("s", "a", cancellationToken: Ct));
+        Assert.Equal(HttpStatusCode.NotFound, missing.Response.StatusCode);
+        Assert.Contains("\"reason\":\"NotFound\"", missing.Response.Content, StringComparison.Ordinal);
+
+        var created = await _client.CoreV1.CreateNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = "s" }, Data = new Dictionary<string, byte[]> { ["k"] = Encoding.UTF8.GetBytes("v1") } }, "a", cancellationToken: Ct);
+        var again = await Assert.ThrowsAsync<HttpOperationException>(() => _client.CoreV1.CreateNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = "s" } }, "a", cancellationToken: Ct));
+        Assert.Equal(HttpStatusCode.Conflict, again.Response.StatusCode);
+
+        created.Data["k"] = Encoding.UTF8.GetBytes("v2");
+        var replaced = await _client.CoreV1.ReplaceNamespacedSecretAsync(created, "s", "a", cancellationToken: Ct);
+        Assert.NotEqual(created.Metadata.ResourceVersion, replaced.Metadata.ResourceVersion);
+
+        created.Data["k"] = Encoding.UTF8.GetBytes("v3"); // still the old resourceVersion
+        var stale = await Assert.ThrowsAsync<HttpOperationException>(() => _client.CoreV1.ReplaceNamespacedSecretAsync(created, "s", "a", cancellationToken: Ct));
+        Assert.Equal(HttpStatusCode.Conflict, stale.Response.StatusCode);
+        Assert.Equal("v2", Encoding.UTF8.GetString(_api.GetSecretData("a", "s", "k")!));
+    }
+
+    [Fact]
+    public async Task Namespaces_list_by_label_selector()
+    {
+        Assert.Equal(["a"], (await _client.CoreV1.ListNamespaceAsync(labelSelector: "team=x", cancellationToken: Ct)).Items.Select(n => n.Metadata.Name));
+        Assert.Equal(["b", "c"], (await _client.CoreV1.ListNamespaceAsync(labelSelector: "team!=x", cancellationToken: Ct)).Items.Select(n => n.Metadata.Name));
+        Assert.Equal(["a", "b"], (await _client.CoreV1.ListNamespaceAsync(labelSelector: "team", cancellationToken: Ct)).Items.Select(n => n.Metadata.Name));
+        Assert.Equal(3, (await _client.CoreV1.ListNamespaceAsync(cancellationToken: Ct)).Items.Count);
+    }
+
+    [Fact]
+    public async Task Strategic_merge_adds_to_image_pull_secrets_and_merge_patch_replaces_the_list_under_a_precondition()
+    {
+        _api.AddServiceAccount("a", "default", "one");
+        await _client.CoreV1.PatchNamespacedServiceAccountAsync(new V1Patch("""{"imagePullSecrets":[{"name":"two"}]}""", V1Patch.PatchType.StrategicMergePatch), "default", "a", cancellationToken: Ct);
+        Assert.Equal(["one", "two"], _api.ImagePullSecrets("a", "default"));
+
+        await _client.CoreV1.PatchNamespacedServiceAccountAsync(new V1Patch("""{"imagePullSecrets":[{"name":"three"}]}""", V1Patch.PatchType.MergePatch), "default", "a", cancellationToken: Ct);
+        Assert.Equal(["three"], _api.ImagePullSecrets("a", "default"));
+
+        var stale = await Assert.ThrowsAsync<HttpOperationException>(() => _client.CoreV1.PatchNamespacedServiceAccountAsync(
+            new V1Patch("""{"metadata":{"resourceVersion":"1"},"imagePullSecrets":[]}""", V1Patch.PatchType.MergePatch), "default", "a", cancellationToken: Ct));
+        Assert.Equal(HttpStatusCode.Conflict, stale.Response.StatusCode);
+        Assert.Equal(["three"], _api.ImagePullSecrets("a", "default"));
+    }
+
+    [Fact]
+    public async Task Faults_are_deterministic_and_counted()
+    {
+        _api.Faults = new FakeKubeFaults { ServerErrorRate = 0.5, Seed = 42 };
+        var first = await Outcomes();
+        _api.Faults = new FakeKubeFaults { ServerErrorRate = 0.5, Seed = 42 };
+        Assert.Equal(first, await Outcomes());
+        Assert.Contains(HttpStatusCode.InternalServerError, first);
+        Assert.Contains(HttpStatusCode.OK, first);
+        Assert.Equal(40, _api.RequestCount("LIST", "namespaces"));
+
+        _api.Faults = new FakeKubeFaults { Latency = TimeSpan.FromMilliseconds(300) };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await _client.CoreV1.ListNamespaceAsync(cancellationToken: Ct);
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(290));
+    }
+
+    private async Task<List<HttpStatusCode>> Outcomes()
+    {
+        var codes = new List<HttpStatusCode>();
+        for (var i = 0; i < 20; i++)
+        {
+            try
+            {
+                await _client.CoreV1.ListNamespaceAsync(cancellationToken: Ct);
+                codes.Add(HttpStatusCode.OK);
+            }
+            catch (HttpOperationException e)
+            {
+                codes.Add(e.Response.StatusCode);
+            }
+        }
+        return codes;
+    }
+}

@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RegistryInfra.Testing;
+using RegistryInfra.Testing.Kubernetes;
+
+namespace RegistryInfra.Refresher.Tests;
+
+/// <summary>Publishes the program once, as the Containerfile does, and runs the published binary.</summary>
+public sealed class PublishedProgramFixture : IAsyncLifetime
+{
+    public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("refresher-publish-").FullName;
+
+    public string Dll => Path.Combine(Directory, "registryinfra-refresher.dll");
+
+    public async ValueTask InitializeAsync()
+    {
+        var project = Path.Combine(Requirements.RepositoryRoot, "programs", "refresher", "RegistryInfra.Refresher.csproj");
+        var (code, output) = await ProcessRun.RunAsync("dotnet", ["publish", project, "-c", "Release", "-o", Directory, "--nologo", "-v", "quiet"],
+            new Dictionary<string, string?>(), TimeSpan.FromMinutes(5));
+        Assert.True(code == 0, "dotnet publish failed:\n" + output);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        System.IO.Directory.Delete(Directory, recursive: true);
+        return ValueTask.CompletedTask;
+    }
+}
+
+internal static class ProcessRun
+{
+    public static async Task<(int Code, string Output)> RunAsync(string file, IEnumerable<string> args, IDictionary<string, string?> environment, TimeSpan timeout)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+        foreach (var (k, v) in environment)
+        {
+            start.Environment[k] = v;
+        }
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+        return (process.ExitCode, await stdout + await stderr);
+    }
+}
+
+public sealed class PublishedProgramTests(PublishedProgramFixture published) : IClassFixture<PublishedProgramFixture>
+{
+    [Fact]
+    public async Task The_published_binary_prints_help()
+    {
+        var (code, output) = await ProcessRun.RunAsync("dotnet", [published.Dll, "--help"], new Dictionary<string, string?>(), TimeSpan.FromMinutes(1));
+
+        Assert.Equal(0, code);
+        Assert.Contains("refresh", output, StringComparison.Ordinal);
+        Assert.Contains("check", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_refresh_through_a_kubeconfig_logs_json_lines_with_a_summary_and_no_credential()
+    {
+        await using var api = await FakeKubeApi.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        api.AddNamespace("web");
+        api.AddNamespace("jobs");
+        var dir = published.Directory;
+        var kubeconfig = Path.Combine(dir, "kubeconfig-" + Guid.NewGuid().ToString("N"));
+        await File.WriteAllTextAsync(kubeconfig, $"""
+            apiVersion: v1
+            kind: Config
+            clusters:
+              - name: fake
+                cluster: {"{"}server: "{api.Host}"{"}"}
+            users:
+              - name: fake
+                user: {"{"}token: "not-a-real-token"{"}"}
+            contexts:
+              - name: fake
+                context: {"{"}cluster: fake, user: fake{"}"}
+            current-context: fake
+            """, TestContext.Current.CancellationToken);
+        var config = Path.Combine(dir, "config-" + Guid.NewGuid().ToString("N") + ".yaml");
+        await File.WriteAllTextAsync(config, """
+            registries:
+              - server: registry.example.com:5000
+                source: {type: static, username: robot, passwordEnv: REGISTRY_PASSWORD, lifetime: "24:00:00"}
+            targets:
+              - secretName: example-pull
+                namespaces: [web, jobs, missing-namespace]
+            """, TestContext.Current.CancellationToken);
+        var password = "p4ss-" + Guid.NewGuid().ToString("N");
+
+        var (code, output) = await ProcessRun.RunAsync("dotnet", [published.Dll, "refresh", "--config", config, "--kubeconfig", kubeconfig],
+            new Dictionary<string, string?> { ["REGISTRY_PASSWORD"] = password, ["REFRESHER_CONFIG"] = null, ["KUBECONFIG"] = null }, TimeSpan.FromMinutes(1));
+
+        Assert.Equal(1, code); // the missing namespace is a failed target
+        Assert.NotNull(api.GetSecret("web", "example-pull"));
+        Assert.NotNull(api.GetSecret("jobs", "example-pull"));
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.All(lines, l => Assert.NotNull(JsonNode.Parse(l)!["LogLevel"]));
+        Assert.Contains(lines, l => l.Contains("Refresh run: checked 3, written 2", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("\"Reason\":\"NotFound\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(password, output, StringComparison.Ordinal);
+        Assert.DoesNotContain(Convert.ToBase64String(Encoding.UTF8.GetBytes("robot:" + password)), output, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-a-real-token", output, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,119 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using k8s;
+using Microsoft.Extensions.Logging;
+using Moq;
+using RegistryInfra.Core.Credentials;
+using RegistryInfra.Refresher.Configuration;
+using RegistryInfra.Testing.Kubernetes;
+
+namespace RegistryInfra.Refresher.Tests;
+
+/// <summary>The fake API, the real KubernetesClient pointed at it, a mocked token source, and a way to run one refresh.</summary>
+internal sealed class RefresherTestBed : IAsyncDisposable
+{
+    public const string EcrServer = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
+    public const string OtherServer = "ghcr.io";
+
+    private int _tokenNumber;
+
+    private RefresherTestBed(FakeKubeApi api)
+    {
+        Api = api;
+        Client = new Kubernetes(new KubernetesClientConfiguration { Host = api.Host });
+        Source.SetupGet(s => s.Description).Returns("ecr(123456789012, eu-west-1)");
+        Source.Setup(s => s.GetCredentialAsync(It.IsAny<CancellationToken>()))
+            .Returns(() => ValueTask.FromResult(NextCredential()));
+        Time.Setup(t => t.GetUtcNow()).Returns(() => Now);
+    }
+
+    public FakeKubeApi Api { get; }
+
+    public Kubernetes Client { get; }
+
+    public Mock<ICredentialSource> Source { get; } = new();
+
+    /// <summary>The clock: real timers (CallBase), a controlled "now".</summary>
+    public Mock<TimeProvider> Time { get; } = new() { CallBase = true };
+
+    public DateTimeOffset Now { get; set; } = new(2026, 11, 23, 8, 0, 0, TimeSpan.Zero);
+
+    public LogCapture Logs { get; } = new();
+
+    /// <summary>Every password the source has handed out, for "never logged" assertions.</summary>
+    public List<string> IssuedPasswords { get; } = [];
+
+    public static async Task<RefresherTestBed> StartAsync(FakeKubeFaults? faults = null) =>
+        new(await FakeKubeApi.StartAsync(faults, TestContext.Current.CancellationToken));
+
+    public RegistryCredential NextCredential()
+    {
+        var n = Interlocked.Increment(ref _tokenNumber);
+        var password = $"eyJwYXlsb2FkIjoi-secret-token-{n}-{Guid.NewGuid():N}";
+        lock (IssuedPasswords)
+        {
+            IssuedPasswords.Add(password);
+        }
+        return new RegistryCredential("AWS", password, Now + TimeSpan.FromHours(12));
+    }
+
+    public static RefresherOptions Options(Action<TargetOptions>? target = null, Action<RefresherOptions>? tune = null)
+    {
+        var t = new TargetOptions { SecretName = "regcred" };
+        target?.Invoke(t);
+        var options = new RefresherOptions
+        {
+            Registries = { new RegistryOptions { Name = "ecr", Server = EcrServer, Source = new CredentialSourceOptions { Type = "ecr", Region = "eu-west-1" } } },
+            Targets = { t },
+            Concurrency = 4,
+            Deadline = TimeSpan.FromSeconds(30),
+            RetryBaseDelay = TimeSpan.FromMilliseconds(5),
+            RequestTimeout = TimeSpan.FromSeconds(10),
+        };
+        tune?.Invoke(options);
+        return options;
+    }
+
+    public async Task<RunSummary> RunAsync(RefresherOptions options)
+    {
+        using var factory = LoggerFactory.Create(b => b.AddProvider(Logs).SetMinimumLevel(LogLevel.Trace));
+        using var metrics = new RefresherMetrics(new TestMeterFactory());
+        var sources = options.Registries.ToDictionary(r => r.Key, _ => Source.Object);
+        var run = new RefreshRun(Client, options, sources, Time.Object, factory.CreateLogger<RefreshRun>(), metrics);
+        return await run.RunAsync(TestContext.Current.CancellationToken);
+    }
+
+    public void AddNamespaces(int count, string prefix = "team-", IReadOnlyDictionary<string, string>? labels = null)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            Api.AddNamespace($"{prefix}{i}", labels);
+        }
+    }
+
+    /// <summary>The secret's .dockerconfigjson parsed, or null.</summary>
+    public JsonObject? DockerConfig(string ns, string name = "regcred") =>
+        Api.GetSecretData(ns, name, ".dockerconfigjson") is { } bytes ? JsonNode.Parse(bytes)!.AsObject() : null;
+
+    public static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s);
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await Api.DisposeAsync();
+    }
+
+    private sealed class TestMeterFactory : System.Diagnostics.Metrics.IMeterFactory
+    {
+        private readonly List<System.Diagnostics.Metrics.Meter> _meters = [];
+
+        public System.Diagnostics.Metrics.Meter Create(System.Diagnostics.Metrics.MeterOptions options)
+        {
+            var meter = new System.Diagnostics.Metrics.Meter(options);
+            _meters.Add(meter);
+            return meter;
+        }
+
+        public void Dispose() => _meters.ForEach(m => m.Dispose());
+    }
+}

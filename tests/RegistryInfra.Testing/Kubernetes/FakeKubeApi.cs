@@ -1,0 +1,515 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace RegistryInfra.Testing.Kubernetes;
+
+/// <summary>
+/// An in-memory Kubernetes API (core/v1 namespaces, secrets, service accounts, events) served over real
+/// HTTP on 127.0.0.1, for pointing the real KubernetesClient at. It keeps the API server's semantics that
+/// writers rely on: resourceVersion bumps on every write, 409 Conflict on a stale resourceVersion (in a
+/// replace body or in a patch's metadata), 404/409 answered as <c>Status</c> objects, JSON merge patch and
+/// strategic merge patch (list merge by name for <c>imagePullSecrets</c> and <c>secrets</c>), and list
+/// with <c>labelSelector</c>. <see cref="Faults"/> injects conflicts, 500s, latency and hangs.
+/// </summary>
+public sealed class FakeKubeApi : IAsyncDisposable
+{
+    private static readonly string[] Resources = ["namespaces", "secrets", "serviceaccounts", "events"];
+    private static readonly Dictionary<string, string> Kinds = new(StringComparer.Ordinal)
+    {
+        ["namespaces"] = "Namespace", ["secrets"] = "Secret", ["serviceaccounts"] = "ServiceAccount", ["events"] = "Event",
+    };
+
+    private readonly object _gate = new();
+    private readonly Dictionary<(string Resource, string Namespace, string Name), JsonObject> _objects = [];
+    private readonly HashSet<(string Resource, string Namespace, string Name)> _conflicted = [];
+    private readonly ConcurrentDictionary<string, int> _requests = new(StringComparer.Ordinal);
+    private readonly WebApplication _app;
+    private long _resourceVersion = 1000;
+    private int _injected;
+    private Random _random;
+    private FakeKubeFaults _faults;
+
+    private FakeKubeApi(WebApplication app, FakeKubeFaults faults)
+    {
+        _app = app;
+        _faults = faults;
+        _random = new Random(faults.Seed);
+    }
+
+    /// <summary>The base address, such as <c>http://127.0.0.1:41234</c>, for <c>KubernetesClientConfiguration.Host</c>.</summary>
+    public string Host { get; private set; } = "";
+
+    /// <summary>The faults in force; setting it reseeds the generator.</summary>
+    public FakeKubeFaults Faults
+    {
+        get { lock (_gate) { return _faults; } }
+        set { lock (_gate) { _faults = value; _random = new Random(value.Seed); _conflicted.Clear(); } }
+    }
+
+    /// <summary>Starts the API on a free loopback port.</summary>
+    public static async Task<FakeKubeApi> StartAsync(FakeKubeFaults? faults = null, CancellationToken cancellationToken = default)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        var api = new FakeKubeApi(app, faults ?? FakeKubeFaults.None);
+        app.Run(api.HandleAsync);
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        api.Host = address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal);
+        return api;
+    }
+
+    /// <summary>Stops the server.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    // ---- seeding and inspection (no faults, no counting) ----
+
+    /// <summary>Adds a namespace with the given labels.</summary>
+    public void AddNamespace(string name, IReadOnlyDictionary<string, string>? labels = null)
+    {
+        var meta = new JsonObject { ["name"] = name };
+        if (labels is not null)
+        {
+            meta["labels"] = new JsonObject(labels.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
+        }
+        Store("namespaces", "", new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Namespace", ["metadata"] = meta });
+    }
+
+    /// <summary>Adds (or overwrites) a secret with raw data values.</summary>
+    public void AddSecret(string ns, string name, string type, IReadOnlyDictionary<string, byte[]> data,
+        IReadOnlyDictionary<string, string>? annotations = null)
+    {
+        var meta = new JsonObject { ["name"] = name, ["namespace"] = ns };
+        if (annotations is not null)
+        {
+            meta["annotations"] = new JsonObject(annotations.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
+        }
+        Store("secrets", ns, new JsonObject
+        {
+            ["apiVersion"] = "v1", ["kind"] = "Secret", ["metadata"] = meta, ["type"] = type,
+            ["data"] = new JsonObject(data.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Convert.ToBase64String(kv.Value)))),
+        });
+    }
+
+    /// <summary>Adds a service account, optionally already holding some image pull secrets.</summary>
+    public void AddServiceAccount(string ns, string name, params string[] imagePullSecrets)
+    {
+        var sa = new JsonObject { ["apiVersion"] = "v1", ["kind"] = "ServiceAccount", ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns } };
+        if (imagePullSecrets.Length > 0)
+        {
+            sa["imagePullSecrets"] = new JsonArray(imagePullSecrets.Select(s => (JsonNode?)new JsonObject { ["name"] = s }).ToArray());
+        }
+        Store("serviceaccounts", ns, sa);
+    }
+
+    /// <summary>A copy of a stored secret, or null.</summary>
+    public JsonObject? GetSecret(string ns, string name) => Get("secrets", ns, name);
+
+    /// <summary>The decoded value of one key of a stored secret, or null.</summary>
+    public byte[]? GetSecretData(string ns, string name, string key) =>
+        GetSecret(ns, name)?["data"]?[key]?.GetValue<string>() is { } b64 ? Convert.FromBase64String(b64) : null;
+
+    /// <summary>A copy of a stored service account, or null.</summary>
+    public JsonObject? GetServiceAccount(string ns, string name) => Get("serviceaccounts", ns, name);
+
+    /// <summary>The names in a stored service account's <c>imagePullSecrets</c>, in order.</summary>
+    public IReadOnlyList<string> ImagePullSecrets(string ns, string name) =>
+        GetServiceAccount(ns, name)?["imagePullSecrets"]?.AsArray().Select(e => e!["name"]!.GetValue<string>()).ToList() ?? [];
+
+    /// <summary>Copies of the stored events, of one namespace or all.</summary>
+    public IReadOnlyList<JsonObject> Events(string? ns = null)
+    {
+        lock (_gate)
+        {
+            return _objects.Where(kv => kv.Key.Resource == "events" && (ns is null || kv.Key.Namespace == ns))
+                .Select(kv => (JsonObject)kv.Value.DeepClone()).ToList();
+        }
+    }
+
+    /// <summary>The number of requests served with this verb (GET, LIST, POST, PUT, PATCH, DELETE) on this resource.</summary>
+    public int RequestCount(string verb, string resource) => _requests.GetValueOrDefault(verb + " " + resource);
+
+    /// <summary>All requests served since start or the last <see cref="ResetCounters"/>.</summary>
+    public int TotalRequests => _requests.Values.Sum();
+
+    /// <summary>Writes (POST, PUT, PATCH, DELETE) served on this resource, including those answered with an error.</summary>
+    public int WriteCount(string resource) =>
+        RequestCount("POST", resource) + RequestCount("PUT", resource) + RequestCount("PATCH", resource) + RequestCount("DELETE", resource);
+
+    /// <summary>Requests answered with an injected 500 or 409.</summary>
+    public int InjectedFaults => _injected;
+
+    /// <summary>Forgets the request counts.</summary>
+    public void ResetCounters() => _requests.Clear();
+
+    // ---- HTTP ----
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var ct = context.RequestAborted;
+        var parts = context.Request.Path.Value!.Trim('/').Split('/');
+        // api/v1/namespaces[/{ns}[/{resource}[/{name}]]]
+        if (parts.Length < 3 || parts[0] != "api" || parts[1] != "v1" || parts[2] != "namespaces")
+        {
+            await WriteStatus(context, 404, "NotFound", $"the server could not find the requested resource ({context.Request.Path})", ct).ConfigureAwait(false);
+            return;
+        }
+        string resource, ns, name;
+        switch (parts.Length)
+        {
+            case 3: (resource, ns, name) = ("namespaces", "", ""); break;
+            case 4: (resource, ns, name) = ("namespaces", "", parts[3]); break;
+            case 5: (resource, ns, name) = (parts[4], parts[3], ""); break;
+            case 6: (resource, ns, name) = (parts[4], parts[3], parts[5]); break;
+            default:
+                await WriteStatus(context, 404, "NotFound", "unknown path", ct).ConfigureAwait(false);
+                return;
+        }
+        if (!Resources.Contains(resource))
+        {
+            await WriteStatus(context, 404, "NotFound", $"unknown resource {resource}", ct).ConfigureAwait(false);
+            return;
+        }
+        var method = context.Request.Method;
+        var verb = method == "GET" && name.Length == 0 ? "LIST" : method;
+        _requests.AddOrUpdate(verb + " " + resource, 1, (_, n) => n + 1);
+
+        var faults = Faults;
+        if (faults.HangOn == verb + " " + resource)
+        {
+            await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
+        }
+        if (faults.Latency > TimeSpan.Zero)
+        {
+            await Task.Delay(faults.Latency, ct).ConfigureAwait(false);
+        }
+        bool fail;
+        lock (_gate)
+        {
+            fail = faults.ServerErrorRate > 0 && _random.NextDouble() < faults.ServerErrorRate;
+        }
+        if (fail)
+        {
+            Interlocked.Increment(ref _injected);
+            await WriteStatus(context, 500, "InternalError", "injected server error", ct).ConfigureAwait(false);
+            return;
+        }
+
+        JsonObject? body = null;
+        if (method is "POST" or "PUT" or "PATCH")
+        {
+            try
+            {
+                body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: ct).ConfigureAwait(false) as JsonObject;
+            }
+            catch (JsonException)
+            {
+            }
+            if (body is null)
+            {
+                await WriteStatus(context, 400, "BadRequest", "request body is not a JSON object", ct).ConfigureAwait(false);
+                return;
+            }
+        }
+
+        var (code, answer) = method switch
+        {
+            "GET" when name.Length == 0 => List(resource, ns, context.Request.Query["labelSelector"].ToString()),
+            "GET" => Read(resource, ns, name),
+            "POST" when name.Length == 0 => Create(resource, ns, body!),
+            "PUT" when name.Length > 0 => Replace(resource, ns, name, body!),
+            "PATCH" when name.Length > 0 => Patch(resource, ns, name, body!, context.Request.ContentType ?? ""),
+            "DELETE" when name.Length > 0 => Delete(resource, ns, name),
+            _ => (405, StatusObject(405, "MethodNotAllowed", $"{method} is not supported here", resource, name)),
+        };
+        context.Response.StatusCode = code;
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(answer.ToJsonString(), ct).ConfigureAwait(false);
+    }
+
+    private static Task WriteStatus(HttpContext context, int code, string reason, string message, CancellationToken ct)
+    {
+        context.Response.StatusCode = code;
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync(StatusObject(code, reason, message, "", "").ToJsonString(), ct);
+    }
+
+    private static JsonObject StatusObject(int code, string reason, string message, string resource, string name) => new()
+    {
+        ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["status"] = "Failure",
+        ["message"] = message, ["reason"] = reason, ["code"] = code,
+        ["details"] = new JsonObject { ["name"] = name, ["kind"] = resource },
+    };
+
+    private (int, JsonObject) List(string resource, string ns, string labelSelector)
+    {
+        var selector = LabelSelector.Parse(labelSelector);
+        lock (_gate)
+        {
+            var items = _objects
+                .Where(kv => kv.Key.Resource == resource && (resource == "namespaces" || kv.Key.Namespace == ns))
+                .OrderBy(kv => kv.Key.Namespace, StringComparer.Ordinal).ThenBy(kv => kv.Key.Name, StringComparer.Ordinal)
+                .Select(kv => kv.Value)
+                .Where(o => selector.Matches(o["metadata"]?["labels"] as JsonObject))
+                .Select(o => o.DeepClone())
+                .ToArray();
+            return (200, new JsonObject
+            {
+                ["kind"] = Kinds[resource] + "List", ["apiVersion"] = "v1",
+                ["metadata"] = new JsonObject { ["resourceVersion"] = _resourceVersion.ToString(CultureInfo.InvariantCulture) },
+                ["items"] = new JsonArray(items),
+            });
+        }
+    }
+
+    private (int, JsonObject) Read(string resource, string ns, string name)
+    {
+        var found = Get(resource, ns, name);
+        return found is null ? NotFound(resource, name) : (200, found);
+    }
+
+    private (int, JsonObject) Create(string resource, string ns, JsonObject body)
+    {
+        var meta = body["metadata"] as JsonObject ?? new JsonObject();
+        body["metadata"] = meta;
+        var name = meta["name"]?.GetValue<string>();
+        if (string.IsNullOrEmpty(name) && meta["generateName"]?.GetValue<string>() is { } prefix)
+        {
+            name = prefix + Guid.NewGuid().ToString("N")[..5];
+            meta["name"] = name;
+        }
+        if (string.IsNullOrEmpty(name))
+        {
+            return (422, StatusObject(422, "Invalid", $"{Kinds[resource]} \"\" is invalid: metadata.name: Required value", resource, ""));
+        }
+        if (resource != "namespaces" && meta["namespace"]?.GetValue<string>() is { } bodyNs && bodyNs != ns)
+        {
+            return (400, StatusObject(400, "BadRequest", "the namespace of the provided object does not match the namespace sent on the request", resource, name));
+        }
+        var key = (resource, ns, name);
+        lock (_gate)
+        {
+            if (resource != "namespaces" && resource != "events" && !_objects.ContainsKey(("namespaces", "", ns)))
+            {
+                return (404, StatusObject(404, "NotFound", $"namespaces \"{ns}\" not found", "namespaces", ns));
+            }
+            if (InjectConflict(key))
+            {
+                return (409, StatusObject(409, "AlreadyExists", $"{resource} \"{name}\" already exists (injected)", resource, name));
+            }
+            if (_objects.ContainsKey(key))
+            {
+                return (409, StatusObject(409, "AlreadyExists", $"{resource} \"{name}\" already exists", resource, name));
+            }
+            if (resource != "namespaces")
+            {
+                meta["namespace"] = ns;
+            }
+            meta["uid"] = Guid.NewGuid().ToString();
+            meta["creationTimestamp"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+            body["apiVersion"] = "v1";
+            body["kind"] = Kinds[resource];
+            meta["resourceVersion"] = NextVersion();
+            _objects[key] = body;
+            return (201, (JsonObject)body.DeepClone());
+        }
+    }
+
+    private (int, JsonObject) Replace(string resource, string ns, string name, JsonObject body)
+    {
+        var key = (resource, ns, name);
+        lock (_gate)
+        {
+            if (!_objects.TryGetValue(key, out var current))
+            {
+                return NotFound(resource, name);
+            }
+            var given = body["metadata"]?["resourceVersion"]?.GetValue<string>();
+            if (InjectConflict(key) || (!string.IsNullOrEmpty(given) && given != Version(current)))
+            {
+                return Conflict(resource, name);
+            }
+            var meta = body["metadata"] as JsonObject ?? new JsonObject();
+            body["metadata"] = meta;
+            meta["name"] = name;
+            if (resource != "namespaces")
+            {
+                meta["namespace"] = ns;
+            }
+            meta["uid"] = current["metadata"]!["uid"]?.DeepClone();
+            meta["creationTimestamp"] = current["metadata"]!["creationTimestamp"]?.DeepClone();
+            body["apiVersion"] = "v1";
+            body["kind"] = Kinds[resource];
+            meta["resourceVersion"] = NextVersion();
+            _objects[key] = body;
+            return (200, (JsonObject)body.DeepClone());
+        }
+    }
+
+    private (int, JsonObject) Patch(string resource, string ns, string name, JsonObject patch, string contentType)
+    {
+        var strategic = contentType.StartsWith("application/strategic-merge-patch+json", StringComparison.OrdinalIgnoreCase);
+        if (!strategic && !contentType.StartsWith("application/merge-patch+json", StringComparison.OrdinalIgnoreCase))
+        {
+            return (415, StatusObject(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json (got {contentType})", resource, name));
+        }
+        var key = (resource, ns, name);
+        lock (_gate)
+        {
+            if (!_objects.TryGetValue(key, out var current))
+            {
+                return NotFound(resource, name);
+            }
+            var given = patch["metadata"]?["resourceVersion"]?.GetValue<string>();
+            if (InjectConflict(key) || (!string.IsNullOrEmpty(given) && given != Version(current)))
+            {
+                return Conflict(resource, name);
+            }
+            var merged = (JsonObject)current.DeepClone();
+            MergeInto(merged, patch, strategic);
+            merged["metadata"]!["name"] = name;
+            merged["metadata"]!["resourceVersion"] = NextVersion();
+            _objects[key] = merged;
+            return (200, (JsonObject)merged.DeepClone());
+        }
+    }
+
+    private (int, JsonObject) Delete(string resource, string ns, string name)
+    {
+        lock (_gate)
+        {
+            return _objects.Remove((resource, ns, name), out var gone)
+                ? (200, gone)
+                : NotFound(resource, name);
+        }
+    }
+
+    /// <summary>RFC 7386 merge; with <paramref name="strategic"/>, lists of named objects merge by name (as the API server does for imagePullSecrets and secrets).</summary>
+    private static void MergeInto(JsonObject target, JsonObject patch, bool strategic)
+    {
+        foreach (var (key, value) in patch.ToList())
+        {
+            if (value is null)
+            {
+                target.Remove(key);
+            }
+            else if (value is JsonObject patchObject && target[key] is JsonObject targetObject)
+            {
+                MergeInto(targetObject, patchObject, strategic);
+            }
+            else if (strategic && value is JsonArray patchList && key is "imagePullSecrets" or "secrets" && target[key] is JsonArray targetList)
+            {
+                var names = targetList.Select(e => e?["name"]?.GetValue<string>()).ToHashSet();
+                foreach (var item in patchList)
+                {
+                    if (!names.Contains(item?["name"]?.GetValue<string>()))
+                    {
+                        targetList.Add(item?.DeepClone());
+                    }
+                }
+            }
+            else
+            {
+                target[key] = value.DeepClone();
+            }
+        }
+    }
+
+    private bool InjectConflict((string, string, string) key) => _faults.ConflictOnFirstWrite && _conflicted.Add(key) && Bump(key);
+
+    // An injected conflict also moves the object on, as a concurrent writer would, so a blind retry cannot succeed.
+    private bool Bump((string, string, string) key)
+    {
+        if (_objects.TryGetValue(key, out var current))
+        {
+            current["metadata"]!["resourceVersion"] = NextVersion();
+        }
+        Interlocked.Increment(ref _injected);
+        return true;
+    }
+
+    private static (int, JsonObject) NotFound(string resource, string name) =>
+        (404, StatusObject(404, "NotFound", $"{resource} \"{name}\" not found", resource, name));
+
+    private static (int, JsonObject) Conflict(string resource, string name) =>
+        (409, StatusObject(409, "Conflict", $"Operation cannot be fulfilled on {resource} \"{name}\": the object has been modified; please apply your changes to the latest version and try again", resource, name));
+
+    private static string? Version(JsonObject o) => o["metadata"]?["resourceVersion"]?.GetValue<string>();
+
+    private string NextVersion() => (++_resourceVersion).ToString(CultureInfo.InvariantCulture);
+
+    private void Store(string resource, string ns, JsonObject value)
+    {
+        lock (_gate)
+        {
+            value["metadata"]!["resourceVersion"] = NextVersion();
+            value["metadata"]!["uid"] = Guid.NewGuid().ToString();
+            _objects[(resource, ns, value["metadata"]!["name"]!.GetValue<string>())] = value;
+        }
+    }
+
+    private JsonObject? Get(string resource, string ns, string name)
+    {
+        lock (_gate)
+        {
+            return _objects.TryGetValue((resource, ns, name), out var found) ? (JsonObject)found.DeepClone() : null;
+        }
+    }
+
+    /// <summary>The equality-based selector grammar: <c>k=v</c>, <c>k==v</c>, <c>k!=v</c>, <c>k</c>, <c>!k</c>, comma-separated.</summary>
+    private sealed record LabelSelector(IReadOnlyList<Func<JsonObject?, bool>> Requirements)
+    {
+        public static LabelSelector Parse(string text)
+        {
+            var requirements = new List<Func<JsonObject?, bool>>();
+            foreach (var raw in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (raw.Contains("!=", StringComparison.Ordinal))
+                {
+                    var (k, v) = Split(raw, "!=");
+                    requirements.Add(l => l?[k]?.GetValue<string>() != v);
+                }
+                else if (raw.Contains('=', StringComparison.Ordinal))
+                {
+                    var (k, v) = Split(raw, raw.Contains("==", StringComparison.Ordinal) ? "==" : "=");
+                    requirements.Add(l => l?[k]?.GetValue<string>() == v);
+                }
+                else if (raw.StartsWith('!'))
+                {
+                    var k = raw[1..];
+                    requirements.Add(l => l?.ContainsKey(k) != true);
+                }
+                else
+                {
+                    requirements.Add(l => l?.ContainsKey(raw) == true);
+                }
+            }
+            return new LabelSelector(requirements);
+        }
+
+        public bool Matches(JsonObject? labels) => Requirements.All(r => r(labels));
+
+        private static (string, string) Split(string raw, string op)
+        {
+            var at = raw.IndexOf(op, StringComparison.Ordinal);
+            return (raw[..at].Trim(), raw[(at + op.Length)..].Trim());
+        }
+    }
+}

@@ -1,0 +1,174 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Pulumirpc;
+using RegistryInfra.Protocol.Values;
+
+namespace RegistryInfra.Testing.Monitor;
+
+/// <summary>
+/// A real ResourceMonitor gRPC server on 127.0.0.1 that plays the engine's side of a component's Construct:
+/// it makes URNs the way the engine does, refuses a URN registered twice, answers with the inputs as outputs
+/// (unknown during preview for what a provider would compute), and records every request.
+/// </summary>
+public sealed class FakeResourceMonitor : IAsyncDisposable
+{
+    public const string Stack = "test";
+    public const string Project = "fleet";
+
+    private readonly WebApplication _app;
+    private readonly MonitorService _service;
+
+    private FakeResourceMonitor(WebApplication app, MonitorService service, string endpoint)
+    {
+        _app = app;
+        _service = service;
+        Endpoint = endpoint;
+    }
+
+    /// <summary><c>127.0.0.1:PORT</c>, as the engine puts it in a Construct request.</summary>
+    public string Endpoint { get; }
+
+    /// <summary>Preview (true) or update (false): decides whether outputs that a provider computes are unknown.</summary>
+    public bool DryRun
+    {
+        get => _service.DryRun;
+        set => _service.DryRun = value;
+    }
+
+    /// <summary>Every registration, in arrival order.</summary>
+    public IReadOnlyList<Registration> Registrations => [.. _service.Registrations];
+
+    /// <summary>Outputs registered for components, by URN.</summary>
+    public IReadOnlyDictionary<string, ImmutableSortedDictionary<string, PropertyValue>> ComponentOutputs => _service.Outputs;
+
+    /// <summary>The URN the engine would give a resource of <paramref name="type"/> named <paramref name="name"/> under <paramref name="parentUrn"/>.</summary>
+    public static string UrnOf(string type, string name, string parentUrn = "")
+    {
+        var qualified = type;
+        if (parentUrn.Length > 0)
+        {
+            var parts = parentUrn.Split("::");
+            var parentType = parts[2];
+            if (parentType != "pulumi:pulumi:Stack")
+            {
+                qualified = parentType + "$" + type;
+            }
+        }
+        return $"urn:pulumi:{Stack}::{Project}::{qualified}::{name}";
+    }
+
+    public void Clear()
+    {
+        _service.Registrations.Clear();
+        _service.Outputs.Clear();
+        _service.Urns.Clear();
+    }
+
+    public static async Task<FakeResourceMonitor> StartAsync(CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(System.Net.IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http2);
+            k.Limits.MaxRequestBodySize = null;
+        });
+        builder.Services.AddGrpc(o =>
+        {
+            o.MaxReceiveMessageSize = null;
+            o.MaxSendMessageSize = null;
+        });
+        var service = new MonitorService();
+        builder.Services.AddSingleton(service);
+        var app = builder.Build();
+        app.MapGrpcService<MonitorService>();
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var endpoint = new Uri(address).Authority;
+        return new FakeResourceMonitor(app, service, endpoint);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>One recorded RegisterResource call and the URN it got.</summary>
+    public sealed record Registration(RegisterResourceRequest Request, string Urn)
+    {
+        public string Type => Request.Type;
+
+        public string Name => Request.Name;
+
+        /// <summary>The inputs as property values (secrets and unknowns as they were sent).</summary>
+        public ImmutableSortedDictionary<string, PropertyValue> Inputs => PropertyValueSerializer.Deserialize(Request.Object);
+    }
+
+    private sealed class MonitorService : ResourceMonitor.ResourceMonitorBase
+    {
+        public volatile bool DryRun;
+
+        public ConcurrentQueue<Registration> Registrations { get; } = new();
+
+        public ConcurrentDictionary<string, ImmutableSortedDictionary<string, PropertyValue>> Outputs { get; } = new(StringComparer.Ordinal);
+
+        public ConcurrentDictionary<string, byte> Urns { get; } = new(StringComparer.Ordinal);
+
+        public override Task<SupportsFeatureResponse> SupportsFeature(SupportsFeatureRequest request, ServerCallContext context) =>
+            Task.FromResult(new SupportsFeatureResponse { HasSupport = request.Id is "secrets" or "resourceReferences" or "outputValues" or "deletedWith" or "aliasSpecs" });
+
+        public override Task<RegisterResourceResponse> RegisterResource(RegisterResourceRequest request, ServerCallContext context)
+        {
+            if (request.Parent.Length > 0 && !Urns.ContainsKey(request.Parent) && !request.Parent.Contains("pulumi:pulumi:Stack", StringComparison.Ordinal))
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"parent {request.Parent} is not registered"));
+            }
+            foreach (var dependency in request.Dependencies)
+            {
+                if (!Urns.ContainsKey(dependency))
+                {
+                    throw new RpcException(new Status(StatusCode.InvalidArgument, $"dependency {dependency} is not registered"));
+                }
+            }
+            var urn = UrnOf(request.Type, request.Name, request.Parent);
+            if (!Urns.TryAdd(urn, 0))
+            {
+                throw new RpcException(new Status(StatusCode.AlreadyExists, $"Duplicate resource URN '{urn}'; try giving it a unique name"));
+            }
+            Registrations.Enqueue(new Registration(request, urn));
+            var response = new RegisterResourceResponse { Urn = urn };
+            if (request.Custom)
+            {
+                response.Id = DryRun ? "" : request.Name + "-id";
+                var outputs = new Struct();
+                outputs.MergeFrom(request.Object);
+                if (!DryRun)
+                {
+                    outputs.Fields["id"] = Value.ForString(response.Id);
+                }
+                response.Object = outputs;
+            }
+            return Task.FromResult(response);
+        }
+
+        public override Task<Empty> RegisterResourceOutputs(RegisterResourceOutputsRequest request, ServerCallContext context)
+        {
+            if (!Urns.ContainsKey(request.Urn))
+            {
+                throw new RpcException(new Status(StatusCode.NotFound, $"{request.Urn} is not registered"));
+            }
+            Outputs[request.Urn] = PropertyValueSerializer.Deserialize(request.Outputs);
+            return Task.FromResult(new Empty());
+        }
+    }
+}
