@@ -264,4 +264,26 @@ public sealed class RegistryProfileRegistryTests(SharedRegistries registries)
         Assert.Contains("unreachable", Assert.Single(overTls.Failures).Reason, StringComparison.Ordinal);
         Assert.Empty(overHttp.Failures);
     }
+
+    [Fact]
+    public async Task Rejected_token_of_a_source_fails_check_on_that_source()
+    {
+        var registry = await registries.GetAsync(LocalRegistryMode.TokenTls);
+        var (provider, _) = CountingProvider();
+        var inputs = Profile(registry, "", "");
+        inputs.Remove("username");
+        inputs.Remove("password");
+        inputs["exec"] = PropertyValue.CreateObject(new Dictionary<string, PropertyValue>
+        {
+            ["command"] = PropertyValue.CreateArray([PropertyValue.Create("/bin/echo"), PropertyValue.Create($"{registry.Reader.Username}:{WrongPassword}")]),
+        });
+
+        var check = await CheckAsync(provider, ImmutableDictionary<string, PropertyValue>.Empty, inputs);
+
+        var failure = Assert.Single(check.Failures);
+        Assert.Equal("exec", failure.Property);
+        Assert.Contains("unauthorised", failure.Reason, StringComparison.Ordinal);
+        Assert.Contains(registry.Authority, failure.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain(WrongPassword, failure.Reason, StringComparison.Ordinal);
+    }
 }
