@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using RegistryInfra.Testing;
 using RegistryInfra.Testing.Registry;
 
@@ -17,44 +16,19 @@ public sealed class SharedRegistries : IAsyncDisposable
     public const string SecretRepo = "secret/single";
     public const string Tag = "1.0";
 
-    private readonly ConcurrentDictionary<LocalRegistryMode, Lazy<Task<LocalRegistry>>> _registries = new();
+    private readonly LocalRegistryPool _pool = new(SeedAsync);
 
-    public async Task<LocalRegistry> GetAsync(LocalRegistryMode mode)
-    {
-        // Checked in the calling test, so a missing tool skips (or fails under CI) that test rather than the fixture.
-        Requirements.RequireCommand("docker-registry", "install the Debian package docker-registry (tests/setup)");
-        Requirements.RequireCommand("skopeo", "install the Debian package skopeo (tests/setup)");
-        if (mode == LocalRegistryMode.HtpasswdTls)
-        {
-            Requirements.RequireCommand("htpasswd", "install the Debian package apache2-utils (tests/setup)");
-        }
-        return await _registries.GetOrAdd(mode, m => new Lazy<Task<LocalRegistry>>(() => StartAsync(m))).Value;
-    }
+    public Task<LocalRegistry> GetAsync(LocalRegistryMode mode) => _pool.GetAsync(mode);
 
-    private static async Task<LocalRegistry> StartAsync(LocalRegistryMode mode)
+    public ValueTask DisposeAsync() => _pool.DisposeAsync();
+
+    private static async Task SeedAsync(LocalRegistry registry, LocalRegistryMode mode)
     {
-        var registry = await LocalRegistry.StartAsync(mode);
         await registry.PushAsync(SingleRepo, Tag, [new TestImage("linux", "amd64", null, "profile single amd64")]);
         await registry.PushAsync(MultiRepo, Tag, [new TestImage("linux", "amd64", null, "profile multi amd64"), new TestImage("linux", "arm64", "v8", "profile multi arm64")]);
         if (mode == LocalRegistryMode.TokenTls)
         {
             await registry.PushAsync(SecretRepo, Tag, [new TestImage("linux", "amd64", null, "profile secret")]);
-        }
-        return registry;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var lazy in _registries.Values.Where(l => l.IsValueCreated))
-        {
-            try
-            {
-                await (await lazy.Value).DisposeAsync();
-            }
-            catch (InvalidOperationException)
-            {
-                // start failed; the failure was reported by the tests
-            }
         }
     }
 }
