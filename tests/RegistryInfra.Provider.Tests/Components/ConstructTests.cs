@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Google.Protobuf;
 using RegistryInfra.Protocol.Monitor;
 using RegistryInfra.Protocol.Values;
+using RegistryInfra.Provider.Components;
 using RegistryInfra.Provider.Engine;
 using RegistryInfra.Testing.Monitor;
 
@@ -104,10 +105,8 @@ public sealed class ConstructTests : IAsyncLifetime
             "registryinfra:kubernetes:PullSecret prod-eu-pull-secret",
             "kubernetes:core/v1:Secret prod-eu-pull-secret-apps-registryinfra-pull",
             "kubernetes:core/v1:Secret prod-eu-pull-secret-apps-registryinfra-pull-tokens",
-            "kubernetes:core/v1:ServiceAccountPatch prod-eu-pull-secret-apps-default",
             "kubernetes:core/v1:Secret prod-eu-pull-secret-jobs-registryinfra-pull",
             "kubernetes:core/v1:Secret prod-eu-pull-secret-jobs-registryinfra-pull-tokens",
-            "kubernetes:core/v1:ServiceAccountPatch prod-eu-pull-secret-jobs-default",
             "registryinfra:aws:EcrPullAccess prod-eu-ecr",
             "aws:iam/role:Role prod-eu-ecr-role",
             "aws:iam/rolePolicy:RolePolicy prod-eu-ecr-ecr-pull",
@@ -124,9 +123,9 @@ public sealed class ConstructTests : IAsyncLifetime
             "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding prod-eu-refresher-role-binding-jobs",
             "kubernetes:core/v1:ConfigMap prod-eu-refresher-config",
             "kubernetes:batch/v1:CronJob prod-eu-refresher-cron-job",
-        ], regs.Take(24).Select(r => $"{r.Type} {r.Name}"));
-        Assert.Equal("kubernetes:batch/v1:Job", regs[24].Type);
-        Assert.Equal(25, regs.Count);
+        ], regs.Take(22).Select(r => $"{r.Type} {r.Name}"));
+        Assert.Equal("kubernetes:batch/v1:Job", regs[22].Type);
+        Assert.Equal(23, regs.Count);
 
         // URNs nest the types of the parents, as the engine makes them.
         var secret = Registered("kubernetes:core/v1:Secret", "prod-eu-pull-secret-apps-registryinfra-pull");
@@ -263,13 +262,39 @@ public sealed class ConstructTests : IAsyncLifetime
     {
         await Construct("registryinfra:index:ClusterRegistryAccess", "prod-eu", ClusterInputs(KnownAuthEntry), dryRun: false);
 
-        var patch = Registered("kubernetes:core/v1:ServiceAccountPatch", "prod-eu-pull-secret-apps-default");
-        Assert.Contains(Registered("kubernetes:core/v1:Secret", "prod-eu-pull-secret-apps-registryinfra-pull").Urn, patch.Request.Dependencies);
         var refresher = Registered("registryinfra:kubernetes:TokenRefresher", "prod-eu-refresher");
         Assert.Contains(Registered("kubernetes:core/v1:Secret", "prod-eu-pull-secret-jobs-registryinfra-pull-tokens").Urn, refresher.Request.Dependencies);
         Assert.Contains(Registered("aws:iam/rolePolicy:RolePolicy", "prod-eu-ecr-ecr-pull").Urn, refresher.Request.Dependencies);
         var job = _monitor.Registrations.Single(r => r.Type == "kubernetes:batch/v1:Job");
         Assert.Contains(Registered("kubernetes:core/v1:ConfigMap", "prod-eu-refresher-config").Urn, job.Request.Dependencies);
+    }
+
+    [Fact]
+    public async Task Service_accounts_are_attached_by_the_refresher_and_never_patched_by_pulumi()
+    {
+        await Construct("registryinfra:index:ClusterRegistryAccess", "prod-eu", ClusterInputs(KnownAuthEntry), dryRun: false);
+
+        // The only ServiceAccount Pulumi writes is the refresher's own; imagePullSecrets is atomic, so a patch would own the list.
+        Assert.Equal(["prod-eu-refresher-service-account"], _monitor.Registrations.Where(r => r.Type.Contains("ServiceAccount", StringComparison.Ordinal)).Select(r => r.Name));
+        var configuration = JsonNode.Parse(Registered("kubernetes:core/v1:ConfigMap", "prod-eu-refresher-config").Inputs["data"].ObjectValue["refresher.yaml"].StringValue)!;
+        var target = configuration["targets"]!.AsArray().Single()!;
+        Assert.Equal("registryinfra-pull-tokens", target["secretName"]!.GetValue<string>());
+        Assert.Equal(["default"], target["serviceAccounts"]!.AsArray().Select(a => a!.GetValue<string>()));
+        var role = Registered("kubernetes:rbac.authorization.k8s.io/v1:Role", "prod-eu-refresher-role-apps").Inputs["rules"].ArrayValue
+            .Single(r => r.ObjectValue["resources"].ArrayValue.Any(v => v.StringValue == "serviceaccounts")).ObjectValue;
+        Assert.Equal(["default"], role["resourceNames"].ArrayValue.Select(v => v.StringValue));
+        Assert.Equal(["get", "patch"], role["verbs"].ArrayValue.Select(v => v.StringValue));
+    }
+
+    [Fact]
+    public async Task Static_only_access_rejects_service_accounts_it_could_not_attach()
+    {
+        var json = """{ "profiles": [{ "server": "registry.example.com", "username": "robot", "password": "pw-123456" }], "namespaces": ["apps"], "serviceAccounts": ["default"] }""";
+
+        var e = await Assert.ThrowsAsync<ComponentInputException>(() => Construct("registryinfra:index:ClusterRegistryAccess", "static", json, dryRun: false));
+
+        Assert.Equal("serviceAccounts", e.Field);
+        Assert.DoesNotContain("pw-123456", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
