@@ -22,8 +22,8 @@ public sealed record ComponentConstructRequest(
     /// <summary>URNs the component itself depends on.</summary>
     public ImmutableArray<string> Dependencies { get; init; } = [];
 
-    /// <summary>Earlier URNs of the component.</summary>
-    public ImmutableArray<string> Aliases { get; init; } = [];
+    /// <summary>What the component was known as before: URNs or specs, passed on to the engine as given.</summary>
+    public ImmutableArray<RegistryInfra.Protocol.Hosting.ResourceAlias> Aliases { get; init; } = [];
 
     public bool? Protect { get; init; }
 }
@@ -124,7 +124,7 @@ public sealed class ComponentConstruct
             Parent = request.Parent,
             Dependencies = request.Dependencies,
             Providers = request.Providers,
-            AliasUrns = request.Aliases,
+            Aliases = request.Aliases,
             Protect = request.Protect,
         }, cancellationToken).ConfigureAwait(false);
         var registered = ImmutableArray.CreateBuilder<string>();

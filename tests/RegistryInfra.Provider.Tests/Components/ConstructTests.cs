@@ -297,6 +297,37 @@ public sealed class ConstructTests : IAsyncLifetime
         Assert.DoesNotContain("pw-123456", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Component_aliases_reach_the_engine_as_specs_or_as_urns_for_an_older_engine(bool aliasSpecs)
+    {
+        _monitor.AliasSpecs = aliasSpecs;
+        const string OldUrn = "urn:pulumi:test::fleet::registryinfra:index:ClusterRegistryAccess::old-name";
+        var request = new ComponentConstructRequest("registryinfra:index:ClusterRegistryAccess", "prod-eu", StackUrn, Inputs(ClusterInputs(KnownAuthEntry)), DryRun: false)
+        {
+            Aliases = [new RegistryInfra.Protocol.Hosting.ResourceAlias(OldUrn, null, null, null, null, null, false), new RegistryInfra.Protocol.Hosting.ResourceAlias(null, "eu-access", null, null, null, null, true)],
+        };
+
+        await ComponentConstruct.Default.ConstructAsync(request, _client, TestContext.Current.CancellationToken);
+
+        var component = _monitor.Registrations[0].Request;
+        if (aliasSpecs)
+        {
+            Assert.True(component.AliasSpecs);
+            Assert.Empty(component.AliasURNs);
+            Assert.Equal(OldUrn, component.Aliases[0].Urn);
+            Assert.Equal(("eu-access", true), (component.Aliases[1].Spec.Name, component.Aliases[1].Spec.NoParent));
+        }
+        else
+        {
+            Assert.Equal([OldUrn], component.AliasURNs);
+            Assert.Empty(component.Aliases);
+        }
+        // Children carry none of their own: with alias specs the engine derives theirs from the parent's.
+        Assert.All(_monitor.Registrations.Skip(1), r => Assert.True(r.Request.Aliases.Count == 0 && r.Request.AliasURNs.Count == 0));
+    }
+
     [Fact]
     public async Task Outputs_are_registered_and_returned_with_dependencies()
     {
