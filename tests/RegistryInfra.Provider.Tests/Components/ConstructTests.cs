@@ -347,7 +347,7 @@ public sealed class ConstructTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_secret_non_credential_input_makes_the_outputs_secret()
+    public async Task Outputs_and_child_inputs_are_secret_exactly_where_a_secret_input_flows()
     {
         const string json = """
         { "serviceAccountNamespace": "ns", "serviceAccountName": "sa", "oidcProviderArn": "SECRET-ARN", "region": "eu-west-1", "repositories": ["app"] }
@@ -357,8 +357,24 @@ public sealed class ConstructTests : IAsyncLifetime
 
         var result = await ComponentConstruct.Default.ConstructAsync(request, _client, TestContext.Current.CancellationToken);
 
-        Assert.All(result.State.Values, v => Assert.True(v.IsSecret));
+        // The role ARN carries the account taken from the secret ARN; the role name and annotations built from it too.
+        Assert.True(result.State["roleArn"].IsSecret);
+        Assert.False(result.State["roleName"].IsSecret);
+        var role = _monitor.Registrations.Single(r => r.Type == "aws:iam/role:Role");
+        Assert.True(role.Inputs["assumeRolePolicy"].IsSecret);
+        Assert.False(role.Inputs["name"].IsSecret);
         Assert.Equal("", _monitor.Registrations[1].Request.Provider);
+    }
+
+    [Fact]
+    public async Task Credentials_make_only_secret_data_secret_and_a_plain_program_has_plain_outputs()
+    {
+        var result = await Construct("registryinfra:index:ClusterRegistryAccess", "prod-eu", ClusterInputs(KnownAuthEntry), dryRun: false);
+
+        Assert.All(result.State.Values, v => Assert.False(v.ContainsSecrets()));
+        var secret = Registered("kubernetes:core/v1:Secret", "prod-eu-pull-secret-apps-registryinfra-pull");
+        Assert.True(secret.Inputs["stringData"].IsSecret);
+        Assert.False(secret.Inputs["metadata"].IsSecret);
     }
 
     [Fact]
