@@ -36,6 +36,21 @@ public sealed class RepositoryProgramTests
 
     [Theory]
     [MemberData(nameof(Programs))]
+    public void A_program_runs_the_local_plugin_build_and_has_a_readme(string program)
+    {
+        var root = (YamlMappingNode)Load(program).Documents[0].RootNode;
+        var providers = (YamlSequenceNode)((YamlMappingNode)root.Children[new YamlScalarNode("plugins")]).Children[new YamlScalarNode("providers")];
+        var plugin = Assert.Single(providers.Children.Cast<YamlMappingNode>(), p => p.Children[new YamlScalarNode("name")].ToString() == "registryinfra");
+        var folder = Path.GetDirectoryName(Path.Combine(Testing.Requirements.RepositoryRoot, program))!;
+
+        var path = Path.GetFullPath(Path.Combine(folder, plugin.Children[new YamlScalarNode("path")].ToString()));
+
+        Assert.Equal(Path.Combine(Testing.Requirements.RepositoryRoot, "artifacts", "plugins", "registryinfra"), path);
+        Assert.True(File.Exists(Path.Combine(folder, "README.md")), $"{program} has no README.md beside it");
+    }
+
+    [Theory]
+    [MemberData(nameof(Programs))]
     public void A_copy_with_a_renamed_input_fails_naming_the_resource_and_property(string program)
     {
         var resources = PackageResources(Load(program)).Where(r => r.Properties is { Children.Count: > 0 }).ToList();
