@@ -38,7 +38,7 @@ internal static class RegistryInfraPackage
             .Resource(RegistryProfileResource.Token, new RegistryProfileResource(connections), RegistryProfileResource.Description)
             .Function(GetImageFunction.Token, new GetImageFunction(connections), GetImageFunction.Description)
             .Component(PullSecretBuilder.Type, new EngineComponent<PullSecretArgs, PullSecretOutputs>(ComponentConstruct.Default),
-                "Pull secrets (kubernetes.io/dockerconfigjson) for a set of registries in each listed namespace, and the listed service accounts patched to use them.")
+                "Pull secrets (kubernetes.io/dockerconfigjson) for a set of registries in each listed namespace: static credentials in a Secret whose data Pulumi owns, token-based registries in a Secret whose data the refresher owns. Workloads name them through the `imagePullSecrets` output; service accounts are attached only by the refresher (see TokenRefresher), because `imagePullSecrets` is an atomic list that a server-side-apply patch would replace whole.")
             .Component(EcrPullAccessBuilder.Type, new EngineComponent<EcrPullAccessArgs, EcrPullAccessOutputs>(ComponentConstruct.Default),
                 "An IAM role for one Kubernetes service account (IRSA or EKS Pod Identity) with least-privilege ECR pull on the listed repositories.")
             .Component(WorkloadIdentityBindingBuilder.Type, new EngineComponent<WorkloadIdentityBindingArgs, WorkloadIdentityBindingOutputs>(ComponentConstruct.Default),
