@@ -14,6 +14,35 @@ public sealed class PublishedProgramFixture : IAsyncLifetime
 
     public string Dll => Path.Combine(Directory, "registryinfra-refresher.dll");
 
+    /// <summary>A kubeconfig pointing the real client at <paramref name="api"/> with a dummy token.</summary>
+    public async Task<string> WriteKubeconfigAsync(FakeKubeApi api, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(Directory, "kubeconfig-" + Guid.NewGuid().ToString("N"));
+        await File.WriteAllTextAsync(path, $"""
+            apiVersion: v1
+            kind: Config
+            clusters:
+              - name: fake
+                cluster: {"{"}server: "{api.Host}"{"}"}
+            users:
+              - name: fake
+                user: {"{"}token: "not-a-real-token"{"}"}
+            contexts:
+              - name: fake
+                context: {"{"}cluster: fake, user: fake{"}"}
+            current-context: fake
+            """, cancellationToken);
+        return path;
+    }
+
+    /// <summary>Writes a refresher configuration file and returns its path.</summary>
+    public async Task<string> WriteConfigAsync(string yaml, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(Directory, "config-" + Guid.NewGuid().ToString("N") + ".yaml");
+        await File.WriteAllTextAsync(path, yaml, cancellationToken);
+        return path;
+    }
+
     public async ValueTask InitializeAsync()
     {
         var project = Path.Combine(Requirements.RepositoryRoot, "programs", "refresher", "RegistryInfra.Refresher.csproj");
@@ -77,24 +106,8 @@ public sealed class PublishedProgramTests(PublishedProgramFixture published) : I
         await using var api = await FakeKubeApi.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
         api.AddNamespace("web");
         api.AddNamespace("jobs");
-        var dir = published.Directory;
-        var kubeconfig = Path.Combine(dir, "kubeconfig-" + Guid.NewGuid().ToString("N"));
-        await File.WriteAllTextAsync(kubeconfig, $"""
-            apiVersion: v1
-            kind: Config
-            clusters:
-              - name: fake
-                cluster: {"{"}server: "{api.Host}"{"}"}
-            users:
-              - name: fake
-                user: {"{"}token: "not-a-real-token"{"}"}
-            contexts:
-              - name: fake
-                context: {"{"}cluster: fake, user: fake{"}"}
-            current-context: fake
-            """, TestContext.Current.CancellationToken);
-        var config = Path.Combine(dir, "config-" + Guid.NewGuid().ToString("N") + ".yaml");
-        await File.WriteAllTextAsync(config, """
+        var kubeconfig = await published.WriteKubeconfigAsync(api, TestContext.Current.CancellationToken);
+        var config = await published.WriteConfigAsync("""
             registries:
               - server: registry.example.com:5000
                 source: {type: static, username: robot, passwordEnv: REGISTRY_PASSWORD, lifetime: "24:00:00"}
@@ -126,24 +139,8 @@ public sealed class PublishedProgramTests(PublishedProgramFixture published) : I
         await using var receiver = await OtlpReceiver.StartAsync(ct);
         await using var api = await FakeKubeApi.StartAsync(cancellationToken: ct);
         api.AddNamespace("web");
-        var dir = published.Directory;
-        var kubeconfig = Path.Combine(dir, "kubeconfig-" + Guid.NewGuid().ToString("N"));
-        await File.WriteAllTextAsync(kubeconfig, $"""
-            apiVersion: v1
-            kind: Config
-            clusters:
-              - name: fake
-                cluster: {"{"}server: "{api.Host}"{"}"}
-            users:
-              - name: fake
-                user: {"{"}token: "not-a-real-token"{"}"}
-            contexts:
-              - name: fake
-                context: {"{"}cluster: fake, user: fake{"}"}
-            current-context: fake
-            """, ct);
-        var config = Path.Combine(dir, "config-" + Guid.NewGuid().ToString("N") + ".yaml");
-        await File.WriteAllTextAsync(config, """
+        var kubeconfig = await published.WriteKubeconfigAsync(api, ct);
+        var config = await published.WriteConfigAsync("""
             registries:
               - server: registry.example.com:5000
                 source: {type: static, username: robot, passwordEnv: REGISTRY_PASSWORD, lifetime: 24h}
