@@ -59,7 +59,9 @@ internal sealed partial class CheckRun(
             }
             foreach (var ns in namespaces)
             {
-                problems += await CheckSecretAsync(ns, target.SecretName, retry, ct).ConfigureAwait(false);
+                problems += target.AttachOnly
+                    ? await CheckAttachOnlySecretAsync(ns, target.SecretName, retry, ct).ConfigureAwait(false)
+                    : await CheckSecretAsync(ns, target.SecretName, retry, ct).ConfigureAwait(false);
                 foreach (var account in target.ServiceAccounts)
                 {
                     problems += await CheckServiceAccountAsync(ns, account, target.SecretName, retry, ct).ConfigureAwait(false);
@@ -95,6 +97,31 @@ internal sealed partial class CheckRun(
         catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)
         {
             LogSecretState(logger, ns, name, "missing (refresh will create it)");
+            return 0;
+        }
+        catch (Exception e) when (e is HttpOperationException or HttpRequestException)
+        {
+            LogApiFailed(logger, "get", "secret", $"{ns}/{name}", e is HttpOperationException h ? (int?)h.Response?.StatusCode : null);
+            return 1;
+        }
+    }
+
+    /// <summary>An attach-only target's secret: only whether it exists (its metadata), never its data.</summary>
+    private async Task<int> CheckAttachOnlySecretAsync(string ns, string name, TransientRetry retry, CancellationToken ct)
+    {
+        try
+        {
+            await retry.RunAsync(async c =>
+            {
+                using var response = await kubernetes.CoreV1.ReadNamespacedSecretWithHttpMessagesAsync(name, ns, customHeaders: SecretRefresher.MetadataOnly, cancellationToken: c).ConfigureAwait(false);
+                return response.Body.Metadata?.Name;
+            }, ct).ConfigureAwait(false);
+            LogSecretState(logger, ns, name, "present (attach only)");
+            return 0;
+        }
+        catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)
+        {
+            LogSecretState(logger, ns, name, "missing (attach only: this namespace is skipped until the secret exists)");
             return 0;
         }
         catch (Exception e) when (e is HttpOperationException or HttpRequestException)

@@ -11,6 +11,12 @@ namespace RegistryInfra.Refresher;
 internal sealed record RunSummary(int Checked, int Created, int Updated, int Unchanged, int Failed, int TokenRequests,
     int ServiceAccountsPatched, DateTimeOffset? EarliestExpiry, TimeSpan Duration, bool DeadlineExceeded)
 {
+    /// <summary>Attach-only targets whose secret exists (their service accounts name it now).</summary>
+    public int Attached { get; init; }
+
+    /// <summary>Attach-only targets skipped because their secret does not exist in the namespace.</summary>
+    public int Skipped { get; init; }
+
     public int Written => Created + Updated;
 
     public IReadOnlyList<TargetOutcome> Outcomes { get; init; } = [];
@@ -84,8 +90,12 @@ internal sealed partial class RefreshRun(
             EarliestExpiry: earliest,
             Duration: time.GetElapsedTime(started),
             DeadlineExceeded: workDeadline.IsCancellationRequested || deadline.IsCancellationRequested)
-        { Outcomes = outcomes };
-        LogSummary(logger, summary.Checked, summary.Written, summary.Created, summary.Updated, summary.Unchanged, summary.Failed,
+        {
+            Outcomes = outcomes,
+            Attached = outcomes.Count(o => o.Result == TargetResult.Attached),
+            Skipped = outcomes.Count(o => o.Result == TargetResult.Skipped),
+        };
+        LogSummary(logger, summary.Checked, summary.Written, summary.Created, summary.Updated, summary.Unchanged, summary.Attached, summary.Skipped, summary.Failed,
             summary.TokenRequests, summary.ServiceAccountsPatched, summary.EarliestExpiry, summary.Duration.TotalSeconds, summary.DeadlineExceeded);
         return summary;
     }
@@ -101,7 +111,9 @@ internal sealed partial class RefreshRun(
         {
             await gate.WaitAsync(work).ConfigureAwait(false);
             entered = true;
-            outcome = await refresher.RefreshAsync(ns, target.SecretName, registries, target.ServiceAccounts, work).ConfigureAwait(false);
+            outcome = target.AttachOnly
+                ? await refresher.AttachAsync(ns, target.SecretName, target.ServiceAccounts, work).ConfigureAwait(false)
+                : await refresher.RefreshAsync(ns, target.SecretName, registries, target.ServiceAccounts, work).ConfigureAwait(false);
         }
         catch (TargetFailedException e)
         {
@@ -128,6 +140,13 @@ internal sealed partial class RefreshRun(
                 metrics.Failed(outcome.Reason!);
                 await events.RecordAsync(ns, outcome.FailedKind ?? "Secret", outcome.FailedName ?? target.SecretName, "RefreshFailed",
                     $"{outcome.Reason}: {outcome.Message}", overall).ConfigureAwait(false);
+                break;
+            case TargetResult.Attached:
+                metrics.Unchanged();
+                LogAttached(logger, ns, target.SecretName, outcome.ServiceAccountsPatched);
+                break;
+            case TargetResult.Skipped:
+                LogSkipped(logger, ns, target.SecretName, outcome.Message!);
                 break;
             case TargetResult.Created or TargetResult.Updated:
                 metrics.Written(outcome.Result == TargetResult.Created ? "create" : "update");
@@ -178,7 +197,13 @@ internal sealed partial class RefreshRun(
     [LoggerMessage(EventId = 22, Level = LogLevel.Debug, Message = "Secret {Namespace}/{SecretName} unchanged, expires {ExpiresAt}, service accounts patched {ServiceAccountsPatched}")]
     private static partial void LogUnchanged(ILogger logger, string @namespace, string secretName, DateTimeOffset? expiresAt, int serviceAccountsPatched);
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Refresh run: checked {Checked}, written {Written} (created {Created}, updated {Updated}), unchanged {Unchanged}, failed {Failed}, token requests {TokenRequests}, service accounts patched {ServiceAccountsPatched}, earliest expiry {EarliestExpiry}, {DurationSeconds:F1} s, deadline exceeded {DeadlineExceeded}")]
-    private static partial void LogSummary(ILogger logger, int @checked, int written, int created, int updated, int unchanged, int failed,
+    [LoggerMessage(EventId = 23, Level = LogLevel.Information, Message = "Secret {Namespace}/{SecretName} attached (attach only), service accounts patched {ServiceAccountsPatched}")]
+    private static partial void LogAttached(ILogger logger, string @namespace, string secretName, int serviceAccountsPatched);
+
+    [LoggerMessage(EventId = 24, Level = LogLevel.Information, Message = "Secret {Namespace}/{SecretName} skipped (attach only): {Detail}")]
+    private static partial void LogSkipped(ILogger logger, string @namespace, string secretName, string detail);
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Refresh run: checked {Checked}, written {Written} (created {Created}, updated {Updated}), unchanged {Unchanged}, attached {Attached}, skipped {Skipped}, failed {Failed}, token requests {TokenRequests}, service accounts patched {ServiceAccountsPatched}, earliest expiry {EarliestExpiry}, {DurationSeconds:F1} s, deadline exceeded {DeadlineExceeded}")]
+    private static partial void LogSummary(ILogger logger, int @checked, int written, int created, int updated, int unchanged, int attached, int skipped, int failed,
         int tokenRequests, int serviceAccountsPatched, DateTimeOffset? earliestExpiry, double durationSeconds, bool deadlineExceeded);
 }

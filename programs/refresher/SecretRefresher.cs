@@ -16,6 +16,12 @@ internal enum TargetResult
     Created,
     Updated,
     Failed,
+
+    /// <summary>An attach-only target whose secret exists: its service accounts name it (patched or already).</summary>
+    Attached,
+
+    /// <summary>An attach-only target whose secret does not exist in the namespace: nothing to attach there.</summary>
+    Skipped,
 }
 
 /// <summary>The outcome of one target (secret name in a namespace); <see cref="Reason"/> and <see cref="Message"/> are secret-free.</summary>
@@ -50,6 +56,11 @@ internal sealed class SecretRefresher(IKubernetes kubernetes, TokenBroker tokens
     public const string RefreshedAtAnnotation = "registryinfra.io/refreshed-at";
     public const string ExpiresAtAnnotation = "registryinfra.io/expires-at";
 
+    // The API server answers with the object's metadata only: an attach-only target never receives the
+    // data of a secret it does not own, though RBAC's get would allow it.
+    internal static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> MetadataOnly =
+        new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal) { ["Accept"] = ["application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"] };
+
     /// <summary>Refreshes one target; the registries are (key, server) pairs.</summary>
     public async Task<TargetOutcome> RefreshAsync(string ns, string secretName, IReadOnlyList<(string Key, RegistryHost Host)> registries,
         IReadOnlyList<string> serviceAccounts, CancellationToken cancellationToken)
@@ -64,6 +75,50 @@ internal sealed class SecretRefresher(IKubernetes kubernetes, TokenBroker tokens
             }
         }
         return new TargetOutcome(ns, secretName, result) { ExpiresAt = expiresAt, ServiceAccountsPatched = patched };
+    }
+
+    /// <summary>
+    /// An attach-only target: when the secret exists in <paramref name="ns"/>, makes each service account name
+    /// it (keeping every other entry). It reads only the secret's metadata and never writes it; a missing
+    /// secret skips the namespace.
+    /// </summary>
+    public async Task<TargetOutcome> AttachAsync(string ns, string secretName, IReadOnlyList<string> serviceAccounts, CancellationToken cancellationToken)
+    {
+        if (!await SecretExistsAsync(ns, secretName, cancellationToken).ConfigureAwait(false))
+        {
+            return new TargetOutcome(ns, secretName, TargetResult.Skipped, "SecretNotFound",
+                $"secret {ns}/{secretName} does not exist; nothing to attach in this namespace");
+        }
+        var patched = 0;
+        foreach (var account in serviceAccounts)
+        {
+            if (await EnsureServiceAccountAsync(ns, account, secretName, cancellationToken).ConfigureAwait(false))
+            {
+                patched++;
+            }
+        }
+        return new TargetOutcome(ns, secretName, TargetResult.Attached) { ServiceAccountsPatched = patched };
+    }
+
+    private async Task<bool> SecretExistsAsync(string ns, string name, CancellationToken ct)
+    {
+        try
+        {
+            await retry.RunAsync(async c =>
+            {
+                using var response = await kubernetes.CoreV1.ReadNamespacedSecretWithHttpMessagesAsync(name, ns, customHeaders: MetadataOnly, cancellationToken: c).ConfigureAwait(false);
+                return response.Body.Metadata?.Name;
+            }, ct).ConfigureAwait(false);
+            return true;
+        }
+        catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+        catch (HttpOperationException e)
+        {
+            throw ApiFailure(e, "read", "Secret", ns, name);
+        }
     }
 
     private async Task<(TargetResult, DateTimeOffset?)> WriteSecretAsync(string ns, string name, IReadOnlyList<(string Key, RegistryHost Host)> registries, CancellationToken ct)

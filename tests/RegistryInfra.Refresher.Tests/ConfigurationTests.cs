@@ -24,6 +24,9 @@ public sealed class ConfigurationTests
         Assert.Equal(TimeSpan.FromDays(30), options.Registries[4].Source.Lifetime);
         Assert.Equal("registryinfra.io/pull=ecr", options.Targets[0].NamespaceSelector);
         Assert.Equal(["ci", "builds"], options.Targets[1].Namespaces);
+        Assert.Equal(("registry-credentials", true, 0), (options.Targets[2].SecretName, options.Targets[2].AttachOnly, options.Targets[2].Registries.Count));
+        Assert.Equal(["default", "builder"], options.Targets[2].ServiceAccounts);
+        Assert.False(options.Targets[1].AttachOnly);
         Assert.Equal((TimeSpan.FromHours(7), 8, TimeSpan.FromMinutes(5)), (options.RenewBefore, options.Concurrency, options.Deadline));
         Assert.True(new RefresherOptionsValidator().Validate(null, options).Succeeded);
     }
@@ -34,12 +37,19 @@ public sealed class ConfigurationTests
         var schema = await JsonSchema.FromFileAsync(Path.Combine(RefresherFolder, "config.schema.json"), TestContext.Current.CancellationToken);
         var json = System.Text.Encoding.UTF8.GetString(ConfigurationFile.ReadAsJson(Example));
         // The YAML reader keeps every scalar a string (the binder converts); the schema types numbers and booleans.
-        var typed = json.Replace("\"concurrency\":\"8\"", "\"concurrency\":8", StringComparison.Ordinal);
+        var typed = json.Replace("\"concurrency\":\"8\"", "\"concurrency\":8", StringComparison.Ordinal)
+            .Replace("\"attachOnly\":\"true\"", "\"attachOnly\":true", StringComparison.Ordinal);
 
         Assert.Empty(schema.Validate(typed));
         Assert.NotEmpty(schema.Validate("""{"registries":[{"server":"ghcr.io","source":{"type":"static","username":"u"}}],"targets":[{"secretName":"x","namespaces":["a"]}]}"""));
         Assert.NotEmpty(schema.Validate("""{"registries":[{"server":"ghcr.io","source":{"type":"ecr"}}],"targets":[{"secretName":"x","namespaces":["a"],"allNamespaces":true}]}"""));
         Assert.NotEmpty(schema.Validate("""{"registries":[{"server":"ghcr.io","source":{"type":"ecr"}}],"targets":[{"secretName":"x","namespace":["a"]}]}"""));
+        // Attach-only: no registries needed, but service accounts are, and registries on the target are refused.
+        Assert.Empty(schema.Validate("""{"targets":[{"secretName":"x","attachOnly":true,"namespaces":["a"],"serviceAccounts":["default"]}]}"""));
+        Assert.NotEmpty(schema.Validate("""{"targets":[{"secretName":"x","attachOnly":true,"namespaces":["a"]}]}"""));
+        Assert.NotEmpty(schema.Validate("""{"targets":[{"secretName":"x","attachOnly":true,"namespaces":["a"],"serviceAccounts":[]}]}"""));
+        Assert.NotEmpty(schema.Validate("""{"registries":[{"server":"ghcr.io","source":{"type":"ecr"}}],"targets":[{"secretName":"x","attachOnly":true,"registries":["ghcr.io"],"namespaces":["a"],"serviceAccounts":["default"]}]}"""));
+        Assert.NotEmpty(schema.Validate("""{"targets":[{"secretName":"x","namespaces":["a"]}]}"""));
     }
 
     [Fact]

@@ -52,6 +52,23 @@ public sealed class FakeKubeApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_metadata_only_read_answers_partial_object_metadata_without_the_data()
+    {
+        _api.AddSecret("a", "s", "kubernetes.io/dockerconfigjson", new Dictionary<string, byte[]> { [".dockerconfigjson"] = Encoding.UTF8.GetBytes("{\"auths\":{}}") });
+        var accept = new Dictionary<string, IReadOnlyList<string>> { ["Accept"] = ["application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"] };
+
+        using var response = await _client.CoreV1.ReadNamespacedSecretWithHttpMessagesAsync("s", "a", customHeaders: accept, cancellationToken: Ct);
+
+        Assert.Equal("PartialObjectMetadata", response.Body.Kind);
+        Assert.Equal("s", response.Body.Metadata.Name);
+        Assert.Null(response.Body.Data);
+        Assert.Equal((1, 1), (_api.RequestCount("GET", "secrets"), _api.RequestCount("GET-METADATA", "secrets")));
+        var full = await _client.CoreV1.ReadNamespacedSecretAsync("s", "a", cancellationToken: Ct);
+        Assert.NotNull(full.Data);
+        Assert.Equal((2, 1), (_api.RequestCount("GET", "secrets"), _api.RequestCount("GET-METADATA", "secrets")));
+    }
+
+    [Fact]
     public async Task Namespaces_list_by_label_selector()
     {
         Assert.Equal(["a"], (await _client.CoreV1.ListNamespaceAsync(labelSelector: "team=x", cancellationToken: Ct)).Items.Select(n => n.Metadata.Name));

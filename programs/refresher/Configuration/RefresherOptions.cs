@@ -128,4 +128,11 @@ public sealed class TargetOptions
 
     /// <summary>Service accounts in each namespace whose <c>imagePullSecrets</c> must name the secret.</summary>
     public List<string> ServiceAccounts { get; init; } = [];
+
+    /// <summary>
+    /// Someone else (Pulumi) owns the secret and its data: the refresher only makes <see cref="ServiceAccounts"/>
+    /// name it, in the namespaces where it exists, and never reads, creates or writes the secret itself.
+    /// Such a target names no <see cref="Registries"/>.
+    /// </summary>
+    public bool AttachOnly { get; set; }
 }

@@ -12,9 +12,10 @@ internal sealed partial class RefresherOptionsValidator : IValidateOptions<Refre
     public ValidateOptionsResult Validate(string? name, RefresherOptions options)
     {
         var errors = new List<string>();
-        if (options.Registries.Count == 0)
+        // A configuration of attach-only targets alone (a cluster of static registries) obtains no token at all.
+        if (options.Registries.Count == 0 && (options.Targets.Count == 0 || options.Targets.Any(t => !t.AttachOnly)))
         {
-            errors.Add("registries: at least one registry is required");
+            errors.Add("registries: at least one registry is required (only a configuration whose targets are all attachOnly may have none)");
         }
         var keys = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < options.Registries.Count; i++)
@@ -66,6 +67,11 @@ internal sealed partial class RefresherOptionsValidator : IValidateOptions<Refre
                     errors.Add($"{at}.serviceAccounts[{n}]: '{t.ServiceAccounts[n]}' is not a valid service account name");
                 }
             }
+            if (t.AttachOnly)
+            {
+                ValidateAttachOnly(options, i, errors);
+                continue;
+            }
             for (var n = 0; n < t.Registries.Count; n++)
             {
                 if (!keys.Contains(t.Registries[n]))
@@ -99,6 +105,26 @@ internal sealed partial class RefresherOptionsValidator : IValidateOptions<Refre
             errors.Add($"requestTimeout: {options.RequestTimeout} must be positive");
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void ValidateAttachOnly(RefresherOptions options, int index, List<string> errors)
+    {
+        var t = options.Targets[index];
+        var at = $"targets[{index}]";
+        if (t.Registries.Count > 0)
+        {
+            errors.Add($"{at}.registries: an attachOnly target names no registries (its secret's data is owned by whoever created it, such as Pulumi); remove registries or attachOnly");
+        }
+        if (t.ServiceAccounts.Count == 0)
+        {
+            errors.Add($"{at}.serviceAccounts: required for an attachOnly target, which only makes these service accounts name the secret");
+        }
+        // The same secret as a token target's would have its data rewritten by that target: two owners.
+        var writer = options.Targets.FindIndex(o => !o.AttachOnly && o.SecretName == t.SecretName);
+        if (writer >= 0)
+        {
+            errors.Add($"{at}.secretName: '{t.SecretName}' is also the secret of targets[{writer}], which writes its data; an attachOnly secret's data must have one owner outside the refresher");
+        }
     }
 
     private static void ValidateSource(RegistryOptions registry, string at, List<string> errors)

@@ -143,11 +143,12 @@ public sealed class FakeKubeApi : IAsyncDisposable
         }
     }
 
-    /// <summary>The number of requests served with this verb (GET, LIST, POST, PUT, PATCH, DELETE) on this resource.</summary>
+    /// <summary>The number of requests served with this verb (GET, LIST, POST, PUT, PATCH, DELETE) on this resource;
+    /// <c>GET-METADATA</c> counts the GETs that asked for the metadata alone (<c>as=PartialObjectMetadata</c>), also counted as GET.</summary>
     public int RequestCount(string verb, string resource) => _requests.GetValueOrDefault(verb + " " + resource);
 
     /// <summary>All requests served since start or the last <see cref="ResetCounters"/>.</summary>
-    public int TotalRequests => _requests.Values.Sum();
+    public int TotalRequests => _requests.Where(kv => !kv.Key.StartsWith("GET-METADATA ", StringComparison.Ordinal)).Sum(kv => kv.Value);
 
     /// <summary>Writes (POST, PUT, PATCH, DELETE) served on this resource, including those answered with an error.</summary>
     public int WriteCount(string resource) =>
@@ -190,6 +191,13 @@ public sealed class FakeKubeApi : IAsyncDisposable
         var method = context.Request.Method;
         var verb = method == "GET" && name.Length == 0 ? "LIST" : method;
         _requests.AddOrUpdate(verb + " " + resource, 1, (_, n) => n + 1);
+        // Accept: application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1 asks for the metadata alone.
+        var metadataOnly = method == "GET" && name.Length > 0
+            && context.Request.Headers.Accept.Any(a => a is not null && a.Contains("as=PartialObjectMetadata", StringComparison.Ordinal));
+        if (metadataOnly)
+        {
+            _requests.AddOrUpdate("GET-METADATA " + resource, 1, (_, n) => n + 1);
+        }
 
         var faults = Faults;
         if (faults.HangOn == verb + " " + resource)
@@ -232,6 +240,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
         var (code, answer) = method switch
         {
             "GET" when name.Length == 0 => List(resource, ns, context.Request.Query["labelSelector"].ToString()),
+            "GET" when metadataOnly => ReadMetadata(resource, ns, name),
             "GET" => Read(resource, ns, name),
             "POST" when name.Length == 0 => Create(resource, ns, body!),
             "PUT" when name.Length > 0 => Replace(resource, ns, name, body!),
@@ -283,6 +292,14 @@ public sealed class FakeKubeApi : IAsyncDisposable
     {
         var found = Get(resource, ns, name);
         return found is null ? NotFound(resource, name) : (200, found);
+    }
+
+    private (int, JsonObject) ReadMetadata(string resource, string ns, string name)
+    {
+        var found = Get(resource, ns, name);
+        return found is null
+            ? NotFound(resource, name)
+            : (200, new JsonObject { ["kind"] = "PartialObjectMetadata", ["apiVersion"] = "meta.k8s.io/v1", ["metadata"] = found["metadata"]!.DeepClone() });
     }
 
     private (int, JsonObject) Create(string resource, string ns, JsonObject body)
