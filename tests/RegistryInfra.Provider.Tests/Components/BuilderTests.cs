@@ -404,6 +404,44 @@ public sealed class TokenRefresherBuilderTests
     }
 
     [Fact]
+    public void Attach_only_targets_need_no_registry_and_get_read_only_secret_rules()
+    {
+        var args = Args() with
+        {
+            Registries = null,
+            ServiceAccountAnnotations = null,
+            Targets = [new RefresherTarget { SecretName = "static-pull", NamespaceSelector = "team=web", ServiceAccounts = ["default"], AttachOnly = true }],
+        };
+
+        var plan = TokenRefresherBuilder.Build("r", args);
+
+        Assert.Equal("""{"targets":[{"secretName":"static-pull","namespaceSelector":"team=web","serviceAccounts":["default"],"attachOnly":true}]}""",
+            Child(plan, TokenRefresherBuilder.ConfigMapType)["data"]![TokenRefresherBuilder.ConfigKey]!.GetValue<string>());
+        Assert.Equal(
+            """[{"apiGroups":[""],"resources":["namespaces"],"verbs":["get","list"]},{"apiGroups":[""],"resourceNames":["static-pull"],"resources":["secrets"],"verbs":["get"]},{"apiGroups":["","events.k8s.io"],"resources":["events"],"verbs":["create","patch"]},{"apiGroups":[""],"resourceNames":["default"],"resources":["serviceaccounts"],"verbs":["get","patch"]}]""",
+            Child(plan, TokenRefresherBuilder.ClusterRoleType)["rules"]!.ToJsonString());
+    }
+
+    [Theory]
+    [InlineData("targets[0].registries")]
+    [InlineData("targets[0].serviceAccounts")]
+    [InlineData("targets[1].secretName")]
+    [InlineData("registries")]
+    public void Invalid_attach_only_targets_are_refused_naming_the_field(string field)
+    {
+        RefresherTarget Attach(string secret = "static-pull") => new() { SecretName = secret, Namespaces = ["apps"], ServiceAccounts = ["default"], AttachOnly = true };
+        var args = field switch
+        {
+            "targets[0].registries" => Args() with { Targets = [Attach() with { Registries = ["123456789012.dkr.ecr.eu-west-1.amazonaws.com"] }] },
+            "targets[0].serviceAccounts" => Args() with { Targets = [Attach() with { ServiceAccounts = [] }] },
+            "targets[1].secretName" => Args() with { Targets = [Args().Targets[0], Attach("registryinfra-pull-tokens")] },
+            _ => Args() with { Registries = [], Targets = [Attach(), Args().Targets[0]] },
+        };
+
+        Assert.Equal(field, Assert.Throws<ComponentInputException>(() => TokenRefresherBuilder.Build("r", args)).Field);
+    }
+
+    [Fact]
     public void Target_naming_an_unknown_registry_is_refused()
     {
         var args = Args() with { Targets = [new RefresherTarget { SecretName = "s", Namespaces = ["a"], Registries = ["nope"] }] };

@@ -196,14 +196,15 @@ public sealed class ConstructTests : IAsyncLifetime
         Assert.Contains(Password, wire, StringComparison.Ordinal);
     }
 
-    private static void AssertNoCredential(PropertyValue value, string where)
+    private static void AssertNoCredential(PropertyValue value, string where, string[]? credentials = null)
     {
+        credentials ??= Credentials;
         switch (value.Kind)
         {
             case PropertyValueKind.Secret:
                 return;
             case PropertyValueKind.String:
-                foreach (var credential in Credentials)
+                foreach (var credential in credentials)
                 {
                     Assert.False(value.StringValue.Contains(credential, StringComparison.Ordinal), $"credential in plain text at {where}");
                 }
@@ -211,13 +212,13 @@ public sealed class ConstructTests : IAsyncLifetime
             case PropertyValueKind.Array:
                 foreach (var item in value.ArrayValue)
                 {
-                    AssertNoCredential(item, where);
+                    AssertNoCredential(item, where, credentials);
                 }
                 return;
             case PropertyValueKind.Object:
                 foreach (var (key, item) in value.ObjectValue)
                 {
-                    AssertNoCredential(item, $"{where}.{key}");
+                    AssertNoCredential(item, $"{where}.{key}", credentials);
                 }
                 return;
             default:
@@ -276,25 +277,166 @@ public sealed class ConstructTests : IAsyncLifetime
 
         // The only ServiceAccount Pulumi writes is the refresher's own; imagePullSecrets is atomic, so a patch would own the list.
         Assert.Equal(["prod-eu-refresher-service-account"], _monitor.Registrations.Where(r => r.Type.Contains("ServiceAccount", StringComparison.Ordinal)).Select(r => r.Name));
-        var configuration = JsonNode.Parse(Registered("kubernetes:core/v1:ConfigMap", "prod-eu-refresher-config").Inputs["data"].ObjectValue["refresher.yaml"].StringValue)!;
-        var target = configuration["targets"]!.AsArray().Single()!;
-        Assert.Equal("registryinfra-pull-tokens", target["secretName"]!.GetValue<string>());
-        Assert.Equal(["default"], target["serviceAccounts"]!.AsArray().Select(a => a!.GetValue<string>()));
-        var role = Registered("kubernetes:rbac.authorization.k8s.io/v1:Role", "prod-eu-refresher-role-apps").Inputs["rules"].ArrayValue
-            .Single(r => r.ObjectValue["resources"].ArrayValue.Any(v => v.StringValue == "serviceaccounts")).ObjectValue;
-        Assert.Equal(["default"], role["resourceNames"].ArrayValue.Select(v => v.StringValue));
-        Assert.Equal(["get", "patch"], role["verbs"].ArrayValue.Select(v => v.StringValue));
+        // Both secrets are attached: the token secret by the target that renews it, the static one by an attach-only target.
+        Assert.Equal(
+            """[{"secretName":"registryinfra-pull-tokens","namespaces":["apps","jobs"],"serviceAccounts":["default"]},{"secretName":"registryinfra-pull","namespaces":["apps","jobs"],"serviceAccounts":["default"],"attachOnly":true}]""",
+            Configuration("prod-eu")["targets"]!.ToJsonString());
+        Assert.Equal(
+            """[{"apiGroups":[""],"resourceNames":["registryinfra-pull-tokens"],"resources":["secrets"],"verbs":["get","update","patch"]},{"apiGroups":[""],"resources":["secrets"],"verbs":["create"]},{"apiGroups":[""],"resourceNames":["registryinfra-pull"],"resources":["secrets"],"verbs":["get"]},{"apiGroups":["","events.k8s.io"],"resources":["events"],"verbs":["create","patch"]},{"apiGroups":[""],"resourceNames":["default"],"resources":["serviceaccounts"],"verbs":["get","patch"]}]""",
+            Rules("kubernetes:rbac.authorization.k8s.io/v1:Role", "prod-eu-refresher-role-apps"));
+    }
+
+    private const string StaticPassword = "ghp_Zq8static-never-in-plain";
+
+    private static string StaticOnlyInputs(string extra = "") => $$"""
+    {
+      "profiles": [
+        { "server": "ghcr.io", "username": "octo", "password": "{{StaticPassword}}" },
+        { "server": "registry.example.com", "kind": "generic", "authEntry": "{\"auth\":\"{{AuthB64}}\"}" }
+      ],
+      "namespaces": ["apps", "jobs"],
+      "refresher": { "image": "{{Image}}" }{{extra}}
+    }
+    """;
+
+    private JsonNode Configuration(string name) =>
+        JsonNode.Parse(Registered("kubernetes:core/v1:ConfigMap", $"{name}-refresher-config").Inputs["data"].ObjectValue["refresher.yaml"].StringValue)!;
+
+    private string Rules(string type, string name) =>
+        JsonNode.Parse(JsonFormatter.Default.Format(Registered(type, name).Request.Object))!["rules"]!.ToJsonString();
+
+    [Fact]
+    public async Task Static_only_access_deploys_an_attach_only_refresher_for_the_listed_service_accounts()
+    {
+        var result = await Construct("registryinfra:index:ClusterRegistryAccess", "edge", StaticOnlyInputs(""", "serviceAccounts": ["default", "builder"]"""), dryRun: false);
+
+        Assert.Equal(
+        [
+            "registryinfra:index:ClusterRegistryAccess edge",
+            "registryinfra:kubernetes:PullSecret edge-pull-secret",
+            "kubernetes:core/v1:Secret edge-pull-secret-apps-registryinfra-pull",
+            "kubernetes:core/v1:Secret edge-pull-secret-jobs-registryinfra-pull",
+            "registryinfra:kubernetes:TokenRefresher edge-refresher",
+            "kubernetes:core/v1:Namespace edge-refresher-namespace",
+            "kubernetes:core/v1:ServiceAccount edge-refresher-service-account",
+            "kubernetes:rbac.authorization.k8s.io/v1:Role edge-refresher-role-apps",
+            "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding edge-refresher-role-binding-apps",
+            "kubernetes:rbac.authorization.k8s.io/v1:Role edge-refresher-role-jobs",
+            "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding edge-refresher-role-binding-jobs",
+            "kubernetes:core/v1:ConfigMap edge-refresher-config",
+            "kubernetes:batch/v1:CronJob edge-refresher-cron-job",
+            "kubernetes:batch/v1:Job edge-refresher-run-on-deploy",
+        ], _monitor.Registrations.Select(r => $"{r.Type} {r.Name}"));
+
+        // Least privilege: see the static secret by name, patch the listed accounts, record Events; no secret write, no namespace list.
+        foreach (var ns in new[] { "apps", "jobs" })
+        {
+            Assert.Equal(
+                """[{"apiGroups":[""],"resourceNames":["registryinfra-pull"],"resources":["secrets"],"verbs":["get"]},{"apiGroups":["","events.k8s.io"],"resources":["events"],"verbs":["create","patch"]},{"apiGroups":[""],"resourceNames":["builder","default"],"resources":["serviceaccounts"],"verbs":["get","patch"]}]""",
+                Rules("kubernetes:rbac.authorization.k8s.io/v1:Role", $"edge-refresher-role-{ns}"));
+        }
+        Assert.Equal(
+            """{"targets":[{"secretName":"registryinfra-pull","namespaces":["apps","jobs"],"serviceAccounts":["default","builder"],"attachOnly":true}]}""",
+            Configuration("edge").ToJsonString());
+        // No cloud identity: the service account carries no annotation.
+        var metadata = Registered("kubernetes:core/v1:ServiceAccount", "edge-refresher-service-account").Inputs["metadata"].ObjectValue;
+        Assert.True(!metadata.TryGetValue("annotations", out var annotations) || annotations.ObjectValue.IsEmpty);
+        Assert.DoesNotContain(_monitor.Registrations, r => r.Type.StartsWith("aws:", StringComparison.Ordinal) || r.Type.StartsWith("gcp:", StringComparison.Ordinal) || r.Type.Contains("ClusterRole", StringComparison.Ordinal));
+        Assert.Equal(("registryinfra-system", "registryinfra-refresher"), (result.State["refresherNamespace"].StringValue, result.State["refresherServiceAccount"].StringValue));
+        Assert.Equal(["registryinfra-pull"], result.State["imagePullSecrets"].ArrayValue.Select(r => r.ObjectValue["name"].StringValue));
     }
 
     [Fact]
-    public async Task Static_only_access_rejects_service_accounts_it_could_not_attach()
+    public async Task Static_only_access_attaches_the_default_service_account_unless_told_otherwise()
     {
-        var json = """{ "profiles": [{ "server": "registry.example.com", "username": "robot", "password": "pw-123456" }], "namespaces": ["apps"], "serviceAccounts": ["default"] }""";
+        await Construct("registryinfra:index:ClusterRegistryAccess", "edge", StaticOnlyInputs(), dryRun: false);
 
-        var e = await Assert.ThrowsAsync<ComponentInputException>(() => Construct("registryinfra:index:ClusterRegistryAccess", "static", json, dryRun: false));
+        Assert.Equal(["default"], Configuration("edge")["targets"]![0]!["serviceAccounts"]!.AsArray().Select(a => a!.GetValue<string>()));
+    }
+
+    [Theory]
+    [InlineData(""", "attachServiceAccounts": false""")]
+    [InlineData(""", "serviceAccounts": []""")]
+    public async Task Static_only_access_without_attachment_has_no_refresher(string extra)
+    {
+        var result = await Construct("registryinfra:index:ClusterRegistryAccess", "edge", StaticOnlyInputs(extra), dryRun: false);
+
+        Assert.Equal(
+        [
+            "registryinfra:index:ClusterRegistryAccess edge",
+            "registryinfra:kubernetes:PullSecret edge-pull-secret",
+            "kubernetes:core/v1:Secret edge-pull-secret-apps-registryinfra-pull",
+            "kubernetes:core/v1:Secret edge-pull-secret-jobs-registryinfra-pull",
+        ], _monitor.Registrations.Select(r => $"{r.Type} {r.Name}"));
+        Assert.False(result.State.ContainsKey("refresherNamespace") && !result.State["refresherNamespace"].IsNull);
+        Assert.Equal(["registryinfra-pull"], result.State["imagePullSecrets"].ArrayValue.Select(r => r.ObjectValue["name"].StringValue));
+    }
+
+    [Fact]
+    public async Task Opting_out_leaves_the_token_secret_unattached_too()
+    {
+        var json = ClusterInputs(KnownAuthEntry).Replace("\"serviceAccounts\": [\"default\"],", "\"attachServiceAccounts\": false,", StringComparison.Ordinal);
+
+        await Construct("registryinfra:index:ClusterRegistryAccess", "prod-eu", json, dryRun: false);
+
+        Assert.Equal("""[{"secretName":"registryinfra-pull-tokens","namespaces":["apps","jobs"]}]""", Configuration("prod-eu")["targets"]!.ToJsonString());
+        Assert.DoesNotContain("serviceaccounts", Rules("kubernetes:rbac.authorization.k8s.io/v1:Role", "prod-eu-refresher-role-apps"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Service_accounts_with_the_opt_out_are_refused_naming_the_field()
+    {
+        var e = await Assert.ThrowsAsync<ComponentInputException>(() => Construct("registryinfra:index:ClusterRegistryAccess", "edge",
+            StaticOnlyInputs(""", "serviceAccounts": ["default"], "attachServiceAccounts": false"""), dryRun: false));
 
         Assert.Equal("serviceAccounts", e.Field);
-        Assert.DoesNotContain("pw-123456", e.Message, StringComparison.Ordinal);
+        Assert.Contains("attachServiceAccounts", e.Message, StringComparison.Ordinal);
+        Assert.Empty(_monitor.Registrations);
+    }
+
+    [Fact]
+    public async Task Static_only_attachment_without_a_refresher_image_names_the_field_and_the_opt_out()
+    {
+        var json = StaticOnlyInputs().Replace($$"""
+            "refresher": { "image": "{{Image}}" }
+            """.Trim(), "\"secretName\": \"creds\"", StringComparison.Ordinal);
+
+        var e = await Assert.ThrowsAsync<ComponentInputException>(() => Construct("registryinfra:index:ClusterRegistryAccess", "edge", json, dryRun: false));
+
+        Assert.Equal("refresher.image", e.Field);
+        Assert.Contains("attachServiceAccounts", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(StaticPassword, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Static_only_attachment_puts_no_credential_in_any_non_secret_input_or_output()
+    {
+        var result = await Construct("registryinfra:index:ClusterRegistryAccess", "edge", StaticOnlyInputs(), dryRun: false);
+
+        string[] credentials = [StaticPassword, AuthB64];
+        foreach (var reg in _monitor.Registrations)
+        {
+            foreach (var (key, value) in reg.Inputs)
+            {
+                AssertNoCredential(value, $"{reg.Type} {reg.Name} .{key}", credentials);
+            }
+        }
+        foreach (var (urn, outputs) in _monitor.ComponentOutputs)
+        {
+            foreach (var (key, value) in outputs)
+            {
+                AssertNoCredential(value, $"{urn} output {key}", credentials);
+            }
+        }
+        foreach (var (key, value) in result.State)
+        {
+            AssertNoCredential(value, $"state {key}", credentials);
+        }
+        // The scan can fail: both credentials are on the wire, inside the static secret's secret data.
+        var wire = string.Concat(_monitor.Registrations.Select(r => r.Request.Object.ToString()));
+        Assert.Contains(StaticPassword, wire, StringComparison.Ordinal);
+        Assert.Contains(AuthB64, wire, StringComparison.Ordinal);
+        Assert.DoesNotContain(StaticPassword, Configuration("edge").ToJsonString(), StringComparison.Ordinal);
     }
 
     [Theory]

@@ -1,3 +1,4 @@
+using RegistryInfra.Protocol.Resources;
 using RegistryInfra.Provider.Components.EcrPullAccess;
 using RegistryInfra.Provider.Components.WorkloadIdentityBinding;
 
@@ -7,88 +8,118 @@ namespace RegistryInfra.Provider.Components.ClusterRegistryAccess;
 public sealed record ClusterRegistryAccessArgs
 {
     /// <summary>The registries, typically RegistryProfile outputs.</summary>
+    [PulumiProperty("profiles", Description = "The cluster's registries, typically from RegistryProfile outputs (`server`, `kind`, `authEntry`). Static credentials go into the secret `secretName`, token-based registries (ECR, Artifact Registry/GCR, ACR) into `secretName`-tokens, renewed by the refresher.")]
     public IReadOnlyList<ClusterRegistryProfile> Profiles { get; init; } = [];
 
     /// <summary>The namespaces that get the pull secrets.</summary>
+    [PulumiProperty("namespaces", Description = "The namespaces that each get the pull secrets.")]
     public IReadOnlyList<string> Namespaces { get; init; } = [];
 
     /// <summary>
-    /// Service accounts, by name, to which the refresher adds the token secret in every namespace (it
-    /// never removes an entry; see <c>PullSecretBuilder</c> for why Pulumi does not patch them). The static
-    /// secret is not attached: workloads name it through the <c>imagePullSecrets</c> output.
+    /// Service accounts, by name, to which the refresher adds the pull secrets in every namespace (it never
+    /// removes an entry; see <c>PullSecretBuilder</c> for why Pulumi does not patch them).
     /// </summary>
+    [PulumiProperty("serviceAccounts", Description = "Service accounts, by name, that the refresher makes name the pull secrets (static and token) in `imagePullSecrets` in every namespace; it adds entries and never removes one. Default `[\"default\"]`; an empty list attaches nothing. With static registries only, the refresher is deployed for this alone (attach-only, no secret writes) unless `attachServiceAccounts` is false.")]
     public IReadOnlyList<string>? ServiceAccounts { get; init; }
 
     internal IReadOnlyList<string> ServiceAccountsOrDefault => ServiceAccounts ?? ["default"];
 
+    /// <summary>Attach the pull secrets to <see cref="ServiceAccounts"/> (through the refresher); false when workloads name them through the <c>imagePullSecrets</c> output.</summary>
+    [PulumiProperty("attachServiceAccounts", Description = "Make `serviceAccounts` name the pull secrets, through the refresher. Set false when workloads name the secrets themselves through the `imagePullSecrets` output: then no service account is touched, and with static registries only no refresher is deployed. Default true.")]
+    public bool? AttachServiceAccounts { get; init; }
+
+    internal bool AttachServiceAccountsOrDefault => AttachServiceAccounts ?? true;
+
     /// <summary>The static secret's name; the refresher-owned one adds <c>-tokens</c>.</summary>
+    [PulumiProperty("secretName", Description = "The name of the static-credentials Secret in each namespace; the token Secret is this plus `-tokens`. Default `registryinfra-pull`.")]
     public string? SecretName { get; init; }
 
     internal string SecretNameOrDefault => SecretName ?? "registryinfra-pull";
 
-    /// <summary>The refresher, deployed when a token-based registry is listed.</summary>
+    /// <summary>The refresher, deployed when a token-based registry is listed or static secrets are attached to service accounts.</summary>
+    [PulumiProperty("refresher", Description = "How the refresher runs. It is deployed when a token-based registry is listed, or when the static secret is attached to service accounts; its `image` is then required.")]
     public ClusterRefresherSettings? Refresher { get; init; }
 
     internal ClusterRefresherSettings RefresherOrDefault => Refresher ?? new();
 
     /// <summary>The AWS identity of the refresher (for ECR); its service account fields are filled in.</summary>
+    [PulumiProperty("aws", Description = "The refresher's AWS identity for ECR (an EcrPullAccess: IRSA or EKS Pod Identity); its service-account namespace and name are filled in from `refresher`. Only with an ECR profile.")]
     public EcrPullAccessArgs? Aws { get; init; }
 
     /// <summary>The GCP identity of the refresher (for Artifact Registry); its Kubernetes fields are filled in.</summary>
+    [PulumiProperty("gcp", Description = "The refresher's Google identity for Artifact Registry or GCR (a WorkloadIdentityBinding); its Kubernetes namespace and service account are filled in from `refresher`. Only with such a profile.")]
     public WorkloadIdentityBindingArgs? Gcp { get; init; }
 }
 
 /// <summary>One registry of the cluster.</summary>
+[PulumiType("registryinfra:index:ClusterRegistryProfile", Description = "One registry of a cluster: its server and either static credentials (`authEntry`, or `username` and `password`) or, for a token-based registry, nothing more (the refresher obtains tokens).")]
 public sealed record ClusterRegistryProfile
 {
+    [PulumiProperty("server", Description = "The registry host as it goes into `.dockerconfigjson` (RegistryProfile's `server` output).")]
     public string Server { get; init; } = "";
 
+    [PulumiProperty("kind", Description = "The registry kind (RegistryProfile's `kind`, such as `ecr`, `artifactRegistry`, `acr`, `generic`); detected from the server when absent. It decides whether the refresher renews the registry's token.")]
     public string? Kind { get; init; }
 
     /// <summary>Secret: the dockerconfigjson auth entry (RegistryProfile's <c>authEntry</c>).</summary>
-    [RegistryInfra.Protocol.Resources.Secret]
+    [Secret]
+    [PulumiProperty("authEntry", Description = "Secret: the registry's `auths` entry as JSON (RegistryProfile's `authEntry`). For a token-based registry, the first token, used until the refresher's first run.")]
     public string? AuthEntry { get; init; }
 
+    [PulumiProperty("username", Description = "Static credentials: the user name (with `password`).")]
     public string? Username { get; init; }
 
     /// <summary>Secret.</summary>
-    [RegistryInfra.Protocol.Resources.Secret]
+    [Secret]
+    [PulumiProperty("password", Description = "Secret. Static credentials: the password or token (with `username`).")]
     public string? Password { get; init; }
 
     /// <summary>ECR: region and account; parsed from the server when absent.</summary>
+    [PulumiProperty("region", Description = "ECR: the registry's region. Default: from the server's host name.")]
     public string? Region { get; init; }
 
+    [PulumiProperty("accountId", Description = "ECR: the registry's 12-digit account. Default: from the server's host name.")]
     public string? AccountId { get; init; }
 
     /// <summary>ACR: the workload identity's tenant and client.</summary>
+    [PulumiProperty("tenantId", Description = "ACR: the Microsoft Entra tenant of the token exchange.")]
     public string? TenantId { get; init; }
 
+    [PulumiProperty("clientId", Description = "ACR: the client id of the managed identity the refresher runs as (Azure workload identity).")]
     public string? ClientId { get; init; }
 }
 
 /// <summary>How the cluster's refresher runs.</summary>
+[PulumiType("registryinfra:index:ClusterRefresherSettings", Description = "How a cluster's refresher runs (see TokenRefresher for the details and defaults).")]
 public sealed record ClusterRefresherSettings
 {
+    [PulumiProperty("image", Description = "The refresher image pinned by digest (`REPOSITORY@sha256:HEX`). Required whenever the refresher is deployed, unless this build of the provider carries a released image.")]
     public string? Image { get; init; }
 
+    [PulumiProperty("namespace", Description = "The refresher's namespace. Default `registryinfra-system`.")]
     public string? Namespace { get; init; }
 
     internal string NamespaceOrDefault => Namespace ?? "registryinfra-system";
 
+    [PulumiProperty("createNamespace", Description = "Create the refresher's namespace. Default true.")]
     public bool? CreateNamespace { get; init; }
 
     internal bool CreateNamespaceOrDefault => CreateNamespace ?? true;
 
+    [PulumiProperty("serviceAccountName", Description = "The refresher's own service account, which the cloud identity trusts. Default `registryinfra-refresher`.")]
     public string? ServiceAccountName { get; init; }
 
     internal string ServiceAccountNameOrDefault => ServiceAccountName ?? "registryinfra-refresher";
 
+    [PulumiProperty("schedule", Description = "The CronJob schedule. Default `0 */6 * * *` (every 6 hours).")]
     public string? Schedule { get; init; }
 
     internal string ScheduleOrDefault => Schedule ?? "0 */6 * * *";
 
     /// <summary>Further service-account annotations (such as <c>azure.workload.identity/client-id</c>).</summary>
+    [PulumiProperty("serviceAccountAnnotations", Description = "Further annotations of the refresher's service account; the `aws` and `gcp` identities add theirs.")]
     public IReadOnlyDictionary<string, string>? ServiceAccountAnnotations { get; init; }
 
+    [PulumiProperty("podLabels", Description = "Extra labels of the refresher's pods.")]
     public IReadOnlyDictionary<string, string>? PodLabels { get; init; }
 }

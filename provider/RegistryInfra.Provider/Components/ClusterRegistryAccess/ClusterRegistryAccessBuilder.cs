@@ -12,7 +12,9 @@ namespace RegistryInfra.Provider.Components.ClusterRegistryAccess;
 /// <summary>
 /// The children of <c>registryinfra:index:ClusterRegistryAccess</c>: a PullSecret component, and when a
 /// token-based registry is listed a TokenRefresher with its cloud identities (EcrPullAccess,
-/// WorkloadIdentityBinding). Nested components are registered as local components with their own children.
+/// WorkloadIdentityBinding). With static registries only, the TokenRefresher is deployed in attach-only
+/// form when service accounts are to be attached: no registries, no identity, no secret writes.
+/// Nested components are registered as local components with their own children.
 /// </summary>
 public static class ClusterRegistryAccessBuilder
 {
@@ -46,17 +48,27 @@ public static class ClusterRegistryAccessBuilder
 
         var tokenProfiles = args.Profiles.Select((p, i) => (Index: i, Profile: p, Registry: registries[i]))
             .Where(x => PullSecretBuilder.IsRefresherOwned(x.Registry, x.Index)).ToList();
+        if (!args.AttachServiceAccountsOrDefault && args.ServiceAccounts is { Count: > 0 })
+        {
+            throw new ComponentInputException("serviceAccounts", "nothing is attached when attachServiceAccounts is false; remove serviceAccounts or set attachServiceAccounts to true");
+        }
+        var accounts = args.AttachServiceAccountsOrDefault ? args.ServiceAccountsOrDefault : [];
+        var staticSecret = pullSecret.Outputs["staticSecretName"]?.GetValue<string>();
+        var attachStatic = staticSecret is not null && accounts.Count > 0;
         if (tokenProfiles.Count == 0)
         {
-            if (args.ServiceAccounts is { Count: > 0 })
-            {
-                throw new ComponentInputException("serviceAccounts", "service accounts are attached by the refresher, which runs only for token-based registries; with static credentials only, name the secret in pod specs through the imagePullSecrets output");
-            }
             if (args.Aws is not null || args.Gcp is not null)
             {
                 throw new ComponentInputException(args.Aws is not null ? "aws" : "gcp", "no token-based registry is listed, so no refresher identity is needed");
             }
-            return new ComponentPlan(Type, name, children.ToImmutable(), outputs);
+            if (!attachStatic)
+            {
+                return new ComponentPlan(Type, name, children.ToImmutable(), outputs);
+            }
+            if ((args.RefresherOrDefault.Image ?? RefresherRelease.Image) is null)
+            {
+                throw new ComponentInputException("refresher.image", "required to attach the static secret to serviceAccounts (the refresher does it, in attach-only mode): give the refresher image pinned by digest (REPOSITORY@sha256:HEX), or set attachServiceAccounts to false and name the secret in pod specs through the imagePullSecrets output");
+            }
         }
 
         var refresher = args.RefresherOrDefault;
@@ -104,19 +116,35 @@ public static class ClusterRegistryAccessBuilder
             ServiceAccountAnnotations = annotations,
             PodLabels = refresher.PodLabels,
             Registries = refresherRegistries,
-            Targets =
-            [
-                new RefresherTarget
-                {
-                    SecretName = pullSecret.Outputs["tokenSecretName"]!.GetValue<string>(),
-                    Namespaces = args.Namespaces,
-                    ServiceAccounts = args.ServiceAccountsOrDefault,
-                },
-            ],
+            Targets = Targets(pullSecret, args.Namespaces, accounts, attachStatic),
         })), [$"{name}-pull-secret", .. identities]);
         outputs["refresherNamespace"] = refresherPlan.Outputs["namespace"]!.DeepClone();
         outputs["refresherServiceAccount"] = refresherPlan.Outputs["serviceAccountName"]!.DeepClone();
         return new ComponentPlan(Type, name, children.ToImmutable(), outputs);
+    }
+
+    /// <summary>
+    /// The token secret is renewed (and attached); the static secret, whose data Pulumi owns, is only attached:
+    /// imagePullSecrets is an atomic list, so the refresher's guarded read-merge-write is its only safe writer.
+    /// </summary>
+    private static List<RefresherTarget> Targets(ComponentPlan pullSecret, IReadOnlyList<string> namespaces, IReadOnlyList<string> accounts, bool attachStatic)
+    {
+        var targets = new List<RefresherTarget>();
+        if (pullSecret.Outputs["tokenSecretName"]?.GetValue<string>() is { } tokenSecret)
+        {
+            targets.Add(new RefresherTarget { SecretName = tokenSecret, Namespaces = namespaces, ServiceAccounts = accounts });
+        }
+        if (attachStatic)
+        {
+            targets.Add(new RefresherTarget
+            {
+                SecretName = pullSecret.Outputs["staticSecretName"]!.GetValue<string>(),
+                Namespaces = namespaces,
+                ServiceAccounts = accounts,
+                AttachOnly = true,
+            });
+        }
+        return targets;
     }
 
     private static RefresherRegistry RefresherRegistryOf(ClusterRegistryProfile profile, int index)

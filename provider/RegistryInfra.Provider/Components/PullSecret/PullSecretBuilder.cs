@@ -18,9 +18,11 @@ namespace RegistryInfra.Provider.Components.PullSecret;
 /// account and applying the union does not help: the patch would own the other entries too, remove them
 /// on delete, and race with any other writer between the read and the apply. The only safe writer is a
 /// read-modify-write with a resourceVersion precondition that adds names and never removes any, which is
-/// what the refresher program does for each target's <c>serviceAccounts</c> (TokenRefresher,
-/// ClusterRegistryAccess). Workloads can also name the secrets directly through the
-/// <c>imagePullSecrets</c> output.
+/// what the refresher program does for each target's <c>serviceAccounts</c>: for the token secret in
+/// the target that renews it, for the static secret in an <c>attachOnly</c> target that never touches
+/// its data. ClusterRegistryAccess deploys that refresher for both (attach-only alone when every
+/// registry is static); a PullSecret used on its own attaches nothing unless a TokenRefresher is given
+/// such targets. Workloads can also name the secrets directly through the <c>imagePullSecrets</c> output.
 /// </remarks>
 public static class PullSecretBuilder
 {

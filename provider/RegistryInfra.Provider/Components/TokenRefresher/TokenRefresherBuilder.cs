@@ -72,7 +72,7 @@ public static partial class TokenRefresherBuilder
             .OrderBy(g => g.Key, StringComparer.Ordinal);
         foreach (var group in listed)
         {
-            var secrets = group.Select(x => x.Target.SecretName).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            var (secrets, attached) = SecretNames(group.Select(x => x.Target));
             var accounts = group.SelectMany(x => x.Target.ServiceAccountsOrDefault).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
             var roleName = $"{ns}-{sa}";
             var role = new V1Role
@@ -80,7 +80,7 @@ public static partial class TokenRefresherBuilder
                 ApiVersion = "rbac.authorization.k8s.io/v1",
                 Kind = "Role",
                 Metadata = KubernetesObject.Metadata(roleName, group.Key, labels),
-                Rules = Rules(secrets, accounts),
+                Rules = Rules(secrets, attached, accounts),
             };
             children.Add(new ChildResource(RoleType, $"{name}-role-{group.Key}", KubernetesObject.ToInputs(role)));
             var binding = new V1RoleBinding
@@ -103,10 +103,10 @@ public static partial class TokenRefresherBuilder
         {
             // Namespaces found by selector are not known when deploying, so these grants are cluster-wide,
             // still limited to the named secrets and service accounts.
-            var secrets = wide.Select(t => t.SecretName).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            var (secrets, attached) = SecretNames(wide);
             var accounts = wide.SelectMany(t => t.ServiceAccountsOrDefault).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
             var rules = new List<V1PolicyRule> { new() { ApiGroups = [""], Resources = ["namespaces"], Verbs = ["get", "list"] } };
-            rules.AddRange(Rules(secrets, accounts));
+            rules.AddRange(Rules(secrets, attached, accounts));
             var clusterRoleName = $"{ns}-{sa}";
             var clusterRole = new V1ClusterRole
             {
@@ -200,7 +200,7 @@ public static partial class TokenRefresherBuilder
     public static JsonObject Configuration(TokenRefresherArgs args)
     {
         var registries = new JsonArray();
-        foreach (var r in args.Registries)
+        foreach (var r in args.RegistriesOrDefault)
         {
             var source = new JsonObject { ["type"] = r.Type };
             AddIfSet(source, "region", r.Region);
@@ -234,9 +234,20 @@ public static partial class TokenRefresherBuilder
             {
                 target["serviceAccounts"] = Strings(t.ServiceAccountsOrDefault);
             }
+            if (t.AttachOnlyOrDefault)
+            {
+                target["attachOnly"] = true;
+            }
             targets.Add(target);
         }
-        return new JsonObject { ["registries"] = registries, ["targets"] = targets };
+        var configuration = new JsonObject();
+        // Attach-only targets alone obtain no token: the refresher then takes a configuration without registries.
+        if (registries.Count > 0)
+        {
+            configuration["registries"] = registries;
+        }
+        configuration["targets"] = targets;
+        return configuration;
     }
 
     /// <summary>Azure workload identity annotation of the service account naming the managed identity's client id.</summary>
@@ -255,14 +266,14 @@ public static partial class TokenRefresherBuilder
     {
         var annotations = args.ServiceAccountAnnotations?.ToDictionary();
         string? clientId = null;
-        for (var i = 0; i < args.Registries.Count; i++)
+        for (var i = 0; i < args.RegistriesOrDefault.Count; i++)
         {
-            var id = args.Registries[i].ClientId;
+            var id = args.RegistriesOrDefault[i].ClientId;
             if (string.IsNullOrEmpty(id))
             {
                 continue;
             }
-            if (args.Registries[i].Type != "acr")
+            if (args.RegistriesOrDefault[i].Type != "acr")
             {
                 throw new ComponentInputException($"registries[{i}].clientId", "only acr registries take a client id");
             }
@@ -287,15 +298,30 @@ public static partial class TokenRefresherBuilder
         return (annotations, podLabels);
     }
 
-    private static List<V1PolicyRule> Rules(List<string> secrets, List<string> accounts)
+    /// <summary>The secrets the refresher writes (token targets) and those it only attaches, by name.</summary>
+    private static (List<string> Written, List<string> Attached) SecretNames(IEnumerable<RefresherTarget> targets)
     {
-        var rules = new List<V1PolicyRule>
+        var all = targets.ToList();
+        List<string> Names(bool attachOnly) => all.Where(t => t.AttachOnlyOrDefault == attachOnly).Select(t => t.SecretName)
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        return (Names(false), Names(true));
+    }
+
+    private static List<V1PolicyRule> Rules(List<string> secrets, List<string> attached, List<string> accounts)
+    {
+        var rules = new List<V1PolicyRule>();
+        if (secrets.Count > 0)
         {
-            new() { ApiGroups = [""], Resources = ["secrets"], ResourceNames = secrets, Verbs = ["get", "update", "patch"] },
+            rules.Add(new() { ApiGroups = [""], Resources = ["secrets"], ResourceNames = secrets, Verbs = ["get", "update", "patch"] });
             // create is decided before the object exists, so RBAC cannot limit it by name.
-            new() { ApiGroups = [""], Resources = ["secrets"], Verbs = ["create"] },
-            new() { ApiGroups = ["", "events.k8s.io"], Resources = ["events"], Verbs = ["create", "patch"] },
-        };
+            rules.Add(new() { ApiGroups = [""], Resources = ["secrets"], Verbs = ["create"] });
+        }
+        if (attached.Count > 0)
+        {
+            // An attach-only secret is only looked at (its metadata): whether it exists in the namespace.
+            rules.Add(new() { ApiGroups = [""], Resources = ["secrets"], ResourceNames = attached, Verbs = ["get"] });
+        }
+        rules.Add(new() { ApiGroups = ["", "events.k8s.io"], Resources = ["events"], Verbs = ["create", "patch"] });
         if (accounts.Count > 0)
         {
             rules.Add(new() { ApiGroups = [""], Resources = ["serviceaccounts"], ResourceNames = accounts, Verbs = ["get", "patch"] });
@@ -394,14 +420,14 @@ public static partial class TokenRefresherBuilder
         {
             throw new ComponentInputException("schedule", $"'{args.ScheduleOrDefault}' is not a cron schedule of five fields");
         }
-        if (args.Registries.Count == 0)
+        if (args.RegistriesOrDefault.Count == 0 && (args.Targets.Count == 0 || args.Targets.Any(t => !t.AttachOnlyOrDefault)))
         {
-            throw new ComponentInputException("registries", "at least one token-based registry is required");
+            throw new ComponentInputException("registries", "at least one token-based registry is required (only a refresher whose targets are all attachOnly may have none)");
         }
         var keys = new HashSet<string>(StringComparer.Ordinal);
-        for (var i = 0; i < args.Registries.Count; i++)
+        for (var i = 0; i < args.RegistriesOrDefault.Count; i++)
         {
-            var r = args.Registries[i];
+            var r = args.RegistriesOrDefault[i];
             if (string.IsNullOrWhiteSpace(r.Server))
             {
                 throw new ComponentInputException($"registries[{i}].server", "required");
@@ -440,6 +466,22 @@ public static partial class TokenRefresherBuilder
             for (var n = 0; n < t.ServiceAccountsOrDefault.Count; n++)
             {
                 KubernetesNames.RequireSubdomain(t.ServiceAccountsOrDefault[n], $"{at}.serviceAccounts[{n}]");
+            }
+            if (t.AttachOnlyOrDefault)
+            {
+                if (t.RegistriesOrDefault.Count > 0)
+                {
+                    throw new ComponentInputException($"{at}.registries", "an attachOnly target names no registries: its secret's data is owned elsewhere (such as a PullSecret's static secret)");
+                }
+                if (t.ServiceAccountsOrDefault.Count == 0)
+                {
+                    throw new ComponentInputException($"{at}.serviceAccounts", "required for an attachOnly target, which only adds the secret to these service accounts");
+                }
+                var writer = args.Targets.ToList().FindIndex(o => !o.AttachOnlyOrDefault && o.SecretName == t.SecretName);
+                if (writer >= 0)
+                {
+                    throw new ComponentInputException($"{at}.secretName", $"'{t.SecretName}' is also the secret of targets[{writer}], which writes its data; an attachOnly secret's data must be owned outside the refresher");
+                }
             }
             for (var n = 0; n < t.RegistriesOrDefault.Count; n++)
             {
