@@ -191,9 +191,10 @@ public sealed class FakeKubeApi : IAsyncDisposable
         var method = context.Request.Method;
         var verb = method == "GET" && name.Length == 0 ? "LIST" : method;
         _requests.AddOrUpdate(verb + " " + resource, 1, (_, n) => n + 1);
-        // Accept: application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1 asks for the metadata alone.
-        var metadataOnly = method == "GET" && name.Length > 0
-            && context.Request.Headers.Accept.Any(a => a is not null && a.Contains("as=PartialObjectMetadata", StringComparison.Ordinal));
+        // Accept: application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1 asks for the metadata alone. As the
+        // API server negotiates, the first media type listed wins: a plain application/json before it means the object.
+        var firstAccept = context.Request.Headers.Accept.ToString().Split(',')[0];
+        var metadataOnly = method == "GET" && name.Length > 0 && firstAccept.Contains("as=PartialObjectMetadata", StringComparison.Ordinal);
         if (metadataOnly)
         {
             _requests.AddOrUpdate("GET-METADATA " + resource, 1, (_, n) => n + 1);
