@@ -33,6 +33,7 @@ public sealed class TokenRefresherComponentTests : IDisposable
             new RefresherTarget { SecretName = "pull-tokens", Namespaces = ["apps", "jobs"], ServiceAccounts = ["default", "builder"] },
             new RefresherTarget { SecretName = "ecr-only", NamespaceSelector = "team=payments,env!=dev", Registries = ["prod-ecr"] },
             new RefresherTarget { SecretName = "everywhere", AllNamespaces = true, Registries = ["acr", "europe-docker.pkg.dev"] },
+            new RefresherTarget { SecretName = "static-pull", Namespaces = ["apps"], ServiceAccounts = ["default"], AttachOnly = true },
         ],
     };
 
@@ -49,7 +50,8 @@ public sealed class TokenRefresherComponentTests : IDisposable
         Assert.Equal(("eu-west-1", "123456789012", "https://vpce-1.api.ecr.eu-west-1.vpce.amazonaws.com"), (ecr.Region, ecr.AccountId, ecr.Endpoint));
         Assert.Equal("72f988bf-86f1-41af-91ab-2d7cd011db47", options.Registries[2].Source.TenantId);
 
-        Assert.Equal(["pull-tokens", "ecr-only", "everywhere"], options.Targets.Select(t => t.SecretName));
+        Assert.Equal(["pull-tokens", "ecr-only", "everywhere", "static-pull"], options.Targets.Select(t => t.SecretName));
+        Assert.Equal([false, false, false, true], options.Targets.Select(t => t.AttachOnly));
         Assert.Equal(["apps", "jobs"], options.Targets[0].Namespaces);
         Assert.Equal(["default", "builder"], options.Targets[0].ServiceAccounts);
         Assert.Empty(options.Targets[0].Registries);
