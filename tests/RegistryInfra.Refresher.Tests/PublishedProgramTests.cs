@@ -133,6 +133,38 @@ public sealed class PublishedProgramTests(PublishedProgramFixture published) : I
     }
 
     [Fact]
+    public async Task An_attach_only_configuration_without_registries_attaches_and_exits_zero()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var api = await FakeKubeApi.StartAsync(cancellationToken: ct);
+        api.AddNamespace("web");
+        api.AddNamespace("new-team");
+        var data = Encoding.UTF8.GetBytes("""{"auths":{"ghcr.io":{"auth":"b2N0bzpnaHBfc3RhdGljLXZhbHVl"}}}""");
+        api.AddSecret("web", "registry-credentials", "kubernetes.io/dockerconfigjson", new Dictionary<string, byte[]> { [".dockerconfigjson"] = data });
+        api.AddServiceAccount("web", "default", "theirs");
+        api.AddServiceAccount("new-team", "default");
+        var kubeconfig = await published.WriteKubeconfigAsync(api, ct);
+        var config = await published.WriteConfigAsync("""
+            targets:
+              - secretName: registry-credentials
+                attachOnly: true
+                namespaces: [web, new-team]
+                serviceAccounts: [default]
+            """, ct);
+
+        var (code, output) = await ProcessRun.RunAsync("dotnet", [published.Dll, "refresh", "--config", config, "--kubeconfig", kubeconfig],
+            new Dictionary<string, string?> { ["REFRESHER_CONFIG"] = null, ["KUBECONFIG"] = null }, TimeSpan.FromMinutes(1));
+
+        Assert.True(code == 0, output);
+        Assert.Equal(["theirs", "registry-credentials"], api.ImagePullSecrets("web", "default"));
+        Assert.Empty(api.ImagePullSecrets("new-team", "default"));
+        Assert.Equal(data, api.GetSecretData("web", "registry-credentials", ".dockerconfigjson"));
+        Assert.Equal((0, 2), (api.WriteCount("secrets"), api.RequestCount("GET-METADATA", "secrets")));
+        Assert.Contains("attached 1, skipped 1, failed 0, token requests 0, service accounts patched 1", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("b2N0bzpnaHBfc3RhdGljLXZhbHVl", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task With_an_otlp_endpoint_the_run_exports_its_metrics_before_exiting()
     {
         var ct = TestContext.Current.CancellationToken;
