@@ -186,8 +186,11 @@ public sealed class PublishedProgramTests(PublishedProgramFixture published) : I
         var (code, output) = await ProcessRun.RunAsync("dotnet", [published.Dll, "refresh", "--config", config, "--kubeconfig", kubeconfig],
             new Dictionary<string, string?>
             {
-                ["REGISTRY_PASSWORD"] = password, ["REFRESHER_CONFIG"] = null, ["KUBECONFIG"] = null,
-                ["OTEL_EXPORTER_OTLP_ENDPOINT"] = receiver.Endpoint, ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+                ["REGISTRY_PASSWORD"] = password,
+                ["REFRESHER_CONFIG"] = null,
+                ["KUBECONFIG"] = null,
+                ["OTEL_EXPORTER_OTLP_ENDPOINT"] = receiver.Endpoint,
+                ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
                 ["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"] = null,
             }, TimeSpan.FromMinutes(1));
 

@@ -27,7 +27,10 @@ public sealed class FakeKubeApi : IAsyncDisposable
     private static readonly string[] Resources = ["namespaces", "secrets", "serviceaccounts", "events"];
     private static readonly Dictionary<string, string> Kinds = new(StringComparer.Ordinal)
     {
-        ["namespaces"] = "Namespace", ["secrets"] = "Secret", ["serviceaccounts"] = "ServiceAccount", ["events"] = "Event",
+        ["namespaces"] = "Namespace",
+        ["secrets"] = "Secret",
+        ["serviceaccounts"] = "ServiceAccount",
+        ["events"] = "Event",
     };
 
     private readonly object _gate = new();
@@ -103,7 +106,10 @@ public sealed class FakeKubeApi : IAsyncDisposable
         }
         Store("secrets", ns, new JsonObject
         {
-            ["apiVersion"] = "v1", ["kind"] = "Secret", ["metadata"] = meta, ["type"] = type,
+            ["apiVersion"] = "v1",
+            ["kind"] = "Secret",
+            ["metadata"] = meta,
+            ["type"] = type,
             ["data"] = new JsonObject(data.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Convert.ToBase64String(kv.Value)))),
         });
     }
@@ -263,8 +269,13 @@ public sealed class FakeKubeApi : IAsyncDisposable
 
     private static JsonObject StatusObject(int code, string reason, string message, string resource, string name) => new()
     {
-        ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["status"] = "Failure",
-        ["message"] = message, ["reason"] = reason, ["code"] = code,
+        ["kind"] = "Status",
+        ["apiVersion"] = "v1",
+        ["metadata"] = new JsonObject(),
+        ["status"] = "Failure",
+        ["message"] = message,
+        ["reason"] = reason,
+        ["code"] = code,
         ["details"] = new JsonObject { ["name"] = name, ["kind"] = resource },
     };
 
@@ -282,7 +293,8 @@ public sealed class FakeKubeApi : IAsyncDisposable
                 .ToArray();
             return (200, new JsonObject
             {
-                ["kind"] = Kinds[resource] + "List", ["apiVersion"] = "v1",
+                ["kind"] = Kinds[resource] + "List",
+                ["apiVersion"] = "v1",
                 ["metadata"] = new JsonObject { ["resourceVersion"] = _resourceVersion.ToString(CultureInfo.InvariantCulture) },
                 ["items"] = new JsonArray(items),
             });

@@ -118,14 +118,19 @@ internal sealed record ProfileCredentials(string Kind, string Field, CredentialS
         {
             CredentialHelper = new CredentialHelperSpec
             {
-                Helper = args.CredentialHelper!.Helper, ServerUrl = args.CredentialHelper.ServerUrl, TimeoutSeconds = args.CredentialHelper.TimeoutSeconds,
+                Helper = args.CredentialHelper!.Helper,
+                ServerUrl = args.CredentialHelper.ServerUrl,
+                TimeoutSeconds = args.CredentialHelper.TimeoutSeconds,
             },
         },
         _ => new CredentialSourceSpec
         {
             Exec = new ExecCredentialSpec
             {
-                Command = args.Exec!.Command, LifetimeSeconds = args.Exec.LifetimeSeconds, TimeoutSeconds = args.Exec.TimeoutSeconds, Environment = args.Exec.Environment,
+                Command = args.Exec!.Command,
+                LifetimeSeconds = args.Exec.LifetimeSeconds,
+                TimeoutSeconds = args.Exec.TimeoutSeconds,
+                Environment = args.Exec.Environment,
             },
         },
     };
