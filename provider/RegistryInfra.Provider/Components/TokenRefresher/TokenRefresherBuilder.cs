@@ -211,7 +211,7 @@ public static partial class TokenRefresherBuilder
             AddIfSet(registry, "name", r.Name);
             registry["server"] = r.Server;
             registry["source"] = source;
-            registries.Add(registry);
+            registries.Add((JsonNode)registry);
         }
         var targets = new JsonArray();
         foreach (var t in args.Targets)
@@ -234,7 +234,7 @@ public static partial class TokenRefresherBuilder
             {
                 target["serviceAccounts"] = Strings(t.ServiceAccountsOrDefault);
             }
-            targets.Add(target);
+            targets.Add((JsonNode)target);
         }
         return new JsonObject { ["registries"] = registries, ["targets"] = targets };
     }
