@@ -134,6 +134,7 @@ internal sealed partial class RefreshRun(
                 LogWritten(logger, ns, target.SecretName, outcome.Result, outcome.ExpiresAt, outcome.ServiceAccountsPatched);
                 break;
             default:
+                metrics.Unchanged();
                 LogUnchanged(logger, ns, target.SecretName, outcome.ExpiresAt, outcome.ServiceAccountsPatched);
                 break;
         }

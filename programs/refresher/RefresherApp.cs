@@ -102,6 +102,10 @@ internal static partial class RefresherApp
                         host.Services.GetRequiredService<RefresherMetrics>()).RunAsync(cancellationToken).ConfigureAwait(false);
                     code = summary.Failed == 0 ? ExitCodes.Success : ExitCodes.TargetsFailed;
                 }
+                if (!MetricsExport.Flush(host.Services))
+                {
+                    LogMetricsNotExported(logger, MetricsExport.FlushTimeout.TotalSeconds);
+                }
                 await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
                 return code;
             }
@@ -133,6 +137,7 @@ internal static partial class RefresherApp
         });
         builder.Configuration.AddJsonStream(new MemoryStream(ConfigurationFile.ReadAsJson(configPath)));
         builder.Configuration.AddEnvironmentVariables(RefresherOptions.EnvironmentPrefix);
+        builder.Configuration.AddInMemoryCollection(Duration.Normalize(builder.Configuration));
 
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Information);
@@ -153,6 +158,7 @@ internal static partial class RefresherApp
         builder.Services.AddSingleton<RefresherMetrics>();
         builder.Services.AddSingleton<ICredentialSources, CredentialSources>();
         builder.Services.AddSingleton<IKubernetes>(sp => new Kubernetes(ClientConfiguration(kubeconfig, context, sp.GetRequiredService<IOptions<RefresherOptions>>().Value.RequestTimeout)));
+        MetricsExport.AddTo(builder.Configuration, builder.Configuration, builder.Services, Environment.GetEnvironmentVariables());
         configureServices?.Invoke(builder.Services);
         return builder.Build();
     }
@@ -166,6 +172,9 @@ internal static partial class RefresherApp
         configuration.HttpClientTimeout = requestTimeout;
         return configuration;
     }
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Metrics export did not finish within {Seconds} s; this run's metrics may be lost")]
+    private static partial void LogMetricsNotExported(ILogger logger, double seconds);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Critical, Message = "Invalid configuration: {Problem}")]
     private static partial void LogInvalid(ILogger logger, string problem);

@@ -6,6 +6,7 @@ using RegistryInfra.Provider.Components.PullSecret;
 using RegistryInfra.Provider.Components.TokenRefresher;
 using RegistryInfra.Provider.Components.WorkloadIdentityBinding;
 using RegistryInfra.Provider.Engine;
+using RegistryInfra.Provider.Resources.GetImage;
 using RegistryInfra.Provider.Resources.RegistryProfile;
 
 namespace RegistryInfra.Provider;
@@ -26,19 +27,27 @@ internal static class RegistryInfraPackage
         PythonPackageName: "pulumi_registryinfra",
         GoImportBasePath: "github.com/registryinfra/pulumi-registryinfra/sdk/go/registryinfra");
 
-    /// <summary>The table of every resource, function and component of the package.</summary>
-    public static ResourceTable CreateTable() => new ResourceTable()
-        .Resource(RegistryProfileResource.Token, new RegistryProfileResource(), RegistryProfileResource.Description)
-        .Component(PullSecretBuilder.Type, new EngineComponent<PullSecretArgs, PullSecretOutputs>(ComponentConstruct.Default),
-            "Pull secrets (kubernetes.io/dockerconfigjson) for a set of registries in each listed namespace, and the listed service accounts patched to use them.")
-        .Component(EcrPullAccessBuilder.Type, new EngineComponent<EcrPullAccessArgs, EcrPullAccessOutputs>(ComponentConstruct.Default),
-            "An IAM role for one Kubernetes service account (IRSA or EKS Pod Identity) with least-privilege ECR pull on the listed repositories.")
-        .Component(WorkloadIdentityBindingBuilder.Type, new EngineComponent<WorkloadIdentityBindingArgs, WorkloadIdentityBindingOutputs>(ComponentConstruct.Default),
-            "A Google service account with Artifact Registry reader, bound to one Kubernetes service account through Workload Identity.")
-        .Component(TokenRefresherBuilder.Type, new EngineComponent<TokenRefresherArgs, TokenRefresherOutputs>(ComponentConstruct.Default),
-            "The refresher CronJob that renews short-lived registry tokens in pull secrets, with its service account, least-privilege RBAC and configuration.")
-        .Component(ClusterRegistryAccessBuilder.Type, new EngineComponent<ClusterRegistryAccessArgs, ClusterRegistryAccessOutputs>(ComponentConstruct.Default),
-            "One cluster's whole registry access: pull secrets, service-account patches, and the refresher with its cloud identity where a token-based registry needs it.");
+    /// <summary>
+    /// The table of every resource, function and component of the package. The resource and the function
+    /// share <paramref name="connections"/>: one set of distribution clients for the whole provider process.
+    /// </summary>
+    public static ResourceTable CreateTable(RegistryConnections? connections = null)
+    {
+        connections ??= new RegistryConnections();
+        return new ResourceTable()
+            .Resource(RegistryProfileResource.Token, new RegistryProfileResource(connections), RegistryProfileResource.Description)
+            .Function(GetImageFunction.Token, new GetImageFunction(connections), GetImageFunction.Description)
+            .Component(PullSecretBuilder.Type, new EngineComponent<PullSecretArgs, PullSecretOutputs>(ComponentConstruct.Default),
+                "Pull secrets (kubernetes.io/dockerconfigjson) for a set of registries in each listed namespace: static credentials in a Secret whose data Pulumi owns, token-based registries in a Secret whose data the refresher owns. Workloads name them through the `imagePullSecrets` output; service accounts are attached only by the refresher (see TokenRefresher), because `imagePullSecrets` is an atomic list that a server-side-apply patch would replace whole.")
+            .Component(EcrPullAccessBuilder.Type, new EngineComponent<EcrPullAccessArgs, EcrPullAccessOutputs>(ComponentConstruct.Default),
+                "An IAM role for one Kubernetes service account (IRSA or EKS Pod Identity) with least-privilege ECR pull on the listed repositories.")
+            .Component(WorkloadIdentityBindingBuilder.Type, new EngineComponent<WorkloadIdentityBindingArgs, WorkloadIdentityBindingOutputs>(ComponentConstruct.Default),
+                "A Google service account with Artifact Registry reader, bound to one Kubernetes service account through Workload Identity.")
+            .Component(TokenRefresherBuilder.Type, new EngineComponent<TokenRefresherArgs, TokenRefresherOutputs>(ComponentConstruct.Default),
+                "The refresher CronJob that renews short-lived registry tokens in pull secrets, with its service account, least-privilege RBAC and configuration.")
+            .Component(ClusterRegistryAccessBuilder.Type, new EngineComponent<ClusterRegistryAccessArgs, ClusterRegistryAccessOutputs>(ComponentConstruct.Default),
+                "One cluster's whole registry access: pull secrets, service-account patches, and the refresher with its cloud identity where a token-based registry needs it.");
+    }
 
-    public static PackageProvider CreateProvider() => new(Info, CreateTable());
+    public static PackageProvider CreateProvider(RegistryConnections? connections = null) => new(Info, CreateTable(connections));
 }

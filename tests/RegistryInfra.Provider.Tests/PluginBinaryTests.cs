@@ -75,6 +75,8 @@ public sealed class PluginBinaryTests
                 ["server"] = PropertyValue.Create("https://GHCR.io/"),
                 ["username"] = PropertyValue.Create("robot"),
                 ["password"] = PropertyValue.CreateSecret(PropertyValue.Create(Canary)),
+                // No registry is reachable here; validation against a real one is in Registry/RegistryProfileRegistryTests.
+                ["validate"] = PropertyValue.Create(false),
             });
             var check = await client.CheckAsync(new CheckRequest { Urn = Urn, Type = ProfileType, Name = "ghcr", Olds = new Struct(), News = news }, cancellationToken: Ct);
             Assert.Empty(check.Failures);

@@ -14,6 +14,35 @@ public sealed class PublishedProgramFixture : IAsyncLifetime
 
     public string Dll => Path.Combine(Directory, "registryinfra-refresher.dll");
 
+    /// <summary>A kubeconfig pointing the real client at <paramref name="api"/> with a dummy token.</summary>
+    public async Task<string> WriteKubeconfigAsync(FakeKubeApi api, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(Directory, "kubeconfig-" + Guid.NewGuid().ToString("N"));
+        await File.WriteAllTextAsync(path, $"""
+            apiVersion: v1
+            kind: Config
+            clusters:
+              - name: fake
+                cluster: {"{"}server: "{api.Host}"{"}"}
+            users:
+              - name: fake
+                user: {"{"}token: "not-a-real-token"{"}"}
+            contexts:
+              - name: fake
+                context: {"{"}cluster: fake, user: fake{"}"}
+            current-context: fake
+            """, cancellationToken);
+        return path;
+    }
+
+    /// <summary>Writes a refresher configuration file and returns its path.</summary>
+    public async Task<string> WriteConfigAsync(string yaml, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(Directory, "config-" + Guid.NewGuid().ToString("N") + ".yaml");
+        await File.WriteAllTextAsync(path, yaml, cancellationToken);
+        return path;
+    }
+
     public async ValueTask InitializeAsync()
     {
         var project = Path.Combine(Requirements.RepositoryRoot, "programs", "refresher", "RegistryInfra.Refresher.csproj");
@@ -77,24 +106,8 @@ public sealed class PublishedProgramTests(PublishedProgramFixture published) : I
         await using var api = await FakeKubeApi.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
         api.AddNamespace("web");
         api.AddNamespace("jobs");
-        var dir = published.Directory;
-        var kubeconfig = Path.Combine(dir, "kubeconfig-" + Guid.NewGuid().ToString("N"));
-        await File.WriteAllTextAsync(kubeconfig, $"""
-            apiVersion: v1
-            kind: Config
-            clusters:
-              - name: fake
-                cluster: {"{"}server: "{api.Host}"{"}"}
-            users:
-              - name: fake
-                user: {"{"}token: "not-a-real-token"{"}"}
-            contexts:
-              - name: fake
-                context: {"{"}cluster: fake, user: fake{"}"}
-            current-context: fake
-            """, TestContext.Current.CancellationToken);
-        var config = Path.Combine(dir, "config-" + Guid.NewGuid().ToString("N") + ".yaml");
-        await File.WriteAllTextAsync(config, """
+        var kubeconfig = await published.WriteKubeconfigAsync(api, TestContext.Current.CancellationToken);
+        var config = await published.WriteConfigAsync("""
             registries:
               - server: registry.example.com:5000
                 source: {type: static, username: robot, passwordEnv: REGISTRY_PASSWORD, lifetime: "24:00:00"}
@@ -117,5 +130,42 @@ public sealed class PublishedProgramTests(PublishedProgramFixture published) : I
         Assert.DoesNotContain(password, output, StringComparison.Ordinal);
         Assert.DoesNotContain(Convert.ToBase64String(Encoding.UTF8.GetBytes("robot:" + password)), output, StringComparison.Ordinal);
         Assert.DoesNotContain("not-a-real-token", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task With_an_otlp_endpoint_the_run_exports_its_metrics_before_exiting()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var receiver = await OtlpReceiver.StartAsync(ct);
+        await using var api = await FakeKubeApi.StartAsync(cancellationToken: ct);
+        api.AddNamespace("web");
+        var kubeconfig = await published.WriteKubeconfigAsync(api, ct);
+        var config = await published.WriteConfigAsync("""
+            registries:
+              - server: registry.example.com:5000
+                source: {type: static, username: robot, passwordEnv: REGISTRY_PASSWORD, lifetime: 24h}
+            targets:
+              - secretName: example-pull
+                namespaces: [web]
+            """, ct);
+        var password = "p4ss-" + Guid.NewGuid().ToString("N");
+
+        // The default export interval is a minute: only the flush at exit can deliver within this test's time.
+        var (code, output) = await ProcessRun.RunAsync("dotnet", [published.Dll, "refresh", "--config", config, "--kubeconfig", kubeconfig],
+            new Dictionary<string, string?>
+            {
+                ["REGISTRY_PASSWORD"] = password, ["REFRESHER_CONFIG"] = null, ["KUBECONFIG"] = null,
+                ["OTEL_EXPORTER_OTLP_ENDPOINT"] = receiver.Endpoint, ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+                ["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"] = null,
+            }, TimeSpan.FromMinutes(1));
+
+        Assert.True(code == 0, output);
+        string[] names = ["registryinfra.refresher.secret.writes", "registryinfra.refresher.token.requests", "registryinfra.refresher.token.expiry"];
+        var (contentType, body) = await receiver.WaitForAsync(names, TimeSpan.FromSeconds(5), ct);
+        Assert.Equal("application/x-protobuf", contentType);
+        var text = Encoding.UTF8.GetString(body);
+        Assert.Contains("registryinfra-refresher", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(password, text, StringComparison.Ordinal);
+        Assert.DoesNotContain(Convert.ToBase64String(Encoding.UTF8.GetBytes("robot:" + password)), text, StringComparison.Ordinal);
     }
 }

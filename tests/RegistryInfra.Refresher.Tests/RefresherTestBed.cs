@@ -76,8 +76,13 @@ internal sealed class RefresherTestBed : IAsyncDisposable
 
     public async Task<RunSummary> RunAsync(RefresherOptions options)
     {
-        using var factory = LoggerFactory.Create(b => b.AddProvider(Logs).SetMinimumLevel(LogLevel.Trace));
         using var metrics = new RefresherMetrics(new TestMeterFactory());
+        return await RunAsync(options, metrics);
+    }
+
+    public async Task<RunSummary> RunAsync(RefresherOptions options, RefresherMetrics metrics)
+    {
+        using var factory = LoggerFactory.Create(b => b.AddProvider(Logs).SetMinimumLevel(LogLevel.Trace));
         var sources = options.Registries.ToDictionary(r => r.Key, _ => Source.Object);
         var run = new RefreshRun(Client, options, sources, Time.Object, factory.CreateLogger<RefreshRun>(), metrics);
         return await run.RunAsync(TestContext.Current.CancellationToken);
@@ -103,7 +108,7 @@ internal sealed class RefresherTestBed : IAsyncDisposable
         await Api.DisposeAsync();
     }
 
-    private sealed class TestMeterFactory : System.Diagnostics.Metrics.IMeterFactory
+    internal sealed class TestMeterFactory : System.Diagnostics.Metrics.IMeterFactory
     {
         private readonly List<System.Diagnostics.Metrics.Meter> _meters = [];
 

@@ -60,7 +60,8 @@ async function main() {
   configure.setAcceptresources(true);
   record("configure", await unary(client, "configure", configure), (r) => r.toObject());
 
-  const inputs = { server: "https://Registry.Example.com/", username: "robot", password: secret("hunter2-wire-secret") };
+  // validate: false, since no registry is reachable here (Check would report registry.example.com unreachable).
+  const inputs = { server: "https://Registry.Example.com/", username: "robot", password: secret("hunter2-wire-secret"), validate: false };
   const check = new providerPb.CheckRequest();
   check.setUrn(URN);
   check.setType(TYPE);

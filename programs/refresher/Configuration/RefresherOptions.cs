@@ -33,6 +33,16 @@ public sealed class RefresherOptions
 
     /// <summary>The timeout of one Kubernetes API request.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Optional metrics export.</summary>
+    public MetricsOptions Metrics { get; set; } = new();
+}
+
+/// <summary>Where the refresher's metrics go, besides <see cref="System.Diagnostics.Metrics"/> listeners in the process.</summary>
+public sealed class MetricsOptions
+{
+    /// <summary>An OTLP base URL, as <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (which it overrides); unset with the variable unset: no export.</summary>
+    public string? OtlpEndpoint { get; set; }
 }
 
 /// <summary>One registry and the credential source that produces its token.</summary>

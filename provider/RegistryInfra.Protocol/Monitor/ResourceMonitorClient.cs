@@ -101,7 +101,18 @@ public sealed class ResourceMonitorClient : IDisposable
         request.IgnoreChanges.AddRange(registration.IgnoreChanges);
         request.AdditionalSecretOutputs.AddRange(registration.AdditionalSecretOutputs);
         request.ReplaceOnChanges.AddRange(registration.ReplaceOnChanges);
-        request.AliasURNs.AddRange(registration.AliasUrns);
+        if (!registration.Aliases.IsEmpty)
+        {
+            if (await SupportsFeatureAsync("aliasSpecs", cancellationToken).ConfigureAwait(false))
+            {
+                request.AliasSpecs = true;
+                request.Aliases.AddRange(registration.Aliases.Select(ToWire));
+            }
+            else
+            {
+                request.AliasURNs.AddRange(registration.Aliases.Where(a => a.Urn is not null).Select(a => a.Urn!));
+            }
+        }
 
         RegisterResourceResponse response;
         try
@@ -137,24 +148,22 @@ public sealed class ResourceMonitorClient : IDisposable
         }
     }
 
-    /// <summary>Calls a function (such as <c>kubernetes:yaml:decode</c>) through the engine; the result is unknown when the engine says so.</summary>
-    public async Task<ImmutableSortedDictionary<string, PropertyValue>?> InvokeAsync(string token, IEnumerable<KeyValuePair<string, PropertyValue>> args, string provider, CancellationToken cancellationToken)
+    private static Alias ToWire(RegistryInfra.Protocol.Hosting.ResourceAlias alias)
     {
-        var request = new ResourceInvokeRequest { Tok = token, Args = PropertyValueSerializer.Serialize(args), Provider = provider ?? "", AcceptResources = true };
-        ResourceInvokeResponse response;
-        try
+        if (alias.Urn is not null)
         {
-            response = await _client.InvokeAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return new Alias { Urn = alias.Urn };
         }
-        catch (RpcException e)
+        var spec = new Alias.Types.Spec { Name = alias.Name ?? "", Type = alias.Type ?? "", Stack = alias.Stack ?? "", Project = alias.Project ?? "" };
+        if (alias.NoParent)
         {
-            throw new ResourceMonitorException($"invoking {token} failed: {e.Status.StatusCode}: {e.Status.Detail}", e);
+            spec.NoParent = true;
         }
-        if (response.Failures.Count > 0)
+        else if (alias.ParentUrn is not null)
         {
-            throw new ResourceMonitorException($"invoking {token} failed: " + string.Join("; ", response.Failures.Select(f => $"{f.Property}: {f.Reason}")));
+            spec.ParentUrn = alias.ParentUrn;
         }
-        return response.Unknown ? null : PropertyValueSerializer.Deserialize(response.Return ?? new Struct());
+        return new Alias { Spec = spec };
     }
 
     /// <summary>Closes the channel this client opened.</summary>

@@ -44,8 +44,12 @@ public sealed record ResourceRegistration(string Type, string Name)
     /// <summary>Delete the old resource before creating its replacement.</summary>
     public bool DeleteBeforeReplace { get; init; }
 
-    /// <summary>URNs this resource was known by before (renames, re-parenting).</summary>
-    public ImmutableArray<string> AliasUrns { get; init; } = [];
+    /// <summary>
+    /// What this resource was known as before (renames, re-parenting): full URNs or specs. Specs are sent
+    /// only to an engine with the <c>aliasSpecs</c> feature, which then also carries a parent's aliases over
+    /// to its children; an older engine gets the URN aliases alone.
+    /// </summary>
+    public ImmutableArray<RegistryInfra.Protocol.Hosting.ResourceAlias> Aliases { get; init; } = [];
 
     /// <summary>Protect the resource from deletion; null leaves the engine's default.</summary>
     public bool? Protect { get; init; }

@@ -15,8 +15,12 @@ public sealed record CreateContext<TArgs>(ResourceIdentity Resource, TArgs Args,
 /// </summary>
 public sealed record CreateResult<TState>(string Id, TState State, ImmutableHashSet<string>? UnknownOutputs = null);
 
-/// <summary>Inputs of a custom check, after they bound to <typeparamref name="TArgs"/>.</summary>
-public sealed record CheckContext<TArgs>(ResourceIdentity Resource, TArgs Args, ImmutableHashSet<string> UnknownInputs);
+/// <summary>
+/// Inputs of a custom check, after they bound to <typeparamref name="TArgs"/>. <see cref="OldArgs"/> are the inputs
+/// of the last deployment (null on a first check, or when they no longer bind), so a check can skip work on
+/// inputs that did not change.
+/// </summary>
+public sealed record CheckContext<TArgs>(ResourceIdentity Resource, TArgs Args, ImmutableHashSet<string> UnknownInputs, TArgs? OldArgs = default);
 
 /// <summary>The (possibly normalised) inputs and the failures of a custom check.</summary>
 public sealed record CheckResult<TArgs>(TArgs Args, IReadOnlyList<CheckFailure> Failures);

@@ -89,7 +89,9 @@ internal sealed class ResourceBinding<[DynamicallyAccessedMembers(TypeShape.Mode
         {
             return new CheckResponse(request.NewInputs, []);
         }
-        var checkedArgs = await custom.CheckAsync(new CheckContext<TArgs>(Identity(request.Urn, request.Type, request.Name), bound.Value!, bound.UnknownPaths), cancellationToken).ConfigureAwait(false);
+        var olds = request.OldInputs.Count > 0 ? PropertyBinder.Bind<TArgs>(request.OldInputs, BindMode.AllowUnknowns) : null;
+        var oldArgs = olds is { Succeeded: true, UnknownPaths.Count: 0 } ? olds.Value : null;
+        var checkedArgs = await custom.CheckAsync(new CheckContext<TArgs>(Identity(request.Urn, request.Type, request.Name), bound.Value!, bound.UnknownPaths, oldArgs), cancellationToken).ConfigureAwait(false);
         // Normalised inputs keep the secretness and unknownness of what came in.
         var inputs = Restore(PropertyBinder.Unbind(checkedArgs.Args), request.NewInputs, bound);
         return new CheckResponse(inputs, checkedArgs.Failures);

@@ -85,7 +85,8 @@ public sealed class TypeShape
 
     /// <summary>The enum members and their wire values.</summary>
     public IEnumerable<(object Value, string Wire, string? Description)> EnumMembers =>
-        Type.GetFields(BindingFlags.Public | BindingFlags.Static).Select(f =>
+        // An optional enum property is Nullable<TEnum>; its members are the enum's.
+        (Nullable.GetUnderlyingType(Type) ?? Type).GetFields(BindingFlags.Public | BindingFlags.Static).Select(f =>
         {
             var attribute = f.GetCustomAttribute<EnumValueAttribute>();
             return (f.GetValue(null)!, attribute?.Value ?? f.Name, attribute?.Description);

@@ -22,8 +22,8 @@ public sealed record ComponentConstructRequest(
     /// <summary>URNs the component itself depends on.</summary>
     public ImmutableArray<string> Dependencies { get; init; } = [];
 
-    /// <summary>Earlier URNs of the component.</summary>
-    public ImmutableArray<string> Aliases { get; init; } = [];
+    /// <summary>What the component was known as before: URNs or specs, passed on to the engine as given.</summary>
+    public ImmutableArray<RegistryInfra.Protocol.Hosting.ResourceAlias> Aliases { get; init; } = [];
 
     public bool? Protect { get; init; }
 }
@@ -59,10 +59,6 @@ public sealed class ComponentConstruct
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
         NumberHandling = JsonNumberHandling.AllowReadingFromString,
     };
-
-    // Inputs that carry a credential: their secretness is about the credential, and the credential reaches
-    // only Secret data (always registered secret), so it does not make the component's outputs secret.
-    private static readonly string[] CredentialFields = ["authEntry", "password"];
 
     private readonly Dictionary<string, ComponentDefinition> _definitions;
 
@@ -109,7 +105,8 @@ public sealed class ComponentConstruct
         }
         var findings = new PropertyJson.Findings();
         var inputs = PropertyJson.ToJson(request.Inputs, findings);
-        var outputsSecret = findings.SecretPaths.Any(p => !CredentialFields.Any(c => p.EndsWith(c, StringComparison.Ordinal)));
+        // Secretness follows the data: a child input or an output that carries a secret input's value is secret.
+        var secretValues = findings.SecretValues;
 
         ComponentPlan? plan;
         try
@@ -137,7 +134,7 @@ public sealed class ComponentConstruct
             Parent = request.Parent,
             Dependencies = request.Dependencies,
             Providers = request.Providers,
-            AliasUrns = request.Aliases,
+            Aliases = request.Aliases,
             Protect = request.Protect,
         }, cancellationToken).ConfigureAwait(false);
         var registered = ImmutableArray.CreateBuilder<string>();
@@ -170,7 +167,7 @@ public sealed class ComponentConstruct
             {
                 Custom = child.Custom,
                 Parent = parent,
-                Inputs = PropertyJson.ToProperties(child.Inputs, child.SecretInputs),
+                Inputs = PropertyJson.ToProperties(child.Inputs, child.SecretInputs.Concat(PropertyJson.KeysCarrying(child.Inputs, secretValues))),
                 Dependencies = [.. dependencies.Distinct(StringComparer.Ordinal)],
                 Provider = provider,
                 Providers = child.Custom ? ImmutableDictionary<string, string>.Empty : request.Providers,
@@ -197,7 +194,7 @@ public sealed class ComponentConstruct
             await monitor.RegisterResourceOutputsAsync(urns[nested.Name], ImmutableSortedDictionary<string, PropertyValue>.Empty, cancellationToken).ConfigureAwait(false);
         }
 
-        var state = PropertyJson.ToProperties(plan.Outputs, plan.SecretOutputs, outputsSecret);
+        var state = PropertyJson.ToProperties(plan.Outputs, plan.SecretOutputs.Concat(PropertyJson.KeysCarrying(plan.Outputs, secretValues)));
         await monitor.RegisterResourceOutputsAsync(component.Urn, state, cancellationToken).ConfigureAwait(false);
         // The outputs are computed from the inputs; they depend on what the inputs came from, and on the children.
         var children = registered.Skip(1).ToImmutableArray();

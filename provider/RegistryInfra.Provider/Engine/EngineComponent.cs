@@ -26,7 +26,7 @@ internal sealed class EngineComponent<TArgs, TOutputs>(ComponentConstruct constr
         {
             Providers = request.Providers.ToImmutableDictionary(StringComparer.Ordinal),
             Dependencies = request.Dependencies,
-            Aliases = [.. request.Aliases.Where(a => a.Urn is not null).Select(a => a.Urn!)],
+            Aliases = request.Aliases,
             Protect = request.Options.Protect,
         }, monitor, cancellationToken).ConfigureAwait(false);
         return new ConstructResponse(result.Urn, result.State, result.StateDependencies);

@@ -17,6 +17,9 @@ internal static class PropertyJson
     {
         public List<string> SecretPaths { get; } = [];
 
+        /// <summary>The string and number leaves found under a secret, as text.</summary>
+        public HashSet<string> SecretValues { get; } = new(StringComparer.Ordinal);
+
         public bool HasUnknowns { get; set; }
     }
 
@@ -54,7 +57,7 @@ internal static class PropertyJson
                 return obj;
             case PropertyValueKind.Secret:
                 findings.SecretPaths.Add(path);
-                return ToJson(value.SecretValue, path, findings);
+                return Remember(ToJson(value.SecretValue, path, findings), findings);
             case PropertyValueKind.Computed:
                 findings.HasUnknowns = true;
                 return JsonValue.Create(Computed.Sentinel);
@@ -69,7 +72,8 @@ internal static class PropertyJson
                     findings.HasUnknowns = true;
                     return JsonValue.Create(Computed.Sentinel);
                 }
-                return ToJson(output.Value, path, findings);
+                var inner = ToJson(output.Value, path, findings);
+                return output.IsSecret ? Remember(inner, findings) : inner;
             case PropertyValueKind.ResourceReference:
                 return JsonValue.Create(value.ReferenceValue.Urn);
             default:
@@ -77,14 +81,71 @@ internal static class PropertyJson
         }
     }
 
-    public static ImmutableSortedDictionary<string, PropertyValue> ToProperties(JsonObject json, IEnumerable<string> secretKeys, bool allSecret = false)
+    private static readonly char[] SegmentSeparators = [':', '/', '@', '=', ',', ' ', '"'];
+
+    // Shorter parts are words such as "aws" or "iam" that would make unrelated values secret.
+    private const int MinimumSegment = 8;
+
+    private static JsonNode? Remember(JsonNode? node, Findings findings)
+    {
+        foreach (var leaf in Leaves(node))
+        {
+            findings.SecretValues.Add(leaf);
+            // Builders also take parts of a value (the account of an ARN, a host); long parts count as the secret too.
+            foreach (var part in leaf.Split(SegmentSeparators, StringSplitOptions.RemoveEmptyEntries).Where(p => p.Length >= MinimumSegment && p != leaf))
+            {
+                findings.SecretValues.Add(part);
+            }
+        }
+        return node;
+    }
+
+    private static IEnumerable<string> Leaves(JsonNode? node) => node switch
+    {
+        JsonObject o => o.SelectMany(kv => Leaves(kv.Value)),
+        JsonArray a => a.SelectMany(Leaves),
+        JsonValue v when v.TryGetValue<string>(out var text) => text.Length == 0 || Computed.IsComputed(text) ? [] : [text],
+        JsonValue v when v.TryGetValue<bool>(out _) => [],
+        JsonValue v => [v.ToJsonString()],
+        _ => [],
+    };
+
+    /// <summary>
+    /// The top-level keys of <paramref name="json"/> whose value carries a secret input: a string leaf that
+    /// contains one of <paramref name="secretValues"/> (a secret input's value or a part of it of 8 or more
+    /// characters between <c>: / @ = ,</c>). The builders copy input values into children and outputs
+    /// verbatim, embed them in a larger string (a JSON document, an ARN), or take parts of them (the account
+    /// of an OIDC provider ARN), so containment is what "derived from a secret" means for them. Values
+    /// derived by one-way functions (the run-on-deploy Job's name hashes the configuration) are not secret.
+    /// </summary>
+    public static IEnumerable<string> KeysCarrying(JsonObject json, IReadOnlySet<string> secretValues)
+    {
+        if (secretValues.Count == 0)
+        {
+            return [];
+        }
+        return json.Where(kv => Strings(kv.Value).Any(text => secretValues.Any(secret => text.Contains(secret, StringComparison.Ordinal))))
+            .Select(kv => kv.Key).ToList();
+    }
+
+    private static IEnumerable<string> Strings(JsonNode? node) => node switch
+    {
+        JsonObject o => o.SelectMany(kv => Strings(kv.Value)),
+        JsonArray a => a.SelectMany(Strings),
+        JsonValue v when v.TryGetValue<string>(out var text) => [text],
+        JsonValue v when v.TryGetValue<bool>(out _) => [],
+        JsonValue v => [v.ToJsonString()],
+        _ => [],
+    };
+
+    public static ImmutableSortedDictionary<string, PropertyValue> ToProperties(JsonObject json, IEnumerable<string> secretKeys)
     {
         var secret = new HashSet<string>(secretKeys, StringComparer.Ordinal);
         var builder = ImmutableSortedDictionary.CreateBuilder<string, PropertyValue>(StringComparer.Ordinal);
         foreach (var (key, node) in json)
         {
             var value = ToProperty(node);
-            builder[key] = allSecret || secret.Contains(key) ? PropertyValue.CreateSecret(value) : value;
+            builder[key] = secret.Contains(key) ? PropertyValue.CreateSecret(value) : value;
         }
         return builder.ToImmutable();
     }

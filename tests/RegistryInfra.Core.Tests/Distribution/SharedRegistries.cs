@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using RegistryInfra.Core.Credentials;
 using RegistryInfra.Core.Distribution;
 using RegistryInfra.Testing;
@@ -24,23 +23,14 @@ public sealed class SharedRegistries : IAsyncDisposable
     public static readonly TestImage IndexAmd64 = new("linux", "amd64", null, "multi amd64");
     public static readonly TestImage IndexArm64 = new("linux", "arm64", "v8", "multi arm64");
 
-    private readonly ConcurrentDictionary<LocalRegistryMode, Lazy<Task<LocalRegistry>>> _registries = new();
+    private readonly LocalRegistryPool _pool = new(SeedAsync);
 
-    public async Task<LocalRegistry> GetAsync(LocalRegistryMode mode)
-    {
-        // Checked in the calling test, so a missing tool skips (or fails under CI) that test rather than the fixture.
-        Requirements.RequireCommand("docker-registry", "install the Debian package docker-registry (tests/setup)");
-        Requirements.RequireCommand("skopeo", "install the Debian package skopeo (tests/setup)");
-        if (mode == LocalRegistryMode.HtpasswdTls)
-        {
-            Requirements.RequireCommand("htpasswd", "install the Debian package apache2-utils (tests/setup)");
-        }
-        return await _registries.GetOrAdd(mode, m => new Lazy<Task<LocalRegistry>>(() => StartAsync(m))).Value;
-    }
+    public Task<LocalRegistry> GetAsync(LocalRegistryMode mode) => _pool.GetAsync(mode);
 
-    private static async Task<LocalRegistry> StartAsync(LocalRegistryMode mode)
+    public ValueTask DisposeAsync() => _pool.DisposeAsync();
+
+    private static async Task SeedAsync(LocalRegistry registry, LocalRegistryMode mode)
     {
-        var registry = await LocalRegistry.StartAsync(mode);
         await registry.PushAsync(SingleRepo, Tag, [Amd64]);
         await registry.PushAsync(Multi, Tag, [IndexAmd64, IndexArm64]);
         if (mode == LocalRegistryMode.TokenTls)
@@ -48,7 +38,6 @@ public sealed class SharedRegistries : IAsyncDisposable
             await registry.PushAsync(Public, Tag, [new TestImage("linux", "amd64", null, "public")]);
             await registry.PushAsync(Secret, Tag, [new TestImage("linux", "amd64", null, "secret")]);
         }
-        return registry;
     }
 
     /// <summary>A client configured for <paramref name="registry"/>: its CA trusted, plain HTTP when it is plain.</summary>
@@ -60,22 +49,4 @@ public sealed class SharedRegistries : IAsyncDisposable
         }, time, handler);
 
     public static RegistryCredential Credential(TestAccount account) => new(account.Username, account.Password);
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var lazy in _registries.Values)
-        {
-            if (lazy.IsValueCreated)
-            {
-                try
-                {
-                    await (await lazy.Value).DisposeAsync();
-                }
-                catch (InvalidOperationException)
-                {
-                    // start failed; the failure was reported by the tests
-                }
-            }
-        }
-    }
 }

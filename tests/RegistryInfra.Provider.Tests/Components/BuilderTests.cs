@@ -21,7 +21,6 @@ public sealed class PullSecretBuilderTests
             new PullSecretRegistry { Server = "123456789012.dkr.ecr.eu-west-1.amazonaws.com" },
         ],
         Namespaces = ["apps", "jobs"],
-        ServiceAccounts = ["default", "builder"],
     };
 
     [Fact]
@@ -33,12 +32,8 @@ public sealed class PullSecretBuilderTests
         [
             "kubernetes:core/v1:Secret ps-apps-registryinfra-pull",
             "kubernetes:core/v1:Secret ps-apps-registryinfra-pull-tokens",
-            "kubernetes:core/v1:ServiceAccountPatch ps-apps-default",
-            "kubernetes:core/v1:ServiceAccountPatch ps-apps-builder",
             "kubernetes:core/v1:Secret ps-jobs-registryinfra-pull",
             "kubernetes:core/v1:Secret ps-jobs-registryinfra-pull-tokens",
-            "kubernetes:core/v1:ServiceAccountPatch ps-jobs-default",
-            "kubernetes:core/v1:ServiceAccountPatch ps-jobs-builder",
         ], plan.Children.Select(c => $"{c.Type} {c.Name}"));
     }
 
@@ -83,14 +78,13 @@ public sealed class PullSecretBuilderTests
     }
 
     [Fact]
-    public void Service_account_patch_names_both_secrets_with_a_field_manager_and_kubernetes_field_names()
+    public void Service_accounts_are_never_written_because_their_image_pull_secrets_list_is_atomic()
     {
-        var patch = PullSecretBuilder.Build("ps", Args()).Children[2];
+        // A ServiceAccountPatch would own (and on delete drop) the whole imagePullSecrets list.
+        var plan = PullSecretBuilder.Build("ps", Args());
 
-        Assert.Equal(
-            """{"apiVersion":"v1","imagePullSecrets":[{"name":"registryinfra-pull"},{"name":"registryinfra-pull-tokens"}],"kind":"ServiceAccount","metadata":{"annotations":{"pulumi.com/patchFieldManager":"registryinfra-registryinfra-pull"},"name":"default","namespace":"apps"}}""",
-            patch.Inputs.ToJsonString());
-        Assert.Equal(["ps-apps-registryinfra-pull", "ps-apps-registryinfra-pull-tokens"], patch.DependsOn);
+        Assert.DoesNotContain(plan.Children, c => c.Type.Contains("ServiceAccount", StringComparison.Ordinal));
+        Assert.Null(typeof(PullSecretArgs).GetProperty("ServiceAccounts"));
     }
 
     [Fact]
@@ -417,21 +411,50 @@ public sealed class TokenRefresherBuilderTests
     }
 }
 
-public sealed class RegistryKindsTests
+public sealed class RefresherSourceTests
 {
     [Theory]
     [InlineData("123456789012.dkr.ecr.eu-west-1.amazonaws.com", "ecr")]
+    [InlineData("123456789012.dkr.ecr-fips.us-east-1.amazonaws.com", "ecr")]
+    [InlineData("123456789012.dkr-ecr.eu-west-1.on.aws", "ecr")]
     [InlineData("europe-docker.pkg.dev", "gcp")]
     [InlineData("eu.gcr.io", "gcp")]
-    [InlineData("acme.azurecr.io", "acr")]
-    [InlineData("ghcr.io", "static")]
-    [InlineData("registry.example.com", "static")]
-    public void Detects_token_based_hosts(string server, string expected) =>
-        Assert.Equal(expected, RegistryKinds.SourceFor(null, server));
+    [InlineData("acmeprod.azurecr.io", "acr")]
+    [InlineData("public.ecr.aws", null)]
+    [InlineData("ghcr.io", null)]
+    [InlineData("registry.example.com", null)]
+    [InlineData("localhost:5000", null)]
+    public void Detects_the_source_from_cores_registry_host(string server, string? expected) =>
+        Assert.Equal(expected, RefresherSource.For(null, server, "registries[0]"));
+
+    [Theory]
+    [InlineData("generic", null)]
+    [InlineData("Generic", null)]
+    [InlineData("ecrPrivate", "ecr")]
+    [InlineData("ecr-private", "ecr")]
+    [InlineData("ecr", "ecr")]
+    [InlineData("artifact_registry", "gcp")]
+    [InlineData("gar", "gcp")]
+    public void Profile_kind_wins_over_host(string kind, string? expected) =>
+        Assert.Equal(expected, RefresherSource.For(kind, "acmeprod.azurecr.io", "registries[0]"));
+
+    [Theory]
+    [InlineData("ecs")]
+    [InlineData("3")]
+    [InlineData("dockerhubx")]
+    public void Unknown_kind_is_an_error_naming_the_field(string kind)
+    {
+        var e = Assert.Throws<ComponentInputException>(() => RefresherSource.For(kind, "acme.azurecr.io", "registries[2]"));
+        Assert.Equal("registries[2].kind", e.Field);
+        Assert.Contains("ecrPrivate", e.Message, StringComparison.OrdinalIgnoreCase);
+    }
 
     [Fact]
-    public void Profile_kind_wins_over_host() =>
-        Assert.Equal("static", RegistryKinds.SourceFor("generic", "acme.azurecr.io"));
+    public void Invalid_server_is_an_error_naming_the_field()
+    {
+        var e = Assert.Throws<ComponentInputException>(() => RefresherSource.For(null, "registry.example.com/team", "registries[1]"));
+        Assert.Equal("registries[1].server", e.Field);
+    }
 }
 
 public sealed class BindingTests

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Google.Protobuf;
 using RegistryInfra.Protocol.Monitor;
 using RegistryInfra.Protocol.Values;
+using RegistryInfra.Provider.Components;
 using RegistryInfra.Provider.Engine;
 using RegistryInfra.Testing.Monitor;
 
@@ -104,10 +105,8 @@ public sealed class ConstructTests : IAsyncLifetime
             "registryinfra:kubernetes:PullSecret prod-eu-pull-secret",
             "kubernetes:core/v1:Secret prod-eu-pull-secret-apps-registryinfra-pull",
             "kubernetes:core/v1:Secret prod-eu-pull-secret-apps-registryinfra-pull-tokens",
-            "kubernetes:core/v1:ServiceAccountPatch prod-eu-pull-secret-apps-default",
             "kubernetes:core/v1:Secret prod-eu-pull-secret-jobs-registryinfra-pull",
             "kubernetes:core/v1:Secret prod-eu-pull-secret-jobs-registryinfra-pull-tokens",
-            "kubernetes:core/v1:ServiceAccountPatch prod-eu-pull-secret-jobs-default",
             "registryinfra:aws:EcrPullAccess prod-eu-ecr",
             "aws:iam/role:Role prod-eu-ecr-role",
             "aws:iam/rolePolicy:RolePolicy prod-eu-ecr-ecr-pull",
@@ -124,9 +123,9 @@ public sealed class ConstructTests : IAsyncLifetime
             "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding prod-eu-refresher-role-binding-jobs",
             "kubernetes:core/v1:ConfigMap prod-eu-refresher-config",
             "kubernetes:batch/v1:CronJob prod-eu-refresher-cron-job",
-        ], regs.Take(24).Select(r => $"{r.Type} {r.Name}"));
-        Assert.Equal("kubernetes:batch/v1:Job", regs[24].Type);
-        Assert.Equal(25, regs.Count);
+        ], regs.Take(22).Select(r => $"{r.Type} {r.Name}"));
+        Assert.Equal("kubernetes:batch/v1:Job", regs[22].Type);
+        Assert.Equal(23, regs.Count);
 
         // URNs nest the types of the parents, as the engine makes them.
         var secret = Registered("kubernetes:core/v1:Secret", "prod-eu-pull-secret-apps-registryinfra-pull");
@@ -263,13 +262,70 @@ public sealed class ConstructTests : IAsyncLifetime
     {
         await Construct("registryinfra:index:ClusterRegistryAccess", "prod-eu", ClusterInputs(KnownAuthEntry), dryRun: false);
 
-        var patch = Registered("kubernetes:core/v1:ServiceAccountPatch", "prod-eu-pull-secret-apps-default");
-        Assert.Contains(Registered("kubernetes:core/v1:Secret", "prod-eu-pull-secret-apps-registryinfra-pull").Urn, patch.Request.Dependencies);
         var refresher = Registered("registryinfra:kubernetes:TokenRefresher", "prod-eu-refresher");
         Assert.Contains(Registered("kubernetes:core/v1:Secret", "prod-eu-pull-secret-jobs-registryinfra-pull-tokens").Urn, refresher.Request.Dependencies);
         Assert.Contains(Registered("aws:iam/rolePolicy:RolePolicy", "prod-eu-ecr-ecr-pull").Urn, refresher.Request.Dependencies);
         var job = _monitor.Registrations.Single(r => r.Type == "kubernetes:batch/v1:Job");
         Assert.Contains(Registered("kubernetes:core/v1:ConfigMap", "prod-eu-refresher-config").Urn, job.Request.Dependencies);
+    }
+
+    [Fact]
+    public async Task Service_accounts_are_attached_by_the_refresher_and_never_patched_by_pulumi()
+    {
+        await Construct("registryinfra:index:ClusterRegistryAccess", "prod-eu", ClusterInputs(KnownAuthEntry), dryRun: false);
+
+        // The only ServiceAccount Pulumi writes is the refresher's own; imagePullSecrets is atomic, so a patch would own the list.
+        Assert.Equal(["prod-eu-refresher-service-account"], _monitor.Registrations.Where(r => r.Type.Contains("ServiceAccount", StringComparison.Ordinal)).Select(r => r.Name));
+        var configuration = JsonNode.Parse(Registered("kubernetes:core/v1:ConfigMap", "prod-eu-refresher-config").Inputs["data"].ObjectValue["refresher.yaml"].StringValue)!;
+        var target = configuration["targets"]!.AsArray().Single()!;
+        Assert.Equal("registryinfra-pull-tokens", target["secretName"]!.GetValue<string>());
+        Assert.Equal(["default"], target["serviceAccounts"]!.AsArray().Select(a => a!.GetValue<string>()));
+        var role = Registered("kubernetes:rbac.authorization.k8s.io/v1:Role", "prod-eu-refresher-role-apps").Inputs["rules"].ArrayValue
+            .Single(r => r.ObjectValue["resources"].ArrayValue.Any(v => v.StringValue == "serviceaccounts")).ObjectValue;
+        Assert.Equal(["default"], role["resourceNames"].ArrayValue.Select(v => v.StringValue));
+        Assert.Equal(["get", "patch"], role["verbs"].ArrayValue.Select(v => v.StringValue));
+    }
+
+    [Fact]
+    public async Task Static_only_access_rejects_service_accounts_it_could_not_attach()
+    {
+        var json = """{ "profiles": [{ "server": "registry.example.com", "username": "robot", "password": "pw-123456" }], "namespaces": ["apps"], "serviceAccounts": ["default"] }""";
+
+        var e = await Assert.ThrowsAsync<ComponentInputException>(() => Construct("registryinfra:index:ClusterRegistryAccess", "static", json, dryRun: false));
+
+        Assert.Equal("serviceAccounts", e.Field);
+        Assert.DoesNotContain("pw-123456", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Component_aliases_reach_the_engine_as_specs_or_as_urns_for_an_older_engine(bool aliasSpecs)
+    {
+        _monitor.AliasSpecs = aliasSpecs;
+        const string OldUrn = "urn:pulumi:test::fleet::registryinfra:index:ClusterRegistryAccess::old-name";
+        var request = new ComponentConstructRequest("registryinfra:index:ClusterRegistryAccess", "prod-eu", StackUrn, Inputs(ClusterInputs(KnownAuthEntry)), DryRun: false)
+        {
+            Aliases = [new RegistryInfra.Protocol.Hosting.ResourceAlias(OldUrn, null, null, null, null, null, false), new RegistryInfra.Protocol.Hosting.ResourceAlias(null, "eu-access", null, null, null, null, true)],
+        };
+
+        await ComponentConstruct.Default.ConstructAsync(request, _client, TestContext.Current.CancellationToken);
+
+        var component = _monitor.Registrations[0].Request;
+        if (aliasSpecs)
+        {
+            Assert.True(component.AliasSpecs);
+            Assert.Empty(component.AliasURNs);
+            Assert.Equal(OldUrn, component.Aliases[0].Urn);
+            Assert.Equal(("eu-access", true), (component.Aliases[1].Spec.Name, component.Aliases[1].Spec.NoParent));
+        }
+        else
+        {
+            Assert.Equal([OldUrn], component.AliasURNs);
+            Assert.Empty(component.Aliases);
+        }
+        // Children carry none of their own: with alias specs the engine derives theirs from the parent's.
+        Assert.All(_monitor.Registrations.Skip(1), r => Assert.True(r.Request.Aliases.Count == 0 && r.Request.AliasURNs.Count == 0));
     }
 
     [Fact]
@@ -291,7 +347,7 @@ public sealed class ConstructTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_secret_non_credential_input_makes_the_outputs_secret()
+    public async Task Outputs_and_child_inputs_are_secret_exactly_where_a_secret_input_flows()
     {
         const string json = """
         { "serviceAccountNamespace": "ns", "serviceAccountName": "sa", "oidcProviderArn": "SECRET-ARN", "region": "eu-west-1", "repositories": ["app"] }
@@ -301,8 +357,24 @@ public sealed class ConstructTests : IAsyncLifetime
 
         var result = await ComponentConstruct.Default.ConstructAsync(request, _client, TestContext.Current.CancellationToken);
 
-        Assert.All(result.State.Values, v => Assert.True(v.IsSecret));
+        // The role ARN carries the account taken from the secret ARN; the role name and annotations built from it too.
+        Assert.True(result.State["roleArn"].IsSecret);
+        Assert.False(result.State["roleName"].IsSecret);
+        var role = _monitor.Registrations.Single(r => r.Type == "aws:iam/role:Role");
+        Assert.True(role.Inputs["assumeRolePolicy"].IsSecret);
+        Assert.False(role.Inputs["name"].IsSecret);
         Assert.Equal("", _monitor.Registrations[1].Request.Provider);
+    }
+
+    [Fact]
+    public async Task Credentials_make_only_secret_data_secret_and_a_plain_program_has_plain_outputs()
+    {
+        var result = await Construct("registryinfra:index:ClusterRegistryAccess", "prod-eu", ClusterInputs(KnownAuthEntry), dryRun: false);
+
+        Assert.All(result.State.Values, v => Assert.False(v.ContainsSecrets()));
+        var secret = Registered("kubernetes:core/v1:Secret", "prod-eu-pull-secret-apps-registryinfra-pull");
+        Assert.True(secret.Inputs["stringData"].IsSecret);
+        Assert.False(secret.Inputs["metadata"].IsSecret);
     }
 
     [Fact]

@@ -33,7 +33,7 @@ public sealed class PackageConstructTests
             TestContext.Current.CancellationToken);
 
         Assert.Equal("urn:pulumi:test::fleet::registryinfra:index:ClusterRegistryAccess::c1", response.Urn);
-        Assert.Equal(25, monitor.Registrations.Count);
+        Assert.Equal(23, monitor.Registrations.Count);
         Assert.Equal("arn:aws:iam::123456789012:role/c1-ecr-ecr-pull", response.State["roleArn"].StringValue);
         var tokenSecret = monitor.Registrations.Single(r => r.Name == "c1-pull-secret-apps-registryinfra-pull-tokens");
         Assert.Equal(dryRun, tokenSecret.Inputs["stringData"].SecretValue.ObjectValue[".dockerconfigjson"].IsComputed);

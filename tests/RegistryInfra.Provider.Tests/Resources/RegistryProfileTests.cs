@@ -15,6 +15,7 @@ public sealed class RegistryProfileTests
     private const string Password = "password";
     private const string AuthEntry = "authEntry";
     private const string DockerConfigJson = "dockerConfigJson";
+    private const string Validate = "validate";
     private const string FirstPassword = "first-p4ssw0rd-canary";
     private const string SecondPassword = "second-p4ssw0rd-canary";
 
@@ -26,6 +27,8 @@ public sealed class RegistryProfileTests
             [Server] = PropertyValue.Create(server),
             [Username] = PropertyValue.Create(user),
             [Password] = password ?? PropertyValue.CreateSecret(PropertyValue.Create(FirstPassword)),
+            // These tests are about the profile's own computation; the registry tests validate against a real registry.
+            [Validate] = PropertyValue.Create(false),
         }.Where(e => !e.Value.IsNull).ToImmutableDictionary();
 
     private static LifecycleHarness Harness() => new(RegistryInfraPackage.CreateProvider(), Type);
@@ -123,6 +126,7 @@ public sealed class RegistryProfileTests
             [Server] = PropertyValue.Create("ghcr.io"),
             [Username] = PropertyValue.CreateSecret(PropertyValue.Create("hidden-user")),
             [Password] = PropertyValue.Create("plain-password"),
+            [Validate] = PropertyValue.Create(false),
         }, [], Ct);
 
         Assert.True(record.Check.Inputs![Username].IsSecret);
@@ -133,8 +137,8 @@ public sealed class RegistryProfileTests
 
     [Theory]
     [InlineData("", "robot", "pw", "server", "must not be empty")]
-    [InlineData("ghcr.io/org/repo", "robot", "pw", "server", "without a path")]
-    [InlineData("ftp://ghcr.io", "robot", "pw", "server", "scheme 'ftp'")]
+    [InlineData("ghcr.io/org/repo", "robot", "pw", "server", "must not contain a path")]
+    [InlineData("ftp://ghcr.io", "robot", "pw", "server", "unsupported scheme \"ftp\"")]
     [InlineData("ghcr.io:99999", "robot", "pw", "server", "port")]
     [InlineData("ghcr.io", null, "pw", "username", "required when a password is given")]
     [InlineData("ghcr.io", "robot", null, "password", "required when a username is given")]

@@ -44,6 +44,13 @@ public sealed class FakeResourceMonitor : IAsyncDisposable
         set => _service.DryRun = value;
     }
 
+    /// <summary>Whether it answers yes to the <c>aliasSpecs</c> feature (older engines answer no).</summary>
+    public bool AliasSpecs
+    {
+        get => _service.AliasSpecs;
+        set => _service.AliasSpecs = value;
+    }
+
     /// <summary>Every registration, in arrival order.</summary>
     public IReadOnlyList<Registration> Registrations => [.. _service.Registrations];
 
@@ -118,6 +125,8 @@ public sealed class FakeResourceMonitor : IAsyncDisposable
     {
         public volatile bool DryRun;
 
+        public volatile bool AliasSpecs = true;
+
         public ConcurrentQueue<Registration> Registrations { get; } = new();
 
         public ConcurrentDictionary<string, ImmutableSortedDictionary<string, PropertyValue>> Outputs { get; } = new(StringComparer.Ordinal);
@@ -125,7 +134,7 @@ public sealed class FakeResourceMonitor : IAsyncDisposable
         public ConcurrentDictionary<string, byte> Urns { get; } = new(StringComparer.Ordinal);
 
         public override Task<SupportsFeatureResponse> SupportsFeature(SupportsFeatureRequest request, ServerCallContext context) =>
-            Task.FromResult(new SupportsFeatureResponse { HasSupport = request.Id is "secrets" or "resourceReferences" or "outputValues" or "deletedWith" or "aliasSpecs" });
+            Task.FromResult(new SupportsFeatureResponse { HasSupport = request.Id is "secrets" or "resourceReferences" or "outputValues" or "deletedWith" || (request.Id is "aliasSpecs" && AliasSpecs) });
 
         public override Task<RegisterResourceResponse> RegisterResource(RegisterResourceRequest request, ServerCallContext context)
         {

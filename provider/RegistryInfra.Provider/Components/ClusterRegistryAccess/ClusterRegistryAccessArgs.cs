@@ -12,7 +12,11 @@ public sealed record ClusterRegistryAccessArgs
     /// <summary>The namespaces that get the pull secrets.</summary>
     public IReadOnlyList<string> Namespaces { get; init; } = [];
 
-    /// <summary>Service accounts, by name, patched in every namespace to use the secrets.</summary>
+    /// <summary>
+    /// Service accounts, by name, to which the refresher adds the token secret in every namespace (it
+    /// never removes an entry; see <c>PullSecretBuilder</c> for why Pulumi does not patch them). The static
+    /// secret is not attached: workloads name it through the <c>imagePullSecrets</c> output.
+    /// </summary>
     public IReadOnlyList<string>? ServiceAccounts { get; init; }
 
     internal IReadOnlyList<string> ServiceAccountsOrDefault => ServiceAccounts ?? ["default"];

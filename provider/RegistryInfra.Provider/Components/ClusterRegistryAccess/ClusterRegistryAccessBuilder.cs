@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
+using RegistryInfra.Core.References;
 using RegistryInfra.Provider.Components.EcrPullAccess;
 using RegistryInfra.Provider.Components.PullSecret;
 using RegistryInfra.Provider.Components.TokenRefresher;
@@ -14,12 +14,9 @@ namespace RegistryInfra.Provider.Components.ClusterRegistryAccess;
 /// token-based registry is listed a TokenRefresher with its cloud identities (EcrPullAccess,
 /// WorkloadIdentityBinding). Nested components are registered as local components with their own children.
 /// </summary>
-public static partial class ClusterRegistryAccessBuilder
+public static class ClusterRegistryAccessBuilder
 {
     public const string Type = "registryinfra:index:ClusterRegistryAccess";
-
-    [GeneratedRegex("^([0-9]{12})\\.dkr\\.ecr(?:-fips)?\\.([a-z0-9-]+)\\.amazonaws\\.com(?:\\.cn)?$")]
-    private static partial Regex EcrHostPattern();
 
     public static ComponentPlan Build(string name, ClusterRegistryAccessArgs args)
     {
@@ -42,16 +39,19 @@ public static partial class ClusterRegistryAccessBuilder
         {
             Registries = registries,
             Namespaces = args.Namespaces,
-            ServiceAccounts = args.ServiceAccountsOrDefault,
             SecretName = args.SecretNameOrDefault,
         })), []);
         outputs["secretNames"] = pullSecret.Outputs["secretNames"]!.DeepClone();
         outputs["imagePullSecrets"] = pullSecret.Outputs["imagePullSecrets"]!.DeepClone();
 
         var tokenProfiles = args.Profiles.Select((p, i) => (Index: i, Profile: p, Registry: registries[i]))
-            .Where(x => PullSecretBuilder.IsRefresherOwned(x.Registry)).ToList();
+            .Where(x => PullSecretBuilder.IsRefresherOwned(x.Registry, x.Index)).ToList();
         if (tokenProfiles.Count == 0)
         {
+            if (args.ServiceAccounts is { Count: > 0 })
+            {
+                throw new ComponentInputException("serviceAccounts", "service accounts are attached by the refresher, which runs only for token-based registries; with static credentials only, name the secret in pod specs through the imagePullSecrets output");
+            }
             if (args.Aws is not null || args.Gcp is not null)
             {
                 throw new ComponentInputException(args.Aws is not null ? "aws" : "gcp", "no token-based registry is listed, so no refresher identity is needed");
@@ -121,25 +121,27 @@ public static partial class ClusterRegistryAccessBuilder
 
     private static RefresherRegistry RefresherRegistryOf(ClusterRegistryProfile profile, int index)
     {
-        var type = RegistryKinds.SourceFor(profile.Kind, profile.Server);
+        var field = $"profiles[{index}]";
+        var type = RefresherSource.For(profile.Kind, profile.Server, field)!;
         var region = profile.Region;
         var account = profile.AccountId;
-        if (type == RegistryKinds.Ecr && (region is null || account is null))
+        if (type == RefresherSource.Ecr && (region is null || account is null))
         {
-            var match = EcrHostPattern().Match(profile.Server.Split('/')[0]);
-            if (!match.Success)
+            // Core's host parser knows every ECR form (FIPS, China, dual-stack) and what it names.
+            var details = RegistryHost.TryParse(profile.Server, out var host) ? host.Details : null;
+            if (details is not { Kind: RegistryKind.EcrPrivate })
             {
-                throw new ComponentInputException($"profiles[{index}]", $"'{profile.Server}' is ECR but not ACCOUNT.dkr.ecr.REGION.amazonaws.com: give region and accountId");
+                throw new ComponentInputException(field, $"'{profile.Server}' is ECR but not ACCOUNT.dkr.ecr.REGION.amazonaws.com: give region and accountId");
             }
-            account ??= match.Groups[1].Value;
-            region ??= match.Groups[2].Value;
+            account ??= details.AccountId;
+            region ??= details.Region;
         }
         return new RefresherRegistry
         {
             Server = profile.Server,
             Type = type,
-            Region = type == RegistryKinds.Ecr ? region : null,
-            AccountId = type == RegistryKinds.Ecr ? account : null,
+            Region = type == RefresherSource.Ecr ? region : null,
+            AccountId = type == RefresherSource.Ecr ? account : null,
             TenantId = profile.TenantId,
             ClientId = profile.ClientId,
         };

@@ -9,11 +9,6 @@ public sealed record PullSecretArgs
     /// <summary>The namespaces that each get the secrets.</summary>
     public IReadOnlyList<string> Namespaces { get; init; } = [];
 
-    /// <summary>Service accounts, by name, patched in every listed namespace to use the secrets.</summary>
-    public IReadOnlyList<string>? ServiceAccounts { get; init; }
-
-    internal IReadOnlyList<string> ServiceAccountsOrDefault => ServiceAccounts ?? [];
-
     /// <summary>Name of the Secret of static credentials; the token-based one is this plus <c>-tokens</c>.</summary>
     public string? SecretName { get; init; }
 
@@ -29,7 +24,7 @@ public sealed record PullSecretRegistry
     /// <summary>The registry host as it goes into <c>.dockerconfigjson</c>.</summary>
     public string Server { get; init; } = "";
 
-    /// <summary>The RegistryProfile's kind (<c>ecr</c>, <c>gcr</c>, <c>acr</c>, ...); detected from the server when absent.</summary>
+    /// <summary>The registry kind (a Core <c>RegistryKind</c> name such as <c>ecrPrivate</c>, <c>artifactRegistry</c>, <c>acr</c>, <c>generic</c>); detected from the server when absent.</summary>
     public string? Kind { get; init; }
 
     /// <summary>Secret: the <c>auths</c> entry as JSON (the RegistryProfile's <c>authEntry</c> output). For a token-based registry, the initial token.</summary>

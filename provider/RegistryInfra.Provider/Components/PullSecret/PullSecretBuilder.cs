@@ -8,24 +8,32 @@ namespace RegistryInfra.Provider.Components.PullSecret;
 /// <summary>
 /// The children of <c>registryinfra:kubernetes:PullSecret</c>: per namespace one Secret of static
 /// credentials (data owned by Pulumi) and one of token-based registries (data owned by the refresher,
-/// so its data is ignored on later diffs), and one ServiceAccountPatch per listed service account.
+/// so its data is ignored on later diffs).
 /// </summary>
+/// <remarks>
+/// This component never writes service accounts. <c>ServiceAccount.imagePullSecrets</c> is an atomic list
+/// (<c>+listType=atomic</c> in core/v1): a server-side-apply <c>ServiceAccountPatch</c> carrying only our
+/// names either conflicts with the list's current manager or, forced, replaces the list and drops the pull
+/// secrets the account already had; deleting the patch then relinquishes the whole list. Reading the live
+/// account and applying the union does not help: the patch would own the other entries too, remove them
+/// on delete, and race with any other writer between the read and the apply. The only safe writer is a
+/// read-modify-write with a resourceVersion precondition that adds names and never removes any, which is
+/// what the refresher program does for each target's <c>serviceAccounts</c> (TokenRefresher,
+/// ClusterRegistryAccess). Workloads can also name the secrets directly through the
+/// <c>imagePullSecrets</c> output.
+/// </remarks>
 public static class PullSecretBuilder
 {
     public const string Type = "registryinfra:kubernetes:PullSecret";
     public const string SecretType = "kubernetes:core/v1:Secret";
-    public const string ServiceAccountPatchType = "kubernetes:core/v1:ServiceAccountPatch";
     public const string TokenSecretSuffix = "-tokens";
-
-    /// <summary>The Kubernetes provider's annotation naming the server-side apply field manager of a Patch resource.</summary>
-    public const string FieldManagerAnnotation = "pulumi.com/patchFieldManager";
 
     public static ComponentPlan Build(string name, PullSecretArgs args)
     {
         Validate(args);
         var indexed = args.Registries.Select((r, i) => (Index: i, Registry: r)).ToList();
-        var statics = indexed.Where(r => !IsRefresherOwned(r.Registry)).ToList();
-        var tokens = indexed.Where(r => IsRefresherOwned(r.Registry)).ToList();
+        var statics = indexed.Where(r => !IsRefresherOwned(r.Registry, r.Index)).ToList();
+        var tokens = indexed.Where(r => IsRefresherOwned(r.Registry, r.Index)).ToList();
         var tokenSecretName = args.SecretNameOrDefault + TokenSecretSuffix;
 
         var secretNames = new List<string>();
@@ -42,7 +50,6 @@ public static class PullSecretBuilder
         var perNamespace = new JsonObject();
         foreach (var ns in args.Namespaces)
         {
-            var made = new List<string>();
             if (statics.Count > 0)
             {
                 var secret = Secret(args.SecretNameOrDefault, ns, name, args.Labels, DockerConfigJson.Build(statics));
@@ -51,7 +58,6 @@ public static class PullSecretBuilder
                     SecretInputs = ["stringData"],
                     AdditionalSecretOutputs = ["data", "stringData"],
                 });
-                made.Add($"{name}-{ns}-{args.SecretNameOrDefault}");
             }
             if (tokens.Count > 0)
             {
@@ -69,29 +75,6 @@ public static class PullSecretBuilder
                     // The refresher rewrites the data between deployments; Pulumi owns only the Secret's existence.
                     IgnoreChanges = ["data", "stringData"],
                 });
-                made.Add($"{name}-{ns}-{tokenSecretName}");
-            }
-            foreach (var sa in args.ServiceAccountsOrDefault)
-            {
-                var patch = new V1ServiceAccount
-                {
-                    ApiVersion = "v1",
-                    Kind = "ServiceAccount",
-                    Metadata = new V1ObjectMeta
-                    {
-                        Name = sa,
-                        NamespaceProperty = ns,
-                        Annotations = new Dictionary<string, string>
-                        {
-                            [FieldManagerAnnotation] = FieldManager(args.SecretNameOrDefault),
-                        },
-                    },
-                    ImagePullSecrets = secretNames.Select(s => new V1LocalObjectReference { Name = s }).ToList(),
-                };
-                children.Add(new ChildResource(ServiceAccountPatchType, $"{name}-{ns}-{sa}", KubernetesObject.ToInputs(patch))
-                {
-                    DependsOn = [.. made],
-                });
             }
             perNamespace[ns] = new JsonArray([.. secretNames.Select(s => (JsonNode)JsonValue.Create(s))]);
         }
@@ -107,11 +90,8 @@ public static class PullSecretBuilder
     }
 
     /// <summary>A token-based registry without static credentials: the refresher renews its entry.</summary>
-    public static bool IsRefresherOwned(PullSecretRegistry registry) =>
-        registry.Username is null && registry.Password is null && RegistryKinds.IsTokenBased(registry.Kind, registry.Server);
-
-    /// <summary>The field manager of the service-account patches, one per secret name so each keeps its own entries.</summary>
-    public static string FieldManager(string secretName) => "registryinfra-" + secretName;
+    public static bool IsRefresherOwned(PullSecretRegistry registry, int index) =>
+        registry.Username is null && registry.Password is null && RefresherSource.For(registry.Kind, registry.Server, $"registries[{index}]") is not null;
 
     private static V1Secret Secret(string secretName, string ns, string instance, IReadOnlyDictionary<string, string>? labels, string document) => new()
     {
@@ -150,7 +130,7 @@ public static class PullSecretBuilder
             {
                 throw new ComponentInputException(at, string.IsNullOrEmpty(r.Username) ? "username is required with password" : "password is required with username");
             }
-            if (r.AuthEntry is null && !hasStatic && !RegistryKinds.IsTokenBased(r.Kind, r.Server))
+            if (r.AuthEntry is null && !hasStatic && RefresherSource.For(r.Kind, r.Server, at) is null)
             {
                 throw new ComponentInputException(at, $"'{r.Server}' is not token-based: give authEntry or username and password");
             }
@@ -167,10 +147,6 @@ public static class PullSecretBuilder
         if (args.Namespaces.Distinct(StringComparer.Ordinal).Count() != args.Namespaces.Count)
         {
             throw new ComponentInputException("namespaces", "a namespace is listed twice");
-        }
-        for (var i = 0; i < args.ServiceAccountsOrDefault.Count; i++)
-        {
-            KubernetesNames.RequireSubdomain(args.ServiceAccountsOrDefault[i], $"serviceAccounts[{i}]");
         }
     }
 }

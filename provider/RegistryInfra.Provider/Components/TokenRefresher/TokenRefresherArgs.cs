@@ -94,6 +94,7 @@ public sealed record RefresherRegistry
 
     public string? TenantId { get; init; }
 
+    /// <summary>acr: the client id of the Azure managed identity the refresher runs as; it becomes the service account's <c>azure.workload.identity/client-id</c> annotation (one per refresher).</summary>
     public string? ClientId { get; init; }
 }
 

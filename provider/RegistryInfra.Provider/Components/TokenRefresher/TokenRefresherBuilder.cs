@@ -40,6 +40,7 @@ public static partial class TokenRefresherBuilder
         var ns = args.NamespaceOrDefault;
         var sa = args.ServiceAccountNameOrDefault;
         var labels = KubernetesObject.Labels("refresher", name);
+        var (accountAnnotations, podLabelsIn) = AzureIdentity(args);
         var config = Configuration(args);
         var configText = config.ToJsonString();
         var children = ImmutableArray.CreateBuilder<ChildResource>();
@@ -57,7 +58,7 @@ public static partial class TokenRefresherBuilder
         {
             ApiVersion = "v1",
             Kind = "ServiceAccount",
-            Metadata = KubernetesObject.Metadata(sa, ns, labels, args.ServiceAccountAnnotations?.ToDictionary()),
+            Metadata = KubernetesObject.Metadata(sa, ns, labels, accountAnnotations),
             AutomountServiceAccountToken = true,
         };
         children.Add(new ChildResource(ServiceAccountType, $"{name}-service-account", KubernetesObject.ToInputs(account)) { DependsOn = inNamespace });
@@ -141,7 +142,7 @@ public static partial class TokenRefresherBuilder
         children.Add(new ChildResource(ConfigMapType, $"{name}-config", KubernetesObject.ToInputs(configMap)) { DependsOn = inNamespace });
         before.Add($"{name}-config");
 
-        var podLabels = KubernetesObject.Labels("refresher", name, args.PodLabels);
+        var podLabels = KubernetesObject.Labels("refresher", name, podLabelsIn);
         var cronJob = new V1CronJob
         {
             ApiVersion = "batch/v1",
@@ -206,7 +207,6 @@ public static partial class TokenRefresherBuilder
             AddIfSet(source, "accountId", r.AccountId);
             AddIfSet(source, "endpoint", r.Endpoint);
             AddIfSet(source, "tenantId", r.TenantId);
-            AddIfSet(source, "clientId", r.ClientId);
             var registry = new JsonObject();
             AddIfSet(registry, "name", r.Name);
             registry["server"] = r.Server;
@@ -237,6 +237,54 @@ public static partial class TokenRefresherBuilder
             targets.Add((JsonNode)target);
         }
         return new JsonObject { ["registries"] = registries, ["targets"] = targets };
+    }
+
+    /// <summary>Azure workload identity annotation of the service account naming the managed identity's client id.</summary>
+    public const string AzureClientIdAnnotation = "azure.workload.identity/client-id";
+
+    /// <summary>Azure workload identity pod label that makes the webhook inject the federated token.</summary>
+    public const string AzureUseLabel = "azure.workload.identity/use";
+
+    /// <summary>
+    /// The refresher has no per-registry Azure client id: every source takes its identity from the pod
+    /// (AZURE_CLIENT_ID, injected by the workload identity webhook from the service account). A registry's
+    /// clientId therefore becomes the service account's annotation and the pod's label, and all ACR
+    /// registries of one refresher must share it.
+    /// </summary>
+    private static (Dictionary<string, string>? Annotations, IReadOnlyDictionary<string, string>? PodLabels) AzureIdentity(TokenRefresherArgs args)
+    {
+        var annotations = args.ServiceAccountAnnotations?.ToDictionary();
+        string? clientId = null;
+        for (var i = 0; i < args.Registries.Count; i++)
+        {
+            var id = args.Registries[i].ClientId;
+            if (string.IsNullOrEmpty(id))
+            {
+                continue;
+            }
+            if (args.Registries[i].Type != "acr")
+            {
+                throw new ComponentInputException($"registries[{i}].clientId", "only acr registries take a client id");
+            }
+            if (clientId is not null && clientId != id)
+            {
+                throw new ComponentInputException($"registries[{i}].clientId", "differs from an earlier registry's; one refresher runs as one Azure identity");
+            }
+            clientId = id;
+        }
+        if (clientId is null)
+        {
+            return (annotations, args.PodLabels);
+        }
+        annotations ??= [];
+        if (annotations.TryGetValue(AzureClientIdAnnotation, out var given) && given != clientId)
+        {
+            throw new ComponentInputException($"serviceAccountAnnotations.{AzureClientIdAnnotation}", "differs from the registries' clientId");
+        }
+        annotations[AzureClientIdAnnotation] = clientId;
+        var podLabels = args.PodLabels?.ToDictionary() ?? [];
+        podLabels[AzureUseLabel] = "true";
+        return (annotations, podLabels);
     }
 
     private static List<V1PolicyRule> Rules(List<string> secrets, List<string> accounts)

@@ -1,114 +1,356 @@
 using System.Collections.Immutable;
-using System.Text;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RegistryInfra.Core;
+using RegistryInfra.Core.Credentials;
+using RegistryInfra.Core.Distribution;
+using RegistryInfra.Core.DockerConfigJson;
+using RegistryInfra.Core.References;
 using RegistryInfra.Protocol.Hosting;
 using RegistryInfra.Protocol.Resources;
 
 namespace RegistryInfra.Provider.Resources.RegistryProfile;
 
 /// <summary>
-/// A registry and how to authenticate to it. Pure computation: it has no side effect at all, so preview
-/// and create compute the same outputs, and update recomputes them in place (only a server change replaces).
+/// A registry and how to authenticate to it. Check validates changed credentials and images against the
+/// registry, so a bad credential fails the preview; Create and Update obtain tokens and resolve digests;
+/// preview has no side effect and no network call. Only a server (or kind) change replaces it.
 /// </summary>
-internal sealed class RegistryProfileResource :
+internal sealed class RegistryProfileResource(RegistryConnections connections) :
     IResource<RegistryProfileArgs, RegistryProfileState>,
     ICustomCheck<RegistryProfileArgs>,
+    ICustomDiff<RegistryProfileArgs, RegistryProfileState>,
     ICustomUpdate<RegistryProfileArgs, RegistryProfileState>
 {
     public const string Token = "registryinfra:index:RegistryProfile";
 
-    private static readonly string[] PassThrough = ["username", "password", "email"];
-
     public const string Description =
-        "A container registry and the credentials to pull from it. Outputs its entry for a Kubernetes `.dockerconfigjson` pull secret.";
+        "A container registry and the credentials to pull from it. Validates the credentials (and `images`) against the registry in preview when they change, " +
+        "and outputs its entry for a Kubernetes `.dockerconfigjson` pull secret and the digests of `images`.";
 
-    public Task<CheckResult<RegistryProfileArgs>> CheckAsync(CheckContext<RegistryProfileArgs> context, CancellationToken cancellationToken)
+    private static readonly string[] CredentialOutputs = ["authEntry", "dockerConfigJson", "expiresAt"];
+    private static readonly string[] ImageOutputs = ["imageDigests", "resolvedImages"];
+    private static readonly string[] PassThrough = ["username", "password", "email"];
+    private static readonly string[] CredentialInputs = ["username", "password", "ecr", "gcpServiceAccountKey", "gcpAccessToken", "acr", "credentialHelper", "exec"];
+
+    // ---- check -------------------------------------------------------------------------------------------
+
+    public async Task<CheckResult<RegistryProfileArgs>> CheckAsync(CheckContext<RegistryProfileArgs> context, CancellationToken cancellationToken)
     {
         var args = context.Args;
+        var unknown = context.UnknownInputs;
         var failures = new List<CheckFailure>();
-        if (!context.UnknownInputs.Contains("server"))
+        var parsed = Parse(args, unknown, failures);
+        if (failures.Count > 0 || parsed is null)
         {
-            var (_, error) = RegistryServer.Normalise(args.Server);
-            if (error is not null)
+            return new CheckResult<RegistryProfileArgs>(args, failures);
+        }
+        // Only what the registry would answer differently to is worth a network call; an unchanged profile costs none.
+        if ((args.Validate ?? true) && unknown.IsEmpty && (context.OldArgs is null || Fingerprint(context.OldArgs) != Fingerprint(args)))
+        {
+            await ValidateAsync(parsed, failures, cancellationToken);
+        }
+        return new CheckResult<RegistryProfileArgs>(args, failures);
+    }
+
+    private async Task ValidateAsync(ParsedProfile profile, List<CheckFailure> failures, CancellationToken cancellationToken)
+    {
+        var credentials = profile.Credentials!;
+        var client = connections.For(profile.Tls!);
+        var registry = profile.Host!.ApiHost;
+        try
+        {
+            await client.CheckCredentialsAsync(registry, [.. profile.Images.Select(i => i.Repository).Distinct(StringComparer.Ordinal)], credentials.Source, cancellationToken);
+        }
+        catch (RegistryException e)
+        {
+            failures.Add(new CheckFailure(credentials.Field,
+                $"registry {profile.Host.Name} did not accept the credentials of {credentials.Who} ({RegistryFailures.Describe(e.Kind)}): {e.Message}"));
+            return;
+        }
+        for (var i = 0; i < profile.Images.Count; i++)
+        {
+            var image = profile.Images[i];
+            try
             {
-                failures.Add(new CheckFailure("server", error));
+                await client.ResolveAsync(registry, image.Repository, image.ManifestReference, profile.Platform, credentials.Source, cancellationToken);
+            }
+            catch (RegistryException e)
+            {
+                failures.Add(new CheckFailure($"images[{i}]",
+                    $"{image} cannot be pulled with the credentials of {credentials.Who} ({RegistryFailures.Describe(e.Kind)}): {e.Message}"));
             }
         }
-        var hasPassword = !string.IsNullOrEmpty(args.Password) || context.UnknownInputs.Contains("password");
-        var hasUsername = !string.IsNullOrEmpty(args.Username) || context.UnknownInputs.Contains("username");
-        if (hasPassword && !hasUsername)
-        {
-            failures.Add(new CheckFailure("username", "is required when a password is given"));
-        }
-        if (args.Username is { } username && username.Contains(':', StringComparison.Ordinal))
-        {
-            failures.Add(new CheckFailure("username", "must not contain ':' (the auth entry joins user and password with ':')"));
-        }
-        if (args.Username is { Length: > 0 } && !hasPassword)
-        {
-            failures.Add(new CheckFailure("password", "is required when a username is given"));
-        }
-        return Task.FromResult(new CheckResult<RegistryProfileArgs>(args, failures));
     }
 
-    public Task<CreateResult<RegistryProfileState>> CreateAsync(CreateContext<RegistryProfileArgs> context, CancellationToken cancellationToken)
+    /// <summary>The inputs the registry's answer depends on, as one comparable text (never shown).</summary>
+    private static string Fingerprint(RegistryProfileArgs args) =>
+        JsonSerializer.Serialize(args with { Email = null, Server = Normalised(args.Server) }, FingerprintJson);
+
+    private static readonly JsonSerializerOptions FingerprintJson = new() { WriteIndented = false };
+
+    private static string Normalised(string server) => RegistryHost.TryParse(server, out var host) ? host.Name : server;
+
+    // ---- create, update ------------------------------------------------------------------------------------
+
+    public async Task<CreateResult<RegistryProfileState>> CreateAsync(CreateContext<RegistryProfileArgs> context, CancellationToken cancellationToken)
     {
-        var (state, unknown) = Compute(context.Args, context.UnknownInputs);
-        var id = state.Server;
-        return Task.FromResult(new CreateResult<RegistryProfileState>(id, state, unknown));
+        var (state, unknown) = await ComputeAsync(context.Args, context.UnknownInputs, context.Preview, null, null, cancellationToken);
+        return new CreateResult<RegistryProfileState>(state.Server, state, unknown);
     }
 
-    public Task<UpdateResult<RegistryProfileState>> UpdateAsync(UpdateContext<RegistryProfileArgs, RegistryProfileState> context, CancellationToken cancellationToken)
+    public async Task<UpdateResult<RegistryProfileState>> UpdateAsync(UpdateContext<RegistryProfileArgs, RegistryProfileState> context, CancellationToken cancellationToken)
     {
-        var (state, unknown) = Compute(context.Args, context.UnknownInputs);
-        return Task.FromResult(new UpdateResult<RegistryProfileState>(state, unknown));
+        var (state, unknown) = await ComputeAsync(context.Args, context.UnknownInputs, context.Preview, context.OldArgs, context.OldState, cancellationToken);
+        return new UpdateResult<RegistryProfileState>(state, unknown);
     }
 
-    private static (RegistryProfileState State, ImmutableHashSet<string> Unknown) Compute(RegistryProfileArgs args, ImmutableHashSet<string> unknownInputs)
+    private async Task<(RegistryProfileState, ImmutableHashSet<string>)> ComputeAsync(
+        RegistryProfileArgs args, ImmutableHashSet<string> unknownInputs, bool preview, RegistryProfileArgs? oldArgs, RegistryProfileState? oldState,
+        CancellationToken cancellationToken)
     {
         var unknown = ImmutableHashSet.CreateBuilder<string>(StringComparer.Ordinal);
-        string server;
-        if (unknownInputs.Contains("server"))
+        var failures = new List<CheckFailure>();
+        var profile = Parse(args, unknownInputs, failures);
+        if (failures.Count > 0 || profile is null)
         {
-            server = "";
-            unknown.Add("server");
+            throw new ArgumentException(string.Join("; ", failures.Select(f => $"{f.Property}: {f.Reason}")));
         }
-        else
+        if (profile.Host is null)
         {
-            var (key, error) = RegistryServer.Normalise(args.Server);
-            server = key ?? throw new ArgumentException($"server: {error}");
-        }
-        if (unknownInputs.Count > 0)
-        {
-            // Anything unknown goes into the auth entry, so it is unknown too.
-            unknown.Add("authEntry");
-            unknown.Add("dockerConfigJson");
+            // Everything derives from the server.
+            unknown.UnionWith(["server", "kind", .. CredentialOutputs, .. ImageOutputs]);
+            return (new RegistryProfileState("", RegistryProfileKind.Generic, SetSource(args), args.Username, args.Password, args.Email, "", ""), unknown.ToImmutable());
         }
         foreach (var name in PassThrough.Where(unknownInputs.Contains))
         {
             unknown.Add(name);
         }
-        var entry = AuthEntry(args);
-        var document = new JsonObject { ["auths"] = new JsonObject { [server] = entry.DeepClone() } };
-        var state = new RegistryProfileState(server, args.Username, args.Password, args.Email,
-            entry.ToJsonString(), document.ToJsonString());
+
+        var credentialInputsUnchanged = oldArgs is not null && oldState is not null && oldState.AuthEntry.Length > 0
+            && CredentialFingerprint(oldArgs) == CredentialFingerprint(args);
+        string authEntry = "", document = "";
+        string? expiresAt = null;
+        RegistryCredential? credential = null;
+        if (profile.Credentials is null || unknownInputs.Count > 0 && !unknownInputs.All(p => p == "images" || p.StartsWith("images[", StringComparison.Ordinal)))
+        {
+            unknown.UnionWith(CredentialOutputs);
+        }
+        else if (profile.Credentials.IsTokenBased && credentialInputsUnchanged)
+        {
+            // The refresher renews tokens in clusters; an update that does not touch the credential keeps the entry it has.
+            (authEntry, document, expiresAt) = (oldState!.AuthEntry, oldState.DockerConfigJson, oldState.ExpiresAt);
+        }
+        else if (profile.Credentials.IsTokenBased && preview)
+        {
+            unknown.UnionWith(CredentialOutputs);
+        }
+        else
+        {
+            credential = await profile.Credentials.Source.GetCredentialAsync(cancellationToken);
+            (authEntry, document) = Entry(profile.Host, credential, args.Email);
+            expiresAt = credential.ExpiresAt?.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        }
+
+        IReadOnlyDictionary<string, string>? digests = null;
+        IReadOnlyList<ResolvedImageOutput>? resolved = null;
+        if (args.Images is { Count: > 0 } || unknownInputs.Contains("images"))
+        {
+            if (preview)
+            {
+                var imagesUnchanged = oldArgs is not null && oldState?.ResolvedImages is not null && ImageFingerprint(oldArgs) == ImageFingerprint(args)
+                    && CredentialFingerprint(oldArgs with { Email = null }) == CredentialFingerprint(args with { Email = null });
+                if (imagesUnchanged && !unknownInputs.Any(p => p.StartsWith("images", StringComparison.Ordinal)))
+                {
+                    (digests, resolved) = (oldState!.ImageDigests, oldState.ResolvedImages);
+                }
+                else
+                {
+                    unknown.UnionWith(ImageOutputs);
+                }
+            }
+            else
+            {
+                (digests, resolved) = await ResolveAsync(profile, credential, cancellationToken);
+            }
+        }
+        var state = new RegistryProfileState(profile.Host.DockerConfigKey, profile.Kind, profile.Credentials?.Kind ?? SetSource(args),
+            args.Username, args.Password, args.Email, authEntry, document, expiresAt, digests, resolved);
         return (state, unknown.ToImmutable());
     }
 
-    private static JsonObject AuthEntry(RegistryProfileArgs args)
+    private async Task<(IReadOnlyDictionary<string, string>, IReadOnlyList<ResolvedImageOutput>)> ResolveAsync(
+        ParsedProfile profile, RegistryCredential? credential, CancellationToken cancellationToken)
     {
-        var entry = new JsonObject();
-        if (!string.IsNullOrEmpty(args.Username))
+        var client = connections.For(profile.Tls!);
+        credential ??= await profile.Credentials!.Source.GetCredentialAsync(cancellationToken);
+        var digests = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var resolved = new List<ResolvedImageOutput>();
+        foreach (var (image, text) in profile.Images.Zip(profile.ImageTexts))
         {
-            entry["username"] = args.Username;
-            entry["password"] = args.Password ?? "";
-            entry["auth"] = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{args.Username}:{args.Password}"));
+            var result = await client.ResolveAsync(profile.Host!.ApiHost, image.Repository, image.ManifestReference, profile.Platform, credential, cancellationToken);
+            digests[text] = result.Digest;
+            resolved.Add(new ResolvedImageOutput(text, result.Digest, image.WithoutTagOrDigest().WithDigest(result.Digest).ToString()));
         }
-        if (!string.IsNullOrEmpty(args.Email))
-        {
-            entry["email"] = args.Email;
-        }
-        return entry;
+        return (digests, resolved);
     }
+
+    private static (string AuthEntry, string Document) Entry(RegistryHost host, RegistryCredential credential, string? email)
+    {
+        var entry = DockerConfigEntry.Create(host, credential, string.IsNullOrEmpty(email) ? null : email);
+        var document = DockerConfig.FromEntries([entry]).Serialize();
+        var auth = JsonNode.Parse(document)!["auths"]![entry.Key]!.ToJsonString();
+        return (auth, document);
+    }
+
+    private static string CredentialFingerprint(RegistryProfileArgs args) =>
+        JsonSerializer.Serialize(args with { Images = null, Platform = null, Validate = null, Server = Normalised(args.Server) }, FingerprintJson);
+
+    private static string ImageFingerprint(RegistryProfileArgs args) =>
+        JsonSerializer.Serialize(new { args.Images, args.Platform, args.CaCertificates, args.Insecure }, FingerprintJson);
+
+    private static string SetSource(RegistryProfileArgs args) => ProfileCredentials.SetSources(args) is [var only] ? only : "";
+
+    // ---- diff ----------------------------------------------------------------------------------------------
+
+    public Task<DiffResponse> DiffAsync(DiffContext<RegistryProfileArgs, RegistryProfileState> context, CancellationToken cancellationToken)
+    {
+        var request = context.Request;
+        // Secrets are compared by content and reported by name only; the engine shows them as [secret].
+        var diff = InputDiff.Compute(typeof(RegistryProfileArgs), request.OldInputs.Count > 0 ? request.OldInputs : request.OldState, request.NewInputs,
+            request.IgnoreChanges, replaceEveryChange: false);
+        var detailed = diff.DetailedDiff.ToDictionary(StringComparer.Ordinal);
+        var serverUnknown = context.UnknownInputs.Contains("server");
+        if (!serverUnknown && detailed.ContainsKey("server") && RegistryHost.TryParse(context.NewArgs.Server, out var host) && host.DockerConfigKey == context.OldState.Server)
+        {
+            // GHCR.io and https://ghcr.io/ are the server it already is.
+            detailed.Remove("server");
+        }
+        if (!serverUnknown && !context.UnknownInputs.Contains("kind") && detailed.ContainsKey("kind")
+            && RegistryHost.TryParse(context.NewArgs.Server, out var newHost) && EffectiveKind(context.NewArgs.Kind, newHost) == context.OldState.Kind)
+        {
+            detailed.Remove("kind");
+        }
+        if (detailed.Count == 0)
+        {
+            return Task.FromResult(DiffResponse.None);
+        }
+        var replaces = diff.Replaces.Where(detailed.ContainsKey).ToImmutableArray();
+        return Task.FromResult(new DiffResponse(true, replaces, [], false, detailed.ToImmutableSortedDictionary(StringComparer.Ordinal)));
+    }
+
+    // ---- parsing -------------------------------------------------------------------------------------------
+
+    private sealed record ParsedProfile(
+        RegistryHost? Host, RegistryProfileKind Kind, ProfileCredentials? Credentials, RegistryTls? Tls,
+        IReadOnlyList<ImageReference> Images, IReadOnlyList<string> ImageTexts, ImagePlatform? Platform);
+
+    /// <summary>Every input checked, with failures that name the field; parts that depend on unknown inputs are left null.</summary>
+    private static ParsedProfile? Parse(RegistryProfileArgs args, ImmutableHashSet<string> unknown, List<CheckFailure> failures)
+    {
+        bool Known(string name) => !unknown.Any(p => p == name || p.StartsWith(name + ".", StringComparison.Ordinal) || p.StartsWith(name + "[", StringComparison.Ordinal));
+        RegistryHost? host = null;
+        var kind = RegistryProfileKind.Generic;
+        if (Known("server"))
+        {
+            if (!RegistryHost.TryParse(args.Server, out host, out var error))
+            {
+                failures.Add(new CheckFailure("server", error));
+            }
+            else
+            {
+                kind = ToProfileKind(host.Kind);
+                if (Known("kind") && args.Kind is { } given && given != kind)
+                {
+                    if (kind != RegistryProfileKind.Generic)
+                    {
+                        failures.Add(new CheckFailure("kind", $"'{Wire(given)}' disagrees with the server {host.Name}, which is {Wire(kind)}; leave kind unset or set it to '{Wire(kind)}'"));
+                    }
+                    kind = given;
+                }
+            }
+        }
+        ProfileCredentials? credentials = null;
+        if (host is not null && CredentialInputs.All(Known))
+        {
+            var (built, credentialFailures) = ProfileCredentials.Build(args, host);
+            failures.AddRange(credentialFailures.Select(f => new CheckFailure(f.Field, f.Reason)));
+            credentials = built;
+        }
+        else if (CredentialInputs.All(Known) && ProfileCredentials.SetSources(args).Count != 1)
+        {
+            failures.Add(new CheckFailure("username", "exactly one credential source must be set: 'username' and 'password', or one of 'ecr', 'gcpServiceAccountKey', 'gcpAccessToken', 'acr', 'credentialHelper', 'exec'"));
+        }
+        RegistryTls? tls = null;
+        if (Known("caCertificates") && Known("insecure"))
+        {
+            var (parsedTls, tlsFailures) = RegistryTls.Parse(args.CaCertificates, args.Insecure ?? false, host?.ApiHost);
+            failures.AddRange(tlsFailures.Select(f => new CheckFailure(f.Field, f.Reason)));
+            tls = parsedTls;
+        }
+        ImagePlatform? platform = null;
+        if (Known("platform") && args.Platform is { } platformText)
+        {
+            try
+            {
+                platform = ImagePlatform.Parse(platformText);
+            }
+            catch (RegistryException e)
+            {
+                failures.Add(new CheckFailure("platform", e.Message));
+            }
+        }
+        var images = new List<ImageReference>();
+        var texts = new List<string>();
+        if (Known("images"))
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            for (var i = 0; i < (args.Images?.Count ?? 0); i++)
+            {
+                var text = args.Images![i];
+                if (!ImageReference.TryParse(text, out var image, out var error))
+                {
+                    failures.Add(new CheckFailure($"images[{i}]", error));
+                }
+                else if (host is not null && image.Registry != host)
+                {
+                    failures.Add(new CheckFailure($"images[{i}]", $"'{text}' is on registry {image.Registry.Name}, not on this profile's server {host.Name}; name the registry in the reference, like {host.Name}/{image.Repository}"));
+                }
+                else if (!seen.Add(text))
+                {
+                    failures.Add(new CheckFailure($"images[{i}]", $"'{text}' is listed twice"));
+                }
+                else
+                {
+                    images.Add(image);
+                    texts.Add(text);
+                }
+            }
+        }
+        if (failures.Count > 0)
+        {
+            return null;
+        }
+        return new ParsedProfile(host, kind, credentials, tls, images, texts, platform);
+    }
+
+    private static RegistryProfileKind EffectiveKind(RegistryProfileKind? given, RegistryHost host) => given ?? ToProfileKind(host.Kind);
+
+    private static RegistryProfileKind ToProfileKind(RegistryKind kind) => kind switch
+    {
+        RegistryKind.DockerHub => RegistryProfileKind.DockerHub,
+        RegistryKind.EcrPrivate => RegistryProfileKind.Ecr,
+        RegistryKind.EcrPublic => RegistryProfileKind.EcrPublic,
+        RegistryKind.Gcr => RegistryProfileKind.Gcr,
+        RegistryKind.ArtifactRegistry => RegistryProfileKind.ArtifactRegistry,
+        RegistryKind.Acr => RegistryProfileKind.Acr,
+        RegistryKind.Ghcr => RegistryProfileKind.Ghcr,
+        RegistryKind.Quay => RegistryProfileKind.Quay,
+        RegistryKind.Mcr => RegistryProfileKind.Mcr,
+        _ => RegistryProfileKind.Generic,
+    };
+
+    private static string Wire(RegistryProfileKind kind) =>
+        TypeShape.Of(typeof(RegistryProfileKind)).EnumMembers.First(m => Equals(m.Value, kind)).Wire;
 }

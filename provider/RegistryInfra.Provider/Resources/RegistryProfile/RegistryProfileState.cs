@@ -6,9 +6,13 @@ namespace RegistryInfra.Provider.Resources.RegistryProfile;
 public sealed record RegistryProfileState(
     [property: PulumiProperty("server", Description = "The normalised registry key: the lowercase host (and port), or `https://index.docker.io/v1/` for Docker Hub.")]
     string Server,
-    [property: PulumiProperty("username", Description = "The user name.")]
+    [property: PulumiProperty("kind", Description = "The registry family.")]
+    RegistryProfileKind Kind,
+    [property: PulumiProperty("credentialSource", Description = "How the credential is obtained: `static`, `ecr`, `gcpServiceAccountKey`, `gcpAccessToken`, `acr`, `credentialHelper` or `exec`.")]
+    string CredentialSource,
+    [property: PulumiProperty("username", Description = "The user name (static credentials).")]
     string? Username,
-    [property: PulumiProperty("password", Description = "The password or token.")]
+    [property: PulumiProperty("password", Description = "The password or token (static credentials).")]
     [property: Secret]
     string? Password,
     [property: PulumiProperty("email", Description = "The e-mail address.")]
@@ -18,4 +22,20 @@ public sealed record RegistryProfileState(
     string AuthEntry,
     [property: PulumiProperty("dockerConfigJson", Description = "A complete `.dockerconfigjson` document holding only this registry.")]
     [property: Secret]
-    string DockerConfigJson);
+    string DockerConfigJson,
+    [property: PulumiProperty("expiresAt", Description = "When the credential in `authEntry` expires (RFC 3339), for token-based sources; absent for static credentials. The refresher renews tokens in clusters.")]
+    string? ExpiresAt = null,
+    [property: PulumiProperty("imageDigests", Description = "Each reference of `images` and the digest it resolved to.")]
+    IReadOnlyDictionary<string, string>? ImageDigests = null,
+    [property: PulumiProperty("resolvedImages", Description = "Each reference of `images`, in order, with its digest and its pinned form `name@digest`.")]
+    IReadOnlyList<ResolvedImageOutput>? ResolvedImages = null);
+
+/// <summary>One image of a profile, resolved.</summary>
+[PulumiType("registryinfra:index:ResolvedImage", Description = "An image reference resolved to its digest.")]
+public sealed record ResolvedImageOutput(
+    [property: PulumiProperty("image", Description = "The reference as given in `images`.")]
+    string Image,
+    [property: PulumiProperty("digest", Description = "The digest to pin: the chosen platform's manifest when `platform` was given for an index, else the top manifest's.")]
+    string Digest,
+    [property: PulumiProperty("pinned", Description = "`name@digest` in canonical form, the tag dropped.")]
+    string Pinned);
