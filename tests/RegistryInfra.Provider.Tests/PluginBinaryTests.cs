@@ -16,23 +16,6 @@ namespace RegistryInfra.Provider.Tests;
 /// </summary>
 public sealed class PluginBinaryTests
 {
-    /// <summary>The NativeAOT plugin; missing, it fails the test under CI=true and skips it elsewhere.</summary>
-    private static string AotPlugin()
-    {
-        var path = Path.Combine(Requirements.RepositoryRoot, "artifacts", "plugins", "registryinfra", "pulumi-resource-registryinfra");
-        if (File.Exists(path))
-        {
-            return path;
-        }
-        var message = $"the NativeAOT plugin {path} is not built; run `bash provider/build` (needs clang or gcc and zlib1g-dev)";
-        if (Requirements.IsCI)
-        {
-            Assert.Fail(message + " (CI=true: a missing AOT toolchain or build is a failure)");
-        }
-        Assert.Skip(message);
-        return null!;
-    }
-
     private const string ProfileType = "registryinfra:index:RegistryProfile";
     private const string Urn = "urn:pulumi:dev::proj::registryinfra:index:RegistryProfile::ghcr";
     private const string Canary = "binary-test-s3cret";
@@ -43,7 +26,7 @@ public sealed class PluginBinaryTests
     public async Task Plugin_prints_its_port_and_serves_every_rpc_then_stops_on_cancel()
     {
         await using var engine = await FakeEngine.StartAsync(Ct);
-        var start = new ProcessStartInfo(AotPlugin())
+        var start = new ProcessStartInfo(PluginBinary.Path)
         {
             ArgumentList = { "--logflow", "--tracing", "", engine.Address },
             RedirectStandardOutput = true,
@@ -141,7 +124,7 @@ public sealed class PluginBinaryTests
         // System.Text.Json, KubernetesClient models serialised with its own settings, IAM documents, schema types.
         await using var engine = await FakeEngine.StartAsync(Ct);
         await using var monitor = await FakeResourceMonitor.StartAsync(Ct);
-        using var process = Process.Start(new ProcessStartInfo(AotPlugin()) { ArgumentList = { engine.Address }, RedirectStandardOutput = true })!;
+        using var process = Process.Start(new ProcessStartInfo(PluginBinary.Path) { ArgumentList = { engine.Address }, RedirectStandardOutput = true })!;
         try
         {
             var portLine = await process.StandardOutput.ReadLineAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), Ct);
@@ -181,7 +164,7 @@ public sealed class PluginBinaryTests
     public async Task Plugin_exits_when_sigterm_arrives()
     {
         await using var engine = await FakeEngine.StartAsync(Ct);
-        var start = new ProcessStartInfo(AotPlugin())
+        var start = new ProcessStartInfo(PluginBinary.Path)
         {
             ArgumentList = { engine.Address },
             RedirectStandardOutput = true,

@@ -1,10 +1,12 @@
 using System.Net;
 using System.Runtime.InteropServices;
+using Grpc.AspNetCore.Server.Model;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RegistryInfra.Protocol.Health;
@@ -65,6 +67,9 @@ public static class ProviderHost
             grpc.MaxSendMessageSize = 400 * 1024 * 1024;
         });
         builder.Services.AddSingleton(new ResourceProviderService(provider, shutdown, log));
+        // Generated-code registration instead of the reflection-based default (see ResourceProviderMethods).
+        builder.Services.RemoveAll(typeof(IServiceMethodProvider<>));
+        builder.Services.AddSingleton<IServiceMethodProvider<ResourceProviderService>, ResourceProviderMethods>();
         await using var app = builder.Build();
         app.MapGrpcService<ResourceProviderService>();
         trace.Mark("host built");
