@@ -5,10 +5,15 @@ using Grpc.Net.Client;
 using Pulumirpc;
 using RegistryInfra.Protocol.Values;
 using RegistryInfra.Testing;
+using RegistryInfra.Testing.Monitor;
 
 namespace RegistryInfra.Provider.Tests;
 
-/// <summary>Starts the built plugin exactly as the engine does and drives every RPC over real gRPC.</summary>
+/// <summary>
+/// Starts the shipped kind of plugin, the NativeAOT binary that provider/build publishes into
+/// artifacts/plugins/registryinfra/ (tests/run builds it first when its inputs changed), exactly as the engine
+/// does, and drives every RPC over real gRPC.
+/// </summary>
 public sealed class PluginBinaryTests
 {
     private const string ProfileType = "registryinfra:index:RegistryProfile";
@@ -21,10 +26,9 @@ public sealed class PluginBinaryTests
     public async Task Plugin_prints_its_port_and_serves_every_rpc_then_stops_on_cancel()
     {
         await using var engine = await FakeEngine.StartAsync(Ct);
-        var plugin = Path.Combine(AppContext.BaseDirectory, "pulumi-resource-registryinfra.dll");
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(PluginBinary.Path)
         {
-            ArgumentList = { plugin, "--logflow", "--tracing", "", engine.Address },
+            ArgumentList = { "--logflow", "--tracing", "", engine.Address },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
@@ -114,12 +118,55 @@ public sealed class PluginBinaryTests
     }
 
     [Fact]
+    public async Task Plugin_constructs_a_component_in_the_aot_binary()
+    {
+        // Construct runs the reflection paths that trimming and NativeAOT can break: nested Args records bound by
+        // System.Text.Json, KubernetesClient models serialised with its own settings, IAM documents, schema types.
+        await using var engine = await FakeEngine.StartAsync(Ct);
+        await using var monitor = await FakeResourceMonitor.StartAsync(Ct);
+        using var process = Process.Start(new ProcessStartInfo(PluginBinary.Path) { ArgumentList = { engine.Address }, RedirectStandardOutput = true })!;
+        try
+        {
+            var portLine = await process.StandardOutput.ReadLineAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), Ct);
+            using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{portLine}");
+            var client = new ResourceProvider.ResourceProviderClient(channel);
+            var request = new ConstructRequest
+            {
+                Project = FakeResourceMonitor.Project,
+                Stack = FakeResourceMonitor.Stack,
+                MonitorEndpoint = monitor.Endpoint,
+                Type = "registryinfra:index:ClusterRegistryAccess",
+                Name = "c1",
+                Parent = "urn:pulumi:test::fleet::pulumi:pulumi:Stack::fleet-test",
+                Inputs = PropertyValueSerializer.Serialize(Components.ConstructTests.Inputs(Components.ConstructTests.ClusterInputs("{\\\"auth\\\":\\\"eDp5\\\"}"))),
+                AcceptsOutputValues = true,
+            };
+            request.Providers.Add("kubernetes", "urn:pulumi:test::fleet::pulumi:providers:kubernetes::c1::id1");
+
+            var response = await client.ConstructAsync(request, cancellationToken: Ct);
+
+            Assert.Equal("urn:pulumi:test::fleet::registryinfra:index:ClusterRegistryAccess::c1", response.Urn);
+            Assert.Equal(25, monitor.Registrations.Count);
+            Assert.Equal("arn:aws:iam::123456789012:role/c1-ecr-ecr-pull", PropertyValueSerializer.Deserialize(response.State)["roleArn"].StringValue);
+            var cronJob = monitor.Registrations.Single(r => r.Type == "kubernetes:batch/v1:CronJob");
+            Assert.True(cronJob.Inputs.ContainsKey("spec"));
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    [Fact]
     public async Task Plugin_exits_when_sigterm_arrives()
     {
         await using var engine = await FakeEngine.StartAsync(Ct);
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(PluginBinary.Path)
         {
-            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "pulumi-resource-registryinfra.dll"), engine.Address },
+            ArgumentList = { engine.Address },
             RedirectStandardOutput = true,
         };
         using var process = Process.Start(start)!;

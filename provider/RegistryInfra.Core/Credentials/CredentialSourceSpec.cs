@@ -43,11 +43,7 @@ public sealed record CredentialSourceSpec
     public ExecCredentialSpec? Exec { get; init; }
 
     /// <summary>The options to read and write specs with: camelCase, nulls omitted, no unknown members.</summary>
-    public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web)
-    {
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-    };
+    public static JsonSerializerOptions JsonOptions => CredentialSpecJsonContext.Default.Options;
 
     /// <summary>The name of the member that is set, or null when none or several are.</summary>
     [JsonIgnore]
@@ -73,7 +69,7 @@ public sealed record CredentialSourceSpec
     {
         try
         {
-            return JsonSerializer.Deserialize<CredentialSourceSpec>(json, JsonOptions)
+            return JsonSerializer.Deserialize(json, CredentialSpecJsonContext.Default.CredentialSourceSpec)
                 ?? throw new RegistryException(RegistryErrorKind.InvalidInput, $"{field}: must be an object");
         }
         catch (JsonException e)
@@ -83,7 +79,7 @@ public sealed record CredentialSourceSpec
     }
 
     /// <summary>Writes the spec as JSON (secrets included: treat the result as secret).</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+    public string ToJson() => JsonSerializer.Serialize(this, CredentialSpecJsonContext.Default.CredentialSourceSpec);
 
     /// <summary>The kind and its non-secret settings.</summary>
     public override string ToString()
@@ -342,3 +338,10 @@ public static class CredentialSourceFactory
 
     private static RegistryException Invalid(string field, string what) => new(RegistryErrorKind.InvalidInput, $"{field}: {what}");
 }
+
+/// <summary>Source-generated (trim- and NativeAOT-safe) JSON of <see cref="CredentialSourceSpec"/>.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+[JsonSerializable(typeof(CredentialSourceSpec))]
+internal sealed partial class CredentialSpecJsonContext : JsonSerializerContext;

@@ -103,7 +103,7 @@ public sealed class DockerConfig : IEquatable<DockerConfig>
 
                 foreach (var (key, entry) in CanonicalJson.LastWins(value))
                 {
-                    entries[key] = DockerConfigEntry.Parse(key, entry, $"auths[{JsonSerializer.Serialize(key)}]");
+                    entries[key] = DockerConfigEntry.Parse(key, entry, $"auths[{JsonSerializer.Serialize(key, JsonStringContext.Default.String)}]");
                 }
             }
 

@@ -1,10 +1,12 @@
 using System.Net;
 using System.Runtime.InteropServices;
+using Grpc.AspNetCore.Server.Model;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RegistryInfra.Protocol.Health;
@@ -39,6 +41,8 @@ public static class ProviderHost
         ArgumentNullException.ThrowIfNull(stdout);
         options ??= new ProviderHostOptions();
         var engineAddress = ParseEngineAddress(args);
+        var trace = new StartupTrace(options.Stderr);
+        trace.Mark("host entered");
 
         using var shutdown = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; shutdown.Cancel(); });
@@ -46,9 +50,12 @@ public static class ProviderHost
         using var log = new EngineLog(engineAddress, options.Stderr);
         var provider = factory(log);
 
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel =>
+        // The lightest host that serves gRPC: no configuration sources (no appsettings files, environment or
+        // command line), no logging providers (stdout carries only the port), Kestrel without its defaults.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { Args = [] });
+        builder.Services.AddLogging();
+        builder.Services.AddRoutingCore();
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2);
             kestrel.Limits.MaxRequestBodySize = null;
@@ -60,13 +67,18 @@ public static class ProviderHost
             grpc.MaxSendMessageSize = 400 * 1024 * 1024;
         });
         builder.Services.AddSingleton(new ResourceProviderService(provider, shutdown, log));
+        // Generated-code registration instead of the reflection-based default (see ResourceProviderMethods).
+        builder.Services.RemoveAll(typeof(IServiceMethodProvider<>));
+        builder.Services.AddSingleton<IServiceMethodProvider<ResourceProviderService>, ResourceProviderMethods>();
         await using var app = builder.Build();
         app.MapGrpcService<ResourceProviderService>();
+        trace.Mark("host built");
 
         await app.StartAsync(shutdown.Token).ConfigureAwait(false);
         var port = new Uri(app.Urls.First()).Port;
         await stdout.WriteAsync($"{port}\n").ConfigureAwait(false);
         await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        trace.Mark("port printed");
 
         var watch = engineAddress is null ? Task.CompletedTask : WatchEngineAsync(engineAddress, options, shutdown);
         try
@@ -137,5 +149,25 @@ public static class ProviderHost
         {
             // Shutting down.
         }
+    }
+}
+
+/// <summary>
+/// With <c>REGISTRYINFRA_STARTUP_TRACE=1</c>, writes to stderr how long after the process started each start-up
+/// phase was reached, to find what start-up spends its time on; silent otherwise.
+/// </summary>
+internal sealed class StartupTrace(TextWriter stderr)
+{
+    private readonly bool _enabled = Environment.GetEnvironmentVariable("REGISTRYINFRA_STARTUP_TRACE") == "1";
+
+    public void Mark(string phase)
+    {
+        if (!_enabled)
+        {
+            return;
+        }
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        var sinceStart = TimeProvider.System.GetLocalNow().DateTime - process.StartTime;
+        stderr.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"startup: {phase} at {sinceStart.TotalMilliseconds:F1} ms after exec"));
     }
 }

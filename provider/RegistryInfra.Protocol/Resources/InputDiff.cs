@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
 using RegistryInfra.Protocol.Hosting;
 using RegistryInfra.Protocol.Values;
 
@@ -13,7 +14,7 @@ public static class InputDiff
 {
     /// <summary>Diffs <paramref name="olds"/> against <paramref name="news"/> for the Args type <paramref name="argsType"/>.</summary>
     public static DiffResponse Compute(
-        Type argsType, IReadOnlyDictionary<string, PropertyValue> olds, IReadOnlyDictionary<string, PropertyValue> news,
+        [DynamicallyAccessedMembers(TypeShape.ModelMembers)] Type argsType, IReadOnlyDictionary<string, PropertyValue> olds, IReadOnlyDictionary<string, PropertyValue> news,
         IEnumerable<string> ignoreChanges, bool replaceEveryChange)
     {
         ArgumentNullException.ThrowIfNull(olds);

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Reflection;
 using RegistryInfra.Protocol.Hosting;
@@ -29,8 +30,18 @@ public sealed record BindResult<T>(T? Value, IReadOnlyList<CheckFailure> Failure
 /// <summary>Binds property maps to typed records and back, following <see cref="TypeShape"/>.</summary>
 public static class PropertyBinder
 {
+    // The binder walks nested records, lists and maps by reflection. Trimming keeps the top-level model types
+    // through the annotated generic parameters, not the types below them: the plugin roots the assembly that
+    // declares its model (TrimmerRootAssembly in RegistryInfra.Provider.csproj), and PluginBinaryTests bind
+    // and unbind nested records in the NativeAOT binary.
+    private const string NestedModel = "Nested model types are rooted by the plugin; see the comment on PropertyBinder.";
+
+    // TypeShape rejects value-type list and map elements, so every generic instantiation made here is over
+    // reference types, for which NativeAOT always has the shared canonical code.
+    private const string ReferenceElements = "Lists and maps are only instantiated over reference types; see TypeShape.ReferenceElement.";
+
     /// <summary>Binds <paramref name="properties"/> to a <typeparamref name="T"/>.</summary>
-    public static BindResult<T> Bind<T>(IReadOnlyDictionary<string, PropertyValue> properties, BindMode mode) where T : class
+    public static BindResult<T> Bind<[DynamicallyAccessedMembers(TypeShape.ModelMembers)] T>(IReadOnlyDictionary<string, PropertyValue> properties, BindMode mode) where T : class
     {
         ArgumentNullException.ThrowIfNull(properties);
         var context = new Context(mode);
@@ -39,12 +50,26 @@ public static class PropertyBinder
     }
 
     /// <summary>The property map of <paramref name="value"/>; properties marked <see cref="SecretAttribute"/> become secrets; null properties are left out.</summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2060", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2067", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = ReferenceElements)]
     public static ImmutableSortedDictionary<string, PropertyValue> Unbind(object value)
     {
         ArgumentNullException.ThrowIfNull(value);
         return Unbind(value, value.GetType()).ObjectValue;
     }
 
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2060", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2067", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = ReferenceElements)]
     private static PropertyValue Unbind(object? value, Type type)
     {
         if (value is null)
@@ -103,6 +128,13 @@ public static class PropertyBinder
         public HashSet<string> Secrets { get; } = new(StringComparer.Ordinal);
     }
 
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2060", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2067", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = ReferenceElements)]
     private static object? BindObject(Type type, IReadOnlyDictionary<string, PropertyValue> properties, string path, Context context)
     {
         var shape = TypeShape.Of(type);
@@ -137,6 +169,13 @@ public static class PropertyBinder
         return instance;
     }
 
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2060", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2067", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = ReferenceElements)]
     private static object? BindValue(Type type, PropertyValue raw, string path, bool required, Context context)
     {
         var shape = TypeShape.Of(type);
@@ -238,8 +277,22 @@ public static class PropertyBinder
         _ => kind.ToString().ToLowerInvariant(),
     };
 
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2060", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2067", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = ReferenceElements)]
     private static object? Default(Type type) => type.IsValueType && Nullable.GetUnderlyingType(type) is null ? Activator.CreateInstance(type) : null;
 
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2060", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2067", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = ReferenceElements)]
     private static object MakeList(Type type, Type element, List<object?> items)
     {
         var array = Array.CreateInstance(element, items.Count);
@@ -264,6 +317,13 @@ public static class PropertyBinder
         return Activator.CreateInstance(typeof(List<>).MakeGenericType(element), array)!;
     }
 
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2060", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2067", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = NestedModel)]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = ReferenceElements)]
     private static object MakeMap(Type type, Type element, List<KeyValuePair<string, object?>> entries)
     {
         var dictionary = (IDictionary)Activator.CreateInstance(typeof(Dictionary<,>).MakeGenericType(typeof(string), element), StringComparer.Ordinal)!;

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
 using RegistryInfra.Protocol.Hosting;
 using RegistryInfra.Protocol.Values;
 
@@ -12,7 +13,7 @@ public sealed class ResourceTable
     private readonly Dictionary<string, ComponentBinding> _components = new(StringComparer.Ordinal);
 
     /// <summary>Registers a custom resource.</summary>
-    public ResourceTable Resource<TArgs, TState>(string token, IResource<TArgs, TState> handler, string description)
+    public ResourceTable Resource<[DynamicallyAccessedMembers(TypeShape.ModelMembers)] TArgs, [DynamicallyAccessedMembers(TypeShape.ModelMembers)] TState>(string token, IResource<TArgs, TState> handler, string description)
         where TArgs : class where TState : class
     {
         _resources.Add(token, new ResourceBinding<TArgs, TState>(token, handler, description));
@@ -20,7 +21,7 @@ public sealed class ResourceTable
     }
 
     /// <summary>Registers a function.</summary>
-    public ResourceTable Function<TArgs, TResult>(string token, IFunction<TArgs, TResult> handler, string description)
+    public ResourceTable Function<[DynamicallyAccessedMembers(TypeShape.ModelMembers)] TArgs, [DynamicallyAccessedMembers(TypeShape.ModelMembers)] TResult>(string token, IFunction<TArgs, TResult> handler, string description)
         where TArgs : class where TResult : class
     {
         _functions.Add(token, new FunctionBinding<TArgs, TResult>(token, handler, description));
@@ -28,7 +29,7 @@ public sealed class ResourceTable
     }
 
     /// <summary>Registers a component.</summary>
-    public ResourceTable Component<TArgs, TOutputs>(string token, IComponent<TArgs, TOutputs> handler, string description)
+    public ResourceTable Component<[DynamicallyAccessedMembers(TypeShape.ModelMembers)] TArgs, [DynamicallyAccessedMembers(TypeShape.ModelMembers)] TOutputs>(string token, IComponent<TArgs, TOutputs> handler, string description)
         where TArgs : class where TOutputs : class
     {
         _components.Add(token, new ComponentBinding<TArgs, TOutputs>(token, handler, description));
@@ -49,9 +50,11 @@ public sealed class ResourceTable
         _components.TryGetValue(token, out var binding) ? binding : throw new UnknownTokenException("component type", token);
 }
 
-internal abstract record Declaration(string Token, Type Inputs, Type Outputs, string Description);
+internal abstract record Declaration(string Token,
+    [DynamicallyAccessedMembers(TypeShape.ModelMembers)][property: DynamicallyAccessedMembers(TypeShape.ModelMembers)] Type Inputs,
+    [DynamicallyAccessedMembers(TypeShape.ModelMembers)][property: DynamicallyAccessedMembers(TypeShape.ModelMembers)] Type Outputs, string Description);
 
-internal abstract class ResourceBinding(string token, Type args, Type state, string description)
+internal abstract class ResourceBinding(string token, [DynamicallyAccessedMembers(TypeShape.ModelMembers)] Type args, [DynamicallyAccessedMembers(TypeShape.ModelMembers)] Type state, string description)
 {
     public Declaration Declaration { get; } = new ResourceDeclaration(token, args, state, description);
     public abstract Task<CheckResponse> CheckAsync(CheckRequest request, CancellationToken cancellationToken);
@@ -62,13 +65,16 @@ internal abstract class ResourceBinding(string token, Type args, Type state, str
     public abstract Task DeleteAsync(DeleteRequest request, CancellationToken cancellationToken);
 }
 
-internal sealed record ResourceDeclaration(string Token, Type Inputs, Type Outputs, string Description) : Declaration(Token, Inputs, Outputs, Description);
+internal sealed record ResourceDeclaration(string Token, [DynamicallyAccessedMembers(TypeShape.ModelMembers)] Type Inputs, [DynamicallyAccessedMembers(TypeShape.ModelMembers)] Type Outputs, string Description)
+    : Declaration(Token, Inputs, Outputs, Description);
 
-internal sealed record FunctionDeclaration(string Token, Type Inputs, Type Outputs, string Description) : Declaration(Token, Inputs, Outputs, Description);
+internal sealed record FunctionDeclaration(string Token, [DynamicallyAccessedMembers(TypeShape.ModelMembers)] Type Inputs, [DynamicallyAccessedMembers(TypeShape.ModelMembers)] Type Outputs, string Description)
+    : Declaration(Token, Inputs, Outputs, Description);
 
-internal sealed record ComponentDeclaration(string Token, Type Inputs, Type Outputs, string Description) : Declaration(Token, Inputs, Outputs, Description);
+internal sealed record ComponentDeclaration(string Token, [DynamicallyAccessedMembers(TypeShape.ModelMembers)] Type Inputs, [DynamicallyAccessedMembers(TypeShape.ModelMembers)] Type Outputs, string Description)
+    : Declaration(Token, Inputs, Outputs, Description);
 
-internal sealed class ResourceBinding<TArgs, TState>(string token, IResource<TArgs, TState> handler, string description)
+internal sealed class ResourceBinding<[DynamicallyAccessedMembers(TypeShape.ModelMembers)] TArgs, [DynamicallyAccessedMembers(TypeShape.ModelMembers)] TState>(string token, IResource<TArgs, TState> handler, string description)
     : ResourceBinding(token, typeof(TArgs), typeof(TState), description)
     where TArgs : class where TState : class
 {
@@ -218,7 +224,7 @@ internal abstract class FunctionBinding(Declaration declaration)
     public abstract Task<InvokeResponse> InvokeAsync(InvokeRequest request, CancellationToken cancellationToken);
 }
 
-internal sealed class FunctionBinding<TArgs, TResult>(string token, IFunction<TArgs, TResult> handler, string description)
+internal sealed class FunctionBinding<[DynamicallyAccessedMembers(TypeShape.ModelMembers)] TArgs, [DynamicallyAccessedMembers(TypeShape.ModelMembers)] TResult>(string token, IFunction<TArgs, TResult> handler, string description)
     : FunctionBinding(new FunctionDeclaration(token, typeof(TArgs), typeof(TResult), description))
     where TArgs : class where TResult : class
 {
@@ -246,7 +252,7 @@ internal abstract class ComponentBinding(Declaration declaration)
     public abstract Task<ConstructResponse> ConstructAsync(ConstructRequest request, CancellationToken cancellationToken);
 }
 
-internal sealed class ComponentBinding<TArgs, TOutputs>(string token, IComponent<TArgs, TOutputs> handler, string description)
+internal sealed class ComponentBinding<[DynamicallyAccessedMembers(TypeShape.ModelMembers)] TArgs, [DynamicallyAccessedMembers(TypeShape.ModelMembers)] TOutputs>(string token, IComponent<TArgs, TOutputs> handler, string description)
     : ComponentBinding(new ComponentDeclaration(token, typeof(TArgs), typeof(TOutputs), description))
     where TArgs : class where TOutputs : class
 {

@@ -134,6 +134,7 @@ public static class SchemaGenerator
     private static JsonArray Required(TypeShape shape) =>
         new([.. shape.Fields.Where(f => f.Required).Select(f => f.Name).Order(StringComparer.Ordinal).Select(n => JsonValue.Create(n))]);
 
+    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2067", Justification = "Property types are nested model types, rooted by the plugin; see TypeShape.Classify.")]
     private static JsonObject TypeOf(Type type, PackageInfo package, SortedDictionary<string, JsonNode> types)
     {
         var shape = TypeShape.Of(Nullable.GetUnderlyingType(type) ?? type);

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
@@ -6,15 +7,17 @@ namespace RegistryInfra.Provider.Components;
 
 /// <summary>
 /// Turns KubernetesClient's typed models into the inputs of a <c>kubernetes:*</c> resource, through the
-/// client's own JSON settings so every field name is Kubernetes' own.
+/// client's own JSON settings (<see cref="KubernetesModelJson"/>) so every field name is Kubernetes' own.
 /// </summary>
 internal static class KubernetesObject
 {
-    public static JsonObject ToInputs(object model)
+    public static JsonObject ToInputs<T>(T model)
+        where T : IKubernetesObject
     {
-        var node = JsonNode.Parse(KubernetesJson.Serialize(model))?.AsObject()
+        var typeInfo = KubernetesModelJson.Default.GetTypeInfo(typeof(T))
+            ?? throw new InvalidOperationException($"{typeof(T).Name} is not listed in {nameof(KubernetesModelJson)}");
+        return JsonSerializer.SerializeToNode(model, typeInfo)?.AsObject()
             ?? throw new InvalidOperationException("a Kubernetes model serialised to null");
-        return node;
     }
 
     /// <summary>The recommended labels, so objects made by a component can be found and told apart.</summary>

@@ -47,14 +47,25 @@ public sealed record ComponentDefinition(string Type, Func<string, JsonObject, C
 /// </summary>
 public sealed class ComponentConstruct
 {
+    // Args records are bound by reflection-based System.Text.Json, turned on for these options only: the
+    // plugin roots its own assembly (TrimmerRootAssembly), and reflection serialisation needs no generated
+    // code under NativeAOT. PluginBinaryTests construct a component in the NativeAOT binary.
+    internal const string ReflectionJson = "The plugin's own assembly is rooted (TrimmerRootAssembly); see ComponentConstruct.";
+
     private static readonly JsonSerializerOptions BindOptions = new()
     {
+        TypeInfoResolver = ReflectionResolver(),
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
         NumberHandling = JsonNumberHandling.AllowReadingFromString,
     };
 
     private readonly Dictionary<string, ComponentDefinition> _definitions;
+
+    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2026", Justification = ReflectionJson)]
+    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("AOT", "IL3050", Justification = ReflectionJson)]
+    internal static System.Text.Json.Serialization.Metadata.IJsonTypeInfoResolver ReflectionResolver() =>
+        new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver();
 
     public ComponentConstruct(IEnumerable<ComponentDefinition> definitions)
     {
@@ -67,6 +78,8 @@ public sealed class ComponentConstruct
     public IReadOnlyCollection<string> Types => _definitions.Keys;
 
     /// <summary>Binds typed Args from JSON inputs; a wrong or unknown field is a <see cref="ComponentInputException"/> naming it.</summary>
+    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2026", Justification = ReflectionJson)]
+    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("AOT", "IL3050", Justification = ReflectionJson)]
     public static T Bind<T>(JsonObject inputs)
     {
         try

@@ -11,8 +11,11 @@ public sealed record IamPolicyDocument(IReadOnlyList<IamStatement> Statement)
     private static readonly JsonSerializerOptions Options = new()
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        TypeInfoResolver = Engine.ComponentConstruct.ReflectionResolver(),
     };
 
+    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2026", Justification = Engine.ComponentConstruct.ReflectionJson)]
+    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("AOT", "IL3050", Justification = Engine.ComponentConstruct.ReflectionJson)]
     public string ToJson() => JsonSerializer.Serialize(this, Options);
 }
 

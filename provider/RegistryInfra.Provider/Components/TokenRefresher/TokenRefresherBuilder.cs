@@ -211,7 +211,7 @@ public static partial class TokenRefresherBuilder
             AddIfSet(registry, "name", r.Name);
             registry["server"] = r.Server;
             registry["source"] = source;
-            registries.Add(registry);
+            registries.Add((JsonNode)registry);
         }
         var targets = new JsonArray();
         foreach (var t in args.Targets)
@@ -238,7 +238,7 @@ public static partial class TokenRefresherBuilder
             {
                 target["attachOnly"] = true;
             }
-            targets.Add(target);
+            targets.Add((JsonNode)target);
         }
         var configuration = new JsonObject();
         // Attach-only targets alone obtain no token: the refresher then takes a configuration without registries.

@@ -86,9 +86,7 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
 
     /// <summary>The inputs the registry's answer depends on, as one comparable text (never shown).</summary>
     private static string Fingerprint(RegistryProfileArgs args) =>
-        JsonSerializer.Serialize(args with { Email = null, Server = Normalised(args.Server) }, FingerprintJson);
-
-    private static readonly JsonSerializerOptions FingerprintJson = new() { WriteIndented = false };
+        JsonSerializer.Serialize(args with { Email = null, Server = Normalised(args.Server) }, FingerprintJson.Default.RegistryProfileArgs);
 
     private static string Normalised(string server) => RegistryHost.TryParse(server, out var host) ? host.Name : server;
 
@@ -205,10 +203,10 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
     }
 
     private static string CredentialFingerprint(RegistryProfileArgs args) =>
-        JsonSerializer.Serialize(args with { Images = null, Platform = null, Validate = null, Server = Normalised(args.Server) }, FingerprintJson);
+        JsonSerializer.Serialize(args with { Images = null, Platform = null, Validate = null, Server = Normalised(args.Server) }, FingerprintJson.Default.RegistryProfileArgs);
 
     private static string ImageFingerprint(RegistryProfileArgs args) =>
-        JsonSerializer.Serialize(new { args.Images, args.Platform, args.CaCertificates, args.Insecure }, FingerprintJson);
+        JsonSerializer.Serialize(new ImageInputs(args.Images, args.Platform, args.CaCertificates, args.Insecure), FingerprintJson.Default.ImageInputs);
 
     private static string SetSource(RegistryProfileArgs args) => ProfileCredentials.SetSources(args) is [var only] ? only : "";
 
