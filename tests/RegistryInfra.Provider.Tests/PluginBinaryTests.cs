@@ -146,10 +146,24 @@ public sealed class PluginBinaryTests
             var response = await client.ConstructAsync(request, cancellationToken: Ct);
 
             Assert.Equal("urn:pulumi:test::fleet::registryinfra:index:ClusterRegistryAccess::c1", response.Urn);
-            Assert.Equal(25, monitor.Registrations.Count);
             Assert.Equal("arn:aws:iam::123456789012:role/c1-ecr-ecr-pull", PropertyValueSerializer.Deserialize(response.State)["roleArn"].StringValue);
-            var cronJob = monitor.Registrations.Single(r => r.Type == "kubernetes:batch/v1:CronJob");
-            Assert.True(cronJob.Inputs.ContainsKey("spec"));
+            Assert.Contains(monitor.Registrations, r => r.Type == "kubernetes:batch/v1:CronJob" && r.Inputs.ContainsKey("spec"));
+
+            // The NativeAOT binary registers exactly what the same construct registers in this (JIT) process:
+            // same children, same inputs byte for byte, same options.
+            await using var reference = await FakeResourceMonitor.StartAsync(Ct);
+            using var referenceClient = RegistryInfra.Protocol.Monitor.ResourceMonitorClient.Connect(reference.Endpoint);
+            var inProcess = new RegistryInfra.Provider.Engine.ComponentConstructRequest(request.Type, request.Name, request.Parent,
+                PropertyValueSerializer.Deserialize(request.Inputs), DryRun: false)
+            {
+                Providers = System.Collections.Immutable.ImmutableDictionary.CreateRange(StringComparer.Ordinal, request.Providers),
+            };
+            await RegistryInfra.Provider.Engine.ComponentConstruct.Default.ConstructAsync(inProcess, referenceClient, Ct);
+            Assert.Equal(reference.Registrations.Count, monitor.Registrations.Count);
+            foreach (var (aot, jit) in monitor.Registrations.Zip(reference.Registrations))
+            {
+                Assert.Equal(jit.Request, aot.Request);
+            }
         }
         finally
         {
