@@ -33,7 +33,7 @@ public sealed class ResourceProviderMethodsTests
             .ToList();
 
         Assert.Equal(expected, actual);
-        Assert.Equal("pulumirpc.ResourceProvider", ResourceProviderMethods.ServiceName);
+        Assert.Equal(Pulumirpc.ResourceProvider.Descriptor.FullName, ResourceProviderMethods.ServiceName);
     }
 
     [Fact]
