@@ -33,7 +33,7 @@ public sealed class ResourceProviderMethodsTests
             .ToList();
 
         Assert.Equal(expected, actual);
-        Assert.Equal(Pulumirpc.ResourceProvider.Descriptor.FullName, ResourceProviderMethods.ServiceName);
+        Assert.Equal(ResourceProviderMethods.ServiceName, Pulumirpc.ResourceProvider.Descriptor.FullName);
     }
 
     [Fact]
