@@ -27,7 +27,16 @@ public sealed record BindResult<T>(T? Value, IReadOnlyList<CheckFailure> Failure
     public bool Succeeded => Failures.Count == 0;
 }
 
+// One set of suppressions for the whole binder (every method of it walks model types by reflection); the
+// reasons are the constants below.
 /// <summary>Binds property maps to typed records and back, following <see cref="TypeShape"/>.</summary>
+[UnconditionalSuppressMessage("Trimming", "IL2026", Justification = PropertyBinder.NestedModel)]
+[UnconditionalSuppressMessage("Trimming", "IL2060", Justification = PropertyBinder.NestedModel)]
+[UnconditionalSuppressMessage("Trimming", "IL2067", Justification = PropertyBinder.NestedModel)]
+[UnconditionalSuppressMessage("Trimming", "IL2070", Justification = PropertyBinder.NestedModel)]
+[UnconditionalSuppressMessage("Trimming", "IL2072", Justification = PropertyBinder.NestedModel)]
+[UnconditionalSuppressMessage("Trimming", "IL2075", Justification = PropertyBinder.NestedModel)]
+[UnconditionalSuppressMessage("AOT", "IL3050", Justification = PropertyBinder.ReferenceElements)]
 public static class PropertyBinder
 {
     // The binder walks nested records, lists and maps by reflection. Trimming keeps the top-level model types
@@ -50,26 +59,12 @@ public static class PropertyBinder
     }
 
     /// <summary>The property map of <paramref name="value"/>; properties marked <see cref="SecretAttribute"/> become secrets; null properties are left out.</summary>
-    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2060", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2067", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = ReferenceElements)]
     public static ImmutableSortedDictionary<string, PropertyValue> Unbind(object value)
     {
         ArgumentNullException.ThrowIfNull(value);
         return Unbind(value, value.GetType()).ObjectValue;
     }
 
-    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2060", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2067", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = ReferenceElements)]
     private static PropertyValue Unbind(object? value, Type type)
     {
         if (value is null)
@@ -128,13 +123,6 @@ public static class PropertyBinder
         public HashSet<string> Secrets { get; } = new(StringComparer.Ordinal);
     }
 
-    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2060", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2067", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = ReferenceElements)]
     private static object? BindObject(Type type, IReadOnlyDictionary<string, PropertyValue> properties, string path, Context context)
     {
         var shape = TypeShape.Of(type);
@@ -169,13 +157,6 @@ public static class PropertyBinder
         return instance;
     }
 
-    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2060", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2067", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = ReferenceElements)]
     private static object? BindValue(Type type, PropertyValue raw, string path, bool required, Context context)
     {
         var shape = TypeShape.Of(type);
@@ -277,22 +258,8 @@ public static class PropertyBinder
         _ => kind.ToString().ToLowerInvariant(),
     };
 
-    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2060", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2067", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = ReferenceElements)]
     private static object? Default(Type type) => type.IsValueType && Nullable.GetUnderlyingType(type) is null ? Activator.CreateInstance(type) : null;
 
-    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2060", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2067", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = ReferenceElements)]
     private static object MakeList(Type type, Type element, List<object?> items)
     {
         var array = Array.CreateInstance(element, items.Count);
@@ -317,13 +284,6 @@ public static class PropertyBinder
         return Activator.CreateInstance(typeof(List<>).MakeGenericType(element), array)!;
     }
 
-    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2060", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2067", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = NestedModel)]
-    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = ReferenceElements)]
     private static object MakeMap(Type type, Type element, List<KeyValuePair<string, object?>> entries)
     {
         var dictionary = (IDictionary)Activator.CreateInstance(typeof(Dictionary<,>).MakeGenericType(typeof(string), element), StringComparer.Ordinal)!;
