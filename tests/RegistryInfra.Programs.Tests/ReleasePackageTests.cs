@@ -295,7 +295,7 @@ public sealed class ReleasePackageTests(ReleasePackageTests.PackagedRelease rele
     /// <summary>The plugin executable provider/build publishes for this machine (NativeAOT: one file, no .NET needed).</summary>
     internal static class PluginBuild
     {
-        public static string Path => System.IO.Path.Combine(Requirements.RepositoryRoot, "artifacts", "plugins", "registryinfra", Executable);
+        public static string Path => Requirements.PluginArtifact;
 
         public static string HostRid =>
             (OperatingSystem.IsLinux() ? "linux" : OperatingSystem.IsMacOS() ? "osx" : "win") + "-" +
@@ -307,17 +307,7 @@ public sealed class ReleasePackageTests(ReleasePackageTests.PackagedRelease rele
         public static string Require()
         {
             Assert.SkipWhen(OperatingSystem.IsWindows(), "the package script is bash; the release workflow runs it in Git Bash, these tests on Linux and macOS");
-            if (File.Exists(Path))
-            {
-                return Path;
-            }
-            var message = $"the plugin {Path} is not built; run `bash provider/build`";
-            if (Requirements.IsCI)
-            {
-                Assert.Fail(message + " (CI=true: tests/run builds it before the tests, so a missing binary is a failure)");
-            }
-            Assert.Skip(message);
-            return null!; // unreachable: Assert.Skip throws
+            return Requirements.RequireFile(Path, "run `bash provider/build` (tests/run builds it before the tests)");
         }
     }
 

@@ -19,13 +19,45 @@ public static class Requirements
         {
             return path;
         }
-        var message = $"'{command}' is not on PATH; {installHint}";
+        Missing($"'{command}' is not on PATH; {installHint}");
+        return null!; // unreachable: Missing throws
+    }
+
+    /// <summary>Returns <paramref name="path"/> when that file exists, or fails/skips the test.</summary>
+    public static string RequireFile(string path, string hint)
+    {
+        if (!File.Exists(path))
+        {
+            Missing($"{path} does not exist; {hint}");
+        }
+        return path;
+    }
+
+    /// <summary>Returns <paramref name="path"/> when that folder exists, or fails/skips the test.</summary>
+    public static string RequireDirectory(string path, string hint)
+    {
+        if (!Directory.Exists(path))
+        {
+            Missing($"{path} does not exist; {hint}");
+        }
+        return path;
+    }
+
+    /// <summary>
+    /// The plugin executable that provider/build publishes for this machine (NativeAOT), which tests/run builds
+    /// before the tests.
+    /// </summary>
+    public static string PluginArtifact => Path.Combine(RepositoryRoot, "artifacts", "plugins", "registryinfra",
+        OperatingSystem.IsWindows() ? "pulumi-resource-registryinfra.exe" : "pulumi-resource-registryinfra");
+
+    /// <summary>A part the test needs is missing: a failure under CI, a skip with <paramref name="message"/> elsewhere.</summary>
+    private static void Missing(string message)
+    {
         if (IsCI)
         {
             Assert.Fail(message + " (CI=true: a missing test dependency is a failure)");
         }
         Assert.Skip(message);
-        return null!; // unreachable: Assert.Skip throws
     }
 
     /// <summary>Finds an executable on PATH without running a shell.</summary>
