@@ -1,11 +1,9 @@
 using RegistryInfra.Protocol.Resources;
-using RegistryInfra.Provider.Components;
 using RegistryInfra.Provider.Components.ClusterRegistryAccess;
 using RegistryInfra.Provider.Components.EcrPullAccess;
 using RegistryInfra.Provider.Components.PullSecret;
 using RegistryInfra.Provider.Components.TokenRefresher;
 using RegistryInfra.Provider.Components.WorkloadIdentityBinding;
-using RegistryInfra.Provider.Engine;
 using RegistryInfra.Provider.Resources.GetImage;
 using RegistryInfra.Provider.Resources.RegistryProfile;
 
@@ -37,15 +35,15 @@ internal static class RegistryInfraPackage
         return new ResourceTable()
             .Resource(RegistryProfileResource.Token, new RegistryProfileResource(connections), RegistryProfileResource.Description)
             .Function(GetImageFunction.Token, new GetImageFunction(connections), GetImageFunction.Description)
-            .Component(PullSecretBuilder.Type, new EngineComponent<PullSecretArgs, PullSecretOutputs>(ComponentConstruct.Default),
+            .Component(PullSecretComponent.Instance,
                 "Pull secrets (kubernetes.io/dockerconfigjson) for a set of registries in each listed namespace: static credentials in a Secret whose data Pulumi owns, token-based registries in a Secret whose data the refresher owns. This component attaches no service account: workloads name the secrets through the `imagePullSecrets` output, or the refresher adds them to service accounts (ClusterRegistryAccess's `serviceAccounts`, or a TokenRefresher target, `attachOnly` for the static secret), because `imagePullSecrets` is an atomic list that a server-side-apply patch would replace whole.")
-            .Component(EcrPullAccessBuilder.Type, new EngineComponent<EcrPullAccessArgs, EcrPullAccessOutputs>(ComponentConstruct.Default),
+            .Component(EcrPullAccessComponent.Instance,
                 "An IAM role for one Kubernetes service account (IRSA or EKS Pod Identity) with least-privilege ECR pull on the listed repositories.")
-            .Component(WorkloadIdentityBindingBuilder.Type, new EngineComponent<WorkloadIdentityBindingArgs, WorkloadIdentityBindingOutputs>(ComponentConstruct.Default),
+            .Component(WorkloadIdentityBindingComponent.Instance,
                 "A Google service account with Artifact Registry reader, bound to one Kubernetes service account through Workload Identity.")
-            .Component(TokenRefresherBuilder.Type, new EngineComponent<TokenRefresherArgs, TokenRefresherOutputs>(ComponentConstruct.Default),
+            .Component(TokenRefresherComponent.Instance,
                 "The refresher CronJob that renews short-lived registry tokens in pull secrets and adds pull secrets to service accounts (keeping their other entries), with its service account, least-privilege RBAC and configuration.")
-            .Component(ClusterRegistryAccessBuilder.Type, new EngineComponent<ClusterRegistryAccessArgs, ClusterRegistryAccessOutputs>(ComponentConstruct.Default),
+            .Component(ClusterRegistryAccessComponent.Instance,
                 "One cluster's whole registry access: pull secrets in each namespace, the refresher with its cloud identity where a token-based registry needs it, and the listed service accounts made to name the pull secrets by the refresher (with static registries only, an attach-only refresher that writes no secret; opt out with `attachServiceAccounts: false`).");
     }
 

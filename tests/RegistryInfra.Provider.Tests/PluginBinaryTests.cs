@@ -152,15 +152,17 @@ public sealed class PluginBinaryTests
             // The NativeAOT binary registers exactly what the same construct registers in this (JIT) process:
             // same children, same inputs byte for byte, same options.
             await using var reference = await FakeResourceMonitor.StartAsync(Ct);
-            using var referenceClient = RegistryInfra.Protocol.Monitor.ResourceMonitorClient.Connect(reference.Endpoint);
-            var inProcess = new RegistryInfra.Provider.Engine.ComponentConstructRequest(request.Type, request.Name, request.Parent,
-                PropertyValueSerializer.Deserialize(request.Inputs), DryRun: false)
-            {
-                Providers = System.Collections.Immutable.ImmutableDictionary.CreateRange(StringComparer.Ordinal, request.Providers),
-            };
-            await RegistryInfra.Provider.Engine.ComponentConstruct.Default.ConstructAsync(inProcess, referenceClient, Ct);
+            var inProcess = new RegistryInfra.Protocol.Hosting.ConstructRequest(request.Type, request.Name, request.Parent,
+                PropertyValueSerializer.Deserialize(request.Inputs),
+                System.Collections.Immutable.ImmutableDictionary<string, System.Collections.Immutable.ImmutableArray<string>>.Empty,
+                new RegistryInfra.Protocol.Hosting.DeploymentContext(request.Project, request.Stack, request.Organization,
+                    System.Collections.Immutable.ImmutableDictionary<string, string>.Empty, [], false, 4, reference.Endpoint),
+                System.Collections.Immutable.ImmutableDictionary.CreateRange(StringComparer.Ordinal, request.Providers), [], [],
+                new RegistryInfra.Protocol.Hosting.ConstructOptions(null, [], null, "", null, [], [], null, []), AcceptsOutputValues: true);
+            await RegistryInfraPackage.CreateProvider().ConstructAsync(inProcess, Ct);
             Assert.Equal(reference.Registrations.Count, monitor.Registrations.Count);
-            foreach (var (aot, jit) in monitor.Registrations.Zip(reference.Registrations))
+            // Children are registered concurrently, so the two runs are compared by URN, not by arrival order.
+            foreach (var (aot, jit) in monitor.Registrations.OrderBy(r => r.Urn, StringComparer.Ordinal).Zip(reference.Registrations.OrderBy(r => r.Urn, StringComparer.Ordinal)))
             {
                 Assert.Equal(jit.Request, aot.Request);
             }

@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using RegistryInfra.Provider.Components.ClusterRegistryAccess;
 using RegistryInfra.Provider.Components.TokenRefresher;
-using RegistryInfra.Provider.Engine;
+using RegistryInfra.Testing.Components;
 using RegistryInfra.Refresher.Configuration;
 
 namespace RegistryInfra.Refresher.Tests;
@@ -35,9 +35,9 @@ public sealed class ClusterAttachOnlyTests : IDisposable
 
     private RefresherOptions Load(ComponentPlan plan)
     {
-        var data = plan.Children.Single(c => c.Type == TokenRefresherBuilder.ConfigMapType).Inputs["data"]!.AsObject();
-        var path = Path.Combine(_root, TokenRefresherBuilder.ConfigKey);
-        File.WriteAllText(path, data[TokenRefresherBuilder.ConfigKey]!.GetValue<string>());
+        var data = plan.Children.Single(c => c.Type == TokenRefresherComponent.ConfigMapType).Inputs["data"]!.AsObject();
+        var path = Path.Combine(_root, RefresherPod.ConfigKey);
+        File.WriteAllText(path, data[RefresherPod.ConfigKey]!.GetValue<string>());
         using var host = RefresherApp.BuildHost(path, kubeconfig: null, context: null, configureServices: null);
         // Value runs the program's validator: an invalid configuration throws here.
         return host.Services.GetRequiredService<IOptions<RefresherOptions>>().Value;
@@ -46,7 +46,7 @@ public sealed class ClusterAttachOnlyTests : IDisposable
     [Fact]
     public void The_static_only_configuration_loads_and_validates_as_one_attach_only_target_without_registries()
     {
-        var options = Load(ClusterRegistryAccessBuilder.Build("edge", StaticOnly()));
+        var options = Load(ComponentPlans.Build(ClusterRegistryAccessComponent.Instance, "edge", StaticOnly()));
 
         Assert.Empty(options.Registries);
         var target = Assert.Single(options.Targets);
@@ -61,7 +61,7 @@ public sealed class ClusterAttachOnlyTests : IDisposable
     {
         var args = StaticOnly([new ClusterRegistryProfile { Server = "123456789012.dkr.ecr.eu-west-1.amazonaws.com" }]);
 
-        var options = Load(ClusterRegistryAccessBuilder.Build("edge", args));
+        var options = Load(ComponentPlans.Build(ClusterRegistryAccessComponent.Instance, "edge", args));
 
         Assert.Equal(["ecr"], options.Registries.Select(r => r.Source.Type));
         Assert.Equal([("registryinfra-pull-tokens", false), ("registryinfra-pull", true)], options.Targets.Select(t => (t.SecretName, t.AttachOnly)));
@@ -71,7 +71,7 @@ public sealed class ClusterAttachOnlyTests : IDisposable
     [Fact]
     public async Task A_run_of_the_generated_configuration_attaches_the_static_secret_that_pulumi_created()
     {
-        var plan = ClusterRegistryAccessBuilder.Build("edge", StaticOnly());
+        var plan = ComponentPlans.Build(ClusterRegistryAccessComponent.Instance, "edge", StaticOnly());
         var options = Load(plan);
         options.RetryBaseDelay = TimeSpan.FromMilliseconds(5);
         await using var bed = await RefresherTestBed.StartAsync();

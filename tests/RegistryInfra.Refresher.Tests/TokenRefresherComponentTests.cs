@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using RegistryInfra.Provider.Components.TokenRefresher;
-using RegistryInfra.Provider.Engine;
+using RegistryInfra.Testing.Components;
 using RegistryInfra.Refresher.Configuration;
 
 namespace RegistryInfra.Refresher.Tests;
@@ -40,7 +40,7 @@ public sealed class TokenRefresherComponentTests : IDisposable
     [Fact]
     public void The_generated_configuration_binds_and_validates_in_the_refresher()
     {
-        var plan = TokenRefresherBuilder.Build("r", Args());
+        var plan = ComponentPlans.Build(TokenRefresherComponent.Instance, "r", Args());
         var options = Load(plan);
 
         Assert.True(new RefresherOptionsValidator().Validate(null, options).Succeeded);
@@ -65,8 +65,8 @@ public sealed class TokenRefresherComponentTests : IDisposable
     public void Every_key_the_component_writes_is_one_the_refresher_binds()
     {
         // The binder ignores unknown keys, so a misspelt or unsupported key would be dropped without a word.
-        var configuration = TokenRefresherBuilder.Configuration(Args());
-        var bound = System.Text.Json.JsonSerializer.SerializeToNode(Load(TokenRefresherBuilder.Build("r", Args())), WebJson)!;
+        var configuration = ConfigurationOf(ComponentPlans.Build(TokenRefresherComponent.Instance, "r", Args()));
+        var bound = System.Text.Json.JsonSerializer.SerializeToNode(Load(ComponentPlans.Build(TokenRefresherComponent.Instance, "r", Args())), WebJson)!;
 
         foreach (var path in Paths(configuration, ""))
         {
@@ -77,26 +77,26 @@ public sealed class TokenRefresherComponentTests : IDisposable
     [Fact]
     public void The_acr_client_id_becomes_the_pods_workload_identity_which_the_refresher_takes_from_the_environment()
     {
-        var plan = TokenRefresherBuilder.Build("r", Args());
+        var plan = ComponentPlans.Build(TokenRefresherComponent.Instance, "r", Args());
 
-        var account = plan.Children.Single(c => c.Type == TokenRefresherBuilder.ServiceAccountType).Inputs;
-        Assert.Equal("0b5f2ce9-7a1e-4d3c-9e1f-2a4b6c8d0e1f", account["metadata"]!["annotations"]![TokenRefresherBuilder.AzureClientIdAnnotation]!.GetValue<string>());
-        var job = plan.Children.Single(c => c.Type == TokenRefresherBuilder.JobType).Inputs;
-        Assert.Equal("true", job["spec"]!["template"]!["metadata"]!["labels"]![TokenRefresherBuilder.AzureUseLabel]!.GetValue<string>());
-        Assert.DoesNotContain("clientId", TokenRefresherBuilder.Configuration(Args()).ToJsonString(), StringComparison.Ordinal);
+        var account = plan.Children.Single(c => c.Type == TokenRefresherComponent.ServiceAccountType).Inputs;
+        Assert.Equal("0b5f2ce9-7a1e-4d3c-9e1f-2a4b6c8d0e1f", account["metadata"]!["annotations"]![TokenRefresherComponent.AzureClientIdAnnotation]!.GetValue<string>());
+        var job = plan.Children.Single(c => c.Type == TokenRefresherComponent.JobType).Inputs;
+        Assert.Equal("true", job["spec"]!["template"]!["metadata"]!["labels"]![TokenRefresherComponent.AzureUseLabel]!.GetValue<string>());
+        Assert.DoesNotContain("clientId", ConfigurationOf(plan).ToJsonString(), StringComparison.Ordinal);
     }
 
     [Fact]
     public void Job_and_cron_job_read_the_configuration_where_the_config_map_is_mounted()
     {
-        var plan = TokenRefresherBuilder.Build("r", Args());
-        var configMap = plan.Children.Single(c => c.Type == TokenRefresherBuilder.ConfigMapType).Inputs;
+        var plan = ComponentPlans.Build(TokenRefresherComponent.Instance, "r", Args());
+        var configMap = plan.Children.Single(c => c.Type == TokenRefresherComponent.ConfigMapType).Inputs;
         var configMapName = configMap["metadata"]!["name"]!.GetValue<string>();
 
-        foreach (var type in new[] { TokenRefresherBuilder.CronJobType, TokenRefresherBuilder.JobType })
+        foreach (var type in new[] { TokenRefresherComponent.CronJobType, TokenRefresherComponent.JobType })
         {
             var child = plan.Children.Single(c => c.Type == type).Inputs;
-            var pod = type == TokenRefresherBuilder.CronJobType ? child["spec"]!["jobTemplate"]!["spec"]!["template"]!["spec"]! : child["spec"]!["template"]!["spec"]!;
+            var pod = type == TokenRefresherComponent.CronJobType ? child["spec"]!["jobTemplate"]!["spec"]!["template"]!["spec"]! : child["spec"]!["template"]!["spec"]!;
             var container = pod["containers"]!.AsArray().Single()!;
             var args = container["args"]!.AsArray().Select(a => a!.GetValue<string>()).ToList();
 
@@ -120,12 +120,12 @@ public sealed class TokenRefresherComponentTests : IDisposable
     /// <summary>Writes the ConfigMap's data as the kubelet projects it: one file per key.</summary>
     private string WriteConfiguration(ComponentPlan plan)
     {
-        var data = plan.Children.Single(c => c.Type == TokenRefresherBuilder.ConfigMapType).Inputs["data"]!.AsObject();
+        var data = plan.Children.Single(c => c.Type == TokenRefresherComponent.ConfigMapType).Inputs["data"]!.AsObject();
         foreach (var (key, value) in data)
         {
             File.WriteAllText(Path.Combine(_root, key), value!.GetValue<string>());
         }
-        return Path.Combine(_root, TokenRefresherBuilder.ConfigKey);
+        return Path.Combine(_root, RefresherPod.ConfigKey);
     }
 
     private static IEnumerable<string> Paths(JsonNode node, string at) => node switch
@@ -150,4 +150,7 @@ public sealed class TokenRefresherComponentTests : IDisposable
         }
         return current;
     }
+
+    private static System.Text.Json.Nodes.JsonNode ConfigurationOf(ComponentPlan plan) =>
+        System.Text.Json.Nodes.JsonNode.Parse(plan.Children.Single(c => c.Type == TokenRefresherComponent.ConfigMapType).Inputs["data"]![RefresherPod.ConfigKey]!.GetValue<string>())!;
 }

@@ -152,7 +152,11 @@ public sealed record ConstructRequest(
     ImmutableArray<string> Dependencies,
     ImmutableArray<ResourceAlias> Aliases,
     ConstructOptions Options,
-    bool AcceptsOutputValues);
+    bool AcceptsOutputValues)
+{
+    /// <summary>The engine's log, for what a component wants the user to see (such as children left out of a preview).</summary>
+    public IEngineLog? Log { get; init; }
+}
 
 /// <summary>The component's URN and its outputs with their dependencies.</summary>
 public sealed record ConstructResponse(

@@ -10,6 +10,20 @@ public sealed class PulumiPropertyAttribute(string name) : Attribute
 
     /// <summary>The description shown in SDK docs.</summary>
     public string? Description { get; init; }
+
+    /// <summary>The default the schema states (a string, bool or number): what the code uses when the input is absent.</summary>
+    public object? Default { get; init; }
+}
+
+/// <summary>
+/// A record the protocol binds (Args, State, Outputs, a component's child inputs) without a type token of
+/// its own. It must be <c>partial</c>: its binding is source-generated.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class)]
+public sealed class PulumiModelAttribute : Attribute
+{
+    /// <summary>The description, for the schema.</summary>
+    public string? Description { get; init; }
 }
 
 /// <summary>The property is always stored and sent as a secret.</summary>
@@ -20,7 +34,7 @@ public sealed class SecretAttribute : Attribute;
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Parameter)]
 public sealed class ReplaceOnChangesAttribute : Attribute;
 
-/// <summary>The token and description of an object or enum type, or the description of a resource's Args.</summary>
+/// <summary>The token and description of an object or enum type; the type must be <c>partial</c> (a record) for its generated binding.</summary>
 [AttributeUsage(AttributeTargets.Class | AttributeTargets.Enum)]
 public sealed class PulumiTypeAttribute(string token) : Attribute
 {

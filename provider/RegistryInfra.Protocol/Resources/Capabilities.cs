@@ -98,13 +98,3 @@ public interface IFunction<TArgs, TResult> where TArgs : class where TResult : c
     /// <summary>Runs the function.</summary>
     Task<TResult> InvokeAsync(TArgs args, bool preview, CancellationToken cancellationToken);
 }
-
-/// <summary>
-/// A component: built from children registered with the engine's ResourceMonitor at
-/// <c>request.Deployment.MonitorEndpoint</c>. <typeparamref name="TOutputs"/> declares its outputs for the schema.
-/// </summary>
-public interface IComponent<TArgs, TOutputs> where TArgs : class where TOutputs : class
-{
-    /// <summary>Constructs the component; <paramref name="args"/> bound with unknowns allowed.</summary>
-    Task<ConstructResponse> ConstructAsync(ConstructRequest request, BindResult<TArgs> args, CancellationToken cancellationToken);
-}

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
-using System.Diagnostics.CodeAnalysis;
 using RegistryInfra.Protocol.Hosting;
+using RegistryInfra.Protocol.Model;
 using RegistryInfra.Protocol.Values;
 
 namespace RegistryInfra.Protocol.Resources;
@@ -12,14 +12,15 @@ namespace RegistryInfra.Protocol.Resources;
 /// </summary>
 public static class InputDiff
 {
-    /// <summary>Diffs <paramref name="olds"/> against <paramref name="news"/> for the Args type <paramref name="argsType"/>.</summary>
+    /// <summary>Diffs <paramref name="olds"/> against <paramref name="news"/> for the Args shape <paramref name="args"/>.</summary>
     public static DiffResponse Compute(
-        [DynamicallyAccessedMembers(TypeShape.ModelMembers)] Type argsType, IReadOnlyDictionary<string, PropertyValue> olds, IReadOnlyDictionary<string, PropertyValue> news,
+        ModelShape args, IReadOnlyDictionary<string, PropertyValue> olds, IReadOnlyDictionary<string, PropertyValue> news,
         IEnumerable<string> ignoreChanges, bool replaceEveryChange)
     {
+        ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(olds);
         ArgumentNullException.ThrowIfNull(news);
-        var fields = TypeShape.Of(argsType).Fields.ToDictionary(f => f.Name, StringComparer.Ordinal);
+        var fields = args.Fields.ToDictionary(f => f.Name, StringComparer.Ordinal);
         var ignored = ignoreChanges.ToHashSet(StringComparer.Ordinal);
         var detailed = ImmutableSortedDictionary.CreateBuilder<string, PropertyDiff>(StringComparer.Ordinal);
         var replaces = ImmutableArray.CreateBuilder<string>();

@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
-using System.Diagnostics.CodeAnalysis;
+using RegistryInfra.Protocol.Components;
 using RegistryInfra.Protocol.Hosting;
+using RegistryInfra.Protocol.Model;
+using RegistryInfra.Protocol.Monitor;
 using RegistryInfra.Protocol.Values;
 
 namespace RegistryInfra.Protocol.Resources;
@@ -13,26 +15,27 @@ public sealed class ResourceTable
     private readonly Dictionary<string, ComponentBinding> _components = new(StringComparer.Ordinal);
 
     /// <summary>Registers a custom resource.</summary>
-    public ResourceTable Resource<[DynamicallyAccessedMembers(TypeShape.ModelMembers)] TArgs, [DynamicallyAccessedMembers(TypeShape.ModelMembers)] TState>(string token, IResource<TArgs, TState> handler, string description)
-        where TArgs : class where TState : class
+    public ResourceTable Resource<TArgs, TState>(string token, IResource<TArgs, TState> handler, string description)
+        where TArgs : class, IPulumiModel<TArgs> where TState : class, IPulumiModel<TState>
     {
         _resources.Add(token, new ResourceBinding<TArgs, TState>(token, handler, description));
         return this;
     }
 
     /// <summary>Registers a function.</summary>
-    public ResourceTable Function<[DynamicallyAccessedMembers(TypeShape.ModelMembers)] TArgs, [DynamicallyAccessedMembers(TypeShape.ModelMembers)] TResult>(string token, IFunction<TArgs, TResult> handler, string description)
-        where TArgs : class where TResult : class
+    public ResourceTable Function<TArgs, TResult>(string token, IFunction<TArgs, TResult> handler, string description)
+        where TArgs : class, IPulumiModel<TArgs> where TResult : class, IPulumiModel<TResult>
     {
         _functions.Add(token, new FunctionBinding<TArgs, TResult>(token, handler, description));
         return this;
     }
 
     /// <summary>Registers a component.</summary>
-    public ResourceTable Component<[DynamicallyAccessedMembers(TypeShape.ModelMembers)] TArgs, [DynamicallyAccessedMembers(TypeShape.ModelMembers)] TOutputs>(string token, IComponent<TArgs, TOutputs> handler, string description)
-        where TArgs : class where TOutputs : class
+    public ResourceTable Component<TArgs, TOutputs>(IComponent<TArgs, TOutputs> component, string description)
+        where TArgs : class, IPulumiModel<TArgs> where TOutputs : class, IPulumiModel<TOutputs>
     {
-        _components.Add(token, new ComponentBinding<TArgs, TOutputs>(token, handler, description));
+        ArgumentNullException.ThrowIfNull(component);
+        _components.Add(component.Type, new ComponentBinding<TArgs, TOutputs>(component, description));
         return this;
     }
 
@@ -51,10 +54,9 @@ public sealed class ResourceTable
 }
 
 internal abstract record Declaration(string Token,
-    [DynamicallyAccessedMembers(TypeShape.ModelMembers)][property: DynamicallyAccessedMembers(TypeShape.ModelMembers)] Type Inputs,
-    [DynamicallyAccessedMembers(TypeShape.ModelMembers)][property: DynamicallyAccessedMembers(TypeShape.ModelMembers)] Type Outputs, string Description);
+    ModelShape Inputs, ModelShape Outputs, string Description);
 
-internal abstract class ResourceBinding(string token, [DynamicallyAccessedMembers(TypeShape.ModelMembers)] Type args, [DynamicallyAccessedMembers(TypeShape.ModelMembers)] Type state, string description)
+internal abstract class ResourceBinding(string token, ModelShape args, ModelShape state, string description)
 {
     public Declaration Declaration { get; } = new ResourceDeclaration(token, args, state, description);
     public abstract Task<CheckResponse> CheckAsync(CheckRequest request, CancellationToken cancellationToken);
@@ -65,18 +67,18 @@ internal abstract class ResourceBinding(string token, [DynamicallyAccessedMember
     public abstract Task DeleteAsync(DeleteRequest request, CancellationToken cancellationToken);
 }
 
-internal sealed record ResourceDeclaration(string Token, [DynamicallyAccessedMembers(TypeShape.ModelMembers)] Type Inputs, [DynamicallyAccessedMembers(TypeShape.ModelMembers)] Type Outputs, string Description)
+internal sealed record ResourceDeclaration(string Token, ModelShape Inputs, ModelShape Outputs, string Description)
     : Declaration(Token, Inputs, Outputs, Description);
 
-internal sealed record FunctionDeclaration(string Token, [DynamicallyAccessedMembers(TypeShape.ModelMembers)] Type Inputs, [DynamicallyAccessedMembers(TypeShape.ModelMembers)] Type Outputs, string Description)
+internal sealed record FunctionDeclaration(string Token, ModelShape Inputs, ModelShape Outputs, string Description)
     : Declaration(Token, Inputs, Outputs, Description);
 
-internal sealed record ComponentDeclaration(string Token, [DynamicallyAccessedMembers(TypeShape.ModelMembers)] Type Inputs, [DynamicallyAccessedMembers(TypeShape.ModelMembers)] Type Outputs, string Description)
+internal sealed record ComponentDeclaration(string Token, ModelShape Inputs, ModelShape Outputs, string Description)
     : Declaration(Token, Inputs, Outputs, Description);
 
-internal sealed class ResourceBinding<[DynamicallyAccessedMembers(TypeShape.ModelMembers)] TArgs, [DynamicallyAccessedMembers(TypeShape.ModelMembers)] TState>(string token, IResource<TArgs, TState> handler, string description)
-    : ResourceBinding(token, typeof(TArgs), typeof(TState), description)
-    where TArgs : class where TState : class
+internal sealed class ResourceBinding<TArgs, TState>(string token, IResource<TArgs, TState> handler, string description)
+    : ResourceBinding(token, TArgs.Shape, TState.Shape, description)
+    where TArgs : class, IPulumiModel<TArgs> where TState : class, IPulumiModel<TState>
 {
     public override async Task<CheckResponse> CheckAsync(CheckRequest request, CancellationToken cancellationToken)
     {
@@ -109,7 +111,7 @@ internal sealed class ResourceBinding<[DynamicallyAccessedMembers(TypeShape.Mode
             return await custom.DiffAsync(new DiffContext<TArgs, TState>(Identity(request.Urn, request.Type, request.Name), request.Id,
                 state.Value!, olds.Value, news.Value!, news.UnknownPaths, request), cancellationToken).ConfigureAwait(false);
         }
-        return InputDiff.Compute(typeof(TArgs), request.OldInputs.Count > 0 ? request.OldInputs : request.OldState, request.NewInputs,
+        return InputDiff.Compute(TArgs.Shape, request.OldInputs.Count > 0 ? request.OldInputs : request.OldState, request.NewInputs,
             request.IgnoreChanges, replaceEveryChange: handler is not ICustomUpdate<TArgs, TState>);
     }
 
@@ -184,7 +186,7 @@ internal sealed class ResourceBinding<[DynamicallyAccessedMembers(TypeShape.Mode
         TState state, IReadOnlyDictionary<string, PropertyValue> inputs, ImmutableHashSet<string>? unknownOutputs)
     {
         var map = PropertyBinder.Unbind(state).ToBuilder();
-        foreach (var field in TypeShape.Of(typeof(TState)).Fields)
+        foreach (var field in TState.Shape.Fields)
         {
             if (unknownOutputs?.Contains(field.Name) == true)
             {
@@ -224,9 +226,9 @@ internal abstract class FunctionBinding(Declaration declaration)
     public abstract Task<InvokeResponse> InvokeAsync(InvokeRequest request, CancellationToken cancellationToken);
 }
 
-internal sealed class FunctionBinding<[DynamicallyAccessedMembers(TypeShape.ModelMembers)] TArgs, [DynamicallyAccessedMembers(TypeShape.ModelMembers)] TResult>(string token, IFunction<TArgs, TResult> handler, string description)
-    : FunctionBinding(new FunctionDeclaration(token, typeof(TArgs), typeof(TResult), description))
-    where TArgs : class where TResult : class
+internal sealed class FunctionBinding<TArgs, TResult>(string token, IFunction<TArgs, TResult> handler, string description)
+    : FunctionBinding(new FunctionDeclaration(token, TArgs.Shape, TResult.Shape, description))
+    where TArgs : class, IPulumiModel<TArgs> where TResult : class, IPulumiModel<TResult>
 {
     public override async Task<InvokeResponse> InvokeAsync(InvokeRequest request, CancellationToken cancellationToken)
     {
@@ -252,17 +254,19 @@ internal abstract class ComponentBinding(Declaration declaration)
     public abstract Task<ConstructResponse> ConstructAsync(ConstructRequest request, CancellationToken cancellationToken);
 }
 
-internal sealed class ComponentBinding<[DynamicallyAccessedMembers(TypeShape.ModelMembers)] TArgs, [DynamicallyAccessedMembers(TypeShape.ModelMembers)] TOutputs>(string token, IComponent<TArgs, TOutputs> handler, string description)
-    : ComponentBinding(new ComponentDeclaration(token, typeof(TArgs), typeof(TOutputs), description))
-    where TArgs : class where TOutputs : class
+internal sealed class ComponentBinding<TArgs, TOutputs>(IComponent<TArgs, TOutputs> component, string description)
+    : ComponentBinding(new ComponentDeclaration(component.Type, TArgs.Shape, TOutputs.Shape, description))
+    where TArgs : class, IPulumiModel<TArgs> where TOutputs : class, IPulumiModel<TOutputs>
 {
-    public override Task<ConstructResponse> ConstructAsync(ConstructRequest request, CancellationToken cancellationToken)
+    public override async Task<ConstructResponse> ConstructAsync(ConstructRequest request, CancellationToken cancellationToken)
     {
-        var args = PropertyBinder.Bind<TArgs>(request.Inputs, BindMode.AllowUnknowns);
+        // Unknown values bind into the Args' outputs in preview; outside preview every input is known.
+        var args = PropertyBinder.Bind<TArgs>(request.Inputs, request.Deployment.DryRun ? BindMode.AllowUnknowns : BindMode.Strict);
         if (!args.Succeeded)
         {
             throw new ArgumentException($"invalid inputs of {request.Type} '{request.Name}': " + string.Join("; ", args.Failures.Select(f => $"{f.Property}: {f.Reason}")));
         }
-        return handler.ConstructAsync(request, args, cancellationToken);
+        using var monitor = ResourceMonitorClient.Connect(request.Deployment.MonitorEndpoint);
+        return await ComponentHost.ConstructAsync(component, args.Value!, request, new MonitorRegistrar(monitor), cancellationToken).ConfigureAwait(false);
     }
 }

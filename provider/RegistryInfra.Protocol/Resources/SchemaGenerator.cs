@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RegistryInfra.Protocol.Model;
 
 namespace RegistryInfra.Protocol.Resources;
 
@@ -24,8 +25,8 @@ public static class SchemaGenerator
         foreach (var declaration in table.Resources.Values.Select(r => r.Declaration)
             .Concat(table.Components.Values.Select(c => c.Declaration)).OrderBy(d => d.Token, StringComparer.Ordinal))
         {
-            var inputs = TypeShape.Of(declaration.Inputs);
-            var outputs = TypeShape.Of(declaration.Outputs);
+            var inputs = declaration.Inputs;
+            var outputs = declaration.Outputs;
             var resource = new JsonObject
             {
                 ["description"] = declaration.Description,
@@ -46,8 +47,8 @@ public static class SchemaGenerator
             functions[declaration.Token] = new JsonObject
             {
                 ["description"] = declaration.Description,
-                ["inputs"] = ObjectType(TypeShape.Of(declaration.Inputs), package, types),
-                ["outputs"] = ObjectType(TypeShape.Of(declaration.Outputs), package, types),
+                ["inputs"] = ObjectType(declaration.Inputs, package, types),
+                ["outputs"] = ObjectType(declaration.Outputs, package, types),
             };
         }
         var typesObject = new JsonObject();
@@ -101,14 +102,14 @@ public static class SchemaGenerator
         return schema.ToJsonString(Indented).Replace("\r\n", "\n", StringComparison.Ordinal) + "\n";
     }
 
-    private static JsonObject ObjectType(TypeShape shape, PackageInfo package, SortedDictionary<string, JsonNode> types) => new()
+    private static JsonObject ObjectType(ModelShape shape, PackageInfo package, SortedDictionary<string, JsonNode> types) => new()
     {
         ["type"] = "object",
         ["properties"] = Properties(shape, package, types, inputs: false),
         ["required"] = Required(shape),
     };
 
-    private static JsonObject Properties(TypeShape shape, PackageInfo package, SortedDictionary<string, JsonNode> types, bool inputs)
+    private static JsonObject Properties(ModelShape shape, PackageInfo package, SortedDictionary<string, JsonNode> types, bool inputs)
     {
         var properties = new JsonObject();
         foreach (var field in shape.Fields.OrderBy(f => f.Name, StringComparer.Ordinal))
@@ -122,6 +123,18 @@ public static class SchemaGenerator
             {
                 property["secret"] = true;
             }
+            if (field.Default is { } value)
+            {
+                property["default"] = value switch
+                {
+                    string text => JsonValue.Create(text),
+                    bool flag => JsonValue.Create(flag),
+                    int number => JsonValue.Create(number),
+                    long number => JsonValue.Create(number),
+                    double number => JsonValue.Create(number),
+                    _ => throw new InvalidOperationException($"{field.Name}: a default must be a string, bool or number"),
+                };
+            }
             if (inputs && field.ReplaceOnChanges)
             {
                 property["replaceOnChanges"] = true;
@@ -131,34 +144,33 @@ public static class SchemaGenerator
         return properties;
     }
 
-    private static JsonArray Required(TypeShape shape) =>
+    private static JsonArray Required(ModelShape shape) =>
         new([.. shape.Fields.Where(f => f.Required).Select(f => f.Name).Order(StringComparer.Ordinal).Select(n => JsonValue.Create(n))]);
 
-    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2067", Justification = "Property types are nested model types, rooted by the plugin; see TypeShape.Classify.")]
-    private static JsonObject TypeOf(Type type, PackageInfo package, SortedDictionary<string, JsonNode> types)
+    private static JsonObject TypeOf(PropertyType type, PackageInfo package, SortedDictionary<string, JsonNode> types)
     {
-        var shape = TypeShape.Of(Nullable.GetUnderlyingType(type) ?? type);
-        switch (shape.Kind)
+        switch (type.Kind)
         {
-            case ShapeKind.String: return new JsonObject { ["type"] = "string" };
-            case ShapeKind.Bool: return new JsonObject { ["type"] = "boolean" };
-            case ShapeKind.Integer: return new JsonObject { ["type"] = "integer" };
-            case ShapeKind.Number: return new JsonObject { ["type"] = "number" };
-            case ShapeKind.Any: return new JsonObject { ["$ref"] = "pulumi.json#/Any" };
-            case ShapeKind.List: return new JsonObject { ["type"] = "array", ["items"] = TypeOf(shape.Element!, package, types) };
-            case ShapeKind.Map: return new JsonObject { ["type"] = "object", ["additionalProperties"] = TypeOf(shape.Element!, package, types) };
+            case PropertyTypeKind.String: return new JsonObject { ["type"] = "string" };
+            case PropertyTypeKind.Boolean: return new JsonObject { ["type"] = "boolean" };
+            case PropertyTypeKind.Integer: return new JsonObject { ["type"] = "integer" };
+            case PropertyTypeKind.Number: return new JsonObject { ["type"] = "number" };
+            case PropertyTypeKind.Any: return new JsonObject { ["$ref"] = "pulumi.json#/Any" };
+            case PropertyTypeKind.Array: return new JsonObject { ["type"] = "array", ["items"] = TypeOf(type.Element!, package, types) };
+            case PropertyTypeKind.Map: return new JsonObject { ["type"] = "object", ["additionalProperties"] = TypeOf(type.Element!, package, types) };
         }
-        var token = shape.Token ?? $"{package.Name}:index:{shape.Type.Name}";
-        if (!types.ContainsKey(token))
+        if (type.Kind == PropertyTypeKind.Enum)
         {
-            if (shape.Kind == ShapeKind.Enum)
+            var shape = type.Enum!;
+            var token = shape.Token ?? $"{package.Name}:index:{shape.ClrName}";
+            if (!types.ContainsKey(token))
             {
                 var enumType = new JsonObject
                 {
                     ["type"] = "string",
-                    ["enum"] = new JsonArray([.. shape.EnumMembers.Select(m =>
+                    ["enum"] = new JsonArray([.. shape.Members.Select(m =>
                     {
-                        var member = new JsonObject { ["name"] = m.Value.ToString(), ["value"] = m.Wire };
+                        var member = new JsonObject { ["name"] = m.Name, ["value"] = m.Value };
                         if (m.Description is not null)
                         {
                             member["description"] = m.Description;
@@ -172,17 +184,20 @@ public static class SchemaGenerator
                 }
                 types[token] = enumType;
             }
-            else
-            {
-                types[token] = new JsonObject(); // placeholder so that a recursive type terminates
-                var objectType = ObjectType(shape, package, types);
-                if (shape.Description is not null)
-                {
-                    objectType["description"] = shape.Description;
-                }
-                types[token] = objectType;
-            }
+            return new JsonObject { ["$ref"] = $"#/types/{token}" };
         }
-        return new JsonObject { ["$ref"] = $"#/types/{token}" };
+        var model = type.Model!;
+        var objectToken = model.Token ?? $"{package.Name}:index:{model.ClrName}";
+        if (!types.ContainsKey(objectToken))
+        {
+            types[objectToken] = new JsonObject(); // placeholder so that a recursive type terminates
+            var objectType = ObjectType(model, package, types);
+            if (model.Description is not null)
+            {
+                objectType["description"] = model.Description;
+            }
+            types[objectToken] = objectType;
+        }
+        return new JsonObject { ["$ref"] = $"#/types/{objectToken}" };
     }
 }

@@ -1,27 +1,31 @@
 using System.Collections.Immutable;
 using RegistryInfra.Protocol.Hosting;
+using RegistryInfra.Protocol.Model;
 using RegistryInfra.Protocol.Resources;
 using RegistryInfra.Protocol.Values;
 
 namespace RegistryInfra.Protocol.Tests.Resources;
 
+[PulumiType("test:index:Arch")]
+public enum Arch
+{
+    [EnumValue("amd64")] Amd64,
+    [EnumValue("arm64")] Arm64,
+}
+
+[PulumiType("test:index:Image")]
+public sealed partial record Image([property: PulumiProperty("ref")] string Ref, [property: PulumiProperty("platform")] Arch? Platform = null);
+
+[PulumiModel]
+public sealed partial record Args(
+    [property: PulumiProperty("name")][property: ReplaceOnChanges] string Name,
+    [property: PulumiProperty("token")][property: Secret] string? Token = null,
+    [property: PulumiProperty("images")] ImmutableArray<Image> Images = default,
+    [property: PulumiProperty("labels")] IReadOnlyDictionary<string, string>? Labels = null,
+    [property: PulumiProperty("replicas")] int? Replicas = null);
+
 public sealed class PropertyBinderTests
 {
-    public enum Arch
-    {
-        [EnumValue("amd64")] Amd64,
-        [EnumValue("arm64")] Arm64,
-    }
-
-    public sealed record Image([property: PulumiProperty("ref")] string Ref, [property: PulumiProperty("platform")] Arch? Platform = null);
-
-    public sealed record Args(
-        [property: PulumiProperty("name")][property: ReplaceOnChanges] string Name,
-        [property: PulumiProperty("token")][property: Secret] string? Token = null,
-        [property: PulumiProperty("images")] ImmutableArray<Image> Images = default,
-        [property: PulumiProperty("labels")] IReadOnlyDictionary<string, string>? Labels = null,
-        [property: PulumiProperty("replicas")] int? Replicas = null);
-
     private static PropertyValue ImageValue(PropertyValue platform) =>
         PropertyValue.CreateObject(("ref", PropertyValue.Create("nginx")), ("platform", platform));
 
@@ -101,7 +105,7 @@ public sealed class PropertyBinderTests
         var olds = new Dictionary<string, PropertyValue> { ["name"] = PropertyValue.Create("a"), ["token"] = PropertyValue.CreateSecret(PropertyValue.Create("old-secret")) };
         var news = new Dictionary<string, PropertyValue> { ["name"] = PropertyValue.Create("b"), ["token"] = PropertyValue.CreateSecret(PropertyValue.Create("new-secret")), ["replicas"] = PropertyValue.Create(2) };
 
-        var diff = InputDiff.Compute(typeof(Args), olds, news, [], replaceEveryChange: false);
+        var diff = InputDiff.Compute(ModelShape.Of<Args>(), olds, news, [], replaceEveryChange: false);
 
         Assert.True(diff.HasChanges);
         Assert.Equal(["name"], diff.Replaces);
@@ -110,9 +114,9 @@ public sealed class PropertyBinderTests
         Assert.Equal(PropertyDiffKind.Add, diff.DetailedDiff["replicas"].Kind);
         Assert.DoesNotContain("secret", diff.ToString() + string.Join(",", diff.DetailedDiff), StringComparison.Ordinal);
 
-        var same = InputDiff.Compute(typeof(Args), olds, olds, [], replaceEveryChange: false);
+        var same = InputDiff.Compute(ModelShape.Of<Args>(), olds, olds, [], replaceEveryChange: false);
         Assert.False(same.HasChanges);
-        var ignored = InputDiff.Compute(typeof(Args), olds, news, ["name", "token", "replicas"], replaceEveryChange: false);
+        var ignored = InputDiff.Compute(ModelShape.Of<Args>(), olds, news, ["name", "token", "replicas"], replaceEveryChange: false);
         Assert.False(ignored.HasChanges);
     }
 }

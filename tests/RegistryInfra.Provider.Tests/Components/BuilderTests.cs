@@ -1,3 +1,4 @@
+using RegistryInfra.Protocol.Model;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RegistryInfra.Provider.Components;
@@ -5,7 +6,7 @@ using RegistryInfra.Provider.Components.EcrPullAccess;
 using RegistryInfra.Provider.Components.PullSecret;
 using RegistryInfra.Provider.Components.TokenRefresher;
 using RegistryInfra.Provider.Components.WorkloadIdentityBinding;
-using RegistryInfra.Provider.Engine;
+using RegistryInfra.Testing.Components;
 
 namespace RegistryInfra.Provider.Tests.Components;
 
@@ -26,7 +27,7 @@ public sealed class PullSecretBuilderTests
     [Fact]
     public void Static_and_token_registries_get_separate_secrets_in_each_namespace()
     {
-        var plan = PullSecretBuilder.Build("ps", Args());
+        var plan = ComponentPlans.Build(PullSecretComponent.Instance, "ps", Args());
 
         Assert.Equal(
         [
@@ -40,7 +41,7 @@ public sealed class PullSecretBuilderTests
     [Fact]
     public void Static_secret_holds_the_credential_as_secret_data_that_pulumi_owns()
     {
-        var secret = PullSecretBuilder.Build("ps", Args()).Children[0];
+        var secret = ComponentPlans.Build(PullSecretComponent.Instance, "ps", Args()).Children[0];
 
         Assert.Equal("kubernetes.io/dockerconfigjson", secret.Inputs["type"]!.GetValue<string>());
         Assert.Equal("registryinfra-pull", secret.Inputs["metadata"]!["name"]!.GetValue<string>());
@@ -57,7 +58,7 @@ public sealed class PullSecretBuilderTests
     [Fact]
     public void Token_secret_starts_empty_and_its_data_is_ignored_on_later_diffs()
     {
-        var secret = PullSecretBuilder.Build("ps", Args()).Children[1];
+        var secret = ComponentPlans.Build(PullSecretComponent.Instance, "ps", Args()).Children[1];
 
         Assert.Equal("""{"auths":{}}""", secret.Inputs["stringData"]![".dockerconfigjson"]!.GetValue<string>());
         Assert.Equal(["data", "stringData"], secret.IgnoreChanges);
@@ -65,23 +66,42 @@ public sealed class PullSecretBuilderTests
     }
 
     [Fact]
-    public void Token_secret_takes_the_initial_token_when_given()
+    public void Token_secret_never_holds_a_token_so_none_reaches_pulumi_state()
     {
         var args = Args() with
         {
             Registries = [new PullSecretRegistry { Server = "europe-docker.pkg.dev", AuthEntry = """{"auth":"b2F1dGgyYWNjZXNzdG9rZW46eHl6"}""" }],
         };
-        var secret = PullSecretBuilder.Build("ps", args).Children[0];
+        var secret = ComponentPlans.Build(PullSecretComponent.Instance, "ps", args).Children[0];
 
         Assert.EndsWith("-tokens", secret.Inputs["metadata"]!["name"]!.GetValue<string>(), StringComparison.Ordinal);
-        Assert.Contains("b2F1dGgyYWNjZXNzdG9rZW46eHl6", secret.Inputs["stringData"]![".dockerconfigjson"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("""{"auths":{}}""", secret.Inputs["stringData"]![".dockerconfigjson"]!.GetValue<string>());
+        Assert.DoesNotContain("b2F1dGgyYWNjZXNzdG9rZW46eHl6", secret.Registration.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("_json_key")]
+    [InlineData("_json_key_base64")]
+    public void Google_json_key_in_auth_entry_is_a_static_credential_pulumi_owns(string user)
+    {
+        var auth = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(user + ":{\"type\":\"service_account\"}"));
+        var args = Args() with
+        {
+            Registries = [new PullSecretRegistry { Server = "europe-docker.pkg.dev", AuthEntry = $$"""{"auth":"{{auth}}"}""" }],
+        };
+        var plan = ComponentPlans.Build(PullSecretComponent.Instance, "ps", args);
+
+        // The key goes into the static Secret, whose data Pulumi owns, so a rotated key reaches the cluster on the next update.
+        Assert.Equal(["ps-apps-registryinfra-pull", "ps-jobs-registryinfra-pull"], plan.Children.Select(c => c.Name));
+        Assert.Contains(auth, plan.Children[0].Inputs["stringData"]![".dockerconfigjson"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Empty(plan.Children[0].IgnoreChanges);
     }
 
     [Fact]
     public void Service_accounts_are_never_written_because_their_image_pull_secrets_list_is_atomic()
     {
         // A ServiceAccountPatch would own (and on delete drop) the whole imagePullSecrets list.
-        var plan = PullSecretBuilder.Build("ps", Args());
+        var plan = ComponentPlans.Build(PullSecretComponent.Instance, "ps", Args());
 
         Assert.DoesNotContain(plan.Children, c => c.Type.Contains("ServiceAccount", StringComparison.Ordinal));
         Assert.Null(typeof(PullSecretArgs).GetProperty("ServiceAccounts"));
@@ -90,7 +110,7 @@ public sealed class PullSecretBuilderTests
     [Fact]
     public void Labels_are_the_recommended_ones()
     {
-        var labels = PullSecretBuilder.Build("ps", Args()).Children[0].Inputs["metadata"]!["labels"]!.AsObject();
+        var labels = ComponentPlans.Build(PullSecretComponent.Instance, "ps", Args()).Children[0].Inputs["metadata"]!["labels"]!.AsObject();
 
         Assert.Equal("ps", labels["app.kubernetes.io/instance"]!.GetValue<string>());
         Assert.Equal("pulumi", labels["app.kubernetes.io/managed-by"]!.GetValue<string>());
@@ -102,7 +122,7 @@ public sealed class PullSecretBuilderTests
     [Fact]
     public void Outputs_list_secret_names_per_namespace_and_image_pull_secrets()
     {
-        var outputs = PullSecretBuilder.Build("ps", Args()).Outputs;
+        var outputs = ComponentPlans.Build(PullSecretComponent.Instance, "ps", Args()).Outputs;
 
         Assert.Equal("""["registryinfra-pull","registryinfra-pull-tokens"]""", outputs["secretNames"]!["jobs"]!.ToJsonString());
         Assert.Equal("""[{"name":"registryinfra-pull"},{"name":"registryinfra-pull-tokens"}]""", outputs["imagePullSecrets"]!.ToJsonString());
@@ -112,10 +132,10 @@ public sealed class PullSecretBuilderTests
     [Fact]
     public void Unknown_credential_during_preview_makes_the_document_unknown()
     {
-        var args = Args() with { Registries = [new PullSecretRegistry { Server = "r.example.com", AuthEntry = Computed.Sentinel }] };
-        var secret = PullSecretBuilder.Build("ps", args).Children[0];
+        var args = Args() with { Registries = [new PullSecretRegistry { Server = "r.example.com", AuthEntry = Output.Unknown<string?>(secret: true) }] };
+        var secret = ComponentPlans.Build(PullSecretComponent.Instance, "ps", args).Children[0];
 
-        Assert.True(Computed.IsComputed(secret.Inputs["stringData"]![".dockerconfigjson"]!.GetValue<string>()));
+        Assert.Equal(ComponentPlans.Unknown, secret.Inputs["stringData"]![".dockerconfigjson"]!.GetValue<string>());
     }
 
     [Theory]
@@ -135,7 +155,7 @@ public sealed class PullSecretBuilderTests
             _ => Args() with { Registries = [new PullSecretRegistry { Server = "r.example.com" }] },
         };
 
-        var error = Assert.Throws<ComponentInputException>(() => PullSecretBuilder.Build("ps", args));
+        var error = Assert.Throws<ComponentInputException>(() => ComponentPlans.Build(PullSecretComponent.Instance, "ps", args));
 
         Assert.Equal(field, error.Field);
         Assert.Contains(problem, error.Message, StringComparison.Ordinal);
@@ -162,7 +182,7 @@ public sealed class EcrPullAccessBuilderTests
     [Fact]
     public void Irsa_role_trusts_exactly_the_service_account_through_the_oidc_provider()
     {
-        var plan = EcrPullAccessBuilder.Build("ecr", Irsa());
+        var plan = ComponentPlans.Build(EcrPullAccessComponent.Instance, "ecr", Irsa());
 
         Assert.Equal(["aws:iam/role:Role ecr-role", "aws:iam/rolePolicy:RolePolicy ecr-ecr-pull"], plan.Children.Select(c => $"{c.Type} {c.Name}"));
         var role = plan.Children[0].Inputs;
@@ -179,7 +199,7 @@ public sealed class EcrPullAccessBuilderTests
     [Fact]
     public void Pull_policy_grants_the_token_on_star_and_reads_only_on_listed_repositories()
     {
-        var policy = JsonNode.Parse(EcrPullAccessBuilder.Build("ecr", Irsa()).Children[1].Inputs["policy"]!.GetValue<string>())!;
+        var policy = JsonNode.Parse(ComponentPlans.Build(EcrPullAccessComponent.Instance, "ecr", Irsa()).Children[1].Inputs["policy"]!.GetValue<string>())!;
         var statements = policy["Statement"]!.AsArray();
 
         Assert.Equal("""["ecr:GetAuthorizationToken"]""", statements[0]!["Action"]!.ToJsonString());
@@ -195,17 +215,16 @@ public sealed class EcrPullAccessBuilderTests
     [Fact]
     public void Pod_identity_trusts_the_eks_service_and_adds_the_association()
     {
-        var args = Irsa() with { Mode = EcrPullAccessBuilder.PodIdentity, OidcProviderArn = null, ClusterName = "prod-eu", AccountId = "123456789012", Path = "/" };
-        var plan = EcrPullAccessBuilder.Build("ecr", args);
+        var args = Irsa() with { Mode = EcrPullAccessComponent.PodIdentity, OidcProviderArn = Output.Create<string?>(null), ClusterName = "prod-eu", AccountId = "123456789012", Path = "/" };
+        var plan = ComponentPlans.Build(EcrPullAccessComponent.Instance, "ecr", args);
 
         var trust = JsonNode.Parse(plan.Children[0].Inputs["assumeRolePolicy"]!.GetValue<string>())!["Statement"]![0]!;
         Assert.Equal("pods.eks.amazonaws.com", trust["Principal"]!["Service"]!.GetValue<string>());
         Assert.Equal("""["sts:AssumeRole","sts:TagSession"]""", trust["Action"]!.ToJsonString());
         var association = plan.Children[2];
         Assert.Equal("aws:eks/podIdentityAssociation:PodIdentityAssociation", association.Type);
-        Assert.Equal(
-            """{"clusterName":"prod-eu","namespace":"registryinfra-system","serviceAccount":"registryinfra-refresher","roleArn":"arn:aws:iam::123456789012:role/ecr-ecr-pull","tags":{"team":"platform"}}""",
-            association.Inputs.ToJsonString());
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(
+            """{"clusterName":"prod-eu","namespace":"registryinfra-system","serviceAccount":"registryinfra-refresher","roleArn":"arn:aws:iam::123456789012:role/ecr-ecr-pull","tags":{"team":"platform"}}"""), association.Inputs), association.Inputs.ToJsonString());
         Assert.Empty(plan.Outputs["serviceAccountAnnotations"]!.AsObject());
     }
 
@@ -213,10 +232,10 @@ public sealed class EcrPullAccessBuilderTests
     public void All_repositories_only_when_asked()
     {
         var args = Irsa() with { Repositories = [], AllRepositories = true };
-        var policy = EcrPullAccessBuilder.Build("ecr", args).Children[1].Inputs["policy"]!.GetValue<string>();
+        var policy = ComponentPlans.Build(EcrPullAccessComponent.Instance, "ecr", args).Children[1].Inputs["policy"]!.GetValue<string>();
 
         Assert.Contains("arn:aws:ecr:eu-west-1:123456789012:repository/*", policy, StringComparison.Ordinal);
-        Assert.Throws<ComponentInputException>(() => EcrPullAccessBuilder.Build("ecr", Irsa() with { Repositories = [] }));
+        Assert.Throws<ComponentInputException>(() => ComponentPlans.Build(EcrPullAccessComponent.Instance, "ecr", Irsa() with { Repositories = [] }));
     }
 
     [Theory]
@@ -231,10 +250,10 @@ public sealed class EcrPullAccessBuilderTests
             "oidcProviderArn" => Irsa() with { OidcProviderArn = "arn:aws:iam::1:role/x" },
             "mode" => Irsa() with { Mode = "keys" },
             "repositoryArns[0]" => Irsa() with { RepositoryArns = ["arn:aws:s3:::bucket"] },
-            _ => Irsa() with { Region = null },
+            _ => Irsa() with { Region = Output.Create<string?>(null) },
         };
 
-        Assert.Equal(field, Assert.Throws<ComponentInputException>(() => EcrPullAccessBuilder.Build("ecr", args)).Field);
+        Assert.Equal(field, Assert.Throws<ComponentInputException>(() => ComponentPlans.Build(EcrPullAccessComponent.Instance, "ecr", args)).Field);
     }
 }
 
@@ -252,7 +271,7 @@ public sealed class WorkloadIdentityBindingBuilderTests
     [Fact]
     public void New_account_reader_on_repositories_and_workload_identity_user()
     {
-        var plan = WorkloadIdentityBindingBuilder.Build("gcp", Args());
+        var plan = ComponentPlans.Build(WorkloadIdentityBindingComponent.Instance, "gcp", Args());
 
         Assert.Equal(
         [
@@ -260,12 +279,10 @@ public sealed class WorkloadIdentityBindingBuilderTests
             "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember gcp-reader-acme-prod-europe-west1-images",
             "gcp:serviceaccount/iAMMember:IAMMember gcp-workload-identity",
         ], plan.Children.Select(c => $"{c.Type} {c.Name}"));
-        Assert.Equal(
-            """{"project":"acme-prod","location":"europe-west1","repository":"images","role":"roles/artifactregistry.reader","member":"serviceAccount:registry-puller@acme-prod.iam.gserviceaccount.com"}""",
-            plan.Children[1].Inputs.ToJsonString());
-        Assert.Equal(
-            """{"serviceAccountId":"projects/acme-prod/serviceAccounts/registry-puller@acme-prod.iam.gserviceaccount.com","role":"roles/iam.workloadIdentityUser","member":"serviceAccount:acme-prod.svc.id.goog[registryinfra-system/registryinfra-refresher]"}""",
-            plan.Children[2].Inputs.ToJsonString());
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(
+            """{"project":"acme-prod","location":"europe-west1","repository":"images","role":"roles/artifactregistry.reader","member":"serviceAccount:registry-puller@acme-prod.iam.gserviceaccount.com"}"""), plan.Children[1].Inputs), plan.Children[1].Inputs.ToJsonString());
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(
+            """{"serviceAccountId":"projects/acme-prod/serviceAccounts/registry-puller@acme-prod.iam.gserviceaccount.com","role":"roles/iam.workloadIdentityUser","member":"serviceAccount:acme-prod.svc.id.goog[registryinfra-system/registryinfra-refresher]"}"""), plan.Children[2].Inputs), plan.Children[2].Inputs.ToJsonString());
         Assert.Equal("registry-puller@acme-prod.iam.gserviceaccount.com", plan.Outputs["serviceAccountAnnotations"]!["iam.gke.io/gcp-service-account"]!.GetValue<string>());
         Assert.Equal(["gcp-account"], plan.Children[2].DependsOn);
     }
@@ -273,8 +290,8 @@ public sealed class WorkloadIdentityBindingBuilderTests
     [Fact]
     public void Existing_account_and_project_wide_reader()
     {
-        var args = Args() with { AccountId = null, ServiceAccountEmail = "puller@shared-ci.iam.gserviceaccount.com", Repositories = [], ProjectWide = true, ClusterProject = "acme-clusters" };
-        var plan = WorkloadIdentityBindingBuilder.Build("gcp", args);
+        var args = Args() with { AccountId = Output.Create<string?>(null), ServiceAccountEmail = "puller@shared-ci.iam.gserviceaccount.com", Repositories = [], ProjectWide = true, ClusterProject = "acme-clusters" };
+        var plan = ComponentPlans.Build(WorkloadIdentityBindingComponent.Instance, "gcp", args);
 
         Assert.Equal(["gcp:projects/iAMMember:IAMMember", "gcp:serviceaccount/iAMMember:IAMMember"], plan.Children.Select(c => c.Type));
         Assert.Equal("projects/shared-ci/serviceAccounts/puller@shared-ci.iam.gserviceaccount.com", plan.Children[1].Inputs["serviceAccountId"]!.GetValue<string>());
@@ -284,7 +301,7 @@ public sealed class WorkloadIdentityBindingBuilderTests
     [Fact]
     public void Account_and_email_together_are_refused()
     {
-        var error = Assert.Throws<ComponentInputException>(() => WorkloadIdentityBindingBuilder.Build("gcp", Args() with { ServiceAccountEmail = "a@b.iam.gserviceaccount.com" }));
+        var error = Assert.Throws<ComponentInputException>(() => ComponentPlans.Build(WorkloadIdentityBindingComponent.Instance, "gcp", Args() with { ServiceAccountEmail = "a@b.iam.gserviceaccount.com" }));
         Assert.Equal("accountId", error.Field);
     }
 }
@@ -306,7 +323,7 @@ public sealed class TokenRefresherBuilderTests
     [Fact]
     public void Children_are_namespace_account_rbac_per_namespace_config_cronjob_and_job()
     {
-        var plan = TokenRefresherBuilder.Build("r", Args());
+        var plan = ComponentPlans.Build(TokenRefresherComponent.Instance, "r", Args());
 
         Assert.Equal(
         [
@@ -326,7 +343,7 @@ public sealed class TokenRefresherBuilderTests
     [Fact]
     public void Role_is_least_privilege()
     {
-        var role = TokenRefresherBuilder.Build("r", Args()).Children[2].Inputs;
+        var role = ComponentPlans.Build(TokenRefresherComponent.Instance, "r", Args()).Children[2].Inputs;
 
         Assert.Equal(
             """[{"apiGroups":[""],"resourceNames":["registryinfra-pull-tokens"],"resources":["secrets"],"verbs":["get","update","patch"]},{"apiGroups":[""],"resources":["secrets"],"verbs":["create"]},{"apiGroups":["","events.k8s.io"],"resources":["events"],"verbs":["create","patch"]},{"apiGroups":[""],"resourceNames":["default"],"resources":["serviceaccounts"],"verbs":["get","patch"]}]""",
@@ -337,20 +354,20 @@ public sealed class TokenRefresherBuilderTests
     [Fact]
     public void Cluster_role_only_for_selector_targets()
     {
-        Assert.DoesNotContain(TokenRefresherBuilder.Build("r", Args()).Children, c => c.Type.Contains("ClusterRole", StringComparison.Ordinal));
+        Assert.DoesNotContain(ComponentPlans.Build(TokenRefresherComponent.Instance, "r", Args()).Children, c => c.Type.Contains("ClusterRole", StringComparison.Ordinal));
 
         var args = Args() with { Targets = [new RefresherTarget { SecretName = "s", NamespaceSelector = "team=payments" }] };
-        var plan = TokenRefresherBuilder.Build("r", args);
-        var clusterRole = Child(plan, TokenRefresherBuilder.ClusterRoleType);
+        var plan = ComponentPlans.Build(TokenRefresherComponent.Instance, "r", args);
+        var clusterRole = Child(plan, RefresherRbac.ClusterRoleType);
         Assert.Contains("""{"apiGroups":[""],"resources":["namespaces"],"verbs":["get","list"]}""", clusterRole["rules"]!.ToJsonString(), StringComparison.Ordinal);
-        Assert.DoesNotContain(plan.Children, c => c.Type == TokenRefresherBuilder.RoleType);
-        Assert.Single(plan.Children, c => c.Type == TokenRefresherBuilder.ClusterRoleBindingType);
+        Assert.DoesNotContain(plan.Children, c => c.Type == RefresherRbac.RoleType);
+        Assert.Single(plan.Children, c => c.Type == RefresherRbac.ClusterRoleBindingType);
     }
 
     [Fact]
     public void Cron_job_runs_forbid_concurrency_with_restricted_security()
     {
-        var cron = Child(TokenRefresherBuilder.Build("r", Args()), TokenRefresherBuilder.CronJobType);
+        var cron = Child(ComponentPlans.Build(TokenRefresherComponent.Instance, "r", Args()), TokenRefresherComponent.CronJobType);
         var spec = cron["spec"]!;
         Assert.Equal("0 */6 * * *", spec["schedule"]!.GetValue<string>());
         Assert.Equal("Forbid", spec["concurrencyPolicy"]!.GetValue<string>());
@@ -374,7 +391,7 @@ public sealed class TokenRefresherBuilderTests
     [Fact]
     public void Config_map_holds_the_refresher_configuration()
     {
-        var config = Child(TokenRefresherBuilder.Build("r", Args()), TokenRefresherBuilder.ConfigMapType)["data"]![TokenRefresherBuilder.ConfigKey]!.GetValue<string>();
+        var config = Child(ComponentPlans.Build(TokenRefresherComponent.Instance, "r", Args()), TokenRefresherComponent.ConfigMapType)["data"]![RefresherPod.ConfigKey]!.GetValue<string>();
 
         Assert.Equal(
             """{"registries":[{"server":"123456789012.dkr.ecr.eu-west-1.amazonaws.com","source":{"type":"ecr","region":"eu-west-1","accountId":"123456789012"}}],"targets":[{"secretName":"registryinfra-pull-tokens","namespaces":["apps","jobs"],"serviceAccounts":["default"]}]}""",
@@ -384,7 +401,7 @@ public sealed class TokenRefresherBuilderTests
     [Fact]
     public void Job_name_changes_with_the_configuration_and_image_only()
     {
-        static string JobName(TokenRefresherArgs a) => TokenRefresherBuilder.Build("r", a).Children.Single(c => c.Type == TokenRefresherBuilder.JobType).Inputs["metadata"]!["name"]!.GetValue<string>();
+        static string JobName(TokenRefresherArgs a) => ComponentPlans.Build(TokenRefresherComponent.Instance, "r", a).Children.Single(c => c.Type == TokenRefresherComponent.JobType).Inputs["metadata"]!["name"]!.GetValue<string>();
 
         var first = JobName(Args());
         Assert.Equal(first, JobName(Args()));
@@ -397,9 +414,9 @@ public sealed class TokenRefresherBuilderTests
     public void Image_is_required_and_pinned_by_digest()
     {
         Assert.Null(RefresherRelease.Image);
-        var missing = Assert.Throws<ComponentInputException>(() => TokenRefresherBuilder.Build("r", Args() with { Image = null }));
+        var missing = Assert.Throws<ComponentInputException>(() => ComponentPlans.Build(TokenRefresherComponent.Instance, "r", Args() with { Image = Output.Create<string?>(null) }));
         Assert.Equal("image", missing.Field);
-        var tag = Assert.Throws<ComponentInputException>(() => TokenRefresherBuilder.Build("r", Args() with { Image = "ghcr.io/acme/refresher:1.0" }));
+        var tag = Assert.Throws<ComponentInputException>(() => ComponentPlans.Build(TokenRefresherComponent.Instance, "r", Args() with { Image = "ghcr.io/acme/refresher:1.0" }));
         Assert.Contains("not pinned by digest", tag.Message, StringComparison.Ordinal);
     }
 
@@ -413,13 +430,13 @@ public sealed class TokenRefresherBuilderTests
             Targets = [new RefresherTarget { SecretName = "static-pull", NamespaceSelector = "team=web", ServiceAccounts = ["default"], AttachOnly = true }],
         };
 
-        var plan = TokenRefresherBuilder.Build("r", args);
+        var plan = ComponentPlans.Build(TokenRefresherComponent.Instance, "r", args);
 
         Assert.Equal("""{"targets":[{"secretName":"static-pull","namespaceSelector":"team=web","serviceAccounts":["default"],"attachOnly":true}]}""",
-            Child(plan, TokenRefresherBuilder.ConfigMapType)["data"]![TokenRefresherBuilder.ConfigKey]!.GetValue<string>());
+            Child(plan, TokenRefresherComponent.ConfigMapType)["data"]![RefresherPod.ConfigKey]!.GetValue<string>());
         Assert.Equal(
             """[{"apiGroups":[""],"resources":["namespaces"],"verbs":["get","list"]},{"apiGroups":[""],"resourceNames":["static-pull"],"resources":["secrets"],"verbs":["get"]},{"apiGroups":["","events.k8s.io"],"resources":["events"],"verbs":["create","patch"]},{"apiGroups":[""],"resourceNames":["default"],"resources":["serviceaccounts"],"verbs":["get","patch"]}]""",
-            Child(plan, TokenRefresherBuilder.ClusterRoleType)["rules"]!.ToJsonString());
+            Child(plan, RefresherRbac.ClusterRoleType)["rules"]!.ToJsonString());
     }
 
     [Theory]
@@ -434,18 +451,18 @@ public sealed class TokenRefresherBuilderTests
         {
             "targets[0].registries" => Args() with { Targets = [Attach() with { Registries = ["123456789012.dkr.ecr.eu-west-1.amazonaws.com"] }] },
             "targets[0].serviceAccounts" => Args() with { Targets = [Attach() with { ServiceAccounts = [] }] },
-            "targets[1].secretName" => Args() with { Targets = [Args().Targets[0], Attach("registryinfra-pull-tokens")] },
-            _ => Args() with { Registries = [], Targets = [Attach(), Args().Targets[0]] },
+            "targets[1].secretName" => Args() with { Targets = [Args().Targets.KnownOrEmpty[0], Attach("registryinfra-pull-tokens")] },
+            _ => Args() with { Registries = [], Targets = [Attach(), Args().Targets.KnownOrEmpty[0]] },
         };
 
-        Assert.Equal(field, Assert.Throws<ComponentInputException>(() => TokenRefresherBuilder.Build("r", args)).Field);
+        Assert.Equal(field, Assert.Throws<ComponentInputException>(() => ComponentPlans.Build(TokenRefresherComponent.Instance, "r", args)).Field);
     }
 
     [Fact]
     public void Target_naming_an_unknown_registry_is_refused()
     {
         var args = Args() with { Targets = [new RefresherTarget { SecretName = "s", Namespaces = ["a"], Registries = ["nope"] }] };
-        Assert.Equal("targets[0].registries[0]", Assert.Throws<ComponentInputException>(() => TokenRefresherBuilder.Build("r", args)).Field);
+        Assert.Equal("targets[0].registries[0]", Assert.Throws<ComponentInputException>(() => ComponentPlans.Build(TokenRefresherComponent.Instance, "r", args)).Field);
     }
 }
 
@@ -500,19 +517,20 @@ public sealed class BindingTests
     [Fact]
     public void Unknown_field_and_wrong_type_are_named()
     {
-        var unknown = Assert.Throws<ComponentInputException>(() => ComponentConstruct.Bind<PullSecretArgs>(JsonNode.Parse("""{"namespacez":["a"]}""")!.AsObject()));
-        Assert.Equal("namespacez", unknown.Field);
-        var wrong = Assert.Throws<ComponentInputException>(() => ComponentConstruct.Bind<TokenRefresherArgs>(JsonNode.Parse("""{"createNamespace":"hunter2"}""")!.AsObject()));
-        Assert.Equal("createNamespace", wrong.Field);
+        var unknown = Assert.Throws<ArgumentException>(() => ComponentPlans.Bind<PullSecretArgs>(JsonNode.Parse("""{"namespacez":["a"]}""")!.AsObject()));
+        Assert.Contains("namespacez: unknown property", unknown.Message, StringComparison.Ordinal);
+        var wrong = Assert.Throws<ArgumentException>(() => ComponentPlans.Bind<TokenRefresherArgs>(JsonNode.Parse("""{"targets":[],"createNamespace":"hunter2"}""")!.AsObject()));
+        Assert.Contains("createNamespace: expected boolean, got string", wrong.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("hunter2", wrong.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Camel_case_inputs_bind_to_typed_args()
     {
-        var args = ComponentConstruct.Bind<PullSecretArgs>(JsonNode.Parse("""{"registries":[{"server":"r","username":"u","password":"p"}],"namespaces":["a"],"secretName":"x"}""")!.AsObject());
-        Assert.Equal("x", args.SecretName);
-        Assert.Equal("p", args.Registries[0].Password);
-        _ = JsonSerializer.Serialize(args);
+        var args = ComponentPlans.Bind<PullSecretArgs>(JsonNode.Parse("""{"registries":[{"server":"r","username":"u","password":"p"}],"namespaces":["a"],"secretName":"x"}""")!.AsObject());
+        Assert.True(args.SecretName.TryGetKnown(out var secretName));
+        Assert.Equal("x", secretName);
+        Assert.True(args.Registries.KnownOrEmpty[0].Password.TryGetKnown(out var password));
+        Assert.Equal("p", password);
     }
 }

@@ -1,10 +1,11 @@
 using System.Collections.Immutable;
 using System.Text.Json.Nodes;
 using Google.Protobuf;
+using RegistryInfra.Protocol.Hosting;
 using RegistryInfra.Protocol.Monitor;
 using RegistryInfra.Protocol.Values;
 using RegistryInfra.Provider.Components;
-using RegistryInfra.Provider.Engine;
+using RegistryInfra.Testing.Components;
 using RegistryInfra.Testing.Monitor;
 
 namespace RegistryInfra.Provider.Tests.Components;
@@ -41,7 +42,7 @@ public sealed class ConstructTests : IAsyncLifetime
       "profiles": [
         { "server": "registry.example.com", "username": "robot", "password": "{{Password}}" },
         { "server": "123456789012.dkr.ecr.eu-west-1.amazonaws.com", "kind": "ecr" },
-        { "server": "europe-docker.pkg.dev", "authEntry": "{{authEntry}}" }
+        { "server": "europe-docker.pkg.dev", "authEntry": "{{authEntry}}", "tokenBased": true }
       ],
       "namespaces": ["apps", "jobs"],
       "serviceAccounts": ["default"],
@@ -71,19 +72,22 @@ public sealed class ConstructTests : IAsyncLifetime
         return key is "password" or "authEntry" && !value.IsComputed ? PropertyValue.CreateSecret(value) : value;
     }
 
-    private Task<ComponentConstructResult> Construct(string type, string name, string json, bool dryRun)
+    private Task<ConstructResponse> Construct(string type, string name, string json, bool dryRun) => Construct(type, name, Inputs(json), dryRun, []);
+
+    private Task<ConstructResponse> Construct(string type, string name, IReadOnlyDictionary<string, PropertyValue> inputs, bool dryRun, ImmutableArray<ResourceAlias> aliases)
     {
         _monitor.DryRun = dryRun;
-        var request = new ComponentConstructRequest(type, name, StackUrn, Inputs(json), dryRun)
-        {
-            Providers = ImmutableDictionary.CreateRange(StringComparer.Ordinal, new Dictionary<string, string>
+        var request = new ConstructRequest(type, name, StackUrn, inputs,
+            ImmutableDictionary<string, ImmutableArray<string>>.Empty,
+            new DeploymentContext("fleet", "test", "org", ImmutableDictionary<string, string>.Empty, [], dryRun, 4, _monitor.Endpoint),
+            ImmutableDictionary.CreateRange(StringComparer.Ordinal, new Dictionary<string, string>
             {
                 ["kubernetes"] = KubernetesProvider,
                 ["aws"] = AwsProvider,
                 ["gcp"] = GcpProvider,
             }),
-        };
-        return ComponentConstruct.Default.ConstructAsync(request, _client, TestContext.Current.CancellationToken);
+            [], aliases, new ConstructOptions(null, [], null, "", null, [], [], null, []), AcceptsOutputValues: true);
+        return RegistryInfraPackage.CreateProvider().ConstructAsync(request, TestContext.Current.CancellationToken);
     }
 
     private FakeResourceMonitor.Registration Registered(string type, string name) =>
@@ -123,9 +127,12 @@ public sealed class ConstructTests : IAsyncLifetime
             "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding prod-eu-refresher-role-binding-jobs",
             "kubernetes:core/v1:ConfigMap prod-eu-refresher-config",
             "kubernetes:batch/v1:CronJob prod-eu-refresher-cron-job",
-        ], regs.Take(22).Select(r => $"{r.Type} {r.Name}"));
-        Assert.Equal("kubernetes:batch/v1:Job", regs[22].Type);
+        ], regs.Where(r => r.Type != "kubernetes:batch/v1:Job").Select(r => $"{r.Type} {r.Name}"), new OrderInsensitive());
+        Assert.Single(regs, r => r.Type == "kubernetes:batch/v1:Job");
         Assert.Equal(23, regs.Count);
+        // Children are registered concurrently, each after its parent.
+        var order = regs.Select((r, i) => (r.Urn, i)).ToDictionary(x => x.Urn, x => x.i, StringComparer.Ordinal);
+        Assert.All(regs.Skip(1), r => Assert.True(order[r.Request.Parent] < order[r.Urn], $"{r.Name} was registered before its parent"));
 
         // URNs nest the types of the parents, as the engine makes them.
         var secret = Registered("kubernetes:core/v1:Secret", "prod-eu-pull-secret-apps-registryinfra-pull");
@@ -164,8 +171,10 @@ public sealed class ConstructTests : IAsyncLifetime
         var tokenSecret = Registered("kubernetes:core/v1:Secret", "prod-eu-pull-secret-apps-registryinfra-pull-tokens");
         Assert.True(tokenSecret.Inputs["stringData"].IsSecret);
         Assert.Equal(["data", "stringData"], tokenSecret.Request.IgnoreChanges);
+        // No token passes through Pulumi: the refresher's Job fills the Secret (its data is the refresher's).
         var document = tokenSecret.Inputs["stringData"].SecretValue.ObjectValue[".dockerconfigjson"].StringValue;
-        Assert.Contains(AuthB64, document, StringComparison.Ordinal);
+        Assert.Equal("""{"auths":{}}""", document);
+        Assert.DoesNotContain(AuthB64, tokenSecret.Request.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -232,24 +241,26 @@ public sealed class ConstructTests : IAsyncLifetime
         await Construct("registryinfra:index:ClusterRegistryAccess", "prod-eu", ClusterInputs("UNKNOWN"), dryRun: true);
         var preview = _monitor.Registrations.Select(r => $"{r.Type} {r.Name}").ToList();
 
+        // The unknown entry is a token-based registry's (tokenBased: true): its Secret starts empty either way,
+        // and the static Secret's document is known.
         var tokenSecret = Registered("kubernetes:core/v1:Secret", "prod-eu-pull-secret-apps-registryinfra-pull-tokens");
-        Assert.True(tokenSecret.Inputs["stringData"].SecretValue.ObjectValue[".dockerconfigjson"].IsComputed);
+        Assert.Equal("""{"auths":{}}""", tokenSecret.Inputs["stringData"].SecretValue.ObjectValue[".dockerconfigjson"].StringValue);
         var staticSecret = Registered("kubernetes:core/v1:Secret", "prod-eu-pull-secret-apps-registryinfra-pull");
         Assert.False(staticSecret.Inputs["stringData"].SecretValue.ObjectValue[".dockerconfigjson"].IsComputed);
 
         _monitor.Clear();
         await Construct("registryinfra:index:ClusterRegistryAccess", "prod-eu", ClusterInputs(KnownAuthEntry), dryRun: false);
-        Assert.Equal(preview, _monitor.Registrations.Select(r => $"{r.Type} {r.Name}"));
+        Assert.Equal(preview.Order(StringComparer.Ordinal), _monitor.Registrations.Select(r => $"{r.Type} {r.Name}").Order(StringComparer.Ordinal));
     }
 
     [Fact]
     public async Task Preview_of_an_unchanged_program_registers_identical_children()
     {
         await Construct("registryinfra:index:ClusterRegistryAccess", "prod-eu", ClusterInputs(KnownAuthEntry), dryRun: true);
-        var first = _monitor.Registrations.Select(r => r.Request.ToByteArray()).ToList();
+        var first = _monitor.Registrations.OrderBy(r => r.Urn, StringComparer.Ordinal).Select(r => r.Request.ToByteArray()).ToList();
         _monitor.Clear();
         await Construct("registryinfra:index:ClusterRegistryAccess", "prod-eu", ClusterInputs(KnownAuthEntry), dryRun: true);
-        var second = _monitor.Registrations.Select(r => r.Request.ToByteArray()).ToList();
+        var second = _monitor.Registrations.OrderBy(r => r.Urn, StringComparer.Ordinal).Select(r => r.Request.ToByteArray()).ToList();
 
         Assert.Equal(first.Count, second.Count);
         for (var i = 0; i < first.Count; i++)
@@ -326,7 +337,7 @@ public sealed class ConstructTests : IAsyncLifetime
             "kubernetes:core/v1:ConfigMap edge-refresher-config",
             "kubernetes:batch/v1:CronJob edge-refresher-cron-job",
             "kubernetes:batch/v1:Job edge-refresher-run-on-deploy",
-        ], _monitor.Registrations.Select(r => $"{r.Type} {r.Name}"));
+        ], _monitor.Registrations.Select(r => $"{r.Type} {r.Name}"), new OrderInsensitive());
 
         // Least privilege: see the static secret by name, patch the listed accounts, record Events; no secret write, no namespace list.
         foreach (var ns in new[] { "apps", "jobs" })
@@ -367,7 +378,7 @@ public sealed class ConstructTests : IAsyncLifetime
             "registryinfra:kubernetes:PullSecret edge-pull-secret",
             "kubernetes:core/v1:Secret edge-pull-secret-apps-registryinfra-pull",
             "kubernetes:core/v1:Secret edge-pull-secret-jobs-registryinfra-pull",
-        ], _monitor.Registrations.Select(r => $"{r.Type} {r.Name}"));
+        ], _monitor.Registrations.Select(r => $"{r.Type} {r.Name}"), new OrderInsensitive());
         Assert.False(result.State.ContainsKey("refresherNamespace") && !result.State["refresherNamespace"].IsNull);
         Assert.Equal(["registryinfra-pull"], result.State["imagePullSecrets"].ArrayValue.Select(r => r.ObjectValue["name"].StringValue));
     }
@@ -446,12 +457,8 @@ public sealed class ConstructTests : IAsyncLifetime
     {
         _monitor.AliasSpecs = aliasSpecs;
         const string OldUrn = "urn:pulumi:test::fleet::registryinfra:index:ClusterRegistryAccess::old-name";
-        var request = new ComponentConstructRequest("registryinfra:index:ClusterRegistryAccess", "prod-eu", StackUrn, Inputs(ClusterInputs(KnownAuthEntry)), DryRun: false)
-        {
-            Aliases = [new RegistryInfra.Protocol.Hosting.ResourceAlias(OldUrn, null, null, null, null, null, false), new RegistryInfra.Protocol.Hosting.ResourceAlias(null, "eu-access", null, null, null, null, true)],
-        };
-
-        await ComponentConstruct.Default.ConstructAsync(request, _client, TestContext.Current.CancellationToken);
+        await Construct("registryinfra:index:ClusterRegistryAccess", "prod-eu", Inputs(ClusterInputs(KnownAuthEntry)), dryRun: false,
+            [new ResourceAlias(OldUrn, null, null, null, null, null, false), new ResourceAlias(null, "eu-access", null, null, null, null, true)]);
 
         var component = _monitor.Registrations[0].Request;
         if (aliasSpecs)
@@ -495,9 +502,7 @@ public sealed class ConstructTests : IAsyncLifetime
         { "serviceAccountNamespace": "ns", "serviceAccountName": "sa", "oidcProviderArn": "SECRET-ARN", "region": "eu-west-1", "repositories": ["app"] }
         """;
         var inputs = Inputs(json).SetItem("oidcProviderArn", PropertyValue.CreateSecret(PropertyValue.Create("arn:aws:iam::123456789012:oidc-provider/oidc.example.com/id/X")));
-        var request = new ComponentConstructRequest("registryinfra:aws:EcrPullAccess", "ecr", StackUrn, inputs, DryRun: false);
-
-        var result = await ComponentConstruct.Default.ConstructAsync(request, _client, TestContext.Current.CancellationToken);
+        var result = await Construct("registryinfra:aws:EcrPullAccess", "ecr", inputs, dryRun: false, []);
 
         // The role ARN carries the account taken from the secret ARN; the role name and annotations built from it too.
         Assert.True(result.State["roleArn"].IsSecret);
@@ -505,7 +510,7 @@ public sealed class ConstructTests : IAsyncLifetime
         var role = _monitor.Registrations.Single(r => r.Type == "aws:iam/role:Role");
         Assert.True(role.Inputs["assumeRolePolicy"].IsSecret);
         Assert.False(role.Inputs["name"].IsSecret);
-        Assert.Equal("", _monitor.Registrations[1].Request.Provider);
+        Assert.Equal(AwsProvider, role.Request.Provider);
     }
 
     [Fact]
@@ -520,14 +525,16 @@ public sealed class ConstructTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Preview_with_an_unknown_namespace_registers_the_component_alone_without_failing()
+    public async Task Preview_with_an_unknown_namespace_leaves_out_only_the_secrets_it_names()
     {
         const string json = """{ "registries": [{ "server": "r.example.com", "username": "u", "password": "p" }], "namespaces": ["UNKNOWN"] }""";
 
         var result = await Construct("registryinfra:kubernetes:PullSecret", "ps", json, dryRun: true);
 
+        // The Secrets are named after the namespaces, so they wait for the update; the outputs are unknown, not absent.
         Assert.Single(_monitor.Registrations);
-        Assert.Empty(result.State);
+        Assert.All(result.State.Values, v => Assert.True(v.IsComputed));
+        Assert.Equal(["imagePullSecrets", "secretNames", "staticSecretName", "tokenSecretName"], result.State.Keys);
     }
 
     [Fact]
@@ -550,5 +557,14 @@ public sealed class ConstructTests : IAsyncLifetime
         await Construct("registryinfra:kubernetes:PullSecret", "cluster-b", json, dryRun: false);
 
         Assert.Equal(4, _monitor.Registrations.Select(r => r.Urn).Distinct().Count());
+    }
+
+    /// <summary>The same names, in any order: children are registered concurrently, as the SDKs register them.</summary>
+    private sealed class OrderInsensitive : IEqualityComparer<IEnumerable<string>>
+    {
+        public bool Equals(IEnumerable<string>? x, IEnumerable<string>? y) =>
+            x is not null && y is not null && x.Order(StringComparer.Ordinal).SequenceEqual(y.Order(StringComparer.Ordinal), StringComparer.Ordinal);
+
+        public int GetHashCode(IEnumerable<string> obj) => obj.Count();
     }
 }

@@ -1,10 +1,12 @@
+using RegistryInfra.Protocol.Hosting;
+using RegistryInfra.Provider;
 using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using RegistryInfra.Protocol.Monitor;
 using RegistryInfra.Protocol.Values;
-using RegistryInfra.Provider.Engine;
+using RegistryInfra.Testing.Components;
 using RegistryInfra.Testing.Monitor;
 
 namespace RegistryInfra.Benchmarks;
@@ -27,18 +29,19 @@ public sealed class ConstructBenchmark : IBenchmark
         for (var run = 0; run <= Runs; run++)
         {
             await using var monitor = await FakeResourceMonitor.StartAsync(cancellationToken);
-            using var client = ResourceMonitorClient.Connect(monitor.Endpoint);
+            var provider = RegistryInfraPackage.CreateProvider();
             var watch = Stopwatch.StartNew();
             await System.Threading.Tasks.Parallel.ForEachAsync(Enumerable.Range(0, clusters), new ParallelOptions { MaxDegreeOfParallelism = Parallel, CancellationToken = cancellationToken }, async (i, ct) =>
             {
-                var request = new ComponentConstructRequest("registryinfra:index:ClusterRegistryAccess", $"cluster-{i:D3}",
-                    "urn:pulumi:bench::fleet::pulumi:pulumi:Stack::fleet-bench", Inputs(i, namespaces), DryRun: false)
-                {
-                    Providers = ImmutableDictionary<string, string>.Empty
+                var request = new ConstructRequest("registryinfra:index:ClusterRegistryAccess", $"cluster-{i:D3}",
+                    "urn:pulumi:bench::fleet::pulumi:pulumi:Stack::fleet-bench", Inputs(i, namespaces),
+                    ImmutableDictionary<string, ImmutableArray<string>>.Empty,
+                    new DeploymentContext("fleet", "bench", "org", ImmutableDictionary<string, string>.Empty, [], false, 4, monitor.Endpoint),
+                    ImmutableDictionary<string, string>.Empty
                         .Add("kubernetes", $"urn:pulumi:bench::fleet::pulumi:providers:kubernetes::cluster-{i:D3}::id-{i}")
                         .Add("aws", "urn:pulumi:bench::fleet::pulumi:providers:aws::acct::id-aws"),
-                };
-                await ComponentConstruct.Default.ConstructAsync(request, client, ct);
+                    [], [], new ConstructOptions(null, [], null, "", null, [], [], null, []), AcceptsOutputValues: true);
+                await provider.ConstructAsync(request, ct);
             });
             watch.Stop();
             count = monitor.Registrations.Count;

@@ -1,46 +1,47 @@
+using RegistryInfra.Protocol.Model;
 using RegistryInfra.Protocol.Resources;
 using RegistryInfra.Provider.Components.EcrPullAccess;
 using RegistryInfra.Provider.Components.WorkloadIdentityBinding;
 
 namespace RegistryInfra.Provider.Components.ClusterRegistryAccess;
 
+using PullSecret = RegistryInfra.Provider.Components.PullSecret;
+using TokenRefresher = RegistryInfra.Provider.Components.TokenRefresher;
+
 /// <summary>Inputs of <c>registryinfra:index:ClusterRegistryAccess</c>: one cluster's whole registry access.</summary>
-public sealed record ClusterRegistryAccessArgs
+[PulumiModel]
+public sealed partial record ClusterRegistryAccessArgs
 {
     /// <summary>The registries, typically RegistryProfile outputs.</summary>
     [PulumiProperty("profiles", Description = "The cluster's registries, typically from RegistryProfile outputs (`server`, `kind`, `authEntry`). Static credentials go into the secret `secretName`, token-based registries (ECR, Artifact Registry/GCR, ACR) into `secretName`-tokens, renewed by the refresher.")]
-    public IReadOnlyList<ClusterRegistryProfile> Profiles { get; init; } = [];
+    public InputList<ClusterRegistryProfile> Profiles { get; init; } = [];
 
     /// <summary>The namespaces that get the pull secrets.</summary>
     [PulumiProperty("namespaces", Description = "The namespaces that each get the pull secrets.")]
-    public IReadOnlyList<string> Namespaces { get; init; } = [];
+    public InputList<string> Namespaces { get; init; } = [];
 
     /// <summary>
     /// Service accounts, by name, to which the refresher adds the pull secrets in every namespace (it never
     /// removes an entry; see <c>PullSecretBuilder</c> for why Pulumi does not patch them).
     /// </summary>
     [PulumiProperty("serviceAccounts", Description = "Service accounts, by name, that the refresher makes name the pull secrets (static and token) in `imagePullSecrets` in every namespace; it adds entries and never removes one. Default `[\"default\"]`; an empty list attaches nothing. With static registries only, the refresher is deployed for this alone (attach-only, no secret writes) unless `attachServiceAccounts` is false.")]
-    public IReadOnlyList<string>? ServiceAccounts { get; init; }
+    public InputList<string>? ServiceAccounts { get; init; }
 
-    internal IReadOnlyList<string> ServiceAccountsOrDefault => ServiceAccounts ?? ["default"];
 
     /// <summary>Attach the pull secrets to <see cref="ServiceAccounts"/> (through the refresher); false when workloads name them through the <c>imagePullSecrets</c> output.</summary>
-    [PulumiProperty("attachServiceAccounts", Description = "Make `serviceAccounts` name the pull secrets, through the refresher. Set false when workloads name the secrets themselves through the `imagePullSecrets` output: then no service account is touched, and with static registries only no refresher is deployed. Default true.")]
-    public bool? AttachServiceAccounts { get; init; }
+    [PulumiProperty("attachServiceAccounts", Description = "Make `serviceAccounts` name the pull secrets, through the refresher. Set false when workloads name the secrets themselves through the `imagePullSecrets` output: then no service account is touched, and with static registries only no refresher is deployed. Default true.", Default = true)]
+    public Output<bool?> AttachServiceAccounts { get; init; } = Output.Create<bool?>(null);
 
-    internal bool AttachServiceAccountsOrDefault => AttachServiceAccounts ?? true;
 
     /// <summary>The static secret's name; the refresher-owned one adds <c>-tokens</c>.</summary>
-    [PulumiProperty("secretName", Description = "The name of the static-credentials Secret in each namespace; the token Secret is this plus `-tokens`. Default `registryinfra-pull`.")]
-    public string? SecretName { get; init; }
+    [PulumiProperty("secretName", Description = "The name of the static-credentials Secret in each namespace; the token Secret is this plus `-tokens`. Default `registryinfra-pull`.", Default = PullSecret.PullSecretComponent.DefaultSecretName)]
+    public Output<string?> SecretName { get; init; } = Output.Create<string?>(null);
 
-    internal string SecretNameOrDefault => SecretName ?? "registryinfra-pull";
 
     /// <summary>The refresher, deployed when a token-based registry is listed or static secrets are attached to service accounts.</summary>
     [PulumiProperty("refresher", Description = "How the refresher runs. It is deployed when a token-based registry is listed, or when the static secret is attached to service accounts; its `image` is then required.")]
     public ClusterRefresherSettings? Refresher { get; init; }
 
-    internal ClusterRefresherSettings RefresherOrDefault => Refresher ?? new();
 
     /// <summary>The AWS identity of the refresher (for ECR); its service account fields are filled in.</summary>
     [PulumiProperty("aws", Description = "The refresher's AWS identity for ECR (an EcrPullAccess: IRSA or EKS Pod Identity); its service-account namespace and name are filled in from `refresher`. Only with an ECR profile.")]
@@ -53,73 +54,72 @@ public sealed record ClusterRegistryAccessArgs
 
 /// <summary>One registry of the cluster.</summary>
 [PulumiType("registryinfra:index:ClusterRegistryProfile", Description = "One registry of a cluster: its server and either static credentials (`authEntry`, or `username` and `password`) or, for a token-based registry, nothing more (the refresher obtains tokens).")]
-public sealed record ClusterRegistryProfile
+public sealed partial record ClusterRegistryProfile
 {
     [PulumiProperty("server", Description = "The registry host as it goes into `.dockerconfigjson` (RegistryProfile's `server` output).")]
-    public string Server { get; init; } = "";
+    public Output<string> Server { get; init; } = "";
 
     [PulumiProperty("kind", Description = "The registry kind (RegistryProfile's `kind`, such as `ecr`, `artifactRegistry`, `acr`, `generic`); detected from the server when absent. It decides whether the refresher renews the registry's token.")]
-    public string? Kind { get; init; }
+    public Output<string?> Kind { get; init; } = Output.Create<string?>(null);
 
     /// <summary>Secret: the dockerconfigjson auth entry (RegistryProfile's <c>authEntry</c>).</summary>
     [Secret]
     [PulumiProperty("authEntry", Description = "Secret: the registry's `auths` entry as JSON (RegistryProfile's `authEntry`). For a token-based registry, the first token, used until the refresher's first run.")]
-    public string? AuthEntry { get; init; }
+    public Output<string?> AuthEntry { get; init; } = Output.Create<string?>(null);
+
+    [PulumiProperty("tokenBased", Description = "Whether this registry's credential is a short-lived token the refresher renews (RegistryProfile's `tokenBased` output) rather than a static credential Pulumi writes; see PullSecretRegistry's `tokenBased` for the default.")]
+    public Output<bool?> TokenBased { get; init; } = Output.Create<bool?>(null);
 
     [PulumiProperty("username", Description = "Static credentials: the user name (with `password`).")]
-    public string? Username { get; init; }
+    public Output<string?> Username { get; init; } = Output.Create<string?>(null);
 
     /// <summary>Secret.</summary>
     [Secret]
     [PulumiProperty("password", Description = "Secret. Static credentials: the password or token (with `username`).")]
-    public string? Password { get; init; }
+    public Output<string?> Password { get; init; } = Output.Create<string?>(null);
 
     /// <summary>ECR: region and account; parsed from the server when absent.</summary>
     [PulumiProperty("region", Description = "ECR: the registry's region. Default: from the server's host name.")]
-    public string? Region { get; init; }
+    public Output<string?> Region { get; init; } = Output.Create<string?>(null);
 
     [PulumiProperty("accountId", Description = "ECR: the registry's 12-digit account. Default: from the server's host name.")]
-    public string? AccountId { get; init; }
+    public Output<string?> AccountId { get; init; } = Output.Create<string?>(null);
 
     /// <summary>ACR: the workload identity's tenant and client.</summary>
     [PulumiProperty("tenantId", Description = "ACR: the Microsoft Entra tenant of the token exchange.")]
-    public string? TenantId { get; init; }
+    public Output<string?> TenantId { get; init; } = Output.Create<string?>(null);
 
     [PulumiProperty("clientId", Description = "ACR: the client id of the managed identity the refresher runs as (Azure workload identity).")]
-    public string? ClientId { get; init; }
+    public Output<string?> ClientId { get; init; } = Output.Create<string?>(null);
 }
 
 /// <summary>How the cluster's refresher runs.</summary>
 [PulumiType("registryinfra:index:ClusterRefresherSettings", Description = "How a cluster's refresher runs (see TokenRefresher for the details and defaults).")]
-public sealed record ClusterRefresherSettings
+public sealed partial record ClusterRefresherSettings
 {
     [PulumiProperty("image", Description = "The refresher image pinned by digest (`REPOSITORY@sha256:HEX`). Required whenever the refresher is deployed, unless this build of the provider carries a released image.")]
-    public string? Image { get; init; }
+    public Output<string?> Image { get; init; } = Output.Create<string?>(null);
 
-    [PulumiProperty("namespace", Description = "The refresher's namespace. Default `registryinfra-system`.")]
-    public string? Namespace { get; init; }
+    [PulumiProperty("namespace", Description = "The refresher's namespace. Default `registryinfra-system`.", Default = TokenRefresher.TokenRefresherComponent.DefaultNamespace)]
+    public Output<string?> Namespace { get; init; } = Output.Create<string?>(null);
 
-    internal string NamespaceOrDefault => Namespace ?? "registryinfra-system";
 
-    [PulumiProperty("createNamespace", Description = "Create the refresher's namespace. Default true.")]
-    public bool? CreateNamespace { get; init; }
+    [PulumiProperty("createNamespace", Description = "Create the refresher's namespace. Default true.", Default = true)]
+    public Output<bool?> CreateNamespace { get; init; } = Output.Create<bool?>(null);
 
-    internal bool CreateNamespaceOrDefault => CreateNamespace ?? true;
 
-    [PulumiProperty("serviceAccountName", Description = "The refresher's own service account, which the cloud identity trusts. Default `registryinfra-refresher`.")]
-    public string? ServiceAccountName { get; init; }
+    [PulumiProperty("serviceAccountName", Description = "The refresher's own service account, which the cloud identity trusts. Default `registryinfra-refresher`.", Default = TokenRefresher.TokenRefresherComponent.DefaultServiceAccountName)]
+    public Output<string?> ServiceAccountName { get; init; } = Output.Create<string?>(null);
 
-    internal string ServiceAccountNameOrDefault => ServiceAccountName ?? "registryinfra-refresher";
 
-    [PulumiProperty("schedule", Description = "The CronJob schedule. Default `0 */6 * * *` (every 6 hours).")]
-    public string? Schedule { get; init; }
+    [PulumiProperty("schedule", Description = "The CronJob schedule. Default `0 */6 * * *` (every 6 hours).", Default = TokenRefresher.TokenRefresherComponent.DefaultSchedule)]
+    public Output<string?> Schedule { get; init; } = Output.Create<string?>(null);
 
-    internal string ScheduleOrDefault => Schedule ?? "0 */6 * * *";
 
     /// <summary>Further service-account annotations (such as <c>azure.workload.identity/client-id</c>).</summary>
     [PulumiProperty("serviceAccountAnnotations", Description = "Further annotations of the refresher's service account; the `aws` and `gcp` identities add theirs.")]
-    public IReadOnlyDictionary<string, string>? ServiceAccountAnnotations { get; init; }
+    public InputMap<string>? ServiceAccountAnnotations { get; init; }
 
     [PulumiProperty("podLabels", Description = "Extra labels of the refresher's pods.")]
-    public IReadOnlyDictionary<string, string>? PodLabels { get; init; }
+    public InputMap<string>? PodLabels { get; init; }
 }

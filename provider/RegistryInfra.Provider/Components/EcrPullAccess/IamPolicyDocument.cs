@@ -8,15 +8,7 @@ public sealed record IamPolicyDocument(IReadOnlyList<IamStatement> Statement)
 {
     public string Version { get; init; } = "2012-10-17";
 
-    private static readonly JsonSerializerOptions Options = new()
-    {
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        TypeInfoResolver = Engine.ComponentConstruct.ReflectionResolver(),
-    };
-
-    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2026", Justification = Engine.ComponentConstruct.ReflectionJson)]
-    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("AOT", "IL3050", Justification = Engine.ComponentConstruct.ReflectionJson)]
-    public string ToJson() => JsonSerializer.Serialize(this, Options);
+    public string ToJson() => JsonSerializer.Serialize(this, IamJson.Default.IamPolicyDocument);
 }
 
 /// <summary>One statement. Condition is operator → key → value, as IAM writes it.</summary>
@@ -38,3 +30,8 @@ public sealed record IamPrincipal
 
     public string? Service { get; init; }
 }
+
+// IAM's element names are PascalCase, as the records' properties are; absent elements are left out.
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(IamPolicyDocument))]
+internal sealed partial class IamJson : JsonSerializerContext;

@@ -1,52 +1,78 @@
+using RegistryInfra.Protocol.Model;
 using RegistryInfra.Protocol.Resources;
 
 namespace RegistryInfra.Provider.Components.PullSecret;
 
 /// <summary>Inputs of <c>registryinfra:kubernetes:PullSecret</c>.</summary>
-public sealed record PullSecretArgs
+[PulumiModel]
+public sealed partial record PullSecretArgs
 {
     /// <summary>The registries whose credentials go into the secrets.</summary>
     [PulumiProperty("registries", Description = "The registries whose credentials go into the secrets: static ones (an `authEntry`, or `username` and `password`) into `secretName`, token-based ones (ECR, Artifact Registry/GCR, ACR without static credentials) into `secretName`-tokens.")]
-    public IReadOnlyList<PullSecretRegistry> Registries { get; init; } = [];
+    public InputList<PullSecretRegistry> Registries { get; init; } = [];
 
     /// <summary>The namespaces that each get the secrets.</summary>
     [PulumiProperty("namespaces", Description = "The namespaces that each get the secrets.")]
-    public IReadOnlyList<string> Namespaces { get; init; } = [];
+    public InputList<string> Namespaces { get; init; } = [];
 
     /// <summary>Name of the Secret of static credentials; the token-based one is this plus <c>-tokens</c>.</summary>
-    [PulumiProperty("secretName", Description = "The name of the static-credentials Secret (its data owned by Pulumi); the token Secret, whose data the refresher owns, is this plus `-tokens`. Default `registryinfra-pull`.")]
-    public string? SecretName { get; init; }
-
-    internal string SecretNameOrDefault => SecretName ?? "registryinfra-pull";
+    [PulumiProperty("secretName", Description = "The name of the static-credentials Secret (its data owned by Pulumi); the token Secret, whose data the refresher owns, is this plus `-tokens`.", Default = PullSecretComponent.DefaultSecretName)]
+    public Output<string?> SecretName { get; init; } = Output.Create<string?>(null);
 
     /// <summary>Extra labels on every Secret.</summary>
     [PulumiProperty("labels", Description = "Extra labels on every Secret, besides the `app.kubernetes.io/*` labels the component sets.")]
-    public IReadOnlyDictionary<string, string>? Labels { get; init; }
+    public InputMap<string>? Labels { get; init; }
 }
 
 /// <summary>One registry: its server and either a dockerconfigjson auth entry or a static user name and password.</summary>
 [PulumiType("registryinfra:index:PullSecretRegistry", Description = "One registry of a pull secret: its server and either a dockerconfigjson `authEntry` or a static `username` and `password`; a token-based registry may give neither (the refresher fills it in).")]
-public sealed record PullSecretRegistry
+public sealed partial record PullSecretRegistry
 {
     /// <summary>The registry host as it goes into <c>.dockerconfigjson</c>.</summary>
     [PulumiProperty("server", Description = "The registry host as it goes into `.dockerconfigjson` (RegistryProfile's `server` output). Listed once.")]
-    public string Server { get; init; } = "";
+    public Output<string> Server { get; init; } = "";
 
-    /// <summary>The registry kind (a Core <c>RegistryKind</c> name such as <c>ecrPrivate</c>, <c>artifactRegistry</c>, <c>acr</c>, <c>generic</c>); detected from the server when absent.</summary>
+    /// <summary>The registry kind; detected from the server when absent.</summary>
     [PulumiProperty("kind", Description = "The registry kind (such as `ecr`, `artifactRegistry`, `gcr`, `acr`, `generic`); detected from the server when absent. It decides whether the registry is token-based.")]
-    public string? Kind { get; init; }
+    public Output<string?> Kind { get; init; } = Output.Create<string?>(null);
 
-    /// <summary>Secret: the <c>auths</c> entry as JSON (the RegistryProfile's <c>authEntry</c> output). For a token-based registry, the initial token.</summary>
+    /// <summary>Secret: the <c>auths</c> entry as JSON (the RegistryProfile's <c>authEntry</c> output).</summary>
     [Secret]
-    [PulumiProperty("authEntry", Description = "Secret: the registry's `auths` entry as JSON (RegistryProfile's `authEntry` output). For a token-based registry, the first token, used until the refresher's first run.")]
-    public string? AuthEntry { get; init; }
+    [PulumiProperty("authEntry", Description = "Secret: the registry's `auths` entry as JSON (RegistryProfile's `authEntry` output): a static credential, whose entry Pulumi writes. For a registry the refresher renews (see `tokenBased`) it is not used: no token is ever written by Pulumi or kept in its state.")]
+    public Output<string?> AuthEntry { get; init; } = Output.Create<string?>(null);
+
+    /// <summary>Whether the refresher renews this registry's token; decided from the kind and the credential when absent.</summary>
+    [PulumiProperty("tokenBased", Description = "Whether this registry's credential is a short-lived token the refresher renews (RegistryProfile's `tokenBased` output) rather than a static credential Pulumi writes. Default: static with `username`/`password` or a Google JSON key (`_json_key`, `_json_key_base64`) in `authEntry`, token-based for an ECR, Artifact Registry/GCR or ACR server otherwise. Give it when `authEntry` comes from a resource created in the same update, so that preview can tell which Secret it goes into.")]
+    public Output<bool?> TokenBased { get; init; } = Output.Create<bool?>(null);
 
     /// <summary>A static user name (with <see cref="Password"/>).</summary>
     [PulumiProperty("username", Description = "Static credentials: the user name (with `password`).")]
-    public string? Username { get; init; }
+    public Output<string?> Username { get; init; } = Output.Create<string?>(null);
 
     /// <summary>Secret: a static password or token.</summary>
     [Secret]
     [PulumiProperty("password", Description = "Secret. Static credentials: the password or token (with `username`).")]
-    public string? Password { get; init; }
+    public Output<string?> Password { get; init; } = Output.Create<string?>(null);
+}
+
+/// <summary>A reference to a pull secret, as it goes into a workload's <c>imagePullSecrets</c>.</summary>
+[PulumiType("registryinfra:index:PullSecretReference", Description = "A reference to a pull secret, in the shape of a pod spec's `imagePullSecrets` entry.")]
+public sealed partial record PullSecretReference(
+    [property: PulumiProperty("name", Description = "The Secret's name (in the pod's namespace).")] string Name);
+
+/// <summary>Outputs of <c>registryinfra:kubernetes:PullSecret</c>.</summary>
+[PulumiModel]
+public sealed partial record PullSecretOutputs
+{
+    [PulumiProperty("secretNames", Description = "For each namespace, the names of the Secrets created there.")]
+    public Output<IReadOnlyDictionary<string, IReadOnlyList<string>>> SecretNames { get; init; } = Output.Unknown<IReadOnlyDictionary<string, IReadOnlyList<string>>>();
+
+    [PulumiProperty("imagePullSecrets", Description = "The Secrets as a pod spec's `imagePullSecrets` list: put it in workloads' pod templates. It depends on the Secrets, so a workload that uses it is created after them.")]
+    public Output<IReadOnlyList<PullSecretReference>> ImagePullSecrets { get; init; } = Output.Unknown<IReadOnlyList<PullSecretReference>>();
+
+    [PulumiProperty("staticSecretName", Description = "The name of the static-credentials Secret (data owned by Pulumi); absent when no registry has static credentials.")]
+    public Output<string?> StaticSecretName { get; init; } = Output.Unknown<string?>();
+
+    [PulumiProperty("tokenSecretName", Description = "The name of the token Secret (data owned by the refresher); absent when no registry is token-based.")]
+    public Output<string?> TokenSecretName { get; init; } = Output.Unknown<string?>();
 }

@@ -3,7 +3,8 @@ using RegistryInfra.Protocol.Resources;
 namespace RegistryInfra.Provider.Resources.GetImage;
 
 /// <summary>Arguments of <c>registryinfra:index:getImage</c>.</summary>
-public sealed record GetImageArgs(
+[PulumiModel]
+public sealed partial record GetImageArgs(
     [property: PulumiProperty("image", Description = "The image reference, such as `ghcr.io/org/app:1.2` or `nginx` (Docker Hub, tag `latest`).")]
     string Image,
     [property: PulumiProperty("username", Description = "The user name to pull with (with `password`).")]
@@ -22,7 +23,8 @@ public sealed record GetImageArgs(
     bool? Insecure = null);
 
 /// <summary>Result of <c>registryinfra:index:getImage</c>.</summary>
-public sealed record GetImageResult(
+[PulumiModel]
+public sealed partial record GetImageResult(
     [property: PulumiProperty("digest", Description = "The digest of the manifest the reference names (the index for a multi-platform image).")]
     string Digest,
     [property: PulumiProperty("mediaType", Description = "The media type of that manifest.")]

@@ -3,7 +3,8 @@ using RegistryInfra.Protocol.Resources;
 namespace RegistryInfra.Provider.Resources.RegistryProfile;
 
 /// <summary>Inputs of <c>registryinfra:index:RegistryProfile</c>.</summary>
-public sealed record RegistryProfileArgs(
+[PulumiModel]
+public sealed partial record RegistryProfileArgs(
     [property: PulumiProperty("server", Description = "The registry host, e.g. `ghcr.io`, `registry.example.com:5000` or `docker.io`. A scheme and a trailing slash are accepted and removed.")]
     [property: ReplaceOnChanges]
     string Server,
@@ -78,7 +79,7 @@ public enum RegistryProfileKind
 
 /// <summary>Amazon ECR credentials.</summary>
 [PulumiType("registryinfra:index:EcrCredentials", Description = "Amazon ECR credentials: `GetAuthorizationToken` signed with the AWS SDK's credential chain (environment, IRSA web identity, EKS Pod Identity, instance role) or explicit keys.")]
-public sealed record EcrCredentialArgs(
+public sealed partial record EcrCredentialArgs(
     [property: PulumiProperty("region", Description = "The registry's region. Default: the region in the server's host name.")]
     string? Region = null,
     [property: PulumiProperty("accountId", Description = "The 12-digit registry account. Default: the account in the server's host name.")]
@@ -96,7 +97,7 @@ public sealed record EcrCredentialArgs(
 
 /// <summary>A Google service-account key as the registry password.</summary>
 [PulumiType("registryinfra:index:GcpServiceAccountKey", Description = "A Google service-account key used as the registry password.")]
-public sealed record GcpServiceAccountKeyArgs(
+public sealed partial record GcpServiceAccountKeyArgs(
     [property: PulumiProperty("key", Description = "The service-account key file's JSON content.")]
     [property: Secret]
     string Key,
@@ -105,14 +106,14 @@ public sealed record GcpServiceAccountKeyArgs(
 
 /// <summary>A Google access token.</summary>
 [PulumiType("registryinfra:index:GcpAccessToken", Description = "A Google OAuth2 access token, from a service-account key or from Application Default Credentials (Workload Identity) when no key is given.")]
-public sealed record GcpAccessTokenArgs(
+public sealed partial record GcpAccessTokenArgs(
     [property: PulumiProperty("serviceAccountKey", Description = "A service-account key (JSON). Default: Application Default Credentials.")]
     [property: Secret]
     string? ServiceAccountKey = null);
 
 /// <summary>Azure Container Registry credentials.</summary>
 [PulumiType("registryinfra:index:AcrCredentials", Description = "Azure Container Registry credentials: an ACR refresh token exchanged for a Microsoft Entra token (DefaultAzureCredential: environment, workload identity, managed identity).")]
-public sealed record AcrCredentialArgs(
+public sealed partial record AcrCredentialArgs(
     [property: PulumiProperty("tenantId", Description = "The Microsoft Entra tenant.")]
     string? TenantId = null,
     [property: PulumiProperty("clientId", Description = "A user-assigned managed identity or workload identity client id.")]
@@ -122,7 +123,7 @@ public sealed record AcrCredentialArgs(
 
 /// <summary>A docker credential helper.</summary>
 [PulumiType("registryinfra:index:CredentialHelper", Description = "A docker credential helper (`docker-credential-NAME get`).")]
-public sealed record CredentialHelperArgs(
+public sealed partial record CredentialHelperArgs(
     [property: PulumiProperty("helper", Description = "The helper's name, such as `ecr-login`, `gcloud` or `acr-env`.")]
     string Helper,
     [property: PulumiProperty("serverUrl", Description = "The server URL given to the helper. Default: the profile's server.")]
@@ -132,7 +133,7 @@ public sealed record CredentialHelperArgs(
 
 /// <summary>A command that prints a credential.</summary>
 [PulumiType("registryinfra:index:ExecCredential", Description = "A command (no shell) that prints `user:password` or `{\"username\",\"password\",\"expiresAt\"}`.")]
-public sealed record ExecCredentialArgs(
+public sealed partial record ExecCredentialArgs(
     [property: PulumiProperty("command", Description = "The program and its arguments.")]
     IReadOnlyList<string> Command,
     [property: PulumiProperty("lifetimeSeconds", Description = "Seconds a credential lasts when the command prints no expiry.")]

@@ -1,3 +1,4 @@
+using RegistryInfra.Protocol.Model;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
@@ -216,7 +217,7 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
     {
         var request = context.Request;
         // Secrets are compared by content and reported by name only; the engine shows them as [secret].
-        var diff = InputDiff.Compute(typeof(RegistryProfileArgs), request.OldInputs.Count > 0 ? request.OldInputs : request.OldState, request.NewInputs,
+        var diff = InputDiff.Compute(ModelShape.Of<RegistryProfileArgs>(), request.OldInputs.Count > 0 ? request.OldInputs : request.OldState, request.NewInputs,
             request.IgnoreChanges, replaceEveryChange: false);
         var detailed = diff.DetailedDiff.ToDictionary(StringComparer.Ordinal);
         var serverUnknown = context.UnknownInputs.Contains("server");
@@ -350,5 +351,5 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
     };
 
     private static string Wire(RegistryProfileKind kind) =>
-        TypeShape.Of(typeof(RegistryProfileKind)).EnumMembers.First(m => Equals(m.Value, kind)).Wire;
+        RegistryProfileKindPulumiEnum.Converter.Wire(kind);
 }

@@ -3,7 +3,8 @@ using RegistryInfra.Protocol.Resources;
 namespace RegistryInfra.Provider.Resources.RegistryProfile;
 
 /// <summary>Outputs of <c>registryinfra:index:RegistryProfile</c>.</summary>
-public sealed record RegistryProfileState(
+[PulumiModel]
+public sealed partial record RegistryProfileState(
     [property: PulumiProperty("server", Description = "The normalised registry key: the lowercase host (and port), or `https://index.docker.io/v1/` for Docker Hub.")]
     string Server,
     [property: PulumiProperty("kind", Description = "The registry family.")]
@@ -32,7 +33,7 @@ public sealed record RegistryProfileState(
 
 /// <summary>One image of a profile, resolved.</summary>
 [PulumiType("registryinfra:index:ResolvedImage", Description = "An image reference resolved to its digest.")]
-public sealed record ResolvedImageOutput(
+public sealed partial record ResolvedImageOutput(
     [property: PulumiProperty("image", Description = "The reference as given in `images`.")]
     string Image,
     [property: PulumiProperty("digest", Description = "The digest to pin: the chosen platform's manifest when `platform` was given for an index, else the top manifest's.")]

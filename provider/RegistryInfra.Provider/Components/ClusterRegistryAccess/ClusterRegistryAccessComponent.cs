@@ -1,0 +1,248 @@
+using System.Collections.Immutable;
+using RegistryInfra.Core.References;
+using RegistryInfra.Protocol.Components;
+using RegistryInfra.Protocol.Model;
+using RegistryInfra.Protocol.Resources;
+using RegistryInfra.Provider.Components.EcrPullAccess;
+using RegistryInfra.Provider.Components.PullSecret;
+using RegistryInfra.Provider.Components.TokenRefresher;
+using RegistryInfra.Provider.Components.WorkloadIdentityBinding;
+
+namespace RegistryInfra.Provider.Components.ClusterRegistryAccess;
+
+/// <summary>Outputs of <c>registryinfra:index:ClusterRegistryAccess</c>.</summary>
+[PulumiModel]
+public sealed partial record ClusterRegistryAccessOutputs
+{
+    [PulumiProperty("secretNames", Description = "For each namespace, the names of the pull Secrets created there.")]
+    public Output<IReadOnlyDictionary<string, IReadOnlyList<string>>> SecretNames { get; init; } = Output.Unknown<IReadOnlyDictionary<string, IReadOnlyList<string>>>();
+
+    [PulumiProperty("imagePullSecrets", Description = "The pull Secrets as a pod spec's `imagePullSecrets` list, for workloads that do not rely on service-account attachment.")]
+    public Output<IReadOnlyList<PullSecretReference>> ImagePullSecrets { get; init; } = Output.Unknown<IReadOnlyList<PullSecretReference>>();
+
+    [PulumiProperty("roleArn", Description = "The ARN of the refresher's IAM role, when `aws` is given.")]
+    public Output<string?> RoleArn { get; init; } = Output.Create<string?>(null);
+
+    [PulumiProperty("gcpServiceAccountEmail", Description = "The e-mail address of the refresher's Google service account, when `gcp` is given.")]
+    public Output<string?> GcpServiceAccountEmail { get; init; } = Output.Create<string?>(null);
+
+    [PulumiProperty("refresherNamespace", Description = "The refresher's namespace, when a refresher is deployed.")]
+    public Output<string?> RefresherNamespace { get; init; } = Output.Create<string?>(null);
+
+    [PulumiProperty("refresherServiceAccount", Description = "The refresher's service account, when a refresher is deployed.")]
+    public Output<string?> RefresherServiceAccount { get; init; } = Output.Create<string?>(null);
+}
+
+/// <summary>
+/// <c>registryinfra:index:ClusterRegistryAccess</c>: a PullSecret component, and when a token-based registry is
+/// listed a TokenRefresher with its cloud identities (EcrPullAccess, WorkloadIdentityBinding). With static
+/// registries only, the TokenRefresher is deployed in attach-only form when service accounts are to be
+/// attached: no registries, no identity, no secret writes. Nested components exchange typed outputs.
+/// </summary>
+public sealed class ClusterRegistryAccessComponent : IComponent<ClusterRegistryAccessArgs, ClusterRegistryAccessOutputs>
+{
+    public const string TypeToken = "registryinfra:index:ClusterRegistryAccess";
+
+    public static ClusterRegistryAccessComponent Instance { get; } = new();
+
+    public string Type => TypeToken;
+
+    public ClusterRegistryAccessOutputs Construct(ComponentScope scope, string name, ClusterRegistryAccessArgs args)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        ArgumentNullException.ThrowIfNull(args);
+        if (args.Profiles.TryGetKnown(out var known) && known.Length == 0)
+        {
+            throw new ComponentInputException("profiles", "at least one profile is required");
+        }
+        if (args.AttachServiceAccounts.TryGetKnown(out var attachKnown) && attachKnown == false && args.ServiceAccounts is { } listed
+            && listed.TryGetKnown(out var listedAccounts) && listedAccounts.Length > 0)
+        {
+            throw new ComponentInputException("serviceAccounts", "nothing is attached when attachServiceAccounts is false; remove serviceAccounts or set attachServiceAccounts to true");
+        }
+        var refresher = args.Refresher ?? new ClusterRefresherSettings();
+        var secretName = args.SecretName.Apply(s => s ?? PullSecretComponent.DefaultSecretName);
+        var pullSecret = Prefixed("profiles", () => scope.Component(PullSecretComponent.Instance, $"{name}-pull-secret", new PullSecretArgs
+        {
+            Registries = args.Profiles.Items.Apply(profiles => profiles.Select(RegistryOf).ToImmutableArray()),
+            Namespaces = args.Namespaces,
+            SecretName = secretName.Apply(s => (string?)s),
+        }));
+        var outputs = new ClusterRegistryAccessOutputs
+        {
+            SecretNames = pullSecret.Outputs.SecretNames,
+            ImagePullSecrets = pullSecret.Outputs.ImagePullSecrets,
+        };
+
+        // Whether a refresher exists, and with which identity, depends on which profiles are token-based.
+        if (!scope.Known(args.Profiles, "profiles", "the refresher and its cloud identities", out var profiles))
+        {
+            return outputs;
+        }
+        var owners = profiles.Select((p, i) => PullSecretComponent.OwnershipOf(RegistryOf(p), $"profiles[{i}]")).ToList();
+        if (owners.Contains(PullSecretComponent.Ownership.Unknown))
+        {
+            scope.LeaveOut("the refresher and its cloud identities", $"profiles[{owners.IndexOf(PullSecretComponent.Ownership.Unknown)}] (whether it is static or token-based)");
+            return outputs;
+        }
+        var tokenProfiles = profiles.Select((p, i) => (Index: i, Profile: p)).Where(x => owners[x.Index] == PullSecretComponent.Ownership.Token).ToList();
+        var hasStatic = owners.Contains(PullSecretComponent.Ownership.Static);
+        if (tokenProfiles.Count == 0 && (args.Aws is not null || args.Gcp is not null))
+        {
+            throw new ComponentInputException(args.Aws is not null ? "aws" : "gcp", "no token-based registry is listed, so no refresher identity is needed");
+        }
+        var attach = args.AttachServiceAccounts.Apply(a => a ?? true);
+        var accounts = Output.Tuple(attach, (args.ServiceAccounts ?? ["default"]).Items).Apply(v => v.Item1 ? v.Item2 : []);
+        if (tokenProfiles.Count == 0)
+        {
+            // Static registries only: a refresher is needed just to attach the static secret to service accounts.
+            if (!scope.Known(accounts, "serviceAccounts", "the attach-only refresher", out var attached) || !hasStatic || attached.Length == 0)
+            {
+                return outputs;
+            }
+            if (refresher.Image.TryGetKnown(out var image) && (image ?? RefresherRelease.Image) is null)
+            {
+                throw new ComponentInputException("refresher.image", "required to attach the static secret to serviceAccounts (the refresher does it, in attach-only mode): give the refresher image pinned by digest (REPOSITORY@sha256:HEX), or set attachServiceAccounts to false and name the secret in pod specs through the imagePullSecrets output");
+            }
+        }
+
+        var refresherNamespace = refresher.Namespace.Apply(n => n ?? TokenRefresherComponent.DefaultNamespace);
+        var refresherAccount = refresher.ServiceAccountName.Apply(n => n ?? TokenRefresherComponent.DefaultServiceAccountName);
+        var identities = new List<IChild> { pullSecret };
+        var annotations = new List<Output<IReadOnlyDictionary<string, string>>>();
+        if (args.Aws is { } aws)
+        {
+            var ecr = Prefixed("aws", () => scope.Component(EcrPullAccessComponent.Instance, $"{name}-ecr", aws with
+            {
+                ServiceAccountNamespace = refresherNamespace.Apply(n => (string?)n),
+                ServiceAccountName = refresherAccount.Apply(n => (string?)n),
+            }));
+            identities.Add(ecr);
+            annotations.Add(ecr.Outputs.ServiceAccountAnnotations);
+            outputs = outputs with { RoleArn = ecr.Outputs.RoleArn.Apply(a => (string?)a) };
+        }
+        if (args.Gcp is { } gcp)
+        {
+            var binding = Prefixed("gcp", () => scope.Component(WorkloadIdentityBindingComponent.Instance, $"{name}-gcp", gcp with
+            {
+                KubernetesNamespace = refresherNamespace.Apply(n => (string?)n),
+                KubernetesServiceAccount = refresherAccount.Apply(n => (string?)n),
+            }));
+            identities.Add(binding);
+            annotations.Add(binding.Outputs.ServiceAccountAnnotations);
+            outputs = outputs with { GcpServiceAccountEmail = binding.Outputs.Email.Apply(e => (string?)e) };
+        }
+        annotations.Add((refresher.ServiceAccountAnnotations ?? InputMap.Empty<string>()).Entries.Apply(e => (IReadOnlyDictionary<string, string>)e));
+        var merged = Output.All(annotations).Apply(all =>
+        {
+            var result = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+            foreach (var map in all)
+            {
+                foreach (var (key, value) in map)
+                {
+                    result[key] = value;
+                }
+            }
+            return result.ToImmutable();
+        });
+
+        var registries = tokenProfiles.Select(x => RefresherRegistryOf(x.Profile, x.Index)).ToImmutableArray();
+        var targets = Output.Tuple(pullSecret.Outputs.TokenSecretName, pullSecret.Outputs.StaticSecretName, Output.Tuple(args.Namespaces.Items, accounts))
+            .Apply(v => Targets(v.Item1, v.Item2, v.Item3.Item1, v.Item3.Item2));
+        var tokenRefresher = Prefixed("refresher", () => scope.Component(TokenRefresherComponent.Instance, $"{name}-refresher", new TokenRefresherArgs
+        {
+            Image = refresher.Image,
+            Namespace = refresherNamespace.Apply(n => (string?)n),
+            CreateNamespace = refresher.CreateNamespace,
+            ServiceAccountName = refresherAccount.Apply(n => (string?)n),
+            Schedule = refresher.Schedule,
+            ServiceAccountAnnotations = merged,
+            PodLabels = refresher.PodLabels,
+            Registries = registries,
+            Targets = targets,
+        }, new ChildOptions { DependsOn = [.. identities] }));
+        return outputs with
+        {
+            RefresherNamespace = tokenRefresher.Outputs.Namespace.Apply(n => (string?)n),
+            RefresherServiceAccount = tokenRefresher.Outputs.ServiceAccountName.Apply(n => (string?)n),
+        };
+    }
+
+    private static PullSecretRegistry RegistryOf(ClusterRegistryProfile p) => new()
+    {
+        Server = p.Server,
+        Kind = p.Kind,
+        AuthEntry = p.AuthEntry,
+        TokenBased = p.TokenBased,
+        Username = p.Username,
+        Password = p.Password,
+    };
+
+    /// <summary>
+    /// The token secret is renewed (and attached); the static secret, whose data Pulumi owns, is only attached:
+    /// imagePullSecrets is an atomic list, so the refresher's guarded read-merge-write is its only safe writer.
+    /// </summary>
+    private static ImmutableArray<RefresherTarget> Targets(string? tokenSecret, string? staticSecret, ImmutableArray<string> namespaces, ImmutableArray<string> accounts)
+    {
+        var targets = ImmutableArray.CreateBuilder<RefresherTarget>();
+        if (tokenSecret is not null)
+        {
+            targets.Add(new RefresherTarget { SecretName = tokenSecret, Namespaces = namespaces, ServiceAccounts = accounts });
+        }
+        if (staticSecret is not null && accounts.Length > 0)
+        {
+            targets.Add(new RefresherTarget { SecretName = staticSecret, Namespaces = namespaces, ServiceAccounts = accounts, AttachOnly = Output.Create<bool?>(true) });
+        }
+        return targets.ToImmutable();
+    }
+
+    private static RefresherRegistry RefresherRegistryOf(ClusterRegistryProfile profile, int index)
+    {
+        var field = $"profiles[{index}]";
+        var details = Output.Tuple(profile.Server, profile.Kind).Apply(v =>
+        {
+            var type = RefresherSource.For(v.Item2, v.Item1, field)!;
+            var host = type == RefresherSource.Ecr && RegistryHost.TryParse(v.Item1, out var parsed) ? parsed.Details : null;
+            return (Type: type, Host: host);
+        });
+        var ecr = Output.Tuple(details, profile.Region, profile.AccountId).Apply(v =>
+        {
+            if (v.Item1.Type != RefresherSource.Ecr)
+            {
+                return (Region: (string?)null, Account: (string?)null);
+            }
+            // Core's host parser knows every ECR form (FIPS, China, dual-stack) and what it names.
+            if ((v.Item2 is null || v.Item3 is null) && v.Item1.Host is not { Kind: RegistryKind.EcrPrivate })
+            {
+                throw new ComponentInputException(field, "is ECR but its server is not ACCOUNT.dkr.ecr.REGION.amazonaws.com: give region and accountId");
+            }
+            return (Region: v.Item2 ?? v.Item1.Host!.Region, Account: v.Item3 ?? v.Item1.Host!.AccountId);
+        });
+        return new RefresherRegistry
+        {
+            Server = profile.Server,
+            Type = details.Apply(d => d.Type),
+            Region = ecr.Apply(e => e.Region),
+            AccountId = ecr.Apply(e => e.Account),
+            TenantId = profile.TenantId,
+            ClientId = profile.ClientId,
+        };
+    }
+
+    // Errors of a nested component name the field as a path from this component's inputs.
+    private static T Prefixed<T>(string field, Func<T> build)
+    {
+        try
+        {
+            return build();
+        }
+        catch (ComponentInputException e) when (e.Field.Length > 0)
+        {
+            var inner = e.Message[(e.Field.Length + 2)..];
+            var path = field == "profiles" && e.Field.StartsWith("registries", StringComparison.Ordinal)
+                ? "profiles" + e.Field["registries".Length..]
+                : field == "profiles" ? e.Field : $"{field}.{e.Field}";
+            throw new ComponentInputException(path, inner);
+        }
+    }
+}

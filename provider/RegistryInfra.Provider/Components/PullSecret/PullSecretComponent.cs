@@ -1,0 +1,299 @@
+using System.Collections.Immutable;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RegistryInfra.Protocol.Components;
+using RegistryInfra.Protocol.Model;
+using RegistryInfra.Provider.Components.Kubernetes;
+
+namespace RegistryInfra.Provider.Components.PullSecret;
+
+/// <summary>
+/// <c>registryinfra:kubernetes:PullSecret</c>: per namespace one Secret of static credentials (data owned by
+/// Pulumi) and one of token-based registries (data owned by the refresher, so its data is ignored on later
+/// diffs).
+/// </summary>
+/// <remarks>
+/// This component never writes service accounts. <c>ServiceAccount.imagePullSecrets</c> is an atomic list
+/// (<c>+listType=atomic</c> in core/v1): a server-side-apply <c>ServiceAccountPatch</c> carrying only our
+/// names either conflicts with the list's current manager or, forced, replaces the list and drops the pull
+/// secrets the account already had; deleting the patch then relinquishes the whole list. Reading the live
+/// account and applying the union does not help: the patch would own the other entries too, remove them
+/// on delete, and race with any other writer between the read and the apply. The only safe writer is a
+/// read-modify-write with a resourceVersion precondition that adds names and never removes any, which is
+/// what the refresher program does for each target's <c>serviceAccounts</c>: for the token secret in
+/// the target that renews it, for the static secret in an <c>attachOnly</c> target that never touches
+/// its data. ClusterRegistryAccess deploys that refresher for both (attach-only alone when every
+/// registry is static); a PullSecret used on its own attaches nothing unless a TokenRefresher is given
+/// such targets. Workloads can also name the secrets directly through the <c>imagePullSecrets</c> output.
+/// </remarks>
+public sealed class PullSecretComponent : IComponent<PullSecretArgs, PullSecretOutputs>
+{
+    public const string TypeToken = "registryinfra:kubernetes:PullSecret";
+    public const string SecretType = "kubernetes:core/v1:Secret";
+    public const string TokenSecretSuffix = "-tokens";
+    public const string DefaultSecretName = "registryinfra-pull";
+    public const string EmptyDocument = """{"auths":{}}""";
+
+    public static PullSecretComponent Instance { get; } = new();
+
+    public string Type => TypeToken;
+
+    /// <summary>How a registry's entry is owned: by Pulumi (static), by the refresher (token), or not known yet.</summary>
+    public enum Ownership
+    {
+        Static,
+        Token,
+        Unknown,
+    }
+
+    public PullSecretOutputs Construct(ComponentScope scope, string name, PullSecretArgs args)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        ArgumentNullException.ThrowIfNull(args);
+        if (!scope.Known(args.Registries, "registries", "the pull Secrets", out var registries)
+            | !scope.Known(args.Namespaces, "namespaces", "the pull Secrets", out var namespaces)
+            | !scope.Known(args.SecretName, "secretName", "the pull Secrets", out var secretNameInput))
+        {
+            Validate(registries, namespaces, secretNameInput ?? DefaultSecretName);
+            return Unknown();
+        }
+        var secretName = secretNameInput ?? DefaultSecretName;
+        Validate(registries, namespaces, secretName);
+        var owners = registries.Select((r, i) => OwnershipOf(r, $"registries[{i}]")).ToList();
+        if (owners.Contains(Ownership.Unknown))
+        {
+            scope.LeaveOut("the pull Secrets", $"registries[{owners.IndexOf(Ownership.Unknown)}] (whether it is static or token-based)");
+            return Unknown();
+        }
+        var statics = registries.Where((_, i) => owners[i] == Ownership.Static).ToList();
+        var tokens = registries.Where((_, i) => owners[i] == Ownership.Token).ToList();
+        var staticIndexes = Enumerable.Range(0, registries.Length).Where(i => owners[i] == Ownership.Static).ToList();
+        var tokenSecretName = secretName + TokenSecretSuffix;
+        var secretNames = new List<string>();
+        if (statics.Count > 0)
+        {
+            secretNames.Add(secretName);
+        }
+        if (tokens.Count > 0)
+        {
+            secretNames.Add(tokenSecretName);
+        }
+
+        var labels = KubernetesLabels.Of("pull-secret", name, args.Labels);
+        var staticDocument = statics.Count > 0 ? Document(staticIndexes.Select(i => (i, registries[i]))) : null;
+        // The token Secret starts empty: no token passes through Pulumi or its state; the refresher's
+        // run-on-deploy Job fills it.
+        var tokenDocument = tokens.Count > 0 ? Output.Create(EmptyDocument) : null;
+        var children = new List<IChild>();
+        foreach (var ns in namespaces)
+        {
+            if (staticDocument is not null)
+            {
+                children.Add(scope.Resource(SecretType, $"{name}-{ns}-{secretName}", Secret(secretName, ns, labels, staticDocument, null),
+                    new ChildOptions { AdditionalSecretOutputs = ["data", "stringData"] }));
+            }
+            if (tokenDocument is not null)
+            {
+                var annotations = new Dictionary<string, string> { ["registryinfra.io/data-owner"] = "refresher" };
+                children.Add(scope.Resource(SecretType, $"{name}-{ns}-{tokenSecretName}", Secret(tokenSecretName, ns, labels, tokenDocument, annotations),
+                    new ChildOptions
+                    {
+                        AdditionalSecretOutputs = ["data", "stringData"],
+                        // The refresher rewrites the data between deployments; Pulumi owns only the Secret's existence.
+                        IgnoreChanges = ["data", "stringData"],
+                    }));
+            }
+        }
+
+        IReadOnlyList<string> names = secretNames;
+        return new PullSecretOutputs
+        {
+            SecretNames = Output.Create<IReadOnlyDictionary<string, IReadOnlyList<string>>>(namespaces.ToDictionary(ns => ns, _ => names, StringComparer.Ordinal)).DependingOn(children),
+            ImagePullSecrets = Output.Create<IReadOnlyList<PullSecretReference>>([.. secretNames.Select(s => new PullSecretReference(s))]).DependingOn(children),
+            StaticSecretName = Output.Create<string?>(statics.Count > 0 ? secretName : null),
+            TokenSecretName = Output.Create<string?>(tokens.Count > 0 ? tokenSecretName : null),
+        };
+    }
+
+    private static PullSecretOutputs Unknown() => new();
+
+    /// <summary>
+    /// Static when the registry has a user name and password, a Google JSON key (<c>_json_key</c>,
+    /// <c>_json_key_base64</c>: it never expires, so Pulumi owns it and a rotated key reaches the cluster on the
+    /// next update), or an auth entry for a registry the refresher cannot renew; token when its kind is renewed
+    /// by the refresher; unknown while the values that decide it are.
+    /// </summary>
+    public static Ownership OwnershipOf(PullSecretRegistry registry, string field)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        var hasStatic = !Absent(registry.Username) || !Absent(registry.Password);
+        if (hasStatic)
+        {
+            return Ownership.Static;
+        }
+        if (!registry.TokenBased.TryGetKnown(out var tokenBased))
+        {
+            return Ownership.Unknown;
+        }
+        if (tokenBased is { } stated)
+        {
+            return stated ? Ownership.Token : Ownership.Static;
+        }
+        if (!registry.Server.TryGetKnown(out var server) || !registry.Kind.TryGetKnown(out var kind))
+        {
+            return Ownership.Unknown;
+        }
+        if (RefresherSource.For(kind, server, field) is null)
+        {
+            return Ownership.Static;
+        }
+        if (Absent(registry.AuthEntry))
+        {
+            return Ownership.Token;
+        }
+        if (!registry.AuthEntry.TryGetKnown(out var entry))
+        {
+            return Ownership.Unknown;
+        }
+        return IsGoogleJsonKey(entry!, $"{field}.authEntry") ? Ownership.Static : Ownership.Token;
+    }
+
+    private static bool Absent(Output<string?> value) => value.TryGetKnown(out var known) && known is null;
+
+    private static bool IsGoogleJsonKey(string entry, string field)
+    {
+        var parsed = ParseEntry(entry, field);
+        var username = parsed["username"]?.GetValue<string>();
+        if (username is null && parsed["auth"]?.GetValue<string>() is { } auth)
+        {
+            try
+            {
+                var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(auth));
+                var colon = decoded.IndexOf(':', StringComparison.Ordinal);
+                username = colon < 0 ? null : decoded[..colon];
+            }
+            catch (FormatException)
+            {
+                throw new ComponentInputException($"{field}.auth", "is not base64 (expected the RegistryProfile's authEntry output)");
+            }
+        }
+        return username is "_json_key" or "_json_key_base64";
+    }
+
+    private static JsonObject ParseEntry(string text, string field)
+    {
+        try
+        {
+            return JsonNode.Parse(text) as JsonObject
+                ?? throw new ComponentInputException(field, "must be a JSON object such as the RegistryProfile's authEntry output");
+        }
+        catch (JsonException)
+        {
+            // The parser's message quotes the text, which is a credential.
+            throw new ComponentInputException(field, "is not valid JSON (expected the RegistryProfile's authEntry output)");
+        }
+    }
+
+    /// <summary>The <c>.dockerconfigjson</c> of <paramref name="registries"/>: unknown while a credential is, secret when one is.</summary>
+    private static Output<string> Document(IEnumerable<(int Index, PullSecretRegistry Registry)> registries)
+    {
+        var entries = registries.Select(r => Output.Tuple(r.Registry.Server, Output.Tuple(r.Registry.AuthEntry, r.Registry.Username, r.Registry.Password))
+            .Apply(v => (Server: v.Item1, Entry: Entry(v.Item2.Item1, v.Item2.Item2, v.Item2.Item3, $"registries[{r.Index}]"))));
+        return Output.All(entries).Apply(items =>
+        {
+            var auths = new JsonObject();
+            foreach (var (server, entry) in items)
+            {
+                auths[server] = entry;
+            }
+            return new JsonObject { ["auths"] = auths }.ToJsonString();
+        });
+    }
+
+    private static JsonObject Entry(string? authEntry, string? username, string? password, string field)
+    {
+        if (authEntry is not null)
+        {
+            return ParseEntry(authEntry, $"{field}.authEntry");
+        }
+        return new JsonObject
+        {
+            ["username"] = username,
+            ["password"] = password,
+            ["auth"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(username + ":" + password)),
+        };
+    }
+
+    private static SecretInputs Secret(string secretName, string ns, Output<IReadOnlyDictionary<string, string>> labels, Output<string> document,
+        IReadOnlyDictionary<string, string>? annotations) => new()
+        {
+            Type = "kubernetes.io/dockerconfigjson",
+            Metadata = KubernetesLabels.Metadata(secretName, ns, labels, annotations),
+            StringData = new Dictionary<string, Output<string>> { [".dockerconfigjson"] = document },
+        };
+
+    // Checks what is known: an unknown value never hides an error that the known inputs already show.
+    private static void Validate(ImmutableArray<PullSecretRegistry> registries, ImmutableArray<string> namespaces, string secretName)
+    {
+        if (!registries.IsDefault)
+        {
+            if (registries.Length == 0)
+            {
+                throw new ComponentInputException("registries", "at least one registry is required");
+            }
+            var servers = new HashSet<string>(StringComparer.Ordinal);
+            for (var i = 0; i < registries.Length; i++)
+            {
+                var r = registries[i];
+                var at = $"registries[{i}]";
+                var server = r.Server.KnownOrNull();
+                if (server is not null && string.IsNullOrWhiteSpace(server))
+                {
+                    throw new ComponentInputException($"{at}.server", "required");
+                }
+                if (server is not null && !servers.Add(server))
+                {
+                    throw new ComponentInputException($"{at}.server", $"'{server}' is listed twice");
+                }
+                var hasStatic = !Absent(r.Username) || !Absent(r.Password);
+                if (!Absent(r.AuthEntry) && hasStatic)
+                {
+                    throw new ComponentInputException(at, "give either authEntry or username and password, not both");
+                }
+                if (r.Username.TryGetKnown(out var username) && r.Password.TryGetKnown(out var password) && hasStatic
+                    && (string.IsNullOrEmpty(username) || string.IsNullOrEmpty(password)))
+                {
+                    throw new ComponentInputException(at, string.IsNullOrEmpty(username) ? "username is required with password" : "password is required with username");
+                }
+                if (server is not null && r.Kind.TryGetKnown(out var kind) && Absent(r.AuthEntry) && !hasStatic && r.TokenBased.TryGetKnown(out var tokenBased)
+                    && (tokenBased == false || (tokenBased is null && RefresherSource.For(kind, server, at) is null)))
+                {
+                    throw new ComponentInputException(at, tokenBased == false
+                        ? "a static registry needs its credential: give authEntry or username and password"
+                        : $"'{server}' is not token-based: give authEntry or username and password");
+                }
+                if (r.AuthEntry.TryGetKnown(out var entry) && entry is not null)
+                {
+                    ParseEntry(entry, $"{at}.authEntry");
+                }
+            }
+        }
+        if (!namespaces.IsDefault)
+        {
+            if (namespaces.Length == 0)
+            {
+                throw new ComponentInputException("namespaces", "at least one namespace is required");
+            }
+            for (var i = 0; i < namespaces.Length; i++)
+            {
+                KubernetesNames.RequireLabel(namespaces[i], $"namespaces[{i}]");
+            }
+            if (namespaces.Distinct(StringComparer.Ordinal).Count() != namespaces.Length)
+            {
+                throw new ComponentInputException("namespaces", "a namespace is listed twice");
+            }
+        }
+        KubernetesNames.RequireSubdomain(secretName, "secretName");
+    }
+}

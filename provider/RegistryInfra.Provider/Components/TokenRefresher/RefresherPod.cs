@@ -1,0 +1,80 @@
+using RegistryInfra.Protocol.Model;
+using RegistryInfra.Provider.Components.Kubernetes;
+
+namespace RegistryInfra.Provider.Components.TokenRefresher;
+
+/// <summary>
+/// The refresher's pod, as the CronJob and the run-on-deploy Job run it: non-root, read-only root filesystem,
+/// all capabilities dropped, the RuntimeDefault seccomp profile (the restricted Pod Security Standard), the
+/// configuration mounted from the ConfigMap.
+/// </summary>
+public static class RefresherPod
+{
+    /// <summary>Where the ConfigMap is mounted and the key that holds the configuration (JSON, which the refresher reads as YAML).</summary>
+    public const string ConfigDirectory = "/etc/registryinfra";
+    public const string ConfigKey = "refresher.yaml";
+    public const int NonRootUser = 65532;
+
+    public static JobSpecInputs JobSpec(TokenRefresherArgs args, Output<string> image, Output<string> serviceAccountName, Output<string> configMapName,
+        Output<IReadOnlyDictionary<string, string>> podLabels) => new()
+        {
+            BackoffLimit = args.BackoffLimit.Apply(v => v ?? 3),
+            ActiveDeadlineSeconds = args.ActiveDeadlineSeconds.Apply(v => v ?? 600),
+            Template = new PodTemplateInputs
+            {
+                Metadata = new ObjectMetaInputs { Labels = podLabels },
+                Spec = new PodSpecInputs
+                {
+                    ServiceAccountName = serviceAccountName,
+                    AutomountServiceAccountToken = true,
+                    RestartPolicy = "Never",
+                    SecurityContext = new PodSecurityContextInputs
+                    {
+                        RunAsNonRoot = true,
+                        RunAsUser = NonRootUser,
+                        RunAsGroup = NonRootUser,
+                        FsGroup = NonRootUser,
+                        SeccompProfile = new SeccompProfileInputs(),
+                    },
+                    Containers =
+                    [
+                        new ContainerInputs
+                        {
+                            Name = "refresher",
+                            Image = image,
+                            ImagePullPolicy = "IfNotPresent",
+                            Args = ["refresh", "--config", $"{ConfigDirectory}/{ConfigKey}"],
+                            Resources = new ResourceRequirementsInputs
+                            {
+                                Requests = new Dictionary<string, Output<string>>
+                                {
+                                    ["cpu"] = args.CpuRequest.Apply(v => v ?? "50m"),
+                                    ["memory"] = args.MemoryRequest.Apply(v => v ?? "64Mi"),
+                                },
+                                Limits = new Dictionary<string, Output<string>> { ["memory"] = args.MemoryLimit.Apply(v => v ?? "128Mi") },
+                            },
+                            SecurityContext = new SecurityContextInputs
+                            {
+                                AllowPrivilegeEscalation = false,
+                                ReadOnlyRootFilesystem = true,
+                                RunAsNonRoot = true,
+                                RunAsUser = NonRootUser,
+                                Capabilities = new CapabilitiesInputs { Drop = ["ALL"] },
+                                SeccompProfile = new SeccompProfileInputs(),
+                            },
+                            VolumeMounts =
+                            [
+                                new VolumeMountInputs { Name = "config", MountPath = ConfigDirectory, ReadOnly = true },
+                                new VolumeMountInputs { Name = "tmp", MountPath = "/tmp" },
+                            ],
+                        },
+                    ],
+                    Volumes =
+                    [
+                        new VolumeInputs { Name = "config", ConfigMap = new ConfigMapVolumeInputs { Name = configMapName } },
+                        new VolumeInputs { Name = "tmp", EmptyDir = new EmptyDirVolumeInputs { SizeLimit = "16Mi" } },
+                    ],
+                },
+            },
+        };
+}
