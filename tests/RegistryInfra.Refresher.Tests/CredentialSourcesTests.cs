@@ -7,14 +7,16 @@ using RegistryInfra.Core.Credentials;
 using RegistryInfra.Refresher.Configuration;
 using RegistryInfra.Testing;
 using RegistryInfra.Testing.Kubernetes;
+using RegistryInfra.Core.Refresher;
 
 namespace RegistryInfra.Refresher.Tests;
+
 
 /// <summary>Each configured source type becomes the core credential source that serves it.</summary>
 public sealed class CredentialSourcesTests
 {
-    private static ICredentialSource Create(string server, CredentialSourceOptions source) =>
-        new CredentialSources(TimeProvider.System).Create(new RegistryOptions { Server = server, Source = source });
+    private static ICredentialSource Create(string server, TokenSourceConfiguration source) =>
+        new CredentialSources(TimeProvider.System).Create(new RegistryConfiguration { Server = server, Source = source });
 
     [Fact]
     public void Ecr_takes_region_and_account_from_the_host_name_unless_given()
@@ -70,7 +72,7 @@ public sealed class CredentialSourcesTests
             }, TestContext.Current.CancellationToken);
 
             Assert.Equal(0, code);
-            var entry = JsonNode.Parse(api.GetSecretData("build", "exec-pull", ".dockerconfigjson")!)!["auths"]!["registry.example.com:5000"]!;
+            var entry = JsonNode.Parse(api.GetSecretData("build", "exec-pull", ".dockerconfigjson")!)!["auths"]!["Registry.Example.com:5000"]!; // the host as written: the kubelet compares its case
             Assert.Equal(("ci-bot", "exec-pass:with-colon"), (entry["username"]!.GetValue<string>(), entry["password"]!.GetValue<string>()));
             Assert.NotNull(api.GetSecret("build", "exec-pull")!["metadata"]!["annotations"]!["registryinfra.io/expires-at"]);
             Assert.DoesNotContain("exec-pass", logs.All, StringComparison.Ordinal);
