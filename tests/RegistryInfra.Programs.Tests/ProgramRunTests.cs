@@ -37,10 +37,6 @@ public sealed class ProgramRunTests
     /// <summary>Runs <paramref name="program"/> in preview, then as an update, against a fresh plugin and stand-in registries.</summary>
     internal static async Task<(IReadOnlyList<ProgramRunRecord> Runs, IReadOnlyList<string> RegistryHosts)> RunAsync(string program)
     {
-        if (AwaitingFix.TryGetValue(program, out var known))
-        {
-            return await KnownFailureAsync(program, known);
-        }
         var path = Path.Combine(Requirements.RepositoryRoot, program);
         var stack = Path.Combine(Path.GetDirectoryName(path)!, $"Pulumi.{Stack}.yaml");
         Assert.True(File.Exists(stack), $"{program}: no stack config Pulumi.{Stack}.yaml beside it (the README's config values)");
@@ -72,28 +68,6 @@ public sealed class ProgramRunTests
             }
         }
         return (runs, [.. registries.Hosts], null);
-    }
-
-    /// <summary>
-    /// Programs that the shipped binary cannot deploy yet, each with the failure it gives, until the fix of the
-    /// component layer (issue 10) lands: gke-workload-identity needs a default Google account id, digest-pinning
-    /// the NativeAOT binding of RegistryProfile's images. Such a program must fail with exactly that reason, so the
-    /// entry has to go (and the program then runs like the others) as soon as the fix is in.
-    /// </summary>
-    private static readonly Dictionary<string, string> AwaitingFix = new(StringComparer.Ordinal)
-    {
-        ["programs/gke-workload-identity/Pulumi.yaml"] = "gcp.accountId: give exactly one of accountId",
-        ["programs/digest-pinning/Pulumi.yaml"] = "Create resource 'ghcr' (registryinfra:index:RegistryProfile): Unknown: Arg_NullReferenceException",
-    };
-
-    private static async Task<(IReadOnlyList<ProgramRunRecord>, IReadOnlyList<string>)> KnownFailureAsync(string program, string known)
-    {
-        var path = Path.Combine(Requirements.RepositoryRoot, program);
-        var (_, _, failure) = await TryRunAsync(path, Path.Combine(Path.GetDirectoryName(path)!, $"Pulumi.{Stack}.yaml"));
-        Assert.True(failure is not null, $"{program} deploys now: remove it from AwaitingFix");
-        Assert.True(failure.Contains(known, StringComparison.Ordinal), $"{program} fails otherwise than known ('{known}'): {failure}");
-        Assert.Skip($"{program} cannot be deployed yet, as known: {failure}");
-        return default;
     }
 
     [Theory]
@@ -145,5 +119,30 @@ public sealed class ProgramRunTests
         {
             folder.Delete(recursive: true);
         }
+    }
+
+    // Regression: the committed GKE program failed Construct ("gcp.accountId: give exactly one of accountId or
+    // serviceAccountEmail") in preview and update; the account id now defaults from the component's name.
+    [Fact]
+    public async Task Gke_program_constructs()
+    {
+        var (runs, _) = await RunAsync("programs/gke-workload-identity/Pulumi.yaml");
+
+        foreach (var run in runs)
+        {
+            var account = Assert.Single(run.Registrations, r => r.Type == "gcp:serviceaccount/account:Account");
+            Assert.False(account.Inputs["accountId"].IsComputed && !run.Preview);
+            Assert.Contains(run.Registrations, r => r.Type == "kubernetes:batch/v1:CronJob");
+        }
+    }
+
+    // Regression: the NativeAOT plugin failed Create of every RegistryProfile with images (NullReferenceException
+    // in reflection-based binding), so digest-pinning could not be deployed with the shipped binary.
+    [Fact]
+    public async Task Aot_create_of_profile_with_images()
+    {
+        var (runs, _) = await RunAsync("programs/digest-pinning/Pulumi.yaml");
+
+        Assert.Contains(runs[1].Calls, c => c.StartsWith("Create resource", StringComparison.Ordinal) && c.Contains("RegistryProfile", StringComparison.Ordinal));
     }
 }

@@ -52,26 +52,12 @@ public sealed class ParityTests(SharedRegistries registries)
         }
 
         TestContext.Current.SendDiagnosticMessage($"parity: {scenarios.Count} scenarios, {calls} answers compared, {differences.Count} differences");
-        var unexpected = differences.Where(d => !AwaitingFix.Any(known => d.StartsWith(known.Scenario + ",", StringComparison.Ordinal) && d.Contains(known.NativeAot, StringComparison.Ordinal))).ToList();
-        Assert.True(unexpected.Count == 0, $"{unexpected.Count} of {scenarios.Count} scenarios differ:{Environment.NewLine}{string.Join(Environment.NewLine, unexpected)}");
-        var fixedNow = AwaitingFix.Where(known => !differences.Any(d => d.StartsWith(known.Scenario + ",", StringComparison.Ordinal))).Select(k => k.Scenario).ToList();
-        Assert.True(fixedNow.Count == 0, "answer alike now, remove from AwaitingFix: " + string.Join("; ", fixedNow));
+        Assert.True(differences.Count == 0, $"{differences.Count} of {scenarios.Count} scenarios differ:{Environment.NewLine}{string.Join(Environment.NewLine, differences)}");
         // The catalogue covers the resource, the function and every component mode (in preview and update).
         Assert.Contains(scenarios, s => s.Name.StartsWith("registryinfra:index:RegistryProfile lifecycle", StringComparison.Ordinal));
         Assert.Contains(scenarios, s => s.Name.StartsWith("registryinfra:index:getImage", StringComparison.Ordinal));
         Assert.Equal(2 * ChildCheck.ComponentModes.All.Count, scenarios.Count(s => ChildCheck.ComponentModes.All.Any(m => s.Name.EndsWith(": " + m.Id, StringComparison.Ordinal))));
     }
-
-    /// <summary>
-    /// The scenarios whose NativeAOT answer differs until the fix of the component layer (issue 10) lands: Create
-    /// and Update of a RegistryProfile with <c>images</c> fail in the binary (NullReferenceException) and work under
-    /// the JIT. Each must differ exactly so, so an entry has to go as soon as the binary answers alike.
-    /// </summary>
-    private static readonly (string Scenario, string NativeAot)[] AwaitingFix =
-    [
-        .. new[] { "HtpasswdTls", "TokenTls" }.SelectMany(mode => new[] { "validated, with images", "platform linux/arm64", "images added" }
-            .Select(name => ($"registryinfra:index:RegistryProfile lifecycle: {mode} {name}", "NativeAOT:  Create -> error Unknown: Arg_NullReferenceException"))),
-    ];
 
     private static string Line(IReadOnlyList<string> transcript, int index) =>
         index < transcript.Count ? Shorten(transcript[index]) : "(nothing)";
