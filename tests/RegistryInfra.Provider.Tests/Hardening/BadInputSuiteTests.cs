@@ -34,7 +34,7 @@ public sealed class BadInputSuiteTests(ITestOutputHelper output)
     {
         var cases = BadInputCases.All();
         Assert.True(cases.Count >= 300, $"{cases.Count} cases");
-        await using var plugin = await PluginProcess.StartAsync(Ct);
+        await using var plugin = await RestartablePlugin.StartAsync(Ct);
         var results = new List<(BadInput Case, Outcome Outcome, string Text, TimeSpan Took)>();
         foreach (var bad in cases)
         {
@@ -78,7 +78,7 @@ public sealed class BadInputSuiteTests(ITestOutputHelper output)
         Assert.Empty(results.Where(r => r.Outcome is Outcome.WronglyAccepted or Outcome.Vague && r.Case.PendingWith is null).Select(r => $"{r.Outcome}: {r.Case}: {Shorten(r.Text)}"));
     }
 
-    private static async Task<(Outcome, string)> RunAsync(PluginProcess plugin, BadInput bad)
+    private static async Task<(Outcome, string)> RunAsync(RestartablePlugin plugin, BadInput bad)
     {
         string? failures;
         try
@@ -125,7 +125,7 @@ public sealed class BadInputSuiteTests(ITestOutputHelper output)
     {
         // Before the cap: a status message quoting a 65 KB input made the call hang with no answer and stalled every
         // other call on the same HTTP/2 connection.
-        await using var plugin = await PluginProcess.StartAsync(Ct);
+        await using var plugin = await RestartablePlugin.StartAsync(Ct);
         var huge = "registryinfra:index:" + new string('x', 70 * 1024);
         var options = new CallOptions(deadline: DateTime.UtcNow + Deadline, cancellationToken: Ct);
 

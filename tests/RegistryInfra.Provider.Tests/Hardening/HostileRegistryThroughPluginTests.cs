@@ -37,7 +37,7 @@ public sealed class HostileRegistryThroughPluginTests
             }
             return HostileRegistry.JsonAsync(context, 403, "{\"errors\":[{\"code\":\"DENIED\",\"message\":\"" + echo + "\"}]}");
         });
-        await using var plugin = await PluginProcess.StartAsync(Ct);
+        await using var plugin = await RestartablePlugin.StartAsync(Ct);
         var news = new Struct();
         news.Fields["server"] = Value.ForString(registry.Authority);
         news.Fields["insecure"] = Value.ForBool(true);

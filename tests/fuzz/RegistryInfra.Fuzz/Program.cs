@@ -108,12 +108,12 @@ internal static class Program
         }
     }
 
-    /// <summary>The refresher's configuration file (YAML).</summary>
+    /// <summary>The refresher's configuration file (YAML): read, overridden (no environment) and validated as the refresher loads it.</summary>
     private static void RefresherConfig(byte[] input)
     {
         try
         {
-            _ = ConfigurationFile.ToJson(Text(input), "fuzz.yaml");
+            _ = ConfigurationFile.Parse(Text(input), "fuzz.yaml", new System.Collections.Hashtable());
         }
         catch (ConfigurationException e) when (e.Message.Length > 0)
         {

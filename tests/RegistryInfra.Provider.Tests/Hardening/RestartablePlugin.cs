@@ -6,15 +6,18 @@ using RegistryInfra.Testing;
 
 namespace RegistryInfra.Provider.Tests.Hardening;
 
-/// <summary>The NativeAOT plugin started as the engine starts it, with a gRPC client, its stderr kept, restartable after a crash.</summary>
-internal sealed class PluginProcess : IAsyncDisposable
+/// <summary>
+/// The NativeAOT plugin started as the engine starts it, with a gRPC client, its stderr read as it comes, and
+/// restartable after a crash (what the suite needs beyond RegistryInfra.Testing.Plugin.PluginProcess).
+/// </summary>
+internal sealed class RestartablePlugin : IAsyncDisposable
 {
     private readonly FakeEngine _engine;
     private readonly StringBuilder _stderr = new();
     private Process? _process;
     private GrpcChannel? _channel;
 
-    private PluginProcess(FakeEngine engine) => _engine = engine;
+    private RestartablePlugin(FakeEngine engine) => _engine = engine;
 
     public ResourceProvider.ResourceProviderClient Client { get; private set; } = null!;
 
@@ -35,9 +38,9 @@ internal sealed class PluginProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<PluginProcess> StartAsync(CancellationToken cancellationToken)
+    public static async Task<RestartablePlugin> StartAsync(CancellationToken cancellationToken)
     {
-        var plugin = new PluginProcess(await FakeEngine.StartAsync(cancellationToken));
+        var plugin = new RestartablePlugin(await FakeEngine.StartAsync(cancellationToken));
         await plugin.RestartAsync(cancellationToken);
         return plugin;
     }
