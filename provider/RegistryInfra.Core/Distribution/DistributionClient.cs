@@ -154,10 +154,7 @@ public sealed class DistributionClient : IDisposable
                 PlatformManifest? selected = null;
                 if (platform is not null)
                 {
-                    var match = children.FirstOrDefault(c => c.Platform == platform)
-                        ?? (platform.Variant.Length == 0
-                            ? children.FirstOrDefault(c => c.Platform is { } p && p.Os == platform.Os && p.Architecture == platform.Architecture)
-                            : null);
+                    var match = platform.SelectFrom(children, c => c.Platform);
                     if (match is null)
                     {
                         throw new RegistryException(RegistryErrorKind.ManifestNotFound,
@@ -172,7 +169,7 @@ public sealed class DistributionClient : IDisposable
                 return new ResolvedImage(registry, repository, reference, manifest.Descriptor, [], null);
             }
             var own = await ReadImagePlatformAsync(operation, document, ct).ConfigureAwait(false);
-            if (own != platform && !(platform.Variant.Length == 0 && own.Os == platform.Os && own.Architecture == platform.Architecture))
+            if (!platform.Runs(own))
             {
                 throw new RegistryException(RegistryErrorKind.ManifestNotFound,
                     $"{operation.Describe()} is a single-platform image for {own}, not for platform {platform}; available: {own}");
