@@ -86,7 +86,7 @@ internal static partial class RefresherApp
             {
                 await error.WriteLineAsync($"registryinfra-refresher: {problem.Message}").ConfigureAwait(false);
             }
-            await error.WriteLineAsync("Run 'registryinfra-refresher --help' for usage.").ConfigureAwait(false);
+            await error.WriteLineAsync("registryinfra-refresher: run 'registryinfra-refresher --help' for usage").ConfigureAwait(false);
             return ExitCodes.InvalidConfiguration;
         }
         return await parsed.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
