@@ -188,7 +188,7 @@ internal static partial class RefresherApp
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownGrace);
 
         builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Logging.SetMinimumLevel(options.Logging?.LogLevel?.Default is { } level ? Enum.Parse<LogLevel>(level) : LogLevel.Information);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
         builder.Logging.AddJsonConsole(o =>

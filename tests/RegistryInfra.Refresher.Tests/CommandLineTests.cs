@@ -84,6 +84,7 @@ public sealed class CommandLineTests : IDisposable
         { "", "config: '{path}' is empty" },
         { Minimal + "---\nconcurrency: 3\n", "config: '{path}' holds more than one YAML document (line 7)" },
         { Minimal + "x: *nothing\n", "config: alias '*nothing' names no anchor (line 7)" },
+        { Minimal + "logging: {logLevel: {default: Loud}}\n", "logging.logLevel.default: 'Loud' must be one of Trace, Debug, Information, Warning, Error, Critical, None" },
     };
 
     [Theory]
