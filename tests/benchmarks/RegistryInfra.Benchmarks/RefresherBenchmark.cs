@@ -203,13 +203,16 @@ public sealed class RefresherBenchmark : IBenchmark
     private static int TokenRequests(string output)
     {
         const string marker = "token requests ";
-        var at = output.LastIndexOf(marker, StringComparison.Ordinal);
-        if (at < 0)
+        // The JSON line also carries the message template ("token requests {TokenRequests}"): take the figure.
+        for (var at = output.LastIndexOf(marker, StringComparison.Ordinal); at >= 0; at = at == 0 ? -1 : output.LastIndexOf(marker, at - 1, StringComparison.Ordinal))
         {
-            return -1;
+            var digits = new string([.. output[(at + marker.Length)..].TakeWhile(char.IsAsciiDigit)]);
+            if (digits.Length > 0)
+            {
+                return int.Parse(digits, CultureInfo.InvariantCulture);
+            }
         }
-        var digits = new string([.. output[(at + marker.Length)..].TakeWhile(char.IsAsciiDigit)]);
-        return int.Parse(digits, CultureInfo.InvariantCulture);
+        return -1;
     }
 
     private static List<int> List(string[] args, string name, string fallback) =>
