@@ -239,13 +239,57 @@ internal sealed class FunctionBinding<TArgs, TResult>(string token, IFunction<TA
         }
         var result = await handler.InvokeAsync(args.Value!, request.Preview, cancellationToken).ConfigureAwait(false);
         var map = PropertyBinder.Unbind(result);
-        // A secret argument makes the whole result secret: any of it may be derived from the secret.
-        if (request.Args.Values.Any(v => v.ContainsSecrets()))
+        // Secret only where secret data is carried (issue 10 item 2): [Secret] result properties (Unbind marks them) and
+        // any property whose text contains the text of a secret argument. A digest resolved with a password is not secret.
+        var secretTexts = new List<string>();
+        foreach (var value in request.Args.Values)
         {
-            map = map.ToImmutableSortedDictionary(e => e.Key, e => e.Value.AsSecret(), StringComparer.Ordinal);
+            CollectSecretTexts(value, false, secretTexts);
+        }
+        if (secretTexts.Count > 0)
+        {
+            map = map.ToImmutableSortedDictionary(e => e.Key, e => Carries(e.Value, secretTexts) ? e.Value.AsSecret() : e.Value, StringComparer.Ordinal);
         }
         return new InvokeResponse(map, []);
     }
+
+    private static void CollectSecretTexts(PropertyValue value, bool inSecret, List<string> into)
+    {
+        switch (value.Kind)
+        {
+            case PropertyValueKind.Secret:
+                CollectSecretTexts(value.SecretValue, true, into);
+                break;
+            case PropertyValueKind.String when inSecret && value.StringValue.Length > 0:
+                into.Add(value.StringValue);
+                break;
+            case PropertyValueKind.Array:
+                foreach (var item in value.ArrayValue)
+                {
+                    CollectSecretTexts(item, inSecret, into);
+                }
+                break;
+            case PropertyValueKind.Object:
+                foreach (var item in value.ObjectValue.Values)
+                {
+                    CollectSecretTexts(item, inSecret, into);
+                }
+                break;
+            case PropertyValueKind.Output when value.OutputValue.Value is { } inner:
+                CollectSecretTexts(inner, inSecret || value.OutputValue.IsSecret, into);
+                break;
+        }
+    }
+
+    private static bool Carries(PropertyValue value, List<string> secretTexts) => value.Kind switch
+    {
+        PropertyValueKind.String => secretTexts.Any(t => value.StringValue.Contains(t, StringComparison.Ordinal)),
+        PropertyValueKind.Secret => true,
+        PropertyValueKind.Array => value.ArrayValue.Any(v => Carries(v, secretTexts)),
+        PropertyValueKind.Object => value.ObjectValue.Values.Any(v => Carries(v, secretTexts)),
+        PropertyValueKind.Output => value.OutputValue.Value is { } inner && Carries(inner, secretTexts),
+        _ => false,
+    };
 }
 
 internal abstract class ComponentBinding(Declaration declaration)

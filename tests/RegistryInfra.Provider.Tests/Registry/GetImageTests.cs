@@ -56,6 +56,24 @@ public sealed class GetImageTests(SharedRegistries registries)
         Assert.False(result.ContainsKey("platformDigest"));
     }
 
+    // Issue 10 item 2 / issue 12 item 5: a secret password makes no output secret that carries no secret data, and
+    // pullSecretKey names the key the kubelet would use for the image.
+    [Fact]
+    public async Task Digest_and_pinned_are_not_secret_with_a_secret_password_and_pullSecretKey_is_the_kubelet_key()
+    {
+        var registry = await registries.GetAsync(LocalRegistryMode.HtpasswdTls);
+        var image = $"{registry.Authority}/{SharedRegistries.SingleRepo}:{SharedRegistries.Tag}";
+
+        var response = await RegistryInfraPackage.CreateProvider().InvokeAsync(new InvokeRequest(GetImageFunction.Token, Args(registry, image, registry.Admin), Preview: false), Ct);
+
+        Assert.Empty(response.Failures);
+        var result = response.Return!;
+        Assert.False(result["digest"].IsSecret);
+        Assert.False(result["pinned"].IsSecret);
+        Assert.Equal(registry.Authority, result["pullSecretKey"].StringValue);
+        Assert.DoesNotContain(result.Values, v => v.ContainsSecrets());
+    }
+
     [Fact]
     public async Task Multi_platform_index_lists_platforms_and_picks_the_asked_one()
     {
@@ -86,6 +104,7 @@ public sealed class GetImageTests(SharedRegistries registries)
         var result = await InvokeAsync(args);
 
         Assert.Equal(await registry.InspectDigestAsync(SharedRegistries.MultiRepo, SharedRegistries.Tag, Ct), result["digest"].StringValue);
+        Assert.Equal(registry.Authority, result["pullSecretKey"].StringValue);
     }
 
     [Theory]

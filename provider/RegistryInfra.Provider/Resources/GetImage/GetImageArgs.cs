@@ -34,4 +34,6 @@ public sealed partial record GetImageResult(
     [property: PulumiProperty("pinned", Description = "`name@digest` in canonical form (the tag dropped), for pinning a deployment.")]
     string Pinned,
     [property: PulumiProperty("platformDigest", Description = "The digest of the chosen platform's manifest, when `platform` was given.")]
-    string? PlatformDigest = null);
+    string? PlatformDigest = null,
+    [property: PulumiProperty("pullSecretKey", Description = "The dockerconfigjson key the kubelet would use for this image: of `dockerConfigJson`, the key it matches first (globs, path prefixes, host case as written); with `username`, the key RegistryInfra writes for the image's registry. Absent when the kubelet would pull anonymously.")]
+    string? PullSecretKey = null);

@@ -23,7 +23,7 @@ internal sealed class GetImageFunction(RegistryConnections connections) : IFunct
         {
             throw new ArgumentException($"image: {error}");
         }
-        var credential = Credential(args, image);
+        var (credential, pullSecretKey) = Credential(args, image);
         ImagePlatform? platform = null;
         if (args.Platform is { } platformText)
         {
@@ -56,10 +56,12 @@ internal sealed class GetImageFunction(RegistryConnections connections) : IFunct
             resolved.Manifest.MediaType,
             [.. resolved.Platforms.Select(p => p.ToString())],
             image.WithoutTagOrDigest().WithDigest(resolved.Manifest.Digest).ToString(),
-            resolved.Selected?.Manifest.Digest);
+            resolved.Selected?.Manifest.Digest,
+            pullSecretKey);
     }
 
-    private static RegistryCredential? Credential(GetImageArgs args, ImageReference image)
+    /// <summary>The credential to pull with and the key the kubelet would find it under (both null: anonymous).</summary>
+    private static (RegistryCredential? Credential, string? Key) Credential(GetImageArgs args, ImageReference image)
     {
         if (args.DockerConfigJson is not null && (args.Username is not null || args.Password is not null))
         {
@@ -71,12 +73,13 @@ internal sealed class GetImageFunction(RegistryConnections connections) : IFunct
             {
                 throw new ArgumentException($"dockerConfigJson: {error}");
             }
-            // No matching entry: pull anonymously, as docker does.
-            return config.FindCredential(image);
+            // No matching entry: pull anonymously, as the kubelet does.
+            var entry = config.FindEntry(image);
+            return (entry?.ToCredential(), entry?.Key);
         }
         if (args.Username is null && args.Password is null)
         {
-            return null;
+            return (null, null);
         }
         if (string.IsNullOrEmpty(args.Username))
         {
@@ -86,6 +89,6 @@ internal sealed class GetImageFunction(RegistryConnections connections) : IFunct
         {
             throw new ArgumentException("password: is required when a username is given");
         }
-        return new RegistryCredential(args.Username, args.Password);
+        return (new RegistryCredential(args.Username, args.Password), PullSecretKeys.For(image.Registry.Spelling, [args.Image], "image").PrimaryKey);
     }
 }
