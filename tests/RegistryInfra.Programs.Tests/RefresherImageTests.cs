@@ -187,6 +187,33 @@ public sealed class RefresherImageTests(RefresherImageTests.BuiltImage image) : 
         Assert.Equal(["example-pull"], api.ImagePullSecrets("web", "default"));
         Assert.DoesNotContain("image-test-p4ss", refresh.Stdout + refresh.Stderr, StringComparison.Ordinal);
         Assert.True(built.CompressedBytes > 0);
+
+        // TLS through the image's own OpenSSL (which .NET loads by name at run time): a kubeconfig naming the test
+        // registry's HTTPS endpoint and CA. The handshake succeeds, so the registry's HTTP 404 for a Kubernetes path
+        // is what the check reports; a missing or broken libssl would end the run before any HTTP status.
+        var registry = image.Registry!;
+        await File.WriteAllTextAsync(Path.Combine(configDirectory, "kubeconfig-tls"), $"""
+            apiVersion: v1
+            kind: Config
+            clusters:
+              - name: tls
+                cluster:
+                  server: "https://{registry.Authority}"
+                  certificate-authority-data: {Convert.ToBase64String(Encoding.ASCII.GetBytes(registry.Ca!.Root.ExportCertificatePem()))}
+            users:
+              - name: tls
+                user:
+                  token: not-a-real-token
+            contexts:
+              - name: tls
+                context:
+                  cluster: tls
+                  user: tls
+            current-context: tls
+            """, Ct);
+        var tls = await image.RunInImageAsync(rootfs, ["check", "--config", "/etc/registryinfra-refresher/static.yaml", "--kubeconfig", "/etc/registryinfra-refresher/kubeconfig-tls"], Ct);
+        Assert.True(tls.Exit == 1, tls.Stdout + tls.Stderr);
+        Assert.Contains("Kubernetes API: get serviceaccount web/default failed with HTTP 404", tls.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -370,7 +397,7 @@ public sealed class RefresherImageTests(RefresherImageTests.BuiltImage image) : 
                     }
                     var revision = (await RunAsync("git", ["-C", Requirements.RepositoryRoot, "rev-parse", "HEAD"])).Stdout.Trim();
                     var status = (await RunAsync("git", ["-C", Requirements.RepositoryRoot, "status", "--porcelain", "--", "programs/refresher", "provider/RegistryInfra.Core",
-                        "global.json", "Directory.Build.props", "Directory.Packages.props", ":!programs/refresher/image"])).Stdout;
+                        "global.json", "Directory.Build.props", "Directory.Packages.props", ":!programs/refresher/image", ":!programs/refresher/README.md"])).Stdout;
                     var epoch = long.Parse((await RunAsync("git", ["-C", Requirements.RepositoryRoot, "log", "-1", "--format=%ct"])).Stdout.Trim(), CultureInfo.InvariantCulture);
                     _build = new Build(first, digest, second, pushed[(pushed.IndexOf('@', StringComparison.Ordinal) + 1)..], firstTime, secondTime,
                         compressed, unpacked, status.Length == 0 ? revision : revision + "-dirty", epoch);
