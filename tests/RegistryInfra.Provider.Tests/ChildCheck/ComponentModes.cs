@@ -1,0 +1,154 @@
+using System.Collections.Immutable;
+using System.Text.Json.Nodes;
+using RegistryInfra.Protocol.Hosting;
+using RegistryInfra.Protocol.Values;
+
+namespace RegistryInfra.Provider.Tests.ChildCheck;
+
+/// <summary>
+/// One way of using a component: its type, name and inputs (JSON; <c>"password"</c> and <c>"authEntry"</c> are sent
+/// secret, the string <c>UNKNOWN</c> is sent unknown, as the engine sends them in preview).
+/// </summary>
+public sealed record ComponentMode(string Id, string Type, string Name, string Json)
+{
+    public const string StackUrn = "urn:pulumi:test::fleet::pulumi:pulumi:Stack::fleet-test";
+
+    /// <summary>The users' providers, one per package, as <c>options.providers</c> gives them.</summary>
+    public static ImmutableDictionary<string, string> Providers { get; } = ImmutableDictionary.CreateRange(StringComparer.Ordinal, new Dictionary<string, string>
+    {
+        ["kubernetes"] = "urn:pulumi:test::fleet::pulumi:providers:kubernetes::prod-eu::0b1c-kube",
+        ["aws"] = "urn:pulumi:test::fleet::pulumi:providers:aws::acct::9f8e-aws",
+        ["gcp"] = "urn:pulumi:test::fleet::pulumi:providers:gcp::proj::77aa-gcp",
+    });
+
+    public ImmutableSortedDictionary<string, PropertyValue> Inputs => ToInputs(JsonNode.Parse(Json)!.AsObject());
+
+    /// <summary>The Construct request the engine sends for this mode, registering into the monitor at <paramref name="monitorEndpoint"/>.</summary>
+    public ConstructRequest Request(string monitorEndpoint, bool dryRun) => new(
+        Type, Name, StackUrn, Inputs,
+        ImmutableDictionary<string, ImmutableArray<string>>.Empty,
+        new DeploymentContext("fleet", "test", "organization", ImmutableDictionary<string, string>.Empty, [], dryRun, 4, monitorEndpoint),
+        Providers, [], [], new ConstructOptions(null, [], null, "", null, [], [], null, []), AcceptsOutputValues: true);
+
+    public override string ToString() => Id;
+
+    /// <summary>JSON as engine inputs: credentials secret, <c>UNKNOWN</c> computed.</summary>
+    public static ImmutableSortedDictionary<string, PropertyValue> ToInputs(JsonObject json) =>
+        json.ToImmutableSortedDictionary(kv => kv.Key, kv => Value(kv.Key, kv.Value), StringComparer.Ordinal);
+
+    private static PropertyValue Value(string key, JsonNode? node)
+    {
+        var value = node switch
+        {
+            JsonObject o => PropertyValue.CreateObject(o.Select(kv => KeyValuePair.Create(kv.Key, Value(kv.Key, kv.Value)))),
+            JsonArray a => PropertyValue.CreateArray(a.Select(v => Value("", v))),
+            JsonValue v when v.TryGetValue<string>(out var s) => s == "UNKNOWN" ? PropertyValue.Computed : PropertyValue.Create(s),
+            JsonValue v when v.TryGetValue<bool>(out var b) => PropertyValue.Create(b),
+            JsonValue v => PropertyValue.Create(v.GetValue<double>()),
+            _ => PropertyValue.Null,
+        };
+        return key is "password" or "authEntry" && !value.IsComputed ? PropertyValue.CreateSecret(value) : value;
+    }
+}
+
+/// <summary>
+/// Every mode of every component of the package: each credential kind (static, ECR, Artifact Registry, ACR), each
+/// identity (IRSA, EKS Pod Identity, a created or an existing Google account), each refresher target form (listed
+/// namespaces, selector, all namespaces, attach-only) and the opt-outs. The child check and the AOT parity test
+/// both run over this list, in preview and in update.
+/// </summary>
+public static class ComponentModes
+{
+    private const string Image = "ghcr.io/acme/refresher@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    private const string Auth = "{\"auth\":\"cm9ib3Q6dG9rZW4tc2VjcmV0LWF1dGg=\"}";
+    private const string Oidc = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC";
+
+    private static string Quote(string s) => JsonValue.Create(s).ToJsonString();
+
+    public static IReadOnlyList<ComponentMode> All { get; } =
+    [
+        new("pullSecret/static", "registryinfra:kubernetes:PullSecret", "ps-static", $$"""
+            { "registries": [{ "server": "ghcr.io", "username": "octo", "password": "ghp-static-pw" }, { "server": "quay.io", "authEntry": {{Quote(Auth)}} }],
+              "namespaces": ["apps", "jobs"], "labels": { "team": "platform" } }
+            """),
+        new("pullSecret/token", "registryinfra:kubernetes:PullSecret", "ps-token", """
+            { "registries": [{ "server": "123456789012.dkr.ecr.eu-west-1.amazonaws.com", "kind": "ecr" }], "namespaces": ["apps"], "secretName": "ecr-pull" }
+            """),
+        new("pullSecret/mixed", "registryinfra:kubernetes:PullSecret", "ps-mixed", $$"""
+            { "registries": [{ "server": "registry.example.com", "username": "robot", "password": "pw" }, { "server": "europe-docker.pkg.dev", "authEntry": {{Quote(Auth)}} }],
+              "namespaces": ["apps"] }
+            """),
+        new("ecrPullAccess/irsa", "registryinfra:aws:EcrPullAccess", "ecr-irsa", $$"""
+            { "oidcProviderArn": {{Quote(Oidc)}}, "region": "eu-west-1", "repositories": ["team/app", "team/worker"], "repositoryArns": ["arn:aws:ecr:eu-west-1:123456789012:repository/other"],
+              "serviceAccountNamespace": "registryinfra-system", "serviceAccountName": "registryinfra-refresher", "tags": { "managed-by": "pulumi" } }
+            """),
+        new("ecrPullAccess/irsa-all-repositories", "registryinfra:aws:EcrPullAccess", "ecr-all", $$"""
+            { "mode": "irsa", "oidcProviderArn": {{Quote(Oidc)}}, "region": "eu-west-1", "allRepositories": true, "path": "/registryinfra/",
+              "permissionsBoundary": "arn:aws:iam::123456789012:policy/boundary", "roleName": "puller", "partition": "aws",
+              "serviceAccountNamespace": "ns", "serviceAccountName": "sa" }
+            """),
+        new("ecrPullAccess/podIdentity", "registryinfra:aws:EcrPullAccess", "ecr-pod", """
+            { "mode": "podIdentity", "clusterName": "prod", "accountId": "123456789012", "region": "eu-west-1", "repositories": ["team/app"],
+              "serviceAccountNamespace": "registryinfra-system", "serviceAccountName": "registryinfra-refresher", "tags": { "env": "prod" } }
+            """),
+        new("workloadIdentityBinding/new-account", "registryinfra:gcp:WorkloadIdentityBinding", "wi-new", """
+            { "project": "acme-prod", "accountId": "registry-puller", "displayName": "puller",
+              "repositories": [{ "location": "europe", "repository": "images" }, { "location": "us", "repository": "base", "project": "acme-shared" }],
+              "kubernetesNamespace": "registryinfra-system", "kubernetesServiceAccount": "registryinfra-refresher" }
+            """),
+        new("workloadIdentityBinding/existing-account-project-wide", "registryinfra:gcp:WorkloadIdentityBinding", "wi-existing", """
+            { "project": "acme-prod", "clusterProject": "acme-clusters", "serviceAccountEmail": "puller@acme-prod.iam.gserviceaccount.com", "projectWide": true,
+              "kubernetesNamespace": "registryinfra-system", "kubernetesServiceAccount": "registryinfra-refresher" }
+            """),
+        new("tokenRefresher/listed-namespaces", "registryinfra:kubernetes:TokenRefresher", "rf-listed", $$"""
+            { "image": {{Quote(Image)}},
+              "registries": [{ "server": "123456789012.dkr.ecr.eu-west-1.amazonaws.com", "type": "ecr", "region": "eu-west-1", "accountId": "123456789012" }],
+              "targets": [{ "secretName": "pull-tokens", "namespaces": ["apps", "jobs"], "serviceAccounts": ["default"] },
+                          { "secretName": "pull", "namespaces": ["apps"], "serviceAccounts": ["default"], "attachOnly": true }],
+              "serviceAccountAnnotations": { "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/r" },
+              "schedule": "*/30 * * * *", "cpuRequest": "100m", "memoryRequest": "96Mi", "memoryLimit": "192Mi", "backoffLimit": 2,
+              "successfulJobsHistoryLimit": 1, "failedJobsHistoryLimit": 5, "activeDeadlineSeconds": 300, "startingDeadlineSeconds": 120 }
+            """),
+        new("tokenRefresher/selector-no-namespace-no-job", "registryinfra:kubernetes:TokenRefresher", "rf-selector", $$"""
+            { "image": {{Quote(Image)}}, "namespace": "kube-tools", "createNamespace": false, "runOnDeploy": false, "serviceAccountName": "puller",
+              "registries": [{ "server": "europe-docker.pkg.dev", "type": "gcp" }],
+              "targets": [{ "secretName": "gar-tokens", "namespaceSelector": "team=payments,env!=dev" }],
+              "podLabels": { "tier": "ops" } }
+            """),
+        new("tokenRefresher/all-namespaces-acr", "registryinfra:kubernetes:TokenRefresher", "rf-all", $$"""
+            { "image": {{Quote(Image)}},
+              "registries": [{ "server": "acme.azurecr.io", "type": "acr", "tenantId": "00000000-0000-0000-0000-000000000001", "clientId": "00000000-0000-0000-0000-000000000002" }],
+              "targets": [{ "secretName": "acr-tokens", "allNamespaces": true, "serviceAccounts": ["default"] }] }
+            """),
+        new("clusterRegistryAccess/static-ecr-gcp", "registryinfra:index:ClusterRegistryAccess", "prod-eu", $$"""
+            { "profiles": [{ "server": "registry.example.com", "username": "robot", "password": "pw-Zq8" },
+                           { "server": "123456789012.dkr.ecr.eu-west-1.amazonaws.com", "kind": "ecr" },
+                           { "server": "europe-docker.pkg.dev", "authEntry": {{Quote(Auth)}} }],
+              "namespaces": ["apps", "jobs"], "serviceAccounts": ["default"], "refresher": { "image": {{Quote(Image)}} },
+              "aws": { "oidcProviderArn": {{Quote(Oidc)}}, "region": "eu-west-1", "repositories": ["app"] },
+              "gcp": { "project": "acme-prod", "accountId": "registry-puller", "repositories": [{ "location": "europe", "repository": "images" }] } }
+            """),
+        new("clusterRegistryAccess/static-attach-only", "registryinfra:index:ClusterRegistryAccess", "edge", $$"""
+            { "profiles": [{ "server": "ghcr.io", "username": "octo", "password": "ghp-pw" }, { "server": "registry.example.com", "kind": "generic", "authEntry": {{Quote(Auth)}} }],
+              "namespaces": ["apps", "jobs"], "serviceAccounts": ["default", "builder"], "secretName": "creds",
+              "refresher": { "image": {{Quote(Image)}}, "namespace": "ops", "createNamespace": false, "serviceAccountName": "attacher" } }
+            """),
+        new("clusterRegistryAccess/static-no-attach", "registryinfra:index:ClusterRegistryAccess", "bare", """
+            { "profiles": [{ "server": "docker.io", "username": "me", "password": "dckr-pw" }], "namespaces": ["apps"], "attachServiceAccounts": false }
+            """),
+        new("clusterRegistryAccess/ecr-pod-identity", "registryinfra:index:ClusterRegistryAccess", "eks", $$"""
+            { "profiles": [{ "server": "123456789012.dkr.ecr.eu-west-1.amazonaws.com", "kind": "ecr" }], "namespaces": ["apps"],
+              "refresher": { "image": {{Quote(Image)}}, "schedule": "0 */4 * * *", "podLabels": { "team": "platform" } },
+              "aws": { "mode": "podIdentity", "clusterName": "prod", "accountId": "123456789012", "region": "eu-west-1", "repositories": ["team/app"] } }
+            """),
+        new("clusterRegistryAccess/artifact-registry", "registryinfra:index:ClusterRegistryAccess", "gke", $$"""
+            { "profiles": [{ "server": "europe-west1-docker.pkg.dev", "kind": "artifactRegistry" }], "namespaces": ["apps", "web"], "serviceAccounts": ["default"],
+              "refresher": { "image": {{Quote(Image)}}, "schedule": "*/20 * * * *" },
+              "gcp": { "project": "acme-prod", "accountId": "registry-puller", "repositories": [{ "location": "europe-west1", "repository": "images" }] } }
+            """),
+        new("clusterRegistryAccess/acr", "registryinfra:index:ClusterRegistryAccess", "aks", $$"""
+            { "profiles": [{ "server": "acme.azurecr.io", "kind": "acr", "tenantId": "00000000-0000-0000-0000-000000000001", "clientId": "00000000-0000-0000-0000-000000000002" }],
+              "namespaces": ["apps"], "refresher": { "image": {{Quote(Image)}} } }
+            """),
+    ];
+}
