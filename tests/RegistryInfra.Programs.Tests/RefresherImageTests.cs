@@ -4,12 +4,11 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
-using Google.Protobuf.WellKnownTypes;
-using Grpc.Net.Client;
-using Pulumirpc;
+using RegistryInfra.Protocol.Hosting;
 using RegistryInfra.Protocol.Values;
 using RegistryInfra.Testing;
 using RegistryInfra.Testing.Kubernetes;
+using RegistryInfra.Testing.Plugin;
 using RegistryInfra.Testing.Registry;
 
 namespace RegistryInfra.Programs.Tests;
@@ -269,25 +268,11 @@ public sealed class RefresherImageTests(RefresherImageTests.BuiltImage image) : 
     /// <summary>Starts the NativeAOT plugin as the engine does and calls registryinfra:index:getImage over gRPC.</summary>
     private static async Task<IReadOnlyDictionary<string, PropertyValue>> InvokeGetImageAsync(string plugin, Dictionary<string, PropertyValue> args)
     {
-        await using var engine = await FakeEngine.StartAsync(Ct);
-        using var process = Process.Start(new ProcessStartInfo(plugin) { ArgumentList = { engine.Address }, RedirectStandardOutput = true })!;
-        try
-        {
-            var port = await process.StandardOutput.ReadLineAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), Ct);
-            using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
-            var client = new ResourceProvider.ResourceProviderClient(channel);
-            await client.HandshakeAsync(new ProviderHandshakeRequest { EngineAddress = engine.Address }, cancellationToken: Ct);
-            await client.ConfigureAsync(new ConfigureRequest { Args = new Struct(), AcceptSecrets = true, AcceptResources = true }, cancellationToken: Ct);
-            var response = await client.InvokeAsync(new InvokeRequest { Tok = "registryinfra:index:getImage", Args = PropertyValueSerializer.Serialize(args) }, cancellationToken: Ct);
-            Assert.Empty(response.Failures);
-            // A secret argument makes the result secret; unwrap for the assertions.
-            return PropertyValueSerializer.Deserialize(response.Return).ToDictionary(e => e.Key, e => e.Value.IsSecret ? e.Value.SecretValue : e.Value);
-        }
-        finally
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(Ct);
-        }
+        await using var process = await PluginProcess.StartAsync(plugin, Ct);
+        var response = await process.Provider.InvokeAsync(new InvokeRequest("registryinfra:index:getImage", args, Preview: false), Ct);
+        Assert.Empty(response.Failures);
+        // A secret argument makes the result secret; unwrap for the assertions.
+        return response.Return!.ToDictionary(e => e.Key, e => e.Value.IsSecret ? e.Value.SecretValue : e.Value);
     }
 
     private static SortedDictionary<string, string> Blobs(string layout) =>
