@@ -5,28 +5,31 @@ using Microsoft.Extensions.Logging;
 using RegistryInfra.Core;
 using RegistryInfra.Core.Credentials;
 using RegistryInfra.Core.DockerConfigJson;
-using RegistryInfra.Refresher.Configuration;
+using RegistryInfra.Core.References;
+using RegistryInfra.Core.Refresher;
 
 namespace RegistryInfra.Refresher;
 
 /// <summary>
-/// The <c>check</c> command: obtains every registry's token and reads every target secret and service
-/// account, reporting what a refresh would find; it writes nothing.
+/// The <c>check</c> command: obtains every registry's token and tries it against the registry (as
+/// <c>docker login</c> does), then reads every target secret and service account, reporting what a refresh
+/// would find; it writes nothing.
 /// </summary>
 internal sealed partial class CheckRun(
     IKubernetes kubernetes,
-    RefresherOptions options,
+    RefresherConfiguration options,
     IReadOnlyDictionary<string, ICredentialSource> sources,
     TimeProvider time,
-    ILogger<CheckRun> logger)
+    ILogger<CheckRun> logger,
+    IRegistryProbe registries)
 {
     /// <summary>The number of problems found (0: a refresh would be able to do its work).</summary>
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
-        using var deadline = new CancellationTokenSource(options.Deadline, time);
+        using var deadline = new CancellationTokenSource(options.EffectiveDeadline, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         var ct = linked.Token;
-        var retry = new TransientRetry(options.TransientRetries, options.RetryBaseDelay, time);
+        var retry = new TransientRetry(options.EffectiveTransientRetries, options.EffectiveRetryBaseDelay, time);
         var problems = 0;
 
         foreach (var registry in options.Registries)
@@ -35,7 +38,18 @@ internal sealed partial class CheckRun(
             try
             {
                 var credential = await retry.RunAsync(async c => await source.GetCredentialAsync(c).ConfigureAwait(false), ct).ConfigureAwait(false);
-                LogRegistryOk(logger, registry.Key, registry.Server, source.Description, credential.ExpiresAt);
+                LogRegistryOk(logger, registry.Key, registry.Server, source.Description, new UtcTime(credential.ExpiresAt));
+                var host = RegistryHost.Parse(registry.Server);
+                try
+                {
+                    var scheme = await registries.CheckAsync(host, credential, ct).ConfigureAwait(false);
+                    LogRegistryAccepted(logger, registry.Key, registry.Server, scheme ?? "none (open registry)");
+                }
+                catch (RegistryException e)
+                {
+                    problems++;
+                    LogRegistryRefused(logger, registry.Key, registry.Server, e.Kind, e.Message);
+                }
             }
             catch (RegistryException e)
             {
@@ -51,10 +65,10 @@ internal sealed partial class CheckRun(
             {
                 namespaces = await RefreshRun.ResolveNamespacesAsync(kubernetes, target, retry, ct).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is HttpOperationException or HttpRequestException)
+            catch (Exception e) when (e is HttpOperationException or HttpRequestException || SecretRefresher.IsMalformedAnswer(e))
             {
                 problems++;
-                LogApiFailed(logger, "list", "namespaces", "*", e is HttpOperationException h ? (int?)h.Response?.StatusCode : null);
+                LogApiFailed(logger, "list", "namespaces", "*", Status(e));
                 continue;
             }
             foreach (var ns in namespaces)
@@ -99,9 +113,9 @@ internal sealed partial class CheckRun(
             LogSecretState(logger, ns, name, "missing (refresh will create it)");
             return 0;
         }
-        catch (Exception e) when (e is HttpOperationException or HttpRequestException)
+        catch (Exception e) when (e is HttpOperationException or HttpRequestException || SecretRefresher.IsMalformedAnswer(e))
         {
-            LogApiFailed(logger, "get", "secret", $"{ns}/{name}", e is HttpOperationException h ? (int?)h.Response?.StatusCode : null);
+            LogApiFailed(logger, "get", "secret", $"{ns}/{name}", Status(e));
             return 1;
         }
     }
@@ -124,9 +138,9 @@ internal sealed partial class CheckRun(
             LogSecretState(logger, ns, name, "missing (attach only: this namespace is skipped until the secret exists)");
             return 0;
         }
-        catch (Exception e) when (e is HttpOperationException or HttpRequestException)
+        catch (Exception e) when (e is HttpOperationException or HttpRequestException || SecretRefresher.IsMalformedAnswer(e))
         {
-            LogApiFailed(logger, "get", "secret", $"{ns}/{name}", e is HttpOperationException h ? (int?)h.Response?.StatusCode : null);
+            LogApiFailed(logger, "get", "secret", $"{ns}/{name}", Status(e));
             return 1;
         }
     }
@@ -140,21 +154,35 @@ internal sealed partial class CheckRun(
             LogServiceAccountState(logger, ns, name, has ? "names the secret" : "lacks the secret (refresh will patch it)");
             return 0;
         }
-        catch (Exception e) when (e is HttpOperationException or HttpRequestException)
+        catch (Exception e) when (e is HttpOperationException or HttpRequestException || SecretRefresher.IsMalformedAnswer(e))
         {
-            LogApiFailed(logger, "get", "serviceaccount", $"{ns}/{name}", e is HttpOperationException h ? (int?)h.Response?.StatusCode : null);
+            LogApiFailed(logger, "get", "serviceaccount", $"{ns}/{name}", Status(e));
             return 1;
         }
     }
 
+    private static string Status(Exception e) => e switch
+    {
+        HttpOperationException { Response: { } r } => "HTTP " + ((int)r.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        HttpOperationException => "HTTP (no response)",
+        HttpRequestException h => $"connection failed ({h.HttpRequestError})",
+        _ => "a malformed answer",
+    };
+
     [LoggerMessage(EventId = 40, Level = LogLevel.Information, Message = "Registry {Registry} ({Server}): {Source} gave a credential expiring {ExpiresAt}")]
-    private static partial void LogRegistryOk(ILogger logger, string registry, string server, string source, DateTimeOffset? expiresAt);
+    private static partial void LogRegistryOk(ILogger logger, string registry, string server, string source, UtcTime expiresAt);
+
+    [LoggerMessage(EventId = 46, Level = LogLevel.Information, Message = "Registry {Registry} ({Server}) accepted the credential (authentication: {Scheme})")]
+    private static partial void LogRegistryAccepted(ILogger logger, string registry, string server, string scheme);
+
+    [LoggerMessage(EventId = 47, Level = LogLevel.Error, Message = "Registry {Registry} ({Server}) refused the credential: {ErrorKind} {Reason}")]
+    private static partial void LogRegistryRefused(ILogger logger, string registry, string server, RegistryErrorKind errorKind, string reason);
 
     [LoggerMessage(EventId = 41, Level = LogLevel.Error, Message = "Registry {Registry} ({Server}): {Source} failed: {ErrorKind} {Reason}")]
     private static partial void LogRegistryFailed(ILogger logger, string registry, string server, string source, RegistryErrorKind errorKind, string reason);
 
-    [LoggerMessage(EventId = 42, Level = LogLevel.Error, Message = "Kubernetes API: {Verb} {Resource} {Name} failed with HTTP {StatusCode}")]
-    private static partial void LogApiFailed(ILogger logger, string verb, string resource, string name, int? statusCode);
+    [LoggerMessage(EventId = 42, Level = LogLevel.Error, Message = "Kubernetes API: {Verb} {Resource} {Name} failed: {Status}")]
+    private static partial void LogApiFailed(ILogger logger, string verb, string resource, string name, string status);
 
     [LoggerMessage(EventId = 43, Level = LogLevel.Information, Message = "Secret {Namespace}/{SecretName}: {State}")]
     private static partial void LogSecretState(ILogger logger, string @namespace, string secretName, string state);
@@ -164,4 +192,22 @@ internal sealed partial class CheckRun(
 
     [LoggerMessage(EventId = 45, Level = LogLevel.Information, Message = "Check finished: {Problems} problem(s)")]
     private static partial void LogCheckDone(ILogger logger, int problems);
+}
+
+/// <summary>Tries a credential against a registry, as <c>docker login</c> does (a seam for tests).</summary>
+internal interface IRegistryProbe
+{
+    /// <summary>The authentication scheme the registry used (<c>Basic</c>, <c>Bearer</c>), or null for an open registry.</summary>
+    /// <exception cref="RegistryException">The registry refused the credential or could not be reached.</exception>
+    Task<string?> CheckAsync(RegistryHost registry, RegistryCredential credential, CancellationToken cancellationToken);
+}
+
+/// <summary>Core's distribution client: <c>GET /v2/</c> with the credential (Basic, or a Bearer token it obtains).</summary>
+internal sealed class RegistryProbe : IRegistryProbe
+{
+    public async Task<string?> CheckAsync(RegistryHost registry, RegistryCredential credential, CancellationToken cancellationToken)
+    {
+        using var client = new RegistryInfra.Core.Distribution.DistributionClient();
+        return await client.CheckCredentialsAsync(registry.Name, [], credential, cancellationToken).ConfigureAwait(false);
+    }
 }

@@ -1,6 +1,7 @@
 using RegistryInfra.Core;
 using RegistryInfra.Core.Credentials;
 using RegistryInfra.Core.References;
+using RegistryInfra.Core.Refresher;
 using RegistryInfra.Refresher.Configuration;
 
 namespace RegistryInfra.Refresher;
@@ -8,13 +9,13 @@ namespace RegistryInfra.Refresher;
 /// <summary>Turns each configured registry's <c>source</c> into the credential source that serves it.</summary>
 internal interface ICredentialSources
 {
-    ICredentialSource Create(RegistryOptions registry);
+    ICredentialSource Create(RegistryConfiguration registry);
 }
 
 /// <summary>The credential sources this build supports.</summary>
 internal sealed class CredentialSources(TimeProvider time) : ICredentialSources
 {
-    public ICredentialSource Create(RegistryOptions registry) => registry.Source.Type switch
+    public ICredentialSource Create(RegistryConfiguration registry) => registry.Source.Type switch
     {
         "static" => new MountedCredentialSource(registry.Server, registry.Source, time),
         "ecr" => Ecr(registry),
@@ -23,12 +24,12 @@ internal sealed class CredentialSources(TimeProvider time) : ICredentialSources
             ? GcpAccessTokenSource.FromServiceAccountKey(ReadKey(registry, keyFile), field: $"registries[{registry.Key}].source.serviceAccountKeyFile")
             : new GcpAccessTokenSource(),
         // DefaultAzureCredential: on AKS, the workload identity that the webhook projects into the pod.
-        "acr" => new AcrCredentialSource(registry.Host.Name, tenantId: registry.Source.TenantId),
+        "acr" => new AcrCredentialSource(RegistryHost.Parse(registry.Server).Name, tenantId: registry.Source.TenantId),
         "exec" => new ExecCredentialSource([registry.Source.Command!, .. registry.Source.Args], registry.Source.Lifetime, clock: time),
         var other => throw new ConfigurationException($"registries[{registry.Key}].source.type: '{other}' is not supported"),
     };
 
-    private static string ReadKey(RegistryOptions registry, string path)
+    private static string ReadKey(RegistryConfiguration registry, string path)
     {
         try
         {
@@ -40,9 +41,9 @@ internal sealed class CredentialSources(TimeProvider time) : ICredentialSources
         }
     }
 
-    private EcrCredentialSource Ecr(RegistryOptions registry)
+    private EcrCredentialSource Ecr(RegistryConfiguration registry)
     {
-        var details = registry.Host.Details;
+        var details = RegistryHost.Parse(registry.Server).Details;
         var endpoint = registry.Source.Endpoint is { } e ? new Uri(e) : null;
         if (details.Kind == RegistryKind.EcrPublic)
         {
@@ -58,7 +59,7 @@ internal sealed class CredentialSources(TimeProvider time) : ICredentialSources
 /// A fixed user name with a password read, on every run, from a mounted file or an environment variable,
 /// so a rotated Kubernetes Secret volume is picked up without a restart.
 /// </summary>
-internal sealed class MountedCredentialSource(string server, CredentialSourceOptions options, TimeProvider time) : ICredentialSource
+internal sealed class MountedCredentialSource(string server, TokenSourceConfiguration options, TimeProvider time) : ICredentialSource
 {
     public string Description => options.PasswordFile is not null
         ? $"static({server}, file {options.PasswordFile})"

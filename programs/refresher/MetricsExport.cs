@@ -13,7 +13,6 @@ namespace RegistryInfra.Refresher;
 /// </summary>
 internal static class MetricsExport
 {
-    public const string ConfigEndpointKey = "metrics:otlpEndpoint";
     private const string EndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
     private const string MetricsEndpointVariable = "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT";
 
@@ -26,7 +25,7 @@ internal static class MetricsExport
     /// where the exporter reads them (protocol, headers, timeout, temporality keep their standard meaning).
     /// </summary>
     /// <exception cref="ConfigurationException">An endpoint is not an absolute http(s) URL.</exception>
-    public static void AddTo(IConfigurationBuilder configuration, IConfiguration current, IServiceCollection services, IDictionary environment)
+    public static void AddTo(IConfigurationBuilder configuration, string? configured, IServiceCollection services, IDictionary environment)
     {
         var otel = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         foreach (DictionaryEntry variable in environment)
@@ -36,7 +35,6 @@ internal static class MetricsExport
                 otel[name] = variable.Value as string;
             }
         }
-        var configured = current[ConfigEndpointKey];
         if (!string.IsNullOrWhiteSpace(configured))
         {
             RequireUrl("metrics.otlpEndpoint", configured);

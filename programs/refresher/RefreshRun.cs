@@ -1,9 +1,10 @@
-using System.Net;
+using System.Globalization;
 using k8s;
 using k8s.Autorest;
 using Microsoft.Extensions.Logging;
 using RegistryInfra.Core.Credentials;
-using RegistryInfra.Refresher.Configuration;
+using RegistryInfra.Core.References;
+using RegistryInfra.Core.Refresher;
 
 namespace RegistryInfra.Refresher;
 
@@ -17,6 +18,12 @@ internal sealed record RunSummary(int Checked, int Created, int Updated, int Unc
     /// <summary>Attach-only targets skipped because their secret does not exist in the namespace.</summary>
     public int Skipped { get; init; }
 
+    /// <summary>Targets never started because the run was asked to stop (SIGTERM): left as they were.</summary>
+    public int NotStarted { get; init; }
+
+    /// <summary>The run was asked to stop before it finished.</summary>
+    public bool Stopped { get; init; }
+
     public int Written => Created + Updated;
 
     public IReadOnlyList<TargetOutcome> Outcomes { get; init; } = [];
@@ -25,44 +32,53 @@ internal sealed record RunSummary(int Checked, int Created, int Updated, int Unc
 /// <summary>
 /// One refresh run: resolves the target namespaces, refreshes every (namespace, secret) with bounded
 /// parallelism under the run's deadline, records an Event for each failure and returns the summary.
+/// A failure of one target, whatever it is (an API error, a malformed answer), is that target's outcome and
+/// never ends the run. Cancelling the run's token (SIGTERM) stops new targets from starting; those already
+/// started finish (their writes are not cut off) within <see cref="RefresherApp.ShutdownGrace"/>.
 /// </summary>
 internal sealed partial class RefreshRun(
     IKubernetes kubernetes,
-    RefresherOptions options,
+    RefresherConfiguration options,
     IReadOnlyDictionary<string, ICredentialSource> sources,
     TimeProvider time,
     ILogger<RefreshRun> logger,
     RefresherMetrics metrics)
 {
-    public async Task<RunSummary> RunAsync(CancellationToken cancellationToken)
+    public async Task<RunSummary> RunAsync(CancellationToken stop)
     {
         var started = time.GetTimestamp();
-        using var deadline = new CancellationTokenSource(options.Deadline, time);
-        using var overall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        var deadlineAfter = options.EffectiveDeadline;
+        using var deadline = new CancellationTokenSource(deadlineAfter, time);
+        // After a stop, what is in flight gets the grace period, then everything is cut.
+        using var grace = new CancellationTokenSource();
+        using var stopping = stop.Register(() => grace.CancelAfter(RefresherApp.ShutdownGrace));
+        using var overall = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, grace.Token);
         // Work stops a little before the deadline so the failures can still be recorded as Events within it.
-        var reserve = TimeSpan.FromTicks(Math.Min(options.Deadline.Ticks / 10, TimeSpan.FromSeconds(5).Ticks));
-        using var workDeadline = new CancellationTokenSource(options.Deadline - reserve, time);
+        var reserve = TimeSpan.FromTicks(Math.Min(deadlineAfter.Ticks / 10, TimeSpan.FromSeconds(5).Ticks));
+        using var workDeadline = new CancellationTokenSource(deadlineAfter - reserve, time);
         using var work = CancellationTokenSource.CreateLinkedTokenSource(overall.Token, workDeadline.Token);
+        using var admit = CancellationTokenSource.CreateLinkedTokenSource(work.Token, stop);
 
-        var retry = new TransientRetry(options.TransientRetries, options.RetryBaseDelay, time);
-        var registries = options.Registries.ToDictionary(r => r.Key, r => (r.Host.Name, sources[r.Key]), StringComparer.Ordinal);
+        var retry = new TransientRetry(options.EffectiveTransientRetries, options.EffectiveRetryBaseDelay, time);
+        var hosts = options.Registries.ToDictionary(r => r.Key, r => RegistryHost.Parse(r.Server), StringComparer.Ordinal);
+        var registries = options.Registries.ToDictionary(r => r.Key, r => (hosts[r.Key].Name, sources[r.Key]), StringComparer.Ordinal);
         var tokens = new TokenBroker(registries, retry, time, logger, work.Token);
-        var refresher = new SecretRefresher(kubernetes, tokens, retry, time, options.RenewBefore, options.ConflictRetries);
+        var refresher = new SecretRefresher(kubernetes, tokens, retry, time, options.EffectiveRenewBefore, options.EffectiveConflictRetries);
         var events = new FailureEvents(kubernetes, time, logger);
 
         var outcomes = new List<TargetOutcome>();
-        var jobs = new List<(string Namespace, TargetOptions Target)>();
+        var jobs = new List<(string Namespace, TargetConfiguration Target)>();
         for (var i = 0; i < options.Targets.Count; i++)
         {
             var target = options.Targets[i];
             try
             {
-                foreach (var ns in await ResolveNamespacesAsync(kubernetes, target, retry, work.Token).ConfigureAwait(false))
+                foreach (var ns in await ResolveNamespacesAsync(kubernetes, target, retry, admit.Token).ConfigureAwait(false))
                 {
                     jobs.Add((ns, target));
                 }
             }
-            catch (Exception e) when (e is HttpOperationException or HttpRequestException or OperationCanceledException)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
                 var message = $"targets[{i}] ({target.SecretName}): listing namespaces failed: {Describe(e, work.Token)}";
                 LogTargetFailed(logger, "*", target.SecretName, "NamespaceListFailed", message);
@@ -71,16 +87,16 @@ internal sealed partial class RefreshRun(
             }
         }
 
-        using var gate = new SemaphoreSlim(options.Concurrency);
-        var running = jobs.Select(job => RefreshOneAsync(job.Namespace, job.Target, refresher, events, gate, work.Token, overall.Token)).ToList();
+        using var gate = new SemaphoreSlim(options.EffectiveConcurrency);
+        var running = jobs.Select(job => RefreshOneAsync(job.Namespace, job.Target, hosts, refresher, events, gate, admit.Token, work.Token, overall.Token)).ToList();
         outcomes.AddRange(await Task.WhenAll(running).ConfigureAwait(false));
 
         metrics.TokensRequested(tokens.Requests);
         var earliest = tokens.Obtained.Select(t => t.Credential.ExpiresAt).Where(e => e.HasValue).Min()
-            ?? outcomes.Where(o => o.Result != TargetResult.Failed).Select(o => o.ExpiresAt).Where(e => e.HasValue).Min();
+            ?? outcomes.Where(o => o.Result is not (TargetResult.Failed or TargetResult.NotStarted)).Select(o => o.ExpiresAt).Where(e => e.HasValue).Min();
         metrics.Expiry(earliest);
         var summary = new RunSummary(
-            Checked: outcomes.Count,
+            Checked: outcomes.Count(o => o.Result != TargetResult.NotStarted),
             Created: outcomes.Count(o => o.Result == TargetResult.Created),
             Updated: outcomes.Count(o => o.Result == TargetResult.Updated),
             Unchanged: outcomes.Count(o => o.Result == TargetResult.Unchanged),
@@ -94,23 +110,38 @@ internal sealed partial class RefreshRun(
             Outcomes = outcomes,
             Attached = outcomes.Count(o => o.Result == TargetResult.Attached),
             Skipped = outcomes.Count(o => o.Result == TargetResult.Skipped),
+            NotStarted = outcomes.Count(o => o.Result == TargetResult.NotStarted),
+            Stopped = stop.IsCancellationRequested,
         };
         LogSummary(logger, summary.Checked, summary.Written, summary.Created, summary.Updated, summary.Unchanged, summary.Attached, summary.Skipped, summary.Failed,
-            summary.TokenRequests, summary.ServiceAccountsPatched, summary.EarliestExpiry, summary.Duration.TotalSeconds, summary.DeadlineExceeded);
+            summary.NotStarted, summary.TokenRequests, summary.ServiceAccountsPatched, new UtcTime(summary.EarliestExpiry), summary.Duration.TotalSeconds,
+            summary.DeadlineExceeded, summary.Stopped);
         return summary;
     }
 
-    private async Task<TargetOutcome> RefreshOneAsync(string ns, TargetOptions target, SecretRefresher refresher, FailureEvents events,
-        SemaphoreSlim gate, CancellationToken work, CancellationToken overall)
+    private async Task<TargetOutcome> RefreshOneAsync(string ns, TargetConfiguration target, Dictionary<string, RegistryHost> hosts,
+        SecretRefresher refresher, FailureEvents events, SemaphoreSlim gate, CancellationToken admit, CancellationToken work, CancellationToken overall)
     {
-        var registries = (target.Registries.Count == 0 ? options.Registries : options.Registries.Where(r => target.Registries.Contains(r.Key)))
-            .Select(r => (r.Key, r.Host)).ToList();
+        var registries = options.Registries.Where(r => target.Registries.Count == 0 || target.Registries.Contains(r.Key))
+            .Select(r => (r.Key, hosts[r.Key])).ToList();
         TargetOutcome outcome;
-        var entered = false;
         try
         {
-            await gate.WaitAsync(work).ConfigureAwait(false);
-            entered = true;
+            await gate.WaitAsync(admit).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!work.IsCancellationRequested)
+        {
+            // Asked to stop before this target started: it is left exactly as it was, and the next run does it.
+            return new TargetOutcome(ns, target.SecretName, TargetResult.NotStarted, "Stopped", $"secret {ns}/{target.SecretName}: not started, the run was asked to stop");
+        }
+        catch (OperationCanceledException)
+        {
+            outcome = new TargetOutcome(ns, target.SecretName, TargetResult.Failed, "DeadlineExceeded",
+                $"secret {ns}/{target.SecretName}: the run's deadline was reached before it started", "Secret", target.SecretName);
+            return await RecordAsync(outcome, target, events, overall).ConfigureAwait(false);
+        }
+        try
+        {
             outcome = target.AttachOnly
                 ? await refresher.AttachAsync(ns, target.SecretName, target.ServiceAccounts, work).ConfigureAwait(false)
                 : await refresher.RefreshAsync(ns, target.SecretName, registries, target.ServiceAccounts, work).ConfigureAwait(false);
@@ -119,20 +150,28 @@ internal sealed partial class RefreshRun(
         {
             outcome = new TargetOutcome(ns, target.SecretName, TargetResult.Failed, e.Reason, e.Message, e.Kind, e.Name);
         }
-        catch (Exception e) when (e is OperationCanceledException or HttpRequestException or HttpOperationException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            var reason = work.IsCancellationRequested ? "DeadlineExceeded" : "ApiError";
+            // Anything else (a malformed answer the client could not read, a dropped connection) fails this target only.
+            var reason = e switch
+            {
+                OperationCanceledException when work.IsCancellationRequested => "DeadlineExceeded",
+                _ when SecretRefresher.IsMalformedAnswer(e) => "MalformedResponse",
+                _ => "ApiError",
+            };
             outcome = new TargetOutcome(ns, target.SecretName, TargetResult.Failed, reason,
                 $"secret {ns}/{target.SecretName}: {Describe(e, work)}", "Secret", target.SecretName);
         }
         finally
         {
-            if (entered)
-            {
-                gate.Release();
-            }
+            gate.Release();
         }
+        return await RecordAsync(outcome, target, events, overall).ConfigureAwait(false);
+    }
 
+    private async Task<TargetOutcome> RecordAsync(TargetOutcome outcome, TargetConfiguration target, FailureEvents events, CancellationToken overall)
+    {
+        var ns = outcome.Namespace;
         switch (outcome.Result)
         {
             case TargetResult.Failed:
@@ -150,17 +189,18 @@ internal sealed partial class RefreshRun(
                 break;
             case TargetResult.Created or TargetResult.Updated:
                 metrics.Written(outcome.Result == TargetResult.Created ? "create" : "update");
-                LogWritten(logger, ns, target.SecretName, outcome.Result, outcome.ExpiresAt, outcome.ServiceAccountsPatched);
+                LogWritten(logger, ns, target.SecretName, outcome.Result, new UtcTime(outcome.ExpiresAt), outcome.ServiceAccountsPatched);
                 break;
             default:
                 metrics.Unchanged();
-                LogUnchanged(logger, ns, target.SecretName, outcome.ExpiresAt, outcome.ServiceAccountsPatched);
+                LogUnchanged(logger, ns, target.SecretName, new UtcTime(outcome.ExpiresAt), outcome.ServiceAccountsPatched);
                 break;
         }
         return outcome;
     }
 
-    internal static async Task<IReadOnlyList<string>> ResolveNamespacesAsync(IKubernetes kubernetes, TargetOptions target, TransientRetry retry, CancellationToken ct)
+    /// <summary>The namespaces of a target: listed, or read page by page (<c>limit</c>/<c>continue</c>) from the API.</summary>
+    internal static async Task<IReadOnlyList<string>> ResolveNamespacesAsync(IKubernetes kubernetes, TargetConfiguration target, TransientRetry retry, CancellationToken ct)
     {
         if (target.Namespaces.Count > 0)
         {
@@ -171,7 +211,7 @@ internal sealed partial class RefreshRun(
         string? next = null;
         do
         {
-            var page = await retry.RunAsync(c => kubernetes.CoreV1.ListNamespaceAsync(continueParameter: next, labelSelector: selector, limit: 500, cancellationToken: c), ct).ConfigureAwait(false);
+            var page = await retry.RunAsync(c => kubernetes.CoreV1.ListNamespaceAsync(continueParameter: next, labelSelector: selector, limit: NamespacePageSize, cancellationToken: c), ct).ConfigureAwait(false);
             names.AddRange(page.Items.Where(n => n.Status?.Phase != "Terminating").Select(n => n.Metadata.Name));
             next = page.Metadata?.ContinueProperty;
         }
@@ -179,12 +219,16 @@ internal sealed partial class RefreshRun(
         return names;
     }
 
+    /// <summary>Namespaces per LIST page: the API server's own chunk size for kubectl (500), a few hundred KB a page.</summary>
+    internal const int NamespacePageSize = 500;
+
     private static string Describe(Exception e, CancellationToken work) => e switch
     {
         OperationCanceledException when work.IsCancellationRequested => "the run's deadline was reached before it finished",
         OperationCanceledException => "request timed out",
-        HttpOperationException h => $"HTTP {(h.Response is null ? "no response" : ((int)h.Response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture))}",
+        HttpOperationException h => $"HTTP {(h.Response is null ? "no response" : ((int)h.Response.StatusCode).ToString(CultureInfo.InvariantCulture))}",
         HttpRequestException h => $"connection failed ({h.HttpRequestError})",
+        _ when SecretRefresher.IsMalformedAnswer(e) => "the API server's answer could not be read (malformed or truncated JSON, or data that is not base64)",
         _ => e.GetType().Name,
     };
 
@@ -192,10 +236,10 @@ internal sealed partial class RefreshRun(
     private static partial void LogTargetFailed(ILogger logger, string @namespace, string secretName, string reason, string detail);
 
     [LoggerMessage(EventId = 21, Level = LogLevel.Information, Message = "Secret {Namespace}/{SecretName} {Result}, expires {ExpiresAt}, service accounts patched {ServiceAccountsPatched}")]
-    private static partial void LogWritten(ILogger logger, string @namespace, string secretName, TargetResult result, DateTimeOffset? expiresAt, int serviceAccountsPatched);
+    private static partial void LogWritten(ILogger logger, string @namespace, string secretName, TargetResult result, UtcTime expiresAt, int serviceAccountsPatched);
 
     [LoggerMessage(EventId = 22, Level = LogLevel.Debug, Message = "Secret {Namespace}/{SecretName} unchanged, expires {ExpiresAt}, service accounts patched {ServiceAccountsPatched}")]
-    private static partial void LogUnchanged(ILogger logger, string @namespace, string secretName, DateTimeOffset? expiresAt, int serviceAccountsPatched);
+    private static partial void LogUnchanged(ILogger logger, string @namespace, string secretName, UtcTime expiresAt, int serviceAccountsPatched);
 
     [LoggerMessage(EventId = 23, Level = LogLevel.Information, Message = "Secret {Namespace}/{SecretName} attached (attach only), service accounts patched {ServiceAccountsPatched}")]
     private static partial void LogAttached(ILogger logger, string @namespace, string secretName, int serviceAccountsPatched);
@@ -203,7 +247,13 @@ internal sealed partial class RefreshRun(
     [LoggerMessage(EventId = 24, Level = LogLevel.Information, Message = "Secret {Namespace}/{SecretName} skipped (attach only): {Detail}")]
     private static partial void LogSkipped(ILogger logger, string @namespace, string secretName, string detail);
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Refresh run: checked {Checked}, written {Written} (created {Created}, updated {Updated}), unchanged {Unchanged}, attached {Attached}, skipped {Skipped}, failed {Failed}, token requests {TokenRequests}, service accounts patched {ServiceAccountsPatched}, earliest expiry {EarliestExpiry}, {DurationSeconds:F1} s, deadline exceeded {DeadlineExceeded}")]
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Refresh run: checked {Checked}, written {Written} (created {Created}, updated {Updated}), unchanged {Unchanged}, attached {Attached}, skipped {Skipped}, failed {Failed}, not started {NotStarted}, token requests {TokenRequests}, service accounts patched {ServiceAccountsPatched}, earliest expiry {EarliestExpiry}, {DurationSeconds:F1} s, deadline exceeded {DeadlineExceeded}, stopped {Stopped}")]
     private static partial void LogSummary(ILogger logger, int @checked, int written, int created, int updated, int unchanged, int attached, int skipped, int failed,
-        int tokenRequests, int serviceAccountsPatched, DateTimeOffset? earliestExpiry, double durationSeconds, bool deadlineExceeded);
+        int notStarted, int tokenRequests, int serviceAccountsPatched, UtcTime earliestExpiry, double durationSeconds, bool deadlineExceeded, bool stopped);
+}
+
+/// <summary>A time in log lines: ISO 8601 in UTC (the invariant culture's default text is month-first), or "unknown".</summary>
+internal readonly record struct UtcTime(DateTimeOffset? At)
+{
+    public override string ToString() => At?.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture) ?? "unknown";
 }

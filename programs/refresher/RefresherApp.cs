@@ -1,14 +1,15 @@
+using System.Collections;
 using System.CommandLine;
 using k8s;
 using k8s.Exceptions;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using RegistryInfra.Core;
 using RegistryInfra.Core.Credentials;
+using RegistryInfra.Core.Refresher;
 using RegistryInfra.Refresher.Configuration;
+using RegistryInfra.Refresher.KubernetesApi;
 
 namespace RegistryInfra.Refresher;
 
@@ -26,56 +27,86 @@ internal static partial class RefresherApp
     public const string DefaultConfigPath = "/etc/registryinfra-refresher/config.yaml";
 
     /// <summary>Runs the program; <paramref name="configureServices"/> lets tests replace the Kubernetes client, sources, clock or logging.</summary>
-    public static async Task<int> RunAsync(string[] args, Action<IServiceCollection>? configureServices, CancellationToken cancellationToken)
+    /// <param name="args">The command line.</param>
+    /// <param name="configureServices">Replaces services after the program's own (tests).</param>
+    /// <param name="cancellationToken">Stops new work, as SIGTERM does.</param>
+    /// <param name="output">Where usage and help go (default: stdout).</param>
+    /// <param name="error">Where argument and configuration errors go, one line each (default: stderr).</param>
+    /// <param name="environment">The environment overrides are read from (default: the process's).</param>
+    public static async Task<int> RunAsync(string[] args, Action<IServiceCollection>? configureServices, CancellationToken cancellationToken,
+        TextWriter? output = null, TextWriter? error = null, IDictionary? environment = null)
     {
+        output ??= Console.Out;
+        error ??= Console.Error;
+        environment ??= Environment.GetEnvironmentVariables();
+        var env = environment;
         var configOption = new Option<string>("--config", "-c")
         {
             Description = $"The configuration file (YAML or JSON). Default: $REFRESHER_CONFIG or {DefaultConfigPath}.",
-            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("REFRESHER_CONFIG") is { Length: > 0 } p ? p : DefaultConfigPath,
+            DefaultValueFactory = _ => env[ConfigurationFile.PathVariable] is string { Length: > 0 } p ? p : DefaultConfigPath,
         };
         var kubeconfigOption = new Option<string?>("--kubeconfig")
         {
             Description = "A kubeconfig file; default: $KUBECONFIG, else the in-cluster service account.",
         };
         var contextOption = new Option<string?>("--context") { Description = "The kubeconfig context to use." };
+        var offlineOption = new Option<bool>("--offline")
+        {
+            Description = "Only validate the configuration (and the credential sources it names); contact no cluster and no registry.",
+        };
 
         var refresh = new Command("refresh", "Renew registry tokens in the target pull secrets (the CronJob's entry point).");
-        var check = new Command("check", "Validate configuration, credentials and access to the Kubernetes API; change nothing.");
+        var check = new Command("check", "Validate the configuration, try each registry's credentials against the registry, and read every target; change nothing.");
         foreach (var command in new[] { refresh, check })
         {
             command.Options.Add(configOption);
             command.Options.Add(kubeconfigOption);
             command.Options.Add(contextOption);
         }
-        refresh.SetAction((parse, ct) => ExecuteAsync(parse.GetValue(configOption)!, parse.GetValue(kubeconfigOption), parse.GetValue(contextOption), check: false, configureServices, ct));
-        check.SetAction((parse, ct) => ExecuteAsync(parse.GetValue(configOption)!, parse.GetValue(kubeconfigOption), parse.GetValue(contextOption), check: true, configureServices, ct));
+        check.Options.Add(offlineOption);
+        refresh.SetAction((parse, ct) => ExecuteAsync(new Invocation(parse.GetValue(configOption)!, parse.GetValue(kubeconfigOption), parse.GetValue(contextOption),
+            Check: false, Offline: false), configureServices, env, error, ct));
+        check.SetAction((parse, ct) => ExecuteAsync(new Invocation(parse.GetValue(configOption)!, parse.GetValue(kubeconfigOption), parse.GetValue(contextOption),
+            Check: true, Offline: parse.GetValue(offlineOption)), configureServices, env, error, ct));
 
         var root = new RootCommand("registryinfra-refresher: keeps Kubernetes image pull secrets filled with fresh registry tokens.");
         root.Subcommands.Add(refresh);
         root.Subcommands.Add(check);
+        var configuration = new InvocationConfiguration { Output = output, Error = error };
+        if (args.Length == 0)
+        {
+            // Run bare, the program says how to use it instead of guessing a command.
+            await root.Parse(["--help"]).InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+            return ExitCodes.InvalidConfiguration;
+        }
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            foreach (var error in parsed.Errors)
+            foreach (var problem in parsed.Errors)
             {
-                await Console.Error.WriteLineAsync(error.Message).ConfigureAwait(false);
+                await error.WriteLineAsync($"registryinfra-refresher: {problem.Message}").ConfigureAwait(false);
             }
+            await error.WriteLineAsync("Run 'registryinfra-refresher --help' for usage.").ConfigureAwait(false);
             return ExitCodes.InvalidConfiguration;
         }
-        return await parsed.InvokeAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        return await parsed.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<int> ExecuteAsync(string configPath, string? kubeconfig, string? context, bool check,
-        Action<IServiceCollection>? configureServices, CancellationToken cancellationToken)
+    private sealed record Invocation(string ConfigPath, string? Kubeconfig, string? Context, bool Check, bool Offline);
+
+    private static async Task<int> ExecuteAsync(Invocation invocation, Action<IServiceCollection>? configureServices, IDictionary environment,
+        TextWriter error, CancellationToken cancellationToken)
     {
+        RefresherConfiguration options;
         IHost host;
         try
         {
-            host = BuildHost(configPath, kubeconfig, context, configureServices);
+            options = ConfigurationFile.Load(invocation.ConfigPath, environment);
+            host = BuildHost(options, invocation.Kubeconfig, invocation.Context, configureServices, environment);
         }
         catch (ConfigurationException e)
         {
-            await Console.Error.WriteLineAsync(e.Message).ConfigureAwait(false);
+            await WriteProblemsAsync(error, e.Problems).ConfigureAwait(false);
             return ExitCodes.InvalidConfiguration;
         }
         using (host)
@@ -84,23 +115,31 @@ internal static partial class RefresherApp
             try
             {
                 await host.StartAsync(cancellationToken).ConfigureAwait(false);
-                var options = host.Services.GetRequiredService<IOptions<RefresherOptions>>().Value;
+                // SIGTERM (the host's console lifetime) stops new work like the caller's token does.
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken,
+                    host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
                 var factory = host.Services.GetRequiredService<ICredentialSources>();
                 var sources = options.Registries.ToDictionary(r => r.Key, factory.Create, StringComparer.Ordinal);
-                var kubernetes = host.Services.GetRequiredService<IKubernetes>();
                 var time = host.Services.GetRequiredService<TimeProvider>();
                 int code;
-                if (check)
+                if (invocation.Offline)
                 {
-                    var problems = await new CheckRun(kubernetes, options, sources, time, host.Services.GetRequiredService<ILogger<CheckRun>>())
-                        .RunAsync(cancellationToken).ConfigureAwait(false);
+                    LogOffline(logger, invocation.ConfigPath, options.Registries.Count, options.Targets.Count);
+                    code = ExitCodes.Success;
+                }
+                else if (invocation.Check)
+                {
+                    var problems = await new CheckRun(host.Services.GetRequiredService<IKubernetes>(), options, sources, time,
+                        host.Services.GetRequiredService<ILogger<CheckRun>>(), host.Services.GetService<IRegistryProbe>() ?? new RegistryProbe())
+                        .RunAsync(stop.Token).ConfigureAwait(false);
                     code = problems == 0 ? ExitCodes.Success : ExitCodes.TargetsFailed;
                 }
                 else
                 {
-                    var summary = await new RefreshRun(kubernetes, options, sources, time, host.Services.GetRequiredService<ILogger<RefreshRun>>(),
-                        host.Services.GetRequiredService<RefresherMetrics>()).RunAsync(cancellationToken).ConfigureAwait(false);
-                    code = summary.Failed == 0 ? ExitCodes.Success : ExitCodes.TargetsFailed;
+                    var summary = await new RefreshRun(host.Services.GetRequiredService<IKubernetes>(), options, sources, time,
+                        host.Services.GetRequiredService<ILogger<RefreshRun>>(), host.Services.GetRequiredService<RefresherMetrics>())
+                        .RunAsync(stop.Token).ConfigureAwait(false);
+                    code = summary.Failed == 0 && summary.NotStarted == 0 ? ExitCodes.Success : ExitCodes.TargetsFailed;
                 }
                 if (!MetricsExport.Flush(host.Services))
                 {
@@ -109,24 +148,33 @@ internal static partial class RefresherApp
                 await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
                 return code;
             }
-            catch (OptionsValidationException e)
-            {
-                foreach (var failure in e.Failures)
-                {
-                    LogInvalid(logger, failure);
-                }
-                return ExitCodes.InvalidConfiguration;
-            }
             catch (Exception e) when (e is ConfigurationException or KubeConfigException or InvalidOperationException { InnerException: KubeConfigException }
                 or RegistryException { Kind: RegistryErrorKind.InvalidInput })
             {
-                LogInvalid(logger, e.InnerException is KubeConfigException k ? "kubernetes: " + k.Message : e.Message);
+                IReadOnlyList<ConfigurationProblem> problems = e switch
+                {
+                    ConfigurationException c => c.Problems,
+                    { InnerException: KubeConfigException k } => [new ConfigurationProblem("kubernetes", k.Message)],
+                    KubeConfigException k => [new ConfigurationProblem("kubernetes", k.Message)],
+                    _ => [new ConfigurationProblem("config", e.Message)],
+                };
+                await WriteProblemsAsync(error, problems).ConfigureAwait(false);
                 return ExitCodes.InvalidConfiguration;
             }
         }
     }
 
-    internal static IHost BuildHost(string configPath, string? kubeconfig, string? context, Action<IServiceCollection>? configureServices)
+    private static async Task WriteProblemsAsync(TextWriter error, IReadOnlyList<ConfigurationProblem> problems)
+    {
+        foreach (var problem in problems)
+        {
+            // One line per field: a value with a line break in it must not start a second, unprefixed line.
+            var line = problem.ToString().ReplaceLineEndings(" ");
+            await error.WriteLineAsync($"registryinfra-refresher: invalid configuration: {line}").ConfigureAwait(false);
+        }
+    }
+
+    internal static IHost BuildHost(RefresherConfiguration options, string? kubeconfig, string? context, Action<IServiceCollection>? configureServices, IDictionary environment)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -135,13 +183,14 @@ internal static partial class RefresherApp
             ApplicationName = "registryinfra-refresher",
             ContentRootPath = AppContext.BaseDirectory,
         });
-        builder.Configuration.AddJsonStream(new MemoryStream(ConfigurationFile.ReadAsJson(configPath)));
-        builder.Configuration.AddEnvironmentVariables(RefresherOptions.EnvironmentPrefix);
-        builder.Configuration.AddInMemoryCollection(Duration.Normalize(builder.Configuration));
+        // A run-once program: no "Application started. Press Ctrl+C to shut down." lines around its own output.
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownGrace);
 
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Information);
-        builder.Logging.AddConfiguration(builder.Configuration.GetSection("logging"));
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
         builder.Logging.AddJsonConsole(o =>
         {
             o.UseUtcTimestamp = true;
@@ -149,23 +198,23 @@ internal static partial class RefresherApp
             o.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Indented = false };
         });
 
-        builder.Services.AddOptions<RefresherOptions>()
-            .Bind(builder.Configuration)
-            .ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<RefresherOptions>, RefresherOptionsValidator>();
+        builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<RefresherMetrics>();
         builder.Services.AddSingleton<ICredentialSources, CredentialSources>();
-        builder.Services.AddSingleton<IKubernetes>(sp => new Kubernetes(ClientConfiguration(kubeconfig, context, sp.GetRequiredService<IOptions<RefresherOptions>>().Value.RequestTimeout)));
-        MetricsExport.AddTo(builder.Configuration, builder.Configuration, builder.Services, Environment.GetEnvironmentVariables());
+        builder.Services.AddSingleton<IKubernetes>(_ => new Kubernetes(ClientConfiguration(kubeconfig, context, options.EffectiveRequestTimeout, environment), new BufferedResponses()));
+        MetricsExport.AddTo(builder.Configuration, options.Metrics?.OtlpEndpoint, builder.Services, environment);
         configureServices?.Invoke(builder.Services);
         return builder.Build();
     }
 
-    private static KubernetesClientConfiguration ClientConfiguration(string? kubeconfig, string? context, TimeSpan requestTimeout)
+    /// <summary>How long in-flight writes may take after SIGTERM: within Kubernetes' default 30 s grace period.</summary>
+    internal static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(20);
+
+    private static KubernetesClientConfiguration ClientConfiguration(string? kubeconfig, string? context, TimeSpan requestTimeout, IDictionary environment)
     {
-        var path = kubeconfig ?? (Environment.GetEnvironmentVariable("KUBECONFIG") is { Length: > 0 } env ? env : null);
+        var path = kubeconfig ?? (environment["KUBECONFIG"] is string { Length: > 0 } env ? env : null);
         var configuration = path is not null
             ? KubernetesClientConfiguration.BuildConfigFromConfigFile(path, context)
             : KubernetesClientConfiguration.InClusterConfig();
@@ -176,6 +225,6 @@ internal static partial class RefresherApp
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Metrics export did not finish within {Seconds} s; this run's metrics may be lost")]
     private static partial void LogMetricsNotExported(ILogger logger, double seconds);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Critical, Message = "Invalid configuration: {Problem}")]
-    private static partial void LogInvalid(ILogger logger, string problem);
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Configuration {Path} is valid: {Registries} registries, {Targets} targets (offline check: no cluster or registry contacted)")]
+    private static partial void LogOffline(ILogger logger, string path, int registries, int targets);
 }

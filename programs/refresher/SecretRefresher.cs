@@ -6,6 +6,7 @@ using k8s.Models;
 using RegistryInfra.Core;
 using RegistryInfra.Core.DockerConfigJson;
 using RegistryInfra.Core.References;
+using RegistryInfra.Refresher.KubernetesApi;
 
 namespace RegistryInfra.Refresher;
 
@@ -22,6 +23,9 @@ internal enum TargetResult
 
     /// <summary>An attach-only target whose secret does not exist in the namespace: nothing to attach there.</summary>
     Skipped,
+
+    /// <summary>Never started: the run was asked to stop first. Left exactly as it was.</summary>
+    NotStarted,
 }
 
 /// <summary>The outcome of one target (secret name in a namespace); <see cref="Reason"/> and <see cref="Message"/> are secret-free.</summary>
@@ -61,21 +65,42 @@ internal sealed class SecretRefresher(IKubernetes kubernetes, TokenBroker tokens
     internal static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> MetadataOnly =
         new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal) { ["Accept"] = ["application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"] };
 
-    /// <summary>Refreshes one target; the registries are (key, server) pairs.</summary>
+    /// <summary>
+    /// Refreshes one target; the registries are (key, host) pairs. The service accounts are read while the secret
+    /// is worked on (one round trip instead of two on an unchanged namespace); an account is patched to name the
+    /// secret only once the secret exists, so no account ever names a secret this run failed to create.
+    /// </summary>
     public async Task<TargetOutcome> RefreshAsync(string ns, string secretName, IReadOnlyList<(string Key, RegistryHost Host)> registries,
         IReadOnlyList<string> serviceAccounts, CancellationToken cancellationToken)
     {
-        var (result, expiresAt) = await WriteSecretAsync(ns, secretName, registries, cancellationToken).ConfigureAwait(false);
-        var patched = 0;
-        foreach (var account in serviceAccounts)
+        var accounts = serviceAccounts.Select(a => ReadServiceAccountAsync(ns, a, cancellationToken)).ToList();
+        TargetResult result;
+        DateTimeOffset? expiresAt;
+        try
         {
-            if (await EnsureServiceAccountAsync(ns, account, secretName, cancellationToken).ConfigureAwait(false))
-            {
-                patched++;
-            }
+            (result, expiresAt) = await WriteSecretAsync(ns, secretName, registries, cancellationToken).ConfigureAwait(false);
         }
+        catch
+        {
+            // The reads' own failures are not this target's story once the secret failed; they must not go unobserved.
+            await Task.WhenAll(accounts.Select(a => a.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default))).ConfigureAwait(false);
+            throw;
+        }
+        var patched = await EnsureServiceAccountsAsync(ns, serviceAccounts, accounts, secretName, cancellationToken).ConfigureAwait(false);
         return new TargetOutcome(ns, secretName, result) { ExpiresAt = expiresAt, ServiceAccountsPatched = patched };
     }
+
+    private async Task<int> EnsureServiceAccountsAsync(string ns, IReadOnlyList<string> serviceAccounts, List<Task<V1ServiceAccount>> reads,
+        string secretName, CancellationToken cancellationToken)
+    {
+        var patches = serviceAccounts.Select((account, i) => EnsureServiceAccountAsync(ns, account, secretName, reads[i], cancellationToken)).ToList();
+        var done = await Task.WhenAll(patches).ConfigureAwait(false);
+        return done.Count(p => p);
+    }
+
+    /// <summary>True for an answer the client could not read: truncated or non-JSON bodies, data that is not base64.</summary>
+    internal static bool IsMalformedAnswer(Exception e) => e is System.Text.Json.JsonException or FormatException
+        || e.InnerException is { } inner && IsMalformedAnswer(inner);
 
     /// <summary>
     /// An attach-only target: when the secret exists in <paramref name="ns"/>, makes each service account name
@@ -89,14 +114,8 @@ internal sealed class SecretRefresher(IKubernetes kubernetes, TokenBroker tokens
             return new TargetOutcome(ns, secretName, TargetResult.Skipped, "SecretNotFound",
                 $"secret {ns}/{secretName} does not exist; nothing to attach in this namespace");
         }
-        var patched = 0;
-        foreach (var account in serviceAccounts)
-        {
-            if (await EnsureServiceAccountAsync(ns, account, secretName, cancellationToken).ConfigureAwait(false))
-            {
-                patched++;
-            }
-        }
+        var reads = serviceAccounts.Select(a => ReadServiceAccountAsync(ns, a, cancellationToken)).ToList();
+        var patched = await EnsureServiceAccountsAsync(ns, serviceAccounts, reads, secretName, cancellationToken).ConfigureAwait(false);
         return new TargetOutcome(ns, secretName, TargetResult.Attached) { ServiceAccountsPatched = patched };
     }
 
@@ -261,33 +280,36 @@ internal sealed class SecretRefresher(IKubernetes kubernetes, TokenBroker tokens
         }
     }
 
+    private async Task<V1ServiceAccount> ReadServiceAccountAsync(string ns, string account, CancellationToken ct)
+    {
+        try
+        {
+            return await retry.RunAsync(c => kubernetes.CoreV1.ReadNamespacedServiceAccountAsync(account, ns, cancellationToken: c), ct).ConfigureAwait(false);
+        }
+        catch (HttpOperationException e)
+        {
+            throw ApiFailure(e, "read", "ServiceAccount", ns, account);
+        }
+    }
+
     /// <summary>Adds the secret to the account's imagePullSecrets when missing; true when it patched. Existing entries are always kept.</summary>
-    private async Task<bool> EnsureServiceAccountAsync(string ns, string account, string secretName, CancellationToken ct)
+    private async Task<bool> EnsureServiceAccountAsync(string ns, string account, string secretName, Task<V1ServiceAccount> firstRead, CancellationToken ct)
     {
         for (var attempt = 0; ; attempt++)
         {
-            V1ServiceAccount current;
-            try
-            {
-                current = await retry.RunAsync(c => kubernetes.CoreV1.ReadNamespacedServiceAccountAsync(account, ns, cancellationToken: c), ct).ConfigureAwait(false);
-            }
-            catch (HttpOperationException e)
-            {
-                throw ApiFailure(e, "read", "ServiceAccount", ns, account);
-            }
-            var names = (current.ImagePullSecrets ?? []).Select(r => r.Name).ToList();
+            var current = attempt == 0 ? await firstRead.ConfigureAwait(false) : await ReadServiceAccountAsync(ns, account, ct).ConfigureAwait(false);
+            var names = (current.ImagePullSecrets ?? []).Select(r => r?.Name).ToList();
             if (names.Contains(secretName))
             {
                 return false;
             }
             // A merge patch replaces the whole list, so it carries the union, and the resourceVersion makes
             // the API server refuse it if the list changed since we read it.
-            var union = names.Append(secretName).Select(n => new { name = n }).ToArray();
-            var patch = new { metadata = new { resourceVersion = current.Metadata.ResourceVersion }, imagePullSecrets = union };
+            var patch = ServiceAccountPatch.Json(current.Metadata?.ResourceVersion, [.. names.Where(n => n is not null)!, secretName]);
             try
             {
                 await retry.RunAsync(c => kubernetes.CoreV1.PatchNamespacedServiceAccountAsync(
-                    new V1Patch(KubernetesJson.Serialize(patch), V1Patch.PatchType.MergePatch), account, ns, cancellationToken: c), ct).ConfigureAwait(false);
+                    new V1Patch(patch, V1Patch.PatchType.MergePatch), account, ns, cancellationToken: c), ct).ConfigureAwait(false);
                 return true;
             }
             catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.Conflict && attempt < conflictRetries)

@@ -59,12 +59,12 @@ internal sealed partial class TokenBroker(
             LogTokenFailed(logger, key, server, source.Description, RegistryErrorKind.InvalidResponse, "already expired");
             throw new TokenUnavailableException($"registry '{key}': {source.Description} returned a credential that expired at {at:O}");
         }
-        LogTokenObtained(logger, key, server, source.Description, credential.ExpiresAt);
+        LogTokenObtained(logger, key, server, source.Description, new UtcTime(credential.ExpiresAt));
         return credential;
     }
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Token obtained for {Registry} ({Server}) from {Source}, expires {ExpiresAt}")]
-    private static partial void LogTokenObtained(ILogger logger, string registry, string server, string source, DateTimeOffset? expiresAt);
+    private static partial void LogTokenObtained(ILogger logger, string registry, string server, string source, UtcTime expiresAt);
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Error, Message = "Token for {Registry} ({Server}) from {Source} failed: {ErrorKind} {Reason}")]
     private static partial void LogTokenFailed(ILogger logger, string registry, string server, string source, RegistryErrorKind errorKind, string reason);

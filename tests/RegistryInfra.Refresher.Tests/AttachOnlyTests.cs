@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Configuration;
+using RegistryInfra.Core.Refresher;
 using Microsoft.Extensions.Logging;
 using Moq;
 using RegistryInfra.Refresher.Configuration;
@@ -20,18 +20,8 @@ public sealed class AttachOnlyTests
     private static readonly byte[] StaticData = Utf8($$$$"""{"auths":{"ghcr.io":{"username":"me","password":"{{{{StaticPassword}}}}","auth":"bWU6Z2hwX3N0YXRpYw=="}}}""");
 
     /// <summary>A configuration of one attach-only target and no registries, as ClusterRegistryAccess writes it for static registries.</summary>
-    private static RefresherOptions AttachOnly(string[] namespaces, params string[] serviceAccounts)
-    {
-        var options = Options(t =>
-        {
-            t.SecretName = StaticSecret;
-            t.AttachOnly = true;
-            t.Namespaces.AddRange(namespaces);
-            t.ServiceAccounts.AddRange(serviceAccounts);
-        });
-        options.Registries.Clear();
-        return options;
-    }
+    private static RefresherConfiguration AttachOnly(string[] namespaces, params string[] serviceAccounts) =>
+        Options(t => t with { SecretName = StaticSecret, AttachOnly = true, Namespaces = namespaces, ServiceAccounts = serviceAccounts }, o => o with { Registries = [] });
 
     private static void AddStaticSecret(RefresherTestBed bed, string ns) =>
         bed.Api.AddSecret(ns, StaticSecret, "kubernetes.io/dockerconfigjson", new Dictionary<string, byte[]> { [".dockerconfigjson"] = StaticData });
@@ -170,9 +160,9 @@ public sealed class AttachOnlyTests
         bed.Api.AddNamespace("apps");
         AddStaticSecret(bed, "apps");
         bed.Api.AddServiceAccount("apps", "default", "theirs");
-        var options = Options(t => { t.SecretName = "registryinfra-pull-tokens"; t.Namespaces.Add("apps"); t.ServiceAccounts.Add("default"); });
-        options.Targets.Add(new TargetOptions { SecretName = StaticSecret, AttachOnly = true, Namespaces = { "apps" }, ServiceAccounts = { "default" } });
-        Assert.True(new RefresherOptionsValidator().Validate(null, options).Succeeded);
+        var options = Options(t => t with { SecretName = "registryinfra-pull-tokens", Namespaces = ["apps"], ServiceAccounts = ["default"] });
+        options = options with { Targets = [.. options.Targets, new TargetConfiguration { SecretName = StaticSecret, AttachOnly = true, Namespaces = ["apps"], ServiceAccounts = ["default"] }] };
+        Assert.Empty(RefresherConfigurationValidator.Validate(options));
 
         var summary = await bed.RunAsync(options);
 
@@ -196,7 +186,7 @@ public sealed class AttachOnlyTests
         using var factory = LoggerFactory.Create(b => b.AddProvider(bed.Logs));
 
         var problems = await new CheckRun(bed.Client, AttachOnly(["apps", "jobs"], "default"), new Dictionary<string, RegistryInfra.Core.Credentials.ICredentialSource>(),
-            bed.Time.Object, factory.CreateLogger<CheckRun>()).RunAsync(TestContext.Current.CancellationToken);
+            bed.Time.Object, factory.CreateLogger<CheckRun>(), new RegistryProbe()).RunAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal(0, problems);
         Assert.Equal(0, bed.Api.WriteCount("secrets") + bed.Api.WriteCount("serviceaccounts") + bed.Api.WriteCount("events"));
@@ -217,23 +207,18 @@ public sealed class AttachOnlyTests
     [MemberData(nameof(InvalidTargets))]
     public void Invalid_attach_only_configurations_fail_naming_the_field(string json, string expected)
     {
-        var result = new RefresherOptionsValidator().Validate(null, Bind(json));
+        var problems = RefresherConfigurationValidator.Validate(ConfigurationReading.Read(json));
 
-        Assert.True(result.Failed);
-        Assert.Contains(result.Failures, f => f.StartsWith(expected, StringComparison.Ordinal));
+        Assert.Contains(problems, f => f.ToString().StartsWith(expected, StringComparison.Ordinal));
     }
 
     [Fact]
     public void A_configuration_of_attach_only_targets_needs_no_registry()
     {
-        var options = Bind("""{"targets":[{"secretName":"s","attachOnly":"true","namespaceSelector":"team=web","serviceAccounts":["default","builder"]}]}""");
+        var options = ConfigurationReading.Read("""{"targets":[{"secretName":"s","attachOnly":"true","namespaceSelector":"team=web","serviceAccounts":["default","builder"]}]}""");
 
         Assert.True(options.Targets[0].AttachOnly);
         Assert.Empty(options.Registries);
-        Assert.True(new RefresherOptionsValidator().Validate(null, options).Succeeded);
+        Assert.Empty(RefresherConfigurationValidator.Validate(options));
     }
-
-    /// <summary>Binds as the program does (file read as YAML, then the configuration binder), without validating.</summary>
-    private static RefresherOptions Bind(string yaml) =>
-        new ConfigurationBuilder().AddJsonStream(new MemoryStream(ConfigurationFile.ToJson(yaml, "config.yaml"))).Build().Get<RefresherOptions>()!;
 }

@@ -5,8 +5,10 @@ using RegistryInfra.Provider.Components.ClusterRegistryAccess;
 using RegistryInfra.Provider.Components.TokenRefresher;
 using RegistryInfra.Provider.Engine;
 using RegistryInfra.Refresher.Configuration;
+using RegistryInfra.Core.Refresher;
 
 namespace RegistryInfra.Refresher.Tests;
+
 
 /// <summary>
 /// ClusterRegistryAccess with static registries only writes an attach-only refresher configuration: it goes
@@ -33,14 +35,12 @@ public sealed class ClusterAttachOnlyTests : IDisposable
         Refresher = new ClusterRefresherSettings { Image = Image },
     };
 
-    private RefresherOptions Load(ComponentPlan plan)
+    private RefresherConfiguration Load(ComponentPlan plan)
     {
         var data = plan.Children.Single(c => c.Type == TokenRefresherBuilder.ConfigMapType).Inputs["data"]!.AsObject();
         var path = Path.Combine(_root, TokenRefresherBuilder.ConfigKey);
         File.WriteAllText(path, data[TokenRefresherBuilder.ConfigKey]!.GetValue<string>());
-        using var host = RefresherApp.BuildHost(path, kubeconfig: null, context: null, configureServices: null);
-        // Value runs the program's validator: an invalid configuration throws here.
-        return host.Services.GetRequiredService<IOptions<RefresherOptions>>().Value;
+        return ConfigurationReading.Load(path);
     }
 
     [Fact]
@@ -72,8 +72,7 @@ public sealed class ClusterAttachOnlyTests : IDisposable
     public async Task A_run_of_the_generated_configuration_attaches_the_static_secret_that_pulumi_created()
     {
         var plan = ClusterRegistryAccessBuilder.Build("edge", StaticOnly());
-        var options = Load(plan);
-        options.RetryBaseDelay = TimeSpan.FromMilliseconds(5);
+        var options = Load(plan) with { RetryBaseDelay = TimeSpan.FromMilliseconds(5) };
         await using var bed = await RefresherTestBed.StartAsync();
         // The Secrets as Pulumi creates them from the PullSecret's children.
         foreach (var secret in plan.Children.Where(c => c.Type == "kubernetes:core/v1:Secret"))

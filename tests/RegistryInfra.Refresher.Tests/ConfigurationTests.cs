@@ -1,10 +1,10 @@
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using NJsonSchema;
 using RegistryInfra.Refresher.Configuration;
 using RegistryInfra.Testing;
+using RegistryInfra.Core.Refresher;
 
 namespace RegistryInfra.Refresher.Tests;
+
 
 /// <summary>The documented example and schema, and the YAML reading, against the real binder and validator.</summary>
 public sealed class ConfigurationTests
@@ -16,8 +16,7 @@ public sealed class ConfigurationTests
     [Fact]
     public void The_documented_example_binds_and_validates()
     {
-        using var host = RefresherApp.BuildHost(Example, kubeconfig: null, context: null, configureServices: null);
-        var options = host.Services.GetRequiredService<IOptions<RefresherOptions>>().Value;
+        var options = ConfigurationReading.Load(Example);
 
         Assert.Equal(["prod-ecr", "public-ecr", "gar", "acr", "harbor"], options.Registries.Select(r => r.Key));
         Assert.Equal("robot$pull", options.Registries[4].Source.Username);
@@ -28,17 +27,15 @@ public sealed class ConfigurationTests
         Assert.Equal(["default", "builder"], options.Targets[2].ServiceAccounts);
         Assert.False(options.Targets[1].AttachOnly);
         Assert.Equal((TimeSpan.FromHours(7), 8, TimeSpan.FromMinutes(5)), (options.RenewBefore, options.Concurrency, options.Deadline));
-        Assert.True(new RefresherOptionsValidator().Validate(null, options).Succeeded);
+        Assert.Empty(RefresherConfigurationValidator.Validate(options));
     }
 
     [Fact]
     public async Task The_documented_example_conforms_to_the_published_schema_and_the_schema_rejects_mistakes()
     {
         var schema = await JsonSchema.FromFileAsync(Path.Combine(RefresherFolder, "config.schema.json"), TestContext.Current.CancellationToken);
-        var json = System.Text.Encoding.UTF8.GetString(ConfigurationFile.ReadAsJson(Example));
-        // The YAML reader keeps every scalar a string (the binder converts); the schema types numbers and booleans.
-        var typed = json.Replace("\"concurrency\":\"8\"", "\"concurrency\":8", StringComparison.Ordinal)
-            .Replace("\"attachOnly\":\"true\"", "\"attachOnly\":true", StringComparison.Ordinal);
+        // As Core writes it back: numbers and booleans typed, as the schema types them.
+        var typed = RefresherConfigurationJson.ToJson(ConfigurationReading.Load(Example));
 
         Assert.Empty(schema.Validate(typed));
         Assert.NotEmpty(schema.Validate("""{"registries":[{"server":"ghcr.io","source":{"type":"static","username":"u"}}],"targets":[{"secretName":"x","namespaces":["a"]}]}"""));
@@ -65,6 +62,6 @@ public sealed class ConfigurationTests
     public void Json_is_accepted_as_yaml()
     {
         var json = ConfigurationFile.ToJson("""{"registries": [{"server": "ghcr.io"}], "concurrency": 3}""", "config.json");
-        Assert.Equal("""{"registries":[{"server":"ghcr.io"}],"concurrency":"3"}""", System.Text.Encoding.UTF8.GetString(json));
+        Assert.Equal("""{"registries":[{"server":"ghcr.io"}],"concurrency":"3"}""", json.ToJsonString());
     }
 }

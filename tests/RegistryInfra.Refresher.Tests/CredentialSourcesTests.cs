@@ -7,14 +7,16 @@ using RegistryInfra.Core.Credentials;
 using RegistryInfra.Refresher.Configuration;
 using RegistryInfra.Testing;
 using RegistryInfra.Testing.Kubernetes;
+using RegistryInfra.Core.Refresher;
 
 namespace RegistryInfra.Refresher.Tests;
+
 
 /// <summary>Each configured source type becomes the core credential source that serves it.</summary>
 public sealed class CredentialSourcesTests
 {
-    private static ICredentialSource Create(string server, CredentialSourceOptions source) =>
-        new CredentialSources(TimeProvider.System).Create(new RegistryOptions { Server = server, Source = source });
+    private static ICredentialSource Create(string server, TokenSourceConfiguration source) =>
+        new CredentialSources(TimeProvider.System).Create(new RegistryConfiguration { Server = server, Source = source });
 
     [Fact]
     public void Ecr_takes_region_and_account_from_the_host_name_unless_given()

@@ -1,11 +1,10 @@
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using NJsonSchema;
 using RegistryInfra.Refresher.Configuration;
 using RegistryInfra.Testing;
+using RegistryInfra.Core.Refresher;
 
 namespace RegistryInfra.Refresher.Tests;
+
 
 /// <summary>Go-style and TimeSpan durations, in the file, in environment overrides and in the schema.</summary>
 public sealed class DurationTests : IDisposable
@@ -53,9 +52,8 @@ public sealed class DurationTests : IDisposable
     [Fact]
     public void The_file_takes_go_durations_for_every_duration_field()
     {
-        using var host = RefresherApp.BuildHost(Config(Minimal.Replace("passwordEnv: P}", "passwordEnv: P, lifetime: 1h30m}", StringComparison.Ordinal)
-            + "renewBefore: 6h\ndeadline: 90s\nretryBaseDelay: 100ms\nrequestTimeout: \"00:00:45\"\n"), null, null, null);
-        var options = host.Services.GetRequiredService<IOptions<RefresherOptions>>().Value;
+        var options = ConfigurationReading.Load(Config(Minimal.Replace("passwordEnv: P}", "passwordEnv: P, lifetime: 1h30m}", StringComparison.Ordinal)
+            + "renewBefore: 6h\ndeadline: 90s\nretryBaseDelay: 100ms\nrequestTimeout: \"00:00:45\"\n"));
 
         Assert.Equal(
             (TimeSpan.FromHours(6), TimeSpan.FromSeconds(90), TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(45), (TimeSpan?)TimeSpan.FromMinutes(90)),
@@ -68,7 +66,7 @@ public sealed class DurationTests : IDisposable
     [InlineData("requestTimeout: 30 s\n", "requestTimeout: '30 s' is not a duration")]
     public void A_bad_duration_in_the_file_is_refused_naming_the_field(string extra, string expected)
     {
-        var e = Assert.Throws<ConfigurationException>(() => RefresherApp.BuildHost(Config(Minimal + extra), null, null, null));
+        var e = Assert.Throws<ConfigurationException>(() => ConfigurationReading.Load(Config(Minimal + extra)));
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
     }
 
@@ -76,38 +74,26 @@ public sealed class DurationTests : IDisposable
     public void A_bad_lifetime_names_its_registry()
     {
         var yaml = Minimal.Replace("passwordEnv: P}", "passwordEnv: P, lifetime: 2days}", StringComparison.Ordinal);
-        var e = Assert.Throws<ConfigurationException>(() => RefresherApp.BuildHost(Config(yaml), null, null, null));
+        var e = Assert.Throws<ConfigurationException>(() => ConfigurationReading.Load(Config(yaml)));
         Assert.Equal("registries[0].source.lifetime: '2days' is not a duration; use e.g. 6h, 30m or 1h30m", e.Message);
     }
 
     [Fact]
     public void Environment_overrides_take_go_durations_and_bad_ones_name_the_field()
     {
-        // A prefix of this test's own: the process environment is shared with tests running in parallel.
-        var prefix = "RITEST_" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant() + "_";
-        Environment.SetEnvironmentVariable(prefix + "RENEWBEFORE", "8h");
-        Environment.SetEnvironmentVariable(prefix + "REGISTRIES__0__SOURCE__LIFETIME", "45m");
-        Environment.SetEnvironmentVariable(prefix + "DEADLINE", "5 minutes");
-        try
+        var environment = new Dictionary<string, string>
         {
-            var configuration = new ConfigurationBuilder().AddEnvironmentVariables(prefix).Build();
-            var e = Assert.Throws<ConfigurationException>(() => Duration.Normalize(configuration));
-            Assert.Equal("deadline: '5 minutes' is not a duration; use e.g. 6h, 30m or 1h30m", e.Message);
+            ["REFRESHER_RENEWBEFORE"] = "8h",
+            ["REFRESHER_REGISTRIES__0__SOURCE__LIFETIME"] = "45m",
+            ["REFRESHER_DEADLINE"] = "5 minutes",
+        };
+        var e = Assert.Throws<ConfigurationException>(() => ConfigurationReading.Load(Config(Minimal), environment));
+        Assert.Equal("deadline: '5 minutes' is not a duration; use e.g. 6h, 30m or 1h30m", e.Message);
 
-            Environment.SetEnvironmentVariable(prefix + "DEADLINE", "2m");
-            configuration = new ConfigurationBuilder().AddEnvironmentVariables(prefix).Build();
-            var normalized = Duration.Normalize(configuration);
-            Assert.Equal("08:00:00", normalized["renewBefore"]);
-            Assert.Equal("00:02:00", normalized["deadline"]);
-            Assert.Equal("00:45:00", normalized["registries:0:source:lifetime"]);
-        }
-        finally
-        {
-            foreach (var name in new[] { "RENEWBEFORE", "REGISTRIES__0__SOURCE__LIFETIME", "DEADLINE" })
-            {
-                Environment.SetEnvironmentVariable(prefix + name, null);
-            }
-        }
+        environment["REFRESHER_DEADLINE"] = "2m";
+        var options = ConfigurationReading.Load(Config(Minimal), environment);
+        Assert.Equal((TimeSpan.FromHours(8), TimeSpan.FromMinutes(2), (TimeSpan?)TimeSpan.FromMinutes(45)),
+            (options.RenewBefore, options.Deadline, options.Registries[0].Source.Lifetime));
     }
 
     [Fact]

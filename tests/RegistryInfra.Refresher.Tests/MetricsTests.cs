@@ -22,7 +22,7 @@ public sealed class MetricsTests
     {
         await using var bed = await RefresherTestBed.StartAsync();
         bed.AddNamespaces(4);
-        await bed.RunAsync(RefresherTestBed.Options(t => t.Namespaces.AddRange(["team-0", "team-1"])));
+        await bed.RunAsync(RefresherTestBed.Options(t => t with { Namespaces = ["team-0", "team-1"] }));
         using var meters = new RefresherTestBed.TestMeterFactory();
         using var metrics = new RefresherMetrics(meters);
         var recorded = new List<Recorded>();
@@ -48,7 +48,7 @@ public sealed class MetricsTests
         listener.Start();
 
         // team-0 and team-1 are fresh, team-2 and team-3 are new, "gone" does not exist.
-        var summary = await bed.RunAsync(RefresherTestBed.Options(t => t.Namespaces.AddRange(["team-0", "team-1", "team-2", "team-3", "gone"])), metrics);
+        var summary = await bed.RunAsync(RefresherTestBed.Options(t => t with { Namespaces = ["team-0", "team-1", "team-2", "team-3", "gone"] }), metrics);
         listener.RecordObservableInstruments();
 
         Assert.Equal((2, 2, 1), (summary.Created, summary.Unchanged, summary.Failed));
@@ -107,14 +107,14 @@ public sealed class MetricsTests
             if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"))
                 && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")))
             {
-                using var host = RefresherApp.BuildHost(plain, null, null, null);
+                using var host = RefresherApp.BuildHost(ConfigurationReading.Load(plain), null, null, null, Environment.GetEnvironmentVariables());
                 Assert.Null(host.Services.GetService<MeterProvider>());
             }
-            using (var host = RefresherApp.BuildHost(exported, null, null, null))
+            using (var host = RefresherApp.BuildHost(ConfigurationReading.Load(exported), null, null, null, Environment.GetEnvironmentVariables()))
             {
                 Assert.NotNull(host.Services.GetService<MeterProvider>());
             }
-            var e = Assert.Throws<ConfigurationException>(() => RefresherApp.BuildHost(bad, null, null, null));
+            var e = Assert.Throws<ConfigurationException>(() => RefresherApp.BuildHost(ConfigurationReading.Load(bad), null, null, null, Environment.GetEnvironmentVariables()));
             Assert.StartsWith("metrics.otlpEndpoint: 'collector:4318' must be an absolute http(s) URL", e.Message, StringComparison.Ordinal);
         }
         finally

@@ -160,7 +160,7 @@ public sealed class PublishedProgramTests(PublishedProgramFixture published) : I
         Assert.Empty(api.ImagePullSecrets("new-team", "default"));
         Assert.Equal(data, api.GetSecretData("web", "registry-credentials", ".dockerconfigjson"));
         Assert.Equal((0, 2), (api.WriteCount("secrets"), api.RequestCount("GET-METADATA", "secrets")));
-        Assert.Contains("attached 1, skipped 1, failed 0, token requests 0, service accounts patched 1", output, StringComparison.Ordinal);
+        Assert.Contains("attached 1, skipped 1, failed 0, not started 0, token requests 0, service accounts patched 1", output, StringComparison.Ordinal);
         Assert.DoesNotContain("b2N0bzpnaHBfc3RhdGljLXZhbHVl", output, StringComparison.Ordinal);
     }
 

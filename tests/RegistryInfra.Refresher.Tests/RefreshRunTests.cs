@@ -23,7 +23,7 @@ public sealed class RefreshRunTests
         {
             bed.Api.AddServiceAccount($"team-{i}", "default");
         }
-        var options = Options(t => { t.Namespaces.AddRange(Enumerable.Range(0, 5).Select(i => $"team-{i}")); t.ServiceAccounts.Add("default"); });
+        var options = Options(t => t with { Namespaces = [.. Enumerable.Range(0, 5).Select(i => $"team-{i}")], ServiceAccounts = ["default"] });
 
         var summary = await bed.RunAsync(options);
 
@@ -54,7 +54,7 @@ public sealed class RefreshRunTests
         var original = $$$$"""{"auths":{"{{{{OtherServer}}}}":{"auth":"b3RoZXI6c2VjcmV0","email":"x@example.com"},"{{{{EcrServer}}}}":{"username":"AWS","password":"stale","auth":"QVdTOnN0YWxl"}},"credsStore":"desktop"}""";
         bed.Api.AddSecret("app", "regcred", "kubernetes.io/dockerconfigjson", new Dictionary<string, byte[]> { [".dockerconfigjson"] = Utf8(original), ["extra"] = Utf8("kept") });
 
-        var summary = await bed.RunAsync(Options(t => t.Namespaces.Add("app")));
+        var summary = await bed.RunAsync(Options(t => t with { Namespaces = ["app"] }));
 
         Assert.Equal(1, summary.Updated);
         var config = bed.DockerConfig("app")!;
@@ -70,7 +70,7 @@ public sealed class RefreshRunTests
     {
         await using var bed = await StartAsync();
         bed.AddNamespaces(3);
-        var options = Options(t => t.Namespaces.AddRange(["team-0", "team-1", "team-2"]), o => o.RenewBefore = TimeSpan.FromHours(7));
+        var options = Options(t => t with { Namespaces = ["team-0", "team-1", "team-2"] }, o => o with { RenewBefore = TimeSpan.FromHours(7) });
         await bed.RunAsync(options);
         bed.Api.ResetCounters();
 
@@ -93,11 +93,11 @@ public sealed class RefreshRunTests
         bed.AddNamespaces(3, "pay-", new Dictionary<string, string> { ["team"] = "payments" });
         bed.AddNamespaces(2, "web-", new Dictionary<string, string> { ["team"] = "web" });
 
-        var selected = await bed.RunAsync(Options(t => t.NamespaceSelector = "team=payments"));
+        var selected = await bed.RunAsync(Options(t => t with { NamespaceSelector = "team=payments" }));
         Assert.Equal(3, selected.Created);
         Assert.Null(bed.Api.GetSecret("web-0", "regcred"));
 
-        var all = await bed.RunAsync(Options(t => t.AllNamespaces = true));
+        var all = await bed.RunAsync(Options(t => t with { AllNamespaces = true }));
         Assert.Equal((2, 3), (all.Created, all.Unchanged));
     }
 
@@ -109,7 +109,7 @@ public sealed class RefreshRunTests
         var other = $$$$"""{"auths":{"{{{{OtherServer}}}}":{"auth":"b3RoZXI6c2VjcmV0"}}}""";
         bed.Api.AddSecret("team-1", "regcred", "kubernetes.io/dockerconfigjson", new Dictionary<string, byte[]> { [".dockerconfigjson"] = Utf8(other) });
         bed.Api.AddServiceAccount("team-2", "builder", "a", "b");
-        var options = Options(t => { t.Namespaces.AddRange(["team-0", "team-1", "team-2", "team-3"]); t.ServiceAccounts.Add("builder"); });
+        var options = Options(t => t with { Namespaces = ["team-0", "team-1", "team-2", "team-3"], ServiceAccounts = ["builder"] });
         bed.Api.AddServiceAccount("team-0", "builder");
         bed.Api.AddServiceAccount("team-1", "builder");
         bed.Api.AddServiceAccount("team-3", "builder");
@@ -133,7 +133,7 @@ public sealed class RefreshRunTests
         {
             bed.Api.AddSecret($"team-{i}", "regcred", "kubernetes.io/dockerconfigjson", new Dictionary<string, byte[]> { [".dockerconfigjson"] = old });
         }
-        var options = Options(t => t.AllNamespaces = true, o => o.TransientRetries = 8);
+        var options = Options(t => t with { AllNamespaces = true }, o => o with { TransientRetries = 8 });
 
         var first = await bed.RunAsync(options);
 
@@ -170,7 +170,7 @@ public sealed class RefreshRunTests
         bed.Api.AddSecret("team-0", "regcred", "kubernetes.io/dockerconfigjson", new Dictionary<string, byte[]> { [".dockerconfigjson"] = badJson });
         bed.Api.AddSecret("team-1", "regcred", "Opaque", new Dictionary<string, byte[]> { ["token"] = Utf8("opaque-value") });
 
-        var summary = await bed.RunAsync(Options(t => t.Namespaces.AddRange(["team-0", "team-1", "team-2"])));
+        var summary = await bed.RunAsync(Options(t => t with { Namespaces = ["team-0", "team-1", "team-2"] }));
 
         Assert.Equal((2, 1), (summary.Failed, summary.Created));
         Assert.Equal(badJson, bed.Api.GetSecretData("team-0", "regcred", ".dockerconfigjson"));
@@ -199,7 +199,7 @@ public sealed class RefreshRunTests
         bed.Source.Setup(s => s.GetCredentialAsync(It.IsAny<CancellationToken>()))
             .ThrowsAsync(new RegistryException(kind, "ecr(123456789012, eu-west-1): GetAuthorizationToken failed"));
 
-        var summary = await bed.RunAsync(Options(t => t.Namespaces.AddRange(["team-0", "team-1", "team-2"]), o => o.TransientRetries = 2));
+        var summary = await bed.RunAsync(Options(t => t with { Namespaces = ["team-0", "team-1", "team-2"] }, o => o with { TransientRetries = 2 }));
 
         Assert.Equal(3, summary.Failed);
         Assert.Equal(old, bed.Api.GetSecretData("team-0", "regcred", ".dockerconfigjson"));
@@ -221,7 +221,7 @@ public sealed class RefreshRunTests
                 ? ValueTask.FromException<RegistryCredential>(new RegistryException(RegistryErrorKind.RateLimited, "ThrottlingException"))
                 : ValueTask.FromResult(bed.NextCredential()));
 
-        var summary = await bed.RunAsync(Options(t => t.Namespaces.AddRange(["team-0", "team-1"])));
+        var summary = await bed.RunAsync(Options(t => t with { Namespaces = ["team-0", "team-1"] }));
 
         Assert.Equal((2, 0, 3), (summary.Created, summary.Failed, calls));
     }
@@ -237,7 +237,7 @@ public sealed class RefreshRunTests
         var expiresAt = password == "expired" ? bed.Now - TimeSpan.FromMinutes(1) : bed.Now + TimeSpan.FromHours(1);
         bed.Source.Setup(s => s.GetCredentialAsync(It.IsAny<CancellationToken>())).ReturnsAsync(new RegistryCredential(user, password, expiresAt));
 
-        var summary = await bed.RunAsync(Options(t => t.Namespaces.Add("team-0")));
+        var summary = await bed.RunAsync(Options(t => t with { Namespaces = ["team-0"] }));
 
         Assert.Equal(1, summary.Failed);
         Assert.Null(bed.Api.GetSecret("team-0", "regcred"));
@@ -253,7 +253,7 @@ public sealed class RefreshRunTests
         {
             bed.Api.AddSecret($"team-{i}", "regcred", "kubernetes.io/dockerconfigjson", new Dictionary<string, byte[]> { [".dockerconfigjson"] = old });
         }
-        var options = Options(t => t.AllNamespaces = true, o => o.Deadline = TimeSpan.FromSeconds(2));
+        var options = Options(t => t with { AllNamespaces = true }, o => o with { Deadline = TimeSpan.FromSeconds(2) });
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
         var summary = await bed.RunAsync(options);
@@ -278,9 +278,9 @@ public sealed class RefreshRunTests
         bed.AddNamespaces(6);
         bed.Api.AddSecret("team-5", "regcred", "kubernetes.io/dockerconfigjson", new Dictionary<string, byte[]> { [".dockerconfigjson"] = Utf8("{\"auths\":[\"not-an-object\"]}") });
 
-        await bed.RunAsync(Options(t => t.AllNamespaces = true, o => o.TransientRetries = 1));
+        await bed.RunAsync(Options(t => t with { AllNamespaces = true }, o => o with { TransientRetries = 1 }));
         bed.Now += TimeSpan.FromHours(11);
-        await bed.RunAsync(Options(t => t.AllNamespaces = true, o => o.TransientRetries = 1));
+        await bed.RunAsync(Options(t => t with { AllNamespaces = true }, o => o with { TransientRetries = 1 }));
 
         Assert.NotEmpty(bed.IssuedPasswords);
         Assert.Contains(bed.Logs.Entries, e => e.Contains("Refresh run:", StringComparison.Ordinal));

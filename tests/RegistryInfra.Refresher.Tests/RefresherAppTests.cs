@@ -8,8 +8,10 @@ using RegistryInfra.Core.Credentials;
 using RegistryInfra.Refresher.Configuration;
 using RegistryInfra.Testing.Aws;
 using RegistryInfra.Testing.Kubernetes;
+using RegistryInfra.Core.Refresher;
 
 namespace RegistryInfra.Refresher.Tests;
+
 
 /// <summary>The whole program in-process (command line, configuration file, host, exit code) against the fake API and the SigV4-checking fake ECR.</summary>
 public sealed class RefresherAppTests : IAsyncLifetime
@@ -19,6 +21,11 @@ public sealed class RefresherAppTests : IAsyncLifetime
     private FakeKubeApi _api = null!;
     private FakeEcr _ecr = null!;
     private readonly LogCapture _logs = new();
+    private readonly StringWriter _stdout = new();
+    private readonly StringWriter _stderr = new();
+
+    /// <summary>What the registry probe of <c>check</c> was asked, and what it answers.</summary>
+    private readonly RecordingProbe _probe = new();
 
     public async ValueTask InitializeAsync()
     {
@@ -69,12 +76,29 @@ public sealed class RefresherAppTests : IAsyncLifetime
         services.AddSingleton<IKubernetes>(_ => new Kubernetes(new KubernetesClientConfiguration { Host = _api.Host }));
         services.RemoveAll<ICredentialSources>();
         services.AddSingleton<ICredentialSources>(new FakeEcrSources(_ecr));
-    }, TestContext.Current.CancellationToken);
+        services.AddSingleton<IRegistryProbe>(_probe);
+    }, TestContext.Current.CancellationToken, _stdout, _stderr);
+
+    internal sealed class RecordingProbe : IRegistryProbe
+    {
+        public List<(string Registry, string Username)> Checked { get; } = [];
+
+        public RegistryInfra.Core.RegistryException? Refusal { get; set; }
+
+        public Task<string?> CheckAsync(RegistryInfra.Core.References.RegistryHost registry, RegistryCredential credential, CancellationToken cancellationToken)
+        {
+            lock (Checked)
+            {
+                Checked.Add((registry.Name, credential.Username));
+            }
+            return Refusal is { } refusal ? Task.FromException<string?>(refusal) : Task.FromResult<string?>("Basic");
+        }
+    }
 
     /// <summary>The real ECR source with the fake's key pair and endpoint, instead of the pod's identity chain.</summary>
     private sealed class FakeEcrSources(FakeEcr ecr) : ICredentialSources
     {
-        public ICredentialSource Create(RegistryOptions registry) => new EcrCredentialSource(
+        public ICredentialSource Create(RegistryConfiguration registry) => new EcrCredentialSource(
             ecr.Region, "123456789012", new BasicAWSCredentials(ecr.AccessKeyId, ecr.SecretAccessKey), ecr.Endpoint);
     }
 
@@ -148,6 +172,20 @@ public sealed class RefresherAppTests : IAsyncLifetime
         Assert.Equal(3, _api.RequestCount("GET", "secrets"));
         Assert.Contains(_logs.Entries, e => e.Contains("missing (refresh will create it)", StringComparison.Ordinal));
         Assert.Contains(_logs.Entries, e => e.Contains("Check finished: 0 problem(s)", StringComparison.Ordinal));
+        // The token was tried against its registry, as docker login would.
+        Assert.Equal([(Server, "AWS")], _probe.Checked);
+        Assert.Contains(_logs.Entries, e => e.Contains($"Registry prod ({Server}) accepted the credential", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Check_exits_one_when_the_registry_refuses_the_token()
+    {
+        _probe.Refusal = new RegistryInfra.Core.RegistryException(RegistryInfra.Core.RegistryErrorKind.Unauthorized, $"{Server}: credentials rejected (HTTP 401)");
+
+        Assert.Equal(1, await RunAsync("check", "--config", Config(ValidYaml)));
+
+        Assert.Contains(_logs.Entries, e => e.Contains($"Registry prod ({Server}) refused the credential: Unauthorized", StringComparison.Ordinal));
+        Assert.DoesNotContain(Assert.Single(_ecr.IssuedPasswords), _logs.All, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -169,7 +207,7 @@ public sealed class RefresherAppTests : IAsyncLifetime
     public async Task Invalid_configuration_exits_two_naming_the_field(string yaml, string expected)
     {
         Assert.Equal(2, await RunAsync("refresh", "--config", Config(yaml)));
-        Assert.Contains(_logs.Entries, e => e.Contains(expected, StringComparison.Ordinal));
+        Assert.Contains("registryinfra-refresher: invalid configuration: " + expected, _stderr.ToString(), StringComparison.Ordinal);
         Assert.Equal(0, _api.TotalRequests);
     }
 

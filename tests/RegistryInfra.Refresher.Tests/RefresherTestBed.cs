@@ -4,7 +4,7 @@ using k8s;
 using Microsoft.Extensions.Logging;
 using Moq;
 using RegistryInfra.Core.Credentials;
-using RegistryInfra.Refresher.Configuration;
+using RegistryInfra.Core.Refresher;
 using RegistryInfra.Testing.Kubernetes;
 
 namespace RegistryInfra.Refresher.Tests;
@@ -57,30 +57,29 @@ internal sealed class RefresherTestBed : IAsyncDisposable
         return new RegistryCredential("AWS", password, Now + TimeSpan.FromHours(12));
     }
 
-    public static RefresherOptions Options(Action<TargetOptions>? target = null, Action<RefresherOptions>? tune = null)
+    public static RefresherConfiguration Options(Func<TargetConfiguration, TargetConfiguration>? target = null, Func<RefresherConfiguration, RefresherConfiguration>? tune = null)
     {
-        var t = new TargetOptions { SecretName = "regcred" };
-        target?.Invoke(t);
-        var options = new RefresherOptions
+        var t = new TargetConfiguration { SecretName = "regcred" };
+        t = target?.Invoke(t) ?? t;
+        var options = new RefresherConfiguration
         {
-            Registries = { new RegistryOptions { Name = "ecr", Server = EcrServer, Source = new CredentialSourceOptions { Type = "ecr", Region = "eu-west-1" } } },
-            Targets = { t },
+            Registries = [new RegistryConfiguration { Name = "ecr", Server = EcrServer, Source = new TokenSourceConfiguration { Type = "ecr", Region = "eu-west-1" } }],
+            Targets = [t],
             Concurrency = 4,
             Deadline = TimeSpan.FromSeconds(30),
             RetryBaseDelay = TimeSpan.FromMilliseconds(5),
             RequestTimeout = TimeSpan.FromSeconds(10),
         };
-        tune?.Invoke(options);
-        return options;
+        return tune?.Invoke(options) ?? options;
     }
 
-    public async Task<RunSummary> RunAsync(RefresherOptions options)
+    public async Task<RunSummary> RunAsync(RefresherConfiguration options)
     {
         using var metrics = new RefresherMetrics(new TestMeterFactory());
         return await RunAsync(options, metrics);
     }
 
-    public async Task<RunSummary> RunAsync(RefresherOptions options, RefresherMetrics metrics)
+    public async Task<RunSummary> RunAsync(RefresherConfiguration options, RefresherMetrics metrics)
     {
         using var factory = LoggerFactory.Create(b => b.AddProvider(Logs).SetMinimumLevel(LogLevel.Trace));
         var sources = options.Registries.ToDictionary(r => r.Key, _ => Source.Object);

@@ -4,8 +4,10 @@ using Microsoft.Extensions.Options;
 using RegistryInfra.Provider.Components.TokenRefresher;
 using RegistryInfra.Provider.Engine;
 using RegistryInfra.Refresher.Configuration;
+using RegistryInfra.Core.Refresher;
 
 namespace RegistryInfra.Refresher.Tests;
+
 
 /// <summary>
 /// The TokenRefresher component writes this program's configuration and command line: both are fed to
@@ -43,7 +45,7 @@ public sealed class TokenRefresherComponentTests : IDisposable
         var plan = TokenRefresherBuilder.Build("r", Args());
         var options = Load(plan);
 
-        Assert.True(new RefresherOptionsValidator().Validate(null, options).Succeeded);
+        Assert.Empty(RefresherConfigurationValidator.Validate(options));
         Assert.Equal(["prod-ecr", "europe-docker.pkg.dev", "acr"], options.Registries.Select(r => r.Key));
         Assert.Equal(["ecr", "gcp", "acr"], options.Registries.Select(r => r.Source.Type));
         var ecr = options.Registries[0].Source;
@@ -111,10 +113,9 @@ public sealed class TokenRefresherComponentTests : IDisposable
         }
     }
 
-    private RefresherOptions Load(ComponentPlan plan)
+    private RefresherConfiguration Load(ComponentPlan plan)
     {
-        using var host = RefresherApp.BuildHost(WriteConfiguration(plan), kubeconfig: null, context: null, configureServices: null);
-        return host.Services.GetRequiredService<IOptions<RefresherOptions>>().Value;
+        return ConfigurationReading.Load(WriteConfiguration(plan));
     }
 
     /// <summary>Writes the ConfigMap's data as the kubelet projects it: one file per key.</summary>

@@ -4,7 +4,7 @@ using k8s;
 using Microsoft.Extensions.Logging.Abstractions;
 using RegistryInfra.Core.Credentials;
 using RegistryInfra.Refresher;
-using RegistryInfra.Refresher.Configuration;
+using RegistryInfra.Core.Refresher;
 using RegistryInfra.Testing.Kubernetes;
 
 namespace RegistryInfra.Benchmarks;
@@ -32,10 +32,10 @@ public sealed class RefresherBenchmark : IBenchmark
         }
         using var client = new Kubernetes(new KubernetesClientConfiguration { Host = api.Host });
         var source = new CountingSource();
-        var options = new RefresherOptions
+        var options = new RefresherConfiguration
         {
-            Registries = { new RegistryOptions { Name = "ecr", Server = "123456789012.dkr.ecr.eu-west-1.amazonaws.com", Source = new CredentialSourceOptions { Type = "ecr" } } },
-            Targets = { new TargetOptions { SecretName = "ecr-pull", NamespaceSelector = "pull=ecr", ServiceAccounts = { "default" } } },
+            Registries = [new RegistryConfiguration { Name = "ecr", Server = "123456789012.dkr.ecr.eu-west-1.amazonaws.com", Source = new TokenSourceConfiguration { Type = "ecr" } }],
+            Targets = [new TargetConfiguration { SecretName = "ecr-pull", NamespaceSelector = "pull=ecr", ServiceAccounts = ["default"] }],
             Concurrency = concurrency,
             Deadline = TimeSpan.FromMinutes(5),
         };

@@ -1,0 +1,211 @@
+using System.Text.Json.Serialization;
+
+namespace RegistryInfra.Core.Refresher;
+
+/// <summary>
+/// The refresher's configuration file: what the TokenRefresher component writes into its ConfigMap and what
+/// <c>registryinfra-refresher</c> reads, one contract on both sides. A tuning setting left null means the
+/// refresher's default (<see cref="RefresherDefaults"/>), so a ConfigMap written today picks up a better
+/// default later. Serialise with <see cref="RefresherConfigurationJson"/>; check with
+/// <see cref="RefresherConfigurationValidator"/>.
+/// </summary>
+/// <remarks>
+/// Properties have setters, not <c>init</c>: System.Text.Json's source generator passes init-only properties
+/// like constructor arguments and so sets a missing one to null, losing the <c>[]</c> defaults.
+/// </remarks>
+public sealed record RefresherConfiguration
+{
+    /// <summary>The registries whose tokens the refresher renews (none only when every target is attach-only).</summary>
+    public IReadOnlyList<RegistryConfiguration> Registries { get; set; } = [];
+
+    /// <summary>The pull secrets to keep fresh, and where.</summary>
+    public IReadOnlyList<TargetConfiguration> Targets { get; set; } = [];
+
+    /// <summary>A secret whose <c>registryinfra.io/expires-at</c> is later than now plus this is left alone; should exceed the CronJob's interval.</summary>
+    public TimeSpan? RenewBefore { get; set; }
+
+    /// <summary>How many namespaces are worked on at once.</summary>
+    public int? Concurrency { get; set; }
+
+    /// <summary>The whole run ends within this time, whatever the APIs do.</summary>
+    public TimeSpan? Deadline { get; set; }
+
+    /// <summary>How many times one secret or service-account write is retried after a 409 Conflict.</summary>
+    public int? ConflictRetries { get; set; }
+
+    /// <summary>How many times a transient failure (429, 5xx, timeout, connection) is retried.</summary>
+    public int? TransientRetries { get; set; }
+
+    /// <summary>The first backoff delay after a transient failure; doubles each time, with full jitter, capped at 10 s.</summary>
+    public TimeSpan? RetryBaseDelay { get; set; }
+
+    /// <summary>The timeout of one Kubernetes API request.</summary>
+    public TimeSpan? RequestTimeout { get; set; }
+
+    /// <summary>Optional metrics export.</summary>
+    public MetricsConfiguration? Metrics { get; set; }
+
+    /// <summary><see cref="RenewBefore"/> or its default.</summary>
+    [JsonIgnore]
+    public TimeSpan EffectiveRenewBefore => RenewBefore ?? RefresherDefaults.RenewBefore;
+
+    /// <summary><see cref="Concurrency"/> or its default.</summary>
+    [JsonIgnore]
+    public int EffectiveConcurrency => Concurrency ?? RefresherDefaults.Concurrency;
+
+    /// <summary><see cref="Deadline"/> or its default.</summary>
+    [JsonIgnore]
+    public TimeSpan EffectiveDeadline => Deadline ?? RefresherDefaults.Deadline;
+
+    /// <summary><see cref="ConflictRetries"/> or its default.</summary>
+    [JsonIgnore]
+    public int EffectiveConflictRetries => ConflictRetries ?? RefresherDefaults.ConflictRetries;
+
+    /// <summary><see cref="TransientRetries"/> or its default.</summary>
+    [JsonIgnore]
+    public int EffectiveTransientRetries => TransientRetries ?? RefresherDefaults.TransientRetries;
+
+    /// <summary><see cref="RetryBaseDelay"/> or its default.</summary>
+    [JsonIgnore]
+    public TimeSpan EffectiveRetryBaseDelay => RetryBaseDelay ?? RefresherDefaults.RetryBaseDelay;
+
+    /// <summary><see cref="RequestTimeout"/> or its default.</summary>
+    [JsonIgnore]
+    public TimeSpan EffectiveRequestTimeout => RequestTimeout ?? RefresherDefaults.RequestTimeout;
+}
+
+/// <summary>The values the refresher uses for settings a configuration leaves out.</summary>
+public static class RefresherDefaults
+{
+    /// <summary>Default of <see cref="RefresherConfiguration.RenewBefore"/>: 7 h, longer than the default 6 h schedule.</summary>
+    public static readonly TimeSpan RenewBefore = TimeSpan.FromHours(7);
+
+    /// <summary>Default of <see cref="RefresherConfiguration.Concurrency"/>.</summary>
+    public const int Concurrency = 8;
+
+    /// <summary>Default of <see cref="RefresherConfiguration.Deadline"/>.</summary>
+    public static readonly TimeSpan Deadline = TimeSpan.FromMinutes(5);
+
+    /// <summary>Default of <see cref="RefresherConfiguration.ConflictRetries"/>.</summary>
+    public const int ConflictRetries = 5;
+
+    /// <summary>Default of <see cref="RefresherConfiguration.TransientRetries"/>.</summary>
+    public const int TransientRetries = 5;
+
+    /// <summary>Default of <see cref="RefresherConfiguration.RetryBaseDelay"/>.</summary>
+    public static readonly TimeSpan RetryBaseDelay = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Default of <see cref="RefresherConfiguration.RequestTimeout"/>.</summary>
+    public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>Where the refresher's metrics go, besides in-process <see cref="System.Diagnostics.Metrics"/> listeners.</summary>
+public sealed record MetricsConfiguration
+{
+    /// <summary>An OTLP base URL, as <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (which it overrides); unset with the variable unset: no export.</summary>
+    public string? OtlpEndpoint { get; set; }
+}
+
+/// <summary>One registry and the source of its token.</summary>
+public sealed record RegistryConfiguration
+{
+    /// <summary>A name that targets refer to; defaults to <see cref="Server"/>.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>The registry host as it goes into <c>.dockerconfigjson</c>, such as <c>123456789012.dkr.ecr.eu-west-1.amazonaws.com</c>.</summary>
+    public string Server { get; set; } = "";
+
+    /// <summary>Where the token comes from.</summary>
+    public TokenSourceConfiguration Source { get; set; } = new();
+
+    /// <summary>The name targets use: <see cref="Name"/>, else <see cref="Server"/>.</summary>
+    [JsonIgnore]
+    public string Key => string.IsNullOrWhiteSpace(Name) ? Server : Name;
+}
+
+/// <summary>How one registry's credential is obtained; <see cref="Type"/> says which of the other members apply.</summary>
+public sealed record TokenSourceConfiguration
+{
+    /// <summary>The source types, as <see cref="Type"/> takes them.</summary>
+    public static readonly IReadOnlyList<string> Types = [Ecr, Gcp, Acr, Static, Exec];
+
+    /// <summary>ECR <c>GetAuthorizationToken</c> with the pod's AWS identity.</summary>
+    public const string Ecr = "ecr";
+
+    /// <summary>A Google access token (Workload Identity or a key file).</summary>
+    public const string Gcp = "gcp";
+
+    /// <summary>An ACR refresh token from the pod's Entra workload identity.</summary>
+    public const string Acr = "acr";
+
+    /// <summary>A user name with a password from a mounted file or an environment variable.</summary>
+    public const string Static = "static";
+
+    /// <summary>A command that prints the credential.</summary>
+    public const string Exec = "exec";
+
+    /// <summary>One of <see cref="Types"/>.</summary>
+    public string Type { get; set; } = "";
+
+    /// <summary>ecr: the AWS region; default: the one in the server's host name.</summary>
+    public string? Region { get; set; }
+
+    /// <summary>ecr: the 12-digit registry account; default: the one in the server's host name.</summary>
+    public string? AccountId { get; set; }
+
+    /// <summary>ecr: an endpoint override (VPC endpoint, tests).</summary>
+    public string? Endpoint { get; set; }
+
+    /// <summary>gcp: a service-account key file; default: Application Default Credentials (GKE Workload Identity).</summary>
+    public string? ServiceAccountKeyFile { get; set; }
+
+    /// <summary>acr: the Entra tenant named in the token exchange; the identity itself comes from the environment.</summary>
+    public string? TenantId { get; set; }
+
+    /// <summary>exec: the program that prints <c>user:password</c> or a JSON credential.</summary>
+    public string? Command { get; set; }
+
+    /// <summary>exec: its arguments.</summary>
+    public IReadOnlyList<string> Args { get; set; } = [];
+
+    /// <summary>static: the user name.</summary>
+    public string? Username { get; set; }
+
+    /// <summary>static: a file holding the password (a mounted Secret).</summary>
+    public string? PasswordFile { get; set; }
+
+    /// <summary>static: an environment variable holding the password.</summary>
+    public string? PasswordEnv { get; set; }
+
+    /// <summary>static/exec: how long the credential is valid when the source does not say.</summary>
+    public TimeSpan? Lifetime { get; set; }
+}
+
+/// <summary>One pull secret name kept fresh in a set of namespaces.</summary>
+public sealed record TargetConfiguration
+{
+    /// <summary>The Secret's name.</summary>
+    public string SecretName { get; set; } = "";
+
+    /// <summary>The registries (by <see cref="RegistryConfiguration.Key"/>) merged into this secret; empty means all.</summary>
+    public IReadOnlyList<string> Registries { get; set; } = [];
+
+    /// <summary>The namespaces, listed (exclusive with <see cref="NamespaceSelector"/> and <see cref="AllNamespaces"/>).</summary>
+    public IReadOnlyList<string> Namespaces { get; set; } = [];
+
+    /// <summary>A label selector over namespaces, such as <c>team=payments,env!=dev</c>.</summary>
+    public string? NamespaceSelector { get; set; }
+
+    /// <summary>Every namespace in the cluster.</summary>
+    public bool AllNamespaces { get; set; }
+
+    /// <summary>Service accounts in each namespace whose <c>imagePullSecrets</c> must name the secret.</summary>
+    public IReadOnlyList<string> ServiceAccounts { get; set; } = [];
+
+    /// <summary>
+    /// Someone else (Pulumi) owns the secret and its data: the refresher only makes <see cref="ServiceAccounts"/>
+    /// name it, in the namespaces where it exists, and never reads its data, creates or writes it. Such a
+    /// target names no <see cref="Registries"/>.
+    /// </summary>
+    public bool AttachOnly { get; set; }
+}

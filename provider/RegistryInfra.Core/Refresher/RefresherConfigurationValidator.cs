@@ -1,0 +1,235 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using RegistryInfra.Core.References;
+
+namespace RegistryInfra.Core.Refresher;
+
+/// <summary>One thing wrong with a configuration: the field as a path in the file (<c>targets[0].secretName</c>) and what is wrong.</summary>
+/// <param name="Path">The field, as a path in the file; <c>config</c> for the file as a whole.</param>
+/// <param name="Message">What is wrong and, where it helps, what would be right; never a credential.</param>
+public sealed record ConfigurationProblem(string Path, string Message)
+{
+    /// <summary>The problem as one line: <c>path: message</c>.</summary>
+    public override string ToString() => $"{Path}: {Message}";
+}
+
+/// <summary>
+/// The refresher configuration's rules, in one place: the TokenRefresher component checks what it writes and
+/// the refresher checks what it reads with the same rules. Every problem names its field.
+/// </summary>
+public static partial class RefresherConfigurationValidator
+{
+    /// <summary>The most namespaces worked on at once.</summary>
+    public const int MaxConcurrency = 256;
+
+    /// <summary>The most retries of either kind.</summary>
+    public const int MaxRetries = 50;
+
+    /// <summary>The longest run: a CronJob run, not a daemon (and within what a timer can wait).</summary>
+    public static readonly TimeSpan MaxDeadline = TimeSpan.FromHours(24);
+
+    /// <summary>The longest <see cref="RefresherConfiguration.RenewBefore"/>.</summary>
+    public static readonly TimeSpan MaxRenewBefore = TimeSpan.FromDays(366);
+
+    /// <summary>The longest <see cref="RefresherConfiguration.RequestTimeout"/>.</summary>
+    public static readonly TimeSpan MaxRequestTimeout = TimeSpan.FromHours(1);
+
+    /// <summary>The longest <see cref="RefresherConfiguration.RetryBaseDelay"/>.</summary>
+    public static readonly TimeSpan MaxRetryBaseDelay = TimeSpan.FromMinutes(1);
+
+    /// <summary>The longest credential <see cref="TokenSourceConfiguration.Lifetime"/>.</summary>
+    public static readonly TimeSpan MaxLifetime = TimeSpan.FromDays(3660);
+
+    /// <summary>Every problem of <paramref name="configuration"/>; empty when it is valid.</summary>
+    public static IReadOnlyList<ConfigurationProblem> Validate(RefresherConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var problems = new List<ConfigurationProblem>();
+        var registries = configuration.Registries;
+        var targets = configuration.Targets;
+        // A configuration of attach-only targets alone (a cluster of static registries) obtains no token at all.
+        if (registries.Count == 0 && (targets.Count == 0 || targets.Any(t => !t.AttachOnly)))
+        {
+            problems.Add(new("registries", "at least one registry is required (only a configuration whose targets are all attachOnly may have none)"));
+        }
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < registries.Count; i++)
+        {
+            var r = registries[i];
+            var at = $"registries[{i}]";
+            if (string.IsNullOrWhiteSpace(r.Server))
+            {
+                problems.Add(new($"{at}.server", "required (a registry host such as 123456789012.dkr.ecr.eu-west-1.amazonaws.com)"));
+            }
+            else if (!RegistryHost.TryParse(r.Server, out _, out var hostError))
+            {
+                problems.Add(new($"{at}.server", hostError ?? "not a registry host"));
+            }
+            if (!keys.Add(r.Key))
+            {
+                problems.Add(new($"{at}.name", $"'{r.Key}' is used by another registry"));
+            }
+            ValidateSource(r, $"{at}.source", problems);
+        }
+        if (targets.Count == 0)
+        {
+            problems.Add(new("targets", "at least one target is required"));
+        }
+        for (var i = 0; i < targets.Count; i++)
+        {
+            ValidateTarget(configuration, i, keys, problems);
+        }
+        Range(problems, "concurrency", configuration.Concurrency, 1, MaxConcurrency);
+        Range(problems, "conflictRetries", configuration.ConflictRetries, 0, MaxRetries);
+        Range(problems, "transientRetries", configuration.TransientRetries, 0, MaxRetries);
+        Positive(problems, "deadline", configuration.Deadline, MaxDeadline);
+        Positive(problems, "requestTimeout", configuration.RequestTimeout, MaxRequestTimeout);
+        Positive(problems, "retryBaseDelay", configuration.RetryBaseDelay, MaxRetryBaseDelay);
+        if (configuration.RenewBefore is { } renew && (renew < TimeSpan.Zero || renew > MaxRenewBefore))
+        {
+            problems.Add(new("renewBefore", $"{Duration.Format(renew)} must be between 0s and {Duration.Format(MaxRenewBefore)}"));
+        }
+        if (configuration.Metrics?.OtlpEndpoint is { Length: > 0 } otlp && !IsHttpUrl(otlp))
+        {
+            problems.Add(new("metrics.otlpEndpoint", $"'{otlp}' must be an absolute http(s) URL, such as http://otel-collector.monitoring:4318"));
+        }
+        return problems;
+    }
+
+    /// <summary>Whether <paramref name="value"/> is an absolute http or https URL.</summary>
+    public static bool IsHttpUrl(string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https";
+
+    private static void ValidateTarget(RefresherConfiguration configuration, int index, HashSet<string> keys, List<ConfigurationProblem> problems)
+    {
+        var t = configuration.Targets[index];
+        var at = $"targets[{index}]";
+        if (!IsDnsSubdomain(t.SecretName))
+        {
+            problems.Add(new($"{at}.secretName", $"'{t.SecretName}' is not a valid Secret name (lower-case DNS subdomain, at most 253 characters)"));
+        }
+        var ways = (t.Namespaces.Count > 0 ? 1 : 0) + (string.IsNullOrWhiteSpace(t.NamespaceSelector) ? 0 : 1) + (t.AllNamespaces ? 1 : 0);
+        if (ways != 1)
+        {
+            problems.Add(new(at, $"give exactly one of namespaces, namespaceSelector or allNamespaces (got {ways})"));
+        }
+        for (var n = 0; n < t.Namespaces.Count; n++)
+        {
+            if (!IsDnsLabel(t.Namespaces[n]))
+            {
+                problems.Add(new($"{at}.namespaces[{n}]", $"'{t.Namespaces[n]}' is not a valid namespace name (lower-case DNS label, at most 63 characters)"));
+            }
+        }
+        for (var n = 0; n < t.ServiceAccounts.Count; n++)
+        {
+            if (!IsDnsSubdomain(t.ServiceAccounts[n]))
+            {
+                problems.Add(new($"{at}.serviceAccounts[{n}]", $"'{t.ServiceAccounts[n]}' is not a valid service account name"));
+            }
+        }
+        if (t.AttachOnly)
+        {
+            if (t.Registries.Count > 0)
+            {
+                problems.Add(new($"{at}.registries", "an attachOnly target names no registries (its secret's data is owned by whoever created it, such as Pulumi); remove registries or attachOnly"));
+            }
+            if (t.ServiceAccounts.Count == 0)
+            {
+                problems.Add(new($"{at}.serviceAccounts", "required for an attachOnly target, which only makes these service accounts name the secret"));
+            }
+            // The same secret as a token target's would have its data rewritten by that target: two owners.
+            var writer = configuration.Targets.ToList().FindIndex(o => !o.AttachOnly && o.SecretName == t.SecretName);
+            if (writer >= 0)
+            {
+                problems.Add(new($"{at}.secretName", $"'{t.SecretName}' is also the secret of targets[{writer}], which writes its data; an attachOnly secret's data must have one owner outside the refresher"));
+            }
+            return;
+        }
+        for (var n = 0; n < t.Registries.Count; n++)
+        {
+            if (!keys.Contains(t.Registries[n]))
+            {
+                problems.Add(new($"{at}.registries[{n}]", $"no registry is named '{t.Registries[n]}'"));
+            }
+        }
+    }
+
+    private static void ValidateSource(RegistryConfiguration registry, string at, List<ConfigurationProblem> problems)
+    {
+        var s = registry.Source;
+        if (!TokenSourceConfiguration.Types.Contains(s.Type))
+        {
+            problems.Add(new($"{at}.type", $"'{s.Type}' must be one of {string.Join(", ", TokenSourceConfiguration.Types)}"));
+            return;
+        }
+        switch (s.Type)
+        {
+            case TokenSourceConfiguration.Ecr:
+                if (RegistryHost.TryParse(registry.Server, out var host, out _) && host.Kind is not (RegistryKind.EcrPrivate or RegistryKind.EcrPublic) && string.IsNullOrWhiteSpace(s.Region))
+                {
+                    problems.Add(new($"{at}.region", $"required for an ecr source whose server ('{registry.Server}') is not an ECR host name"));
+                }
+                if (s.Endpoint is not null && !IsHttpUrl(s.Endpoint))
+                {
+                    problems.Add(new($"{at}.endpoint", $"'{s.Endpoint}' must be an absolute http(s) URL"));
+                }
+                if (s.AccountId is not null && !AccountId().IsMatch(s.AccountId))
+                {
+                    problems.Add(new($"{at}.accountId", $"'{s.AccountId}' must be 12 digits"));
+                }
+                break;
+            case TokenSourceConfiguration.Exec:
+                if (string.IsNullOrWhiteSpace(s.Command))
+                {
+                    problems.Add(new($"{at}.command", "required for an exec source"));
+                }
+                break;
+            case TokenSourceConfiguration.Acr:
+                if (RegistryHost.TryParse(registry.Server, out var acrHost, out _) && acrHost.Port is not null)
+                {
+                    problems.Add(new(at, $"an acr source needs a login server without a port, got '{registry.Server}'"));
+                }
+                break;
+            case TokenSourceConfiguration.Static:
+                if (string.IsNullOrWhiteSpace(s.Username))
+                {
+                    problems.Add(new($"{at}.username", "required for a static source"));
+                }
+                if (string.IsNullOrWhiteSpace(s.PasswordFile) == string.IsNullOrWhiteSpace(s.PasswordEnv))
+                {
+                    problems.Add(new(at, "give exactly one of passwordFile or passwordEnv for a static source"));
+                }
+                break;
+        }
+        Positive(problems, $"{at}.lifetime", s.Lifetime, MaxLifetime);
+    }
+
+    private static void Range(List<ConfigurationProblem> problems, string field, int? value, int min, int max)
+    {
+        if (value is { } v && (v < min || v > max))
+        {
+            problems.Add(new(field, $"{v.ToString(CultureInfo.InvariantCulture)} must be between {min.ToString(CultureInfo.InvariantCulture)} and {max.ToString(CultureInfo.InvariantCulture)}"));
+        }
+    }
+
+    private static void Positive(List<ConfigurationProblem> problems, string field, TimeSpan? value, TimeSpan max)
+    {
+        if (value is { } v && (v <= TimeSpan.Zero || v > max))
+        {
+            problems.Add(new(field, $"{Duration.Format(v)} must be positive and at most {Duration.Format(max)}"));
+        }
+    }
+
+    private static bool IsDnsSubdomain(string value) => value.Length is > 0 and <= 253 && DnsSubdomain().IsMatch(value);
+
+    private static bool IsDnsLabel(string value) => value.Length is > 0 and <= 63 && DnsLabel().IsMatch(value);
+
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
+    private static partial Regex DnsSubdomain();
+
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
+    private static partial Regex DnsLabel();
+
+    [GeneratedRegex("^[0-9]{12}$")]
+    private static partial Regex AccountId();
+}
