@@ -133,15 +133,13 @@ public sealed class RefresherImageTests(RefresherImageTests.BuiltImage image) : 
         Assert.Contains("refresh", help.Stdout, StringComparison.Ordinal);
         Assert.Contains("check", help.Stdout, StringComparison.Ordinal);
 
-        // The sample configuration: every field passes validation, and the one problem left is that no cluster is
-        // configured (the cloud token sources are never reached: no request leaves this machine).
+        // The sample configuration, checked offline in a network namespace of its own: nothing can leave this machine.
         var configDirectory = Path.Combine(rootfs, "etc", "registryinfra-refresher");
         Directory.CreateDirectory(configDirectory);
         File.Copy(Path.Combine(Requirements.RepositoryRoot, "programs", "refresher", "examples", "config.yaml"), Path.Combine(configDirectory, "config.yaml"), overwrite: true);
-        var sample = await image.RunInImageAsync(rootfs, ["check", "--config", "/etc/registryinfra-refresher/config.yaml"], Ct);
-        var problems = sample.Stdout.Split('\n').Where(l => l.Contains("\"LogLevel\":\"Critical\"", StringComparison.Ordinal) || l.Contains("\"LogLevel\":\"Error\"", StringComparison.Ordinal)).ToList();
-        Assert.True(sample.Exit == 2, sample.Stdout + sample.Stderr);
-        Assert.True(problems.Count == 1 && problems[0].Contains("in-cluster configuration", StringComparison.Ordinal), string.Join('\n', problems));
+        var sample = await image.RunInImageAsync(rootfs, ["check", "--offline", "--config", "/etc/registryinfra-refresher/config.yaml"], Ct, isolateNetwork: true);
+        Assert.True(sample.Exit == 0, sample.Stdout + sample.Stderr);
+        Assert.Contains("Configuration /etc/registryinfra-refresher/config.yaml is valid: 5 registries, 3 targets", sample.Stdout, StringComparison.Ordinal);
 
         // A whole check and refresh against a Kubernetes API on this machine, with a static registry.
         await using var api = await FakeKubeApi.StartAsync(cancellationToken: Ct);
@@ -165,54 +163,37 @@ public sealed class RefresherImageTests(RefresherImageTests.BuiltImage image) : 
                   user: fake
             current-context: fake
             """, Ct);
-        await File.WriteAllTextAsync(Path.Combine(configDirectory, "password"), "image-test-p4ss", Ct);
-        await File.WriteAllTextAsync(Path.Combine(configDirectory, "static.yaml"), """
+        // The registry is the test registry (HTTPS, htpasswd), which check tries the credential against: TLS through the
+        // image's own OpenSSL (.NET loads it by name at run time), trusting the test CA through SSL_CERT_FILE.
+        var registry = image.Registry!;
+        await File.WriteAllTextAsync(Path.Combine(configDirectory, "password"), registry.Admin.Password, Ct);
+        await File.WriteAllTextAsync(Path.Combine(configDirectory, "test-ca.crt"), registry.Ca!.Root.ExportCertificatePem(), Ct);
+        await File.WriteAllTextAsync(Path.Combine(configDirectory, "static.yaml"), $$"""
             registries:
-              - server: registry.example.com
-                source: {type: static, username: robot, passwordFile: /etc/registryinfra-refresher/password, lifetime: 24h}
+              - server: {{registry.Authority}}
+                source: {type: static, username: {{registry.Admin.Username}}, passwordFile: /etc/registryinfra-refresher/password, lifetime: 24h}
             targets:
               - secretName: example-pull
                 namespaces: [web]
                 serviceAccounts: [default]
             """, Ct);
         string[] cluster = ["--config", "/etc/registryinfra-refresher/static.yaml", "--kubeconfig", "/etc/registryinfra-refresher/kubeconfig"];
+        var trust = new Dictionary<string, string> { ["SSL_CERT_FILE"] = "/etc/registryinfra-refresher/test-ca.crt" };
 
-        var check = await image.RunInImageAsync(rootfs, ["check", .. cluster], Ct);
+        var check = await image.RunInImageAsync(rootfs, ["check", .. cluster], Ct, environment: trust);
         Assert.True(check.Exit == 0, check.Stdout + check.Stderr);
         Assert.Contains("Check finished: 0 problem(s)", check.Stdout, StringComparison.Ordinal);
-        var refresh = await image.RunInImageAsync(rootfs, ["refresh", .. cluster], Ct);
+        var refresh = await image.RunInImageAsync(rootfs, ["refresh", .. cluster], Ct, environment: trust);
         Assert.True(refresh.Exit == 0, refresh.Stdout + refresh.Stderr);
         Assert.NotNull(api.GetSecret("web", "example-pull"));
         Assert.Equal(["example-pull"], api.ImagePullSecrets("web", "default"));
-        Assert.DoesNotContain("image-test-p4ss", refresh.Stdout + refresh.Stderr, StringComparison.Ordinal);
-        Assert.True(built.CompressedBytes > 0);
+        Assert.DoesNotContain(registry.Admin.Password, check.Stdout + check.Stderr + refresh.Stdout + refresh.Stderr, StringComparison.Ordinal);
 
-        // TLS through the image's own OpenSSL (which .NET loads by name at run time): a kubeconfig naming the test
-        // registry's HTTPS endpoint and CA. The handshake succeeds, so the registry's HTTP 404 for a Kubernetes path
-        // is what the check reports; a missing or broken libssl would end the run before any HTTP status.
-        var registry = image.Registry!;
-        await File.WriteAllTextAsync(Path.Combine(configDirectory, "kubeconfig-tls"), $"""
-            apiVersion: v1
-            kind: Config
-            clusters:
-              - name: tls
-                cluster:
-                  server: "https://{registry.Authority}"
-                  certificate-authority-data: {Convert.ToBase64String(Encoding.ASCII.GetBytes(registry.Ca!.Root.ExportCertificatePem()))}
-            users:
-              - name: tls
-                user:
-                  token: not-a-real-token
-            contexts:
-              - name: tls
-                context:
-                  cluster: tls
-                  user: tls
-            current-context: tls
-            """, Ct);
-        var tls = await image.RunInImageAsync(rootfs, ["check", "--config", "/etc/registryinfra-refresher/static.yaml", "--kubeconfig", "/etc/registryinfra-refresher/kubeconfig-tls"], Ct);
-        Assert.True(tls.Exit == 1, tls.Stdout + tls.Stderr);
-        Assert.Contains("Kubernetes API: get serviceaccount web/default failed with HTTP 404", tls.Stdout, StringComparison.Ordinal);
+        // Without the test CA, the image's Mozilla bundle is the trust store, and the same check fails on the certificate.
+        var untrusted = await image.RunInImageAsync(rootfs, ["check", .. cluster], Ct);
+        Assert.True(untrusted.Exit == 1, untrusted.Stdout + untrusted.Stderr);
+        Assert.Contains("Check finished: 1 problem(s)", untrusted.Stdout, StringComparison.Ordinal);
+        Assert.True(built.CompressedBytes > 0);
     }
 
     [Fact]
@@ -423,9 +404,12 @@ public sealed class RefresherImageTests(RefresherImageTests.BuiltImage image) : 
 
         /// <summary>
         /// Runs the image's entrypoint with <paramref name="args"/> as a container runtime would: its root filesystem as
-        /// root, its environment only, its user and working directory, in its own PID and mount namespaces with /proc.
+        /// root, its environment only, its user and working directory, in its own PID and mount namespaces with /proc
+        /// (and, with <paramref name="isolateNetwork"/>, a network namespace with no interface but loopback);
+        /// <paramref name="environment"/> adds to or overrides the image's environment.
         /// </summary>
-        public async Task<CommandRun> RunInImageAsync(string rootfs, IReadOnlyList<string> args, CancellationToken cancellationToken)
+        public async Task<CommandRun> RunInImageAsync(string rootfs, IReadOnlyList<string> args, CancellationToken cancellationToken,
+            bool isolateNetwork = false, IReadOnlyDictionary<string, string>? environment = null)
         {
             var build = await BuildAsync(cancellationToken);
             using var manifest = JsonDocument.Parse(await File.ReadAllBytesAsync(build.Blob(build.Digest), cancellationToken));
@@ -443,7 +427,8 @@ public sealed class RefresherImageTests(RefresherImageTests.BuiltImage image) : 
                     Assert.True(made.Exit == 0, made.Stderr);
                 }
             }
-            List<string> command = ["-i", .. Strings(c.GetProperty("Env")), "unshare", "--mount", "--pid", "--fork", "--mount-proc", $"--root={rootfs}",
+            // Later assignments win in env(1): the test's variables override the image's.
+            List<string> command = ["-i", .. Strings(c.GetProperty("Env")), .. (environment ?? new Dictionary<string, string>()).Select(e => $"{e.Key}={e.Value}"), "unshare", "--mount", "--pid", .. (isolateNetwork ? new[] { "--net" } : []), "--fork", "--mount-proc", $"--root={rootfs}",
                 $"--wd={c.GetProperty("WorkingDir").GetString()}", "--setuid", user[0], "--setgid", user[1], "--", .. Strings(c.GetProperty("Entrypoint")), .. args];
             return await RunAsync("env", command);
         }
