@@ -72,7 +72,7 @@ public sealed class CredentialSourcesTests
             }, TestContext.Current.CancellationToken);
 
             Assert.Equal(0, code);
-            var entry = JsonNode.Parse(api.GetSecretData("build", "exec-pull", ".dockerconfigjson")!)!["auths"]!["registry.example.com:5000"]!;
+            var entry = JsonNode.Parse(api.GetSecretData("build", "exec-pull", ".dockerconfigjson")!)!["auths"]!["Registry.Example.com:5000"]!; // the host as written: the kubelet compares its case
             Assert.Equal(("ci-bot", "exec-pass:with-colon"), (entry["username"]!.GetValue<string>(), entry["password"]!.GetValue<string>()));
             Assert.NotNull(api.GetSecret("build", "exec-pull")!["metadata"]!["annotations"]!["registryinfra.io/expires-at"]);
             Assert.DoesNotContain("exec-pass", logs.All, StringComparison.Ordinal);

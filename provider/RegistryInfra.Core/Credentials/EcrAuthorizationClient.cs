@@ -83,19 +83,11 @@ public sealed class EcrAuthorizationClient
         ? "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken"
         : "SpencerFrontendService.GetAuthorizationToken";
 
-    /// <summary>The public endpoint: <c>https://api.ecr.REGION.amazonaws.com</c>, <c>.amazonaws.com.cn</c> in
-    /// the China partition, <c>https://ecr-fips.REGION.amazonaws.com</c> for FIPS, and
-    /// <c>https://api.ecr-public.REGION.amazonaws.com</c> for ECR Public.</summary>
-    public static Uri DefaultEndpoint(string region, EcrApi api = EcrApi.Private, bool useFips = false)
-    {
-        ValidateRegion(region, "region");
-        var suffix = region.StartsWith("cn-", StringComparison.Ordinal) ? "amazonaws.com.cn" : "amazonaws.com";
-        if (api == EcrApi.Public)
-        {
-            return new Uri($"https://api.ecr-public.{region}.{suffix}");
-        }
-        return new Uri(useFips ? $"https://ecr-fips.{region}.{suffix}" : $"https://api.ecr.{region}.{suffix}");
-    }
+    /// <summary>The region's endpoint in its partition (see <see cref="References.AwsPartition.EcrEndpoint"/>):
+    /// <c>https://api.ecr.REGION.amazonaws.com</c>, <c>.amazonaws.com.cn</c> in China, the ISO and EU Sovereign
+    /// suffixes, <c>https://ecr-fips.REGION.SUFFIX</c> for FIPS, <c>https://api.ecr-public.REGION.amazonaws.com</c> for ECR Public.</summary>
+    public static Uri DefaultEndpoint(string region, EcrApi api = EcrApi.Private, bool useFips = false, bool dualStack = false) =>
+        References.AwsPartition.OfRegion(ValidateRegion(region, "region")).EcrEndpoint(region, api == EcrApi.Public, useFips, dualStack);
 
     /// <summary>Calls GetAuthorizationToken with <paramref name="credentials"/>.</summary>
     /// <exception cref="RegistryException">RateLimited (throttling, HTTP 429), Unreachable (connection

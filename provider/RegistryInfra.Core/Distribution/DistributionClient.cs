@@ -130,10 +130,7 @@ public sealed class DistributionClient : IDisposable
             PlatformManifest? selected = null;
             if (platform is not null)
             {
-                var match = children.FirstOrDefault(c => c.Platform == platform)
-                    ?? (platform.Variant.Length == 0
-                        ? children.FirstOrDefault(c => c.Platform is { } p && p.Os == platform.Os && p.Architecture == platform.Architecture)
-                        : null);
+                var match = platform.SelectFrom(children, c => c.Platform);
                 if (match is null)
                 {
                     throw new RegistryException(RegistryErrorKind.ManifestNotFound,
@@ -148,7 +145,7 @@ public sealed class DistributionClient : IDisposable
             return new ResolvedImage(registry, repository, reference, manifest.Descriptor, [], null);
         }
         var own = await ReadImagePlatformAsync(context, manifest.Content, cancellationToken);
-        if (own != platform && !(platform.Variant.Length == 0 && own.Os == platform.Os && own.Architecture == platform.Architecture))
+        if (!platform.Runs(own))
         {
             throw new RegistryException(RegistryErrorKind.ManifestNotFound,
                 $"{context.Describe()} is a single-platform image for {own}, not for platform {platform}; available: {own}");

@@ -174,20 +174,15 @@ public sealed class DockerConfig : IEquatable<DockerConfig>
     }
 
     /// <summary>
-    /// The entry whose credentials apply to <paramref name="image"/>: among the keys for its registry, the
-    /// longest repository prefix that covers the repository on whole path segments
-    /// (<c>registry.example.com/team</c> beats <c>registry.example.com</c>; <c>registry.example.com/te</c>
-    /// does not cover <c>team/app</c>). Null when no key applies.
+    /// The entry whose credentials the kubelet would use first for <paramref name="image"/>, matched exactly as
+    /// the kubelet matches (see <see cref="KubeletKeyring"/>: globs per host label, case-sensitive hosts, string
+    /// prefixes of the path, <c>https://index.docker.io/v1/</c> for Docker Hub images no other key matched).
+    /// Null when the kubelet would pull anonymously.
     /// </summary>
     public DockerConfigEntry? FindEntry(ImageReference image)
     {
         ArgumentNullException.ThrowIfNull(image);
-        return _entries.Values
-            .Where(e => e.Server is { } server && server.Covers(image))
-            .OrderByDescending(e => e.Server!.Path.Length)
-            // Several spellings of one key (docker.io, https://index.docker.io/v1/): prefer the canonical one, then ordinal order.
-            .ThenBy(e => e.Key == e.Server!.CanonicalKey ? 0 : 1)
-            .FirstOrDefault();
+        return KubeletKeyring.KeyFor(_entries.Keys, image) is { } key ? _entries[key] : null;
     }
 
     /// <summary>The entry for the whole of <paramref name="registry"/> (a key without repository prefix), or null.</summary>

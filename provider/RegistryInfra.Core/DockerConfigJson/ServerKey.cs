@@ -32,13 +32,5 @@ internal sealed record ServerKey(RegistryHost Host, string Path)
     internal static ServerKey? ParseOrNull(string key) => TryParse(key, out var server, out _) ? server : null;
 
     /// <summary>The key as this project writes it: Docker Hub's legacy URL for the whole of Docker Hub, else host[/path].</summary>
-    internal string CanonicalKey => Path.Length == 0 ? Host.DockerConfigKey : $"{Host.Name}/{Path}";
-
-    /// <summary>True when this key covers <paramref name="image"/>: same registry, and the path is empty or
-    /// a whole-segment prefix of the repository.</summary>
-    internal bool Covers(ImageReference image) =>
-        Host == image.Registry
-        && (Path.Length == 0
-            || image.Repository == Path
-            || (image.Repository.StartsWith(Path, StringComparison.Ordinal) && image.Repository[Path.Length] == '/'));
+    internal string CanonicalKey => Path.Length == 0 ? Host.DockerConfigKey : $"{Host.Spelling}/{Path}";
 }

@@ -7,11 +7,12 @@ namespace RegistryInfra.Core.References;
 /// A container image reference, parsed and normalised by the grammar of distribution's <c>reference</c>
 /// package as <c>docker pull</c> applies it: a name without a registry is on Docker Hub, a one-component
 /// Docker Hub name is in <c>library/</c>, and a reference may carry a tag, a digest or both.
-/// Two references are equal when their canonical <see cref="ToString"/> forms are.
+/// Two references are equal when their <see cref="ToString"/> forms are, the host compared in lower case.
 /// </summary>
 public sealed partial class ImageReference : IEquatable<ImageReference>
 {
-    /// <summary>The longest full name (registry and repository) that distribution accepts.</summary>
+    /// <summary>The longest repository path (without the registry) that distribution accepts: since
+    /// distribution/reference v0.6.0 the limit is on the path (<c>ErrNameTooLong</c> in reference.go).</summary>
     public const int MaxNameLength = 255;
 
     /// <summary>The tag that a reference without tag or digest resolves to.</summary>
@@ -31,8 +32,10 @@ public sealed partial class ImageReference : IEquatable<ImageReference>
     /// <summary>The repository path inside the registry, such as <c>library/nginx</c> or <c>team/app</c>.</summary>
     public string Repository { get; }
 
-    /// <summary>The full name: registry and repository, such as <c>docker.io/library/nginx</c>.</summary>
-    public string Name => $"{Registry.Name}/{Repository}";
+    /// <summary>The full name: registry (as written, see <see cref="RegistryHost.Spelling"/>) and repository,
+    /// such as <c>docker.io/library/nginx</c>; what distribution's <c>Named.Name()</c> gives, and what the
+    /// kubelet looks up in pull Secrets.</summary>
+    public string Name => $"{Registry.Spelling}/{Repository}";
 
     /// <summary>The tag, when one was given.</summary>
     public string? Tag { get; }
@@ -142,10 +145,9 @@ public sealed partial class ImageReference : IEquatable<ImageReference>
             repository = "library/" + repository;
         }
 
-        var name = $"{registry.Name}/{repository}";
-        if (name.Length > MaxNameLength)
+        if (repository.Length > MaxNameLength)
         {
-            error = $"invalid image reference: repository name must not be more than {MaxNameLength} characters (\"{name}\" has {name.Length})";
+            error = $"invalid image reference: repository path must not be more than {MaxNameLength} characters (\"{RegistryHost.Shorten(repository)}\" has {repository.Length})";
             return false;
         }
 
@@ -260,16 +262,19 @@ public sealed partial class ImageReference : IEquatable<ImageReference>
 
     private string Suffix => (Tag is null ? "" : ":" + Tag) + (Digest is null ? "" : "@" + Digest);
 
+    // Equal across host case (Registry.Name is lower-case), as two spellings name one registry.
+    private string CanonicalText => Registry.Name + "/" + Repository + Suffix;
+
     /// <inheritdoc/>
-    public bool Equals(ImageReference? other) => other is not null && string.Equals(ToString(), other.ToString(), StringComparison.Ordinal);
+    public bool Equals(ImageReference? other) => other is not null && string.Equals(CanonicalText, other.CanonicalText, StringComparison.Ordinal);
 
     /// <inheritdoc/>
     public override bool Equals(object? obj) => Equals(obj as ImageReference);
 
     /// <inheritdoc/>
-    public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(ToString());
+    public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(CanonicalText);
 
-    /// <summary>Equal when the canonical forms are.</summary>
+    /// <summary>Equal when the canonical forms (host in lower case) are.</summary>
     public static bool operator ==(ImageReference? left, ImageReference? right) => left is null ? right is null : left.Equals(right);
 
     /// <summary>Different when the canonical forms are.</summary>

@@ -7,10 +7,13 @@ using System.Text.RegularExpressions;
 namespace RegistryInfra.Core.References;
 
 /// <summary>
-/// A registry host, normalised the way the container tools compare them: lower-case host name, IPv4 or
-/// bracketed IPv6 literal, or <c>localhost</c>, with an optional port; the Docker Hub aliases
-/// (<c>docker.io</c>, <c>index.docker.io</c>, <c>registry-1.docker.io</c>, <c>registry.hub.docker.com</c>)
-/// are one host named <c>docker.io</c>. Two hosts are equal when their <see cref="Name"/>s are.
+/// A registry host: a DNS name, IPv4 or bracketed IPv6 literal, or <c>localhost</c>, with an optional port.
+/// <see cref="Name"/> is lower-case (DNS is case-insensitive, so two hosts are equal when their names are);
+/// <see cref="Spelling"/> keeps the case as written, because the kubelet compares dockerconfigjson keys with
+/// image hosts case-sensitively. As distribution's <c>reference</c> package does, only <c>index.docker.io</c>
+/// folds into <c>docker.io</c>; <c>registry-1.docker.io</c> and <c>registry.hub.docker.com</c> serve Docker
+/// Hub (<see cref="Kind"/> <see cref="RegistryKind.DockerHub"/>) but are hosts of their own, which the
+/// kubelet looks up under their own names.
 /// </summary>
 public sealed partial class RegistryHost : IEquatable<RegistryHost>
 {
@@ -23,36 +26,60 @@ public sealed partial class RegistryHost : IEquatable<RegistryHost>
     /// <summary>The key under which Docker Hub credentials go in a dockerconfigjson, as <c>docker login</c> writes it.</summary>
     public const string DockerHubConfigKey = "https://index.docker.io/v1/";
 
-    private static readonly HashSet<string> DockerHubAliases = new(StringComparer.Ordinal)
+    /// <summary>The one alias distribution folds into <c>docker.io</c> (<c>legacyDefaultDomain</c> in normalize.go).</summary>
+    public const string LegacyDockerHubName = "index.docker.io";
+
+    /// <summary>Hosts that serve Docker Hub under their own name: distribution and the kubelet do not fold them.</summary>
+    private static readonly HashSet<string> DockerHubServingHosts = new(StringComparer.Ordinal)
     {
-        "docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com",
+        DockerHubApiHost, "registry.hub.docker.com",
     };
+
+    /// <summary>The longest host name (RFC 1035 2.3.4 without the trailing dot).</summary>
+    public const int MaxHostnameLength = 253;
+
+    /// <summary>The longest DNS label (RFC 1035 2.3.4).</summary>
+    public const int MaxLabelLength = 63;
 
     private static readonly HashSet<string> GcrHosts = new(StringComparer.Ordinal)
     {
         "gcr.io", "us.gcr.io", "eu.gcr.io", "asia.gcr.io", "marketplace.gcr.io",
     };
 
-    private RegistryHost(string hostname, int? port, bool isIPv6)
+    private RegistryHost(string writtenHostname, int? port, bool isIPv6)
     {
-        Hostname = hostname;
-        Port = port;
-        var hostPart = isIPv6 ? $"[{hostname}]" : hostname;
-        Name = port is { } p ? string.Create(CultureInfo.InvariantCulture, $"{hostPart}:{p}") : hostPart;
-        if (port is null && DockerHubAliases.Contains(hostname))
+        var hostname = writtenHostname.ToLowerInvariant();
+        if (port is null && hostname is DockerHubName or LegacyDockerHubName)
         {
-            Name = DockerHubName;
-            Hostname = DockerHubName;
+            hostname = DockerHubName;
+            writtenHostname = DockerHubName;
         }
 
+        Hostname = hostname;
+        Port = port;
+        Name = Join(hostname, port, isIPv6);
+        Spelling = Join(writtenHostname, port, isIPv6);
         Details = Detect(Name, port, isIPv6);
+    }
+
+    private static string Join(string hostname, int? port, bool isIPv6)
+    {
+        var hostPart = isIPv6 ? $"[{hostname}]" : hostname;
+        return port is { } p ? string.Create(CultureInfo.InvariantCulture, $"{hostPart}:{p}") : hostPart;
     }
 
     /// <summary>Docker Hub.</summary>
     public static RegistryHost DockerHub { get; } = new(DockerHubName, null, false);
 
-    /// <summary>The canonical name: <c>host</c> or <c>host:port</c>, IPv6 in brackets; <c>docker.io</c> for Docker Hub.</summary>
+    /// <summary>The canonical name: <c>host</c> or <c>host:port</c> in lower case, IPv6 in brackets; <c>docker.io</c> for <c>index.docker.io</c>.</summary>
     public string Name { get; }
+
+    /// <summary>
+    /// The host as written (<c>Registry.Example.com:5000</c>), with <c>index.docker.io</c> folded into
+    /// <c>docker.io</c> as distribution does. This is what the kubelet compares with dockerconfigjson keys
+    /// (k8s.io/kubernetes pkg/credentialprovider/keyring.go: <c>filepath.Match</c> per host label, case-sensitive).
+    /// </summary>
+    public string Spelling { get; }
 
     /// <summary>The host name or IP literal without port (IPv6 without brackets).</summary>
     public string Hostname { get; }
@@ -63,11 +90,17 @@ public sealed partial class RegistryHost : IEquatable<RegistryHost>
     /// <summary>The host[:port] that serves the registry API (<c>registry-1.docker.io</c> for Docker Hub).</summary>
     public string ApiHost => IsDockerHub ? DockerHubApiHost : Name;
 
-    /// <summary>The key for this registry in a dockerconfigjson: <c>https://index.docker.io/v1/</c> for Docker Hub, else <see cref="Name"/>.</summary>
-    public string DockerConfigKey => IsDockerHub ? DockerHubConfigKey : Name;
+    /// <summary>The key for this registry in a dockerconfigjson: <c>https://index.docker.io/v1/</c> for Docker Hub,
+    /// else <see cref="Spelling"/> (the kubelet compares host case as written).</summary>
+    public string DockerConfigKey => IsDockerHub ? DockerHubConfigKey : Spelling;
 
-    /// <summary>True for Docker Hub.</summary>
-    public bool IsDockerHub => Details.Kind == RegistryKind.DockerHub;
+    /// <summary>True for Docker Hub's canonical host <c>docker.io</c> (written as <c>docker.io</c> or <c>index.docker.io</c>,
+    /// or implied by a reference without a registry): the host whose one-component names live in <c>library/</c>.</summary>
+    public bool IsDockerHub => Name == DockerHubName;
+
+    /// <summary>True for a host that serves Docker Hub under its own name (<c>registry-1.docker.io</c>,
+    /// <c>registry.hub.docker.com</c>): the same service, a different host for the kubelet's matching.</summary>
+    public bool IsDockerHubAlias => Port is null && DockerHubServingHosts.Contains(Hostname);
 
     /// <summary>True for <c>localhost</c> and loopback IP literals, where the tools allow plain HTTP.</summary>
     public bool IsLoopback => Hostname == "localhost" || (IPAddress.TryParse(Hostname, out var ip) && IPAddress.IsLoopback(ip));
@@ -232,9 +265,15 @@ public sealed partial class RegistryHost : IEquatable<RegistryHost>
 
             hostname = colon < 0 ? value : value[..colon];
             portText = colon < 0 ? null : value[(colon + 1)..];
+            // The bounds first: they are cheap, and a 1 MB name never reaches the pattern.
+            if (!TryValidateDnsName(hostname, out error))
+            {
+                return false;
+            }
+
             if (!DomainName().IsMatch(hostname))
             {
-                error = $"registry host \"{value}\" is not a valid host name (labels of letters, digits and inner hyphens, separated by dots)";
+                error = $"registry host \"{Shorten(value)}\" is not a valid host name (labels of letters, digits and inner hyphens, separated by dots)";
                 return false;
             }
         }
@@ -258,10 +297,47 @@ public sealed partial class RegistryHost : IEquatable<RegistryHost>
             port = number;
         }
 
-        host = new RegistryHost(hostname.ToLowerInvariant(), port, isIPv6);
+        host = new RegistryHost(hostname, port, isIPv6);
         error = null;
         return true;
     }
+
+    // distribution's grammar bounds neither labels nor names, and reads 256.256.256.256 as a host name;
+    // no resolver would find such a host, so the preview that accepted it would be wrong.
+    private static bool TryValidateDnsName(string hostname, [NotNullWhen(false)] out string? error)
+    {
+        var labels = hostname.Split('.');
+        if (labels.FirstOrDefault(l => l.Length > MaxLabelLength) is { } longLabel)
+        {
+            error = $"registry host \"{Shorten(hostname)}\" has a label of {longLabel.Length} characters (\"{Shorten(longLabel)}\"); a DNS label has at most {MaxLabelLength}";
+            return false;
+        }
+
+        if (hostname.Length > MaxHostnameLength)
+        {
+            error = $"registry host \"{Shorten(hostname)}\" is {hostname.Length} characters long; a host name has at most {MaxHostnameLength}";
+            return false;
+        }
+
+        // A name whose last label is all digits is an IPv4 literal or nothing: top-level domains are never numeric (RFC 3696 2).
+        if (labels[^1].Length > 0 && labels[^1].All(char.IsAsciiDigit))
+        {
+            var isDottedQuad = labels.Length == 4 && labels.All(l =>
+                l.Length is >= 1 and <= 3 && l.All(char.IsAsciiDigit) && (l.Length == 1 || l[0] != '0')
+                && int.Parse(l, NumberStyles.None, CultureInfo.InvariantCulture) <= 255);
+            if (!isDottedQuad)
+            {
+                error = $"registry host \"{Shorten(hostname)}\" is not a valid IPv4 address (four numbers from 0 to 255, without leading zeros) nor a host name (its last label is numeric)";
+                return false;
+            }
+        }
+
+        error = null;
+        return true;
+    }
+
+    /// <summary>Input quoted in a message is cut, so that a 1 MB host does not make a 1 MB error.</summary>
+    internal static string Shorten(string value) => value.Length <= 80 ? value : string.Concat(value.AsSpan(0, 77), "...");
 
     private static RegistryKindDetails Detect(string name, int? port, bool isIPv6)
     {
@@ -275,26 +351,26 @@ public sealed partial class RegistryHost : IEquatable<RegistryHost>
             return new RegistryKindDetails(RegistryKind.DockerHub);
         }
 
-        if (EcrPrivateHost().Match(name) is { Success: true } ecr)
+        if (name is DockerHubApiHost or "registry.hub.docker.com")
         {
-            var dualStack = ecr.Groups["sep"].Value == "-";
-            var partition = ecr.Groups["partition"].Value;
-            // The dual-stack name lives only under on.aws, the IPv4-only one only under amazonaws.com(.cn).
-            if (dualStack == (partition == "on.aws"))
-            {
-                return new RegistryKindDetails(
-                    RegistryKind.EcrPrivate,
-                    AccountId: ecr.Groups["account"].Value,
-                    Region: ecr.Groups["region"].Value,
-                    Partition: partition,
-                    IsFips: ecr.Groups["fips"].Success,
-                    IsDualStack: dualStack);
-            }
+            return new RegistryKindDetails(RegistryKind.DockerHub);
         }
 
-        if (name == "public.ecr.aws")
+        if (EcrPrivateHost().Match(name) is { Success: true } ecr)
         {
-            return new RegistryKindDetails(RegistryKind.EcrPublic);
+            var partition = ecr.Groups["partition"].Value;
+            return new RegistryKindDetails(
+                RegistryKind.EcrPrivate,
+                AccountId: ecr.Groups["account"].Value,
+                Region: ecr.Groups["region"].Value,
+                Partition: partition,
+                IsFips: ecr.Groups["fips"].Success,
+                IsDualStack: partition is "on.aws" or "on.amazonwebservices.com.cn");
+        }
+
+        if (name is "public.ecr.aws" or "ecr-public.aws.com")
+        {
+            return new RegistryKindDetails(RegistryKind.EcrPublic, IsDualStack: name == "ecr-public.aws.com");
         }
 
         if (GcrHosts.Contains(name))
@@ -346,9 +422,10 @@ public sealed partial class RegistryHost : IEquatable<RegistryHost>
     [GeneratedRegex(@"^[a-fA-F0-9:]+\z", RegexOptions.CultureInvariant)]
     private static partial Regex IPv6Literal();
 
-    // As the amazon-ecr-credential-helper recognises them: IPv4-only dkr.ecr under amazonaws.com(.cn),
-    // dual-stack dkr-ecr under on.aws, each optionally -fips.
-    [GeneratedRegex(@"^(?<account>[0-9]{12})\.dkr(?<sep>[.-])ecr(?<fips>-fips)?\.(?<region>[a-z]{2}(?:-[a-z]+)+-[0-9]+)\.(?<partition>amazonaws\.com(?:\.cn)?|on\.aws)\z", RegexOptions.CultureInvariant)]
+    // As awslabs/amazon-ecr-credential-helper ecr-login/api/client.go (ecrPattern, commit 2a415207) recognises
+    // them, on the lower-cased name: dkr.ecr or dkr-ecr, optionally -fips, in every partition (commercial,
+    // China, GovCloud, the ISO partitions, the EU Sovereign Cloud) and their dual-stack suffixes.
+    [GeneratedRegex(@"^(?<account>[0-9]{12})\.dkr[.-]ecr(?<fips>-fips)?\.(?<region>[a-z0-9][a-z0-9_-]*)\.(?<partition>amazonaws\.(?:com(?:\.cn)?|eu)|on\.(?:aws|amazonwebservices\.com\.cn)|sc2s\.sgov\.gov|c2s\.ic\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)\z", RegexOptions.CultureInvariant)]
     private static partial Regex EcrPrivateHost();
 
     [GeneratedRegex(@"^(?<region>[a-z0-9]+(?:-[a-z0-9]+)*)-docker\.pkg\.dev\z", RegexOptions.CultureInvariant)]

@@ -5,11 +5,11 @@ public enum RegistryKind
 {
     /// <summary>Any other registry: Harbor, Nexus, Artifactory, GitLab, a self-hosted distribution.</summary>
     Generic,
-    /// <summary>Docker Hub (<c>docker.io</c> and its aliases).</summary>
+    /// <summary>Docker Hub (<c>docker.io</c>, and <c>registry-1.docker.io</c>, <c>registry.hub.docker.com</c> which serve it under their own names).</summary>
     DockerHub,
     /// <summary>Amazon ECR private registry, <c>ACCOUNT.dkr.ecr.REGION.amazonaws.com</c> and its FIPS, China and dual-stack forms.</summary>
     EcrPrivate,
-    /// <summary>Amazon ECR Public, <c>public.ecr.aws</c>.</summary>
+    /// <summary>Amazon ECR Public, <c>public.ecr.aws</c> and its dual-stack <c>ecr-public.aws.com</c>.</summary>
     EcrPublic,
     /// <summary>Google Container Registry, <c>gcr.io</c> and its regional hosts.</summary>
     Gcr,
@@ -56,9 +56,10 @@ public static class RegistryKindFacts
 /// <param name="AccountId">ECR private: the 12-digit AWS account id.</param>
 /// <param name="Region">ECR private: the AWS region; Artifact Registry: the location (<c>europe-west1</c>, <c>us</c>).</param>
 /// <param name="RegistryName">ACR: the registry name (the first label of the login server).</param>
-/// <param name="Partition">ECR private: the DNS suffix, <c>amazonaws.com</c>, <c>amazonaws.com.cn</c> or <c>on.aws</c>.</param>
+/// <param name="Partition">ECR private: the DNS suffix: <c>amazonaws.com</c>, <c>amazonaws.com.cn</c>, <c>amazonaws.eu</c>,
+/// <c>on.aws</c>, <c>on.amazonwebservices.com.cn</c>, <c>c2s.ic.gov</c>, <c>sc2s.sgov.gov</c>, <c>cloud.adc-e.uk</c> or <c>csp.hci.ic.gov</c>.</param>
 /// <param name="IsFips">ECR private: the FIPS endpoint (<c>dkr.ecr-fips</c>).</param>
-/// <param name="IsDualStack">ECR private: the dual-stack IPv4/IPv6 endpoint (<c>dkr-ecr.REGION.on.aws</c>).</param>
+/// <param name="IsDualStack">ECR: the dual-stack IPv4/IPv6 endpoint (<c>on.aws</c>, <c>on.amazonwebservices.com.cn</c>, <c>ecr-public.aws.com</c>).</param>
 public sealed record RegistryKindDetails(
     RegistryKind Kind,
     string? AccountId = null,
@@ -70,4 +71,13 @@ public sealed record RegistryKindDetails(
 {
     /// <summary>See <see cref="RegistryKindFacts.UsesShortLivedTokens"/>.</summary>
     public bool UsesShortLivedTokens => Kind.UsesShortLivedTokens();
+
+    /// <summary>ECR: the <c>GetAuthorizationToken</c> endpoint that fits this host: its region's partition, FIPS and
+    /// dual-stack as the host is (ECR Public: us-east-1). Null for other kinds.</summary>
+    public Uri? EcrApiEndpoint => Kind switch
+    {
+        RegistryKind.EcrPrivate when Region is { } region => AwsPartition.OfRegion(region).EcrEndpoint(region, isPublic: false, IsFips, IsDualStack),
+        RegistryKind.EcrPublic => AwsPartition.OfRegion("us-east-1").EcrEndpoint("us-east-1", isPublic: true, fips: false, IsDualStack),
+        _ => null,
+    };
 }

@@ -226,6 +226,8 @@ public sealed class EcrCredentialSourceTests : IAsyncLifetime
     [InlineData("cn-north-1", EcrApi.Private, false, "https://api.ecr.cn-north-1.amazonaws.com.cn/")]
     [InlineData("us-gov-west-1", EcrApi.Private, true, "https://ecr-fips.us-gov-west-1.amazonaws.com/")]
     [InlineData("us-east-1", EcrApi.Public, false, "https://api.ecr-public.us-east-1.amazonaws.com/")]
+    [InlineData("us-iso-east-1", EcrApi.Private, false, "https://api.ecr.us-iso-east-1.c2s.ic.gov/")]
+    [InlineData("eusc-de-east-1", EcrApi.Private, false, "https://api.ecr.eusc-de-east-1.amazonaws.eu/")]
     public void Default_endpoints_follow_the_partition(string region, EcrApi api, bool fips, string expected)
     {
         Assert.Equal(new Uri(expected), EcrAuthorizationClient.DefaultEndpoint(region, api, fips));

@@ -98,7 +98,7 @@ public sealed class DockerConfigPropertyTests
     }
 
     [Fact]
-    public void Matching_picks_an_entry_that_covers_the_image_with_the_longest_prefix()
+    public void Matching_picks_the_longest_key_whose_host_is_spelled_as_the_image_and_whose_path_prefixes_it()
     {
         var image = Gen.OneOf("registry.example.com/team/app", "registry.example.com/te/app", "registry.example.com/tea",
             "nginx", "ghcr.io/team/app:1", "localhost:5000/team", "[::1]:5000/x").Select(ImageReference.Parse);
@@ -107,8 +107,9 @@ public sealed class DockerConfigPropertyTests
         {
             var found = config.FindEntry(reference);
             var covering = config.Entries
-                .Where(e => e.Registry == reference.Registry
-                    && (e.RepositoryPrefix.Length == 0 || (reference.Repository + "/").StartsWith(e.RepositoryPrefix + "/", StringComparison.Ordinal)))
+                // The kubelet: host labels as written, the key's path a string prefix of the image's (keyring.go URLsMatch).
+                .Where(e => e.Registry is { } registry && registry.Spelling == reference.Registry.Spelling
+                    && reference.Repository.StartsWith(e.RepositoryPrefix, StringComparison.Ordinal))
                 .ToList();
 
             if (covering.Count == 0)

@@ -83,7 +83,7 @@ public sealed class DockerConfigTests
         ]);
 
         Assert.Equal(
-            """{"auths":{"https://index.docker.io/v1/":{"auth":"Ym9iOnBhOnNz","password":"pa:ss","username":"bob"},"myregistry.azurecr.io":{"auth":"MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAwOg==","identitytoken":"rt","password":"","username":"00000000-0000-0000-0000-000000000000"}}}""",
+            """{"auths":{"MyRegistry.azurecr.io":{"auth":"MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAwOg==","identitytoken":"rt","password":"","username":"00000000-0000-0000-0000-000000000000"},"https://index.docker.io/v1/":{"auth":"Ym9iOnBhOnNz","password":"pa:ss","username":"bob"}}}""",
             config.Serialize());
         Assert.Equal(Encoding.UTF8.GetBytes(config.Serialize()), config.ToUtf8Bytes());
     }
@@ -100,11 +100,10 @@ public sealed class DockerConfigTests
     [InlineData("https://index.docker.io/v1/", "nginx")]
     [InlineData("index.docker.io", "library/nginx:1")]
     [InlineData("docker.io", "docker.io/org/app")]
-    [InlineData("https://registry-1.docker.io/v2/", "org/app")]
     [InlineData("http://registry.example.com/", "registry.example.com/app")]
     [InlineData("https://registry.example.com", "registry.example.com/app")]
     [InlineData("registry.example.com/v1/", "registry.example.com/app")]
-    [InlineData("Registry.Example.com", "registry.example.com/a/b/c@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")]
+    [InlineData("Registry.Example.com", "Registry.Example.com/a/b/c@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")]
     [InlineData("localhost:5000", "localhost:5000/app")]
     [InlineData("[::1]:5000", "[::1]:5000/app")]
     public void Keys_are_normalised_when_matching(string key, string image)
@@ -121,6 +120,13 @@ public sealed class DockerConfigTests
     [InlineData("registry.example.com", "registry.example.com:5000/app")]
     [InlineData("docker.io", "ghcr.io/app")]
     [InlineData("ghcr.io", "nginx")]
+    // Issue 12, Docker Hub aliases: the kubelet looks these images up under their own host, not Docker Hub's key.
+    [InlineData("https://index.docker.io/v1/", "registry-1.docker.io/org/app")]
+    [InlineData("https://index.docker.io/v1/", "registry.hub.docker.com/library/nginx")]
+    [InlineData("https://registry-1.docker.io/v2/", "org/app")]
+    // Issue 12, case: host labels are compared as written.
+    [InlineData("Registry.Example.com", "registry.example.com/app")]
+    [InlineData("registry.example.com", "REGISTRY.example.com/app")]
     public void Keys_of_other_registries_do_not_match(string key, string image)
     {
         var config = DockerConfig.FromEntries([DockerConfigEntry.Create(key, new RegistryCredential("u", "p"))]);
@@ -132,10 +138,11 @@ public sealed class DockerConfigTests
     [InlineData("registry.example.com/team/app:1", "team-robot")]
     [InlineData("registry.example.com/team", "team-robot")]
     [InlineData("registry.example.com/te/app", "te-robot")]
-    [InlineData("registry.example.com/tea/app", "root-robot")]
-    [InlineData("registry.example.com/teams/app", "root-robot")]
+    // Issue 12, path prefixes: the kubelet compares paths as strings (keyring_test.go "match first part of path token").
+    [InlineData("registry.example.com/tea/app", "te-robot")]
+    [InlineData("registry.example.com/teams/app", "team-robot")]
     [InlineData("registry.example.com/other", "root-robot")]
-    public void The_longest_whole_segment_prefix_wins(string image, string username)
+    public void The_longest_string_prefix_wins_as_the_kubelet_matches(string image, string username)
     {
         Assert.Equal(username, Mixed().FindCredential(Image(image))!.Username);
     }
@@ -151,11 +158,12 @@ public sealed class DockerConfigTests
     }
 
     [Fact]
-    public void Several_spellings_of_one_key_prefer_the_canonical_one()
+    public void Docker_io_beside_the_legacy_key_is_used_first_for_images_as_the_kubelet_does()
     {
         var config = DockerConfig.Parse("""{"auths":{"docker.io":{"username":"short","password":"p"},"https://index.docker.io/v1/":{"username":"canonical","password":"p"}}}""");
 
-        Assert.Equal("canonical", config.FindCredential(Image("nginx"))!.Username);
+        // Issue 12: "docker.io" matches docker.io/library/nginx directly; the legacy key is only the fallback.
+        Assert.Equal("short", config.FindCredential(Image("nginx"))!.Username);
         Assert.Equal("canonical", config.FindEntry(RegistryHost.DockerHub)!.Username);
     }
 

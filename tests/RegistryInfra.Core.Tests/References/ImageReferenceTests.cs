@@ -13,7 +13,8 @@ public sealed class ImageReferenceTests
 
         Assert.Equal(RegistryHost.Parse("registry.example.com:5000"), reference.Registry);
         Assert.Equal("team/app", reference.Repository);
-        Assert.Equal("registry.example.com:5000/team/app", reference.Name);
+        Assert.Equal("Registry.Example.com:5000/team/app", reference.Name);
+        Assert.Equal(ImageReference.Parse("registry.example.com:5000/team/app:1.2@" + Digest), reference);
         Assert.Equal("1.2", reference.Tag);
         Assert.Equal(Digest, reference.Digest);
         Assert.Equal(Digest, reference.ManifestReference);

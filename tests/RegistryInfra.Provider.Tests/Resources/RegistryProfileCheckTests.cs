@@ -106,7 +106,8 @@ public sealed class RegistryProfileCheckTests
     }
 
     [Theory]
-    [InlineData("ghcr.io", "GHCR.io", null, false)]
+    // A case change changes the key the kubelet matches (issue 12, case): a real change of the server.
+    [InlineData("ghcr.io", "GHCR.io", null, true)]
     [InlineData("ghcr.io", "https://ghcr.io/", "ghcr", false)]
     [InlineData("ghcr.io", "quay.io", null, true)]
     [InlineData("registry.corp.example", "registry.corp.example", "generic", false)]

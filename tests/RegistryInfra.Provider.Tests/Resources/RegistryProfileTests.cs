@@ -34,8 +34,9 @@ public sealed class RegistryProfileTests
     private static LifecycleHarness Harness() => new(RegistryInfraPackage.CreateProvider(), Type);
 
     [Theory]
-    [InlineData("GHCR.io", "ghcr.io")]
-    [InlineData("https://Registry.Example.com:5000/", "registry.example.com:5000")]
+    // The host keeps its case: the kubelet compares key and image hosts as written (issue 12, case).
+    [InlineData("GHCR.io", "GHCR.io")]
+    [InlineData("https://Registry.Example.com:5000/", "Registry.Example.com:5000")]
     [InlineData("docker.io", "https://index.docker.io/v1/")]
     [InlineData("index.docker.io", "https://index.docker.io/v1/")]
     [InlineData("registry-1.docker.io", "https://index.docker.io/v1/")]

@@ -61,7 +61,7 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
         var registry = profile.Host!.ApiHost;
         try
         {
-            await client.CheckCredentialsAsync(registry, [.. profile.Images.Select(i => i.Repository).Distinct(StringComparer.Ordinal)], credentials.Source, cancellationToken);
+            await client.CheckCredentialsAsync(registry, [.. profile.Images.Where(i => i.Registry.ApiHost == registry).Select(i => i.Repository).Distinct(StringComparer.Ordinal)], credentials.Source, cancellationToken);
         }
         catch (RegistryException e)
         {
@@ -74,7 +74,8 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
             var image = profile.Images[i];
             try
             {
-                await client.ResolveAsync(registry, image.Repository, image.ManifestReference, profile.Platform, credentials.Source, cancellationToken);
+                // Each image where containerd would pull it: registry-1.docker.io/nginx is not docker.io/library/nginx.
+                await client.ResolveAsync(image.Registry.ApiHost, image.Repository, image.ManifestReference, profile.Platform, credentials.Source, cancellationToken);
             }
             catch (RegistryException e)
             {
@@ -147,7 +148,7 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
         else
         {
             credential = await profile.Credentials.Source.GetCredentialAsync(cancellationToken);
-            (authEntry, document) = Entry(profile.Host, credential, args.Email);
+            (authEntry, document) = Entry(profile.Keys!, credential, args.Email);
             expiresAt = credential.ExpiresAt?.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         }
 
@@ -173,7 +174,7 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
                 (digests, resolved) = await ResolveAsync(profile, credential, cancellationToken);
             }
         }
-        var state = new RegistryProfileState(profile.Host.DockerConfigKey, profile.Kind, profile.Credentials?.Kind ?? SetSource(args),
+        var state = new RegistryProfileState(profile.Keys!.PrimaryKey, profile.Kind, profile.Credentials?.Kind ?? SetSource(args),
             args.Username, args.Password, args.Email, authEntry, document, expiresAt, digests, resolved);
         return (state, unknown.ToImmutable());
     }
@@ -187,18 +188,19 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
         var resolved = new List<ResolvedImageOutput>();
         foreach (var (image, text) in profile.Images.Zip(profile.ImageTexts))
         {
-            var result = await client.ResolveAsync(profile.Host!.ApiHost, image.Repository, image.ManifestReference, profile.Platform, credential, cancellationToken);
+            var result = await client.ResolveAsync(image.Registry.ApiHost, image.Repository, image.ManifestReference, profile.Platform, credential, cancellationToken);
             digests[text] = result.Digest;
             resolved.Add(new ResolvedImageOutput(text, result.Digest, image.WithoutTagOrDigest().WithDigest(result.Digest).ToString()));
         }
         return (digests, resolved);
     }
 
-    private static (string AuthEntry, string Document) Entry(RegistryHost host, RegistryCredential credential, string? email)
+    // One entry per key the kubelet needs (aliases, case spellings of the images), each with the same credential.
+    private static (string AuthEntry, string Document) Entry(PullSecretKeys keys, RegistryCredential credential, string? email)
     {
-        var entry = DockerConfigEntry.Create(host, credential, string.IsNullOrEmpty(email) ? null : email);
-        var document = DockerConfig.FromEntries([entry]).Serialize();
-        var auth = JsonNode.Parse(document)!["auths"]![entry.Key]!.ToJsonString();
+        var entries = keys.Keys.Select(key => DockerConfigEntry.Create(key, credential, string.IsNullOrEmpty(email) ? null : email)).ToList();
+        var document = DockerConfig.FromEntries(entries).Serialize();
+        var auth = JsonNode.Parse(document)!["auths"]![entries[0].Key]!.ToJsonString();
         return (auth, document);
     }
 
@@ -220,9 +222,10 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
             request.IgnoreChanges, replaceEveryChange: false);
         var detailed = diff.DetailedDiff.ToDictionary(StringComparer.Ordinal);
         var serverUnknown = context.UnknownInputs.Contains("server");
-        if (!serverUnknown && detailed.ContainsKey("server") && RegistryHost.TryParse(context.NewArgs.Server, out var host) && host.DockerConfigKey == context.OldState.Server)
+        if (!serverUnknown && detailed.ContainsKey("server")
+            && PullSecretKeys.TryFor(context.NewArgs.Server, context.NewArgs.Images, "server", out var keys, out _) && keys.PrimaryKey == context.OldState.Server)
         {
-            // GHCR.io and https://ghcr.io/ are the server it already is.
+            // https://ghcr.io/ is the server ghcr.io already is (GHCR.io is not: the kubelet compares host case as written).
             detailed.Remove("server");
         }
         if (!serverUnknown && !context.UnknownInputs.Contains("kind") && detailed.ContainsKey("kind")
@@ -241,7 +244,7 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
     // ---- parsing -------------------------------------------------------------------------------------------
 
     private sealed record ParsedProfile(
-        RegistryHost? Host, RegistryProfileKind Kind, ProfileCredentials? Credentials, RegistryTls? Tls,
+        RegistryHost? Host, PullSecretKeys? Keys, RegistryProfileKind Kind, ProfileCredentials? Credentials, RegistryTls? Tls,
         IReadOnlyList<ImageReference> Images, IReadOnlyList<string> ImageTexts, ImagePlatform? Platform);
 
     /// <summary>Every input checked, with failures that name the field; parts that depend on unknown inputs are left null.</summary>
@@ -311,9 +314,9 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
                 {
                     failures.Add(new CheckFailure($"images[{i}]", error));
                 }
-                else if (host is not null && image.Registry != host)
+                else if (host is not null && image.Registry != host && !(image.Registry.Kind == RegistryKind.DockerHub && host.Kind == RegistryKind.DockerHub))
                 {
-                    failures.Add(new CheckFailure($"images[{i}]", $"'{text}' is on registry {image.Registry.Name}, not on this profile's server {host.Name}; name the registry in the reference, like {host.Name}/{image.Repository}"));
+                    failures.Add(new CheckFailure($"images[{i}]", $"'{text}' is on registry {image.Registry.Name}, not on this profile's server {host.Name}; name the registry in the reference, like {host.Spelling}/{image.Repository}"));
                 }
                 else if (!seen.Add(text))
                 {
@@ -330,7 +333,17 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
         {
             return null;
         }
-        return new ParsedProfile(host, kind, credentials, tls, images, texts, platform);
+        PullSecretKeys? keys = null;
+        if (host is not null)
+        {
+            if (!PullSecretKeys.TryFor(args.Server, Known("images") ? args.Images : null, "server", out keys, out var keyError))
+            {
+                failures.Add(new CheckFailure(keyError.Field, keyError.Message));
+                return null;
+            }
+        }
+
+        return new ParsedProfile(host, keys, kind, credentials, tls, images, texts, platform);
     }
 
     private static RegistryProfileKind EffectiveKind(RegistryProfileKind? given, RegistryHost host) => given ?? ToProfileKind(host.Kind);
