@@ -86,7 +86,7 @@ internal static partial class RefresherApp
             {
                 await error.WriteLineAsync($"registryinfra-refresher: {problem.Message}").ConfigureAwait(false);
             }
-            await error.WriteLineAsync("Run 'registryinfra-refresher --help' for usage.").ConfigureAwait(false);
+            await error.WriteLineAsync("registryinfra-refresher: run 'registryinfra-refresher --help' for usage").ConfigureAwait(false);
             return ExitCodes.InvalidConfiguration;
         }
         return await parsed.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
@@ -188,7 +188,7 @@ internal static partial class RefresherApp
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownGrace);
 
         builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Logging.SetMinimumLevel(options.Logging?.LogLevel?.Default is { } level ? Enum.Parse<LogLevel>(level) : LogLevel.Information);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
         builder.Logging.AddJsonConsole(o =>

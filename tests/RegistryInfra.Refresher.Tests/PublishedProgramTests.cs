@@ -203,4 +203,92 @@ public sealed class PublishedProgramTests(PublishedProgramFixture published) : I
         Assert.DoesNotContain(password, text, StringComparison.Ordinal);
         Assert.DoesNotContain(Convert.ToBase64String(Encoding.UTF8.GetBytes("robot:" + password)), text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Run_bare_the_published_binary_prints_usage_and_no_host_noise()
+    {
+        var (code, output) = await ProcessRun.RunAsync("dotnet", [published.Dll], new Dictionary<string, string?>(), TimeSpan.FromMinutes(1));
+
+        Assert.Equal(2, code);
+        Assert.Contains("Usage:", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Press Ctrl+C", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_run_prints_only_its_own_json_lines_with_iso_8601_utc_times()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var api = await FakeKubeApi.StartAsync(cancellationToken: ct);
+        api.AddNamespace("web");
+        var kubeconfig = await published.WriteKubeconfigAsync(api, ct);
+        var config = await published.WriteConfigAsync("""
+            registries:
+              - server: registry.example.com
+                source: {type: static, username: robot, passwordEnv: REGISTRY_PASSWORD, lifetime: 24h}
+            targets:
+              - secretName: example-pull
+                namespaces: [web]
+            """, ct);
+
+        var (code, output) = await ProcessRun.RunAsync("dotnet", [published.Dll, "refresh", "--config", config, "--kubeconfig", kubeconfig],
+            new Dictionary<string, string?> { ["REGISTRY_PASSWORD"] = "p4ss-" + Guid.NewGuid().ToString("N"), ["REFRESHER_CONFIG"] = null, ["KUBECONFIG"] = null }, TimeSpan.FromMinutes(1));
+
+        Assert.True(code == 0, output);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.DoesNotContain(lines, l => l["Category"]!.GetValue<string>().StartsWith("Microsoft.Hosting", StringComparison.Ordinal));
+        Assert.DoesNotContain("Press Ctrl+C", output, StringComparison.Ordinal);
+        Assert.All(lines, l => Assert.Matches(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$", l["Timestamp"]!.GetValue<string>()));
+        var summary = lines.Single(l => l["Message"]!.GetValue<string>().StartsWith("Refresh run:", StringComparison.Ordinal));
+        Assert.Matches(@"earliest expiry \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", summary["Message"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Sigterm_stops_new_work_lets_the_writes_in_flight_finish_and_exits_one_within_the_grace_period()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var api = await FakeKubeApi.StartAsync(new FakeKubeFaults { Latency = TimeSpan.FromMilliseconds(400) }, ct);
+        api.AddNamespaces(Enumerable.Range(0, 20).Select(i => $"team-{i:D2}"), labels: null, serviceAccount: null);
+        var kubeconfig = await published.WriteKubeconfigAsync(api, ct);
+        var config = await published.WriteConfigAsync("""
+            registries:
+              - server: registry.example.com
+                source: {type: static, username: robot, passwordEnv: REGISTRY_PASSWORD, lifetime: 24h}
+            targets:
+              - secretName: example-pull
+                allNamespaces: true
+            concurrency: 2
+            """, ct);
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { published.Dll, "refresh", "--config", config, "--kubeconfig", kubeconfig })
+        {
+            start.ArgumentList.Add(a);
+        }
+        start.Environment["REGISTRY_PASSWORD"] = "p4ss-" + Guid.NewGuid().ToString("N");
+        start.Environment.Remove("REFRESHER_CONFIG");
+        start.Environment.Remove("KUBECONFIG");
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(ct);
+        var stderr = process.StandardError.ReadToEndAsync(ct);
+        while (api.RequestCount("POST", "secrets") == 0)
+        {
+            await Task.Delay(10, ct);
+        }
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync(ct);
+        }
+        var signalled = Stopwatch.StartNew();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(25));
+        await process.WaitForExitAsync(timeout.Token);
+        signalled.Stop();
+        var output = await stdout + await stderr;
+
+        Assert.True(process.ExitCode == 1, output);
+        Assert.True(signalled.Elapsed < TimeSpan.FromSeconds(10), $"exited {signalled.Elapsed} after SIGTERM");
+        var posts = api.RequestCount("POST", "secrets");
+        Assert.InRange(posts, 1, 6);
+        Assert.Equal(posts, Enumerable.Range(0, 20).Count(i => api.GetSecret($"team-{i:D2}", "example-pull") is not null));
+        Assert.Contains("stopped True", output, StringComparison.Ordinal);
+        Assert.Contains("failed 0", output, StringComparison.Ordinal);
+    }
 }

@@ -20,7 +20,8 @@ internal sealed class RefresherTestBed : IAsyncDisposable
     private RefresherTestBed(FakeKubeApi api)
     {
         Api = api;
-        Client = new Kubernetes(new KubernetesClientConfiguration { Host = api.Host });
+        // As the program builds it: answers buffered asynchronously before the client reads them.
+        Client = new Kubernetes(new KubernetesClientConfiguration { Host = api.Host }, new RegistryInfra.Refresher.KubernetesApi.BufferedResponses());
         Source.SetupGet(s => s.Description).Returns("ecr(123456789012, eu-west-1)");
         Source.Setup(s => s.GetCredentialAsync(It.IsAny<CancellationToken>()))
             .Returns(() => ValueTask.FromResult(NextCredential()));
@@ -79,12 +80,22 @@ internal sealed class RefresherTestBed : IAsyncDisposable
         return await RunAsync(options, metrics);
     }
 
-    public async Task<RunSummary> RunAsync(RefresherConfiguration options, RefresherMetrics metrics)
+    /// <summary>A run that <paramref name="stop"/> can stop, as SIGTERM does.</summary>
+    public async Task<RunSummary> RunUntilStoppedAsync(RefresherConfiguration options, CancellationToken stop)
+    {
+        using var metrics = new RefresherMetrics(new TestMeterFactory());
+        return await RunCoreAsync(options, metrics, stop);
+    }
+
+    public Task<RunSummary> RunAsync(RefresherConfiguration options, RefresherMetrics metrics) =>
+        RunCoreAsync(options, metrics, TestContext.Current.CancellationToken);
+
+    private async Task<RunSummary> RunCoreAsync(RefresherConfiguration options, RefresherMetrics metrics, CancellationToken stop)
     {
         using var factory = LoggerFactory.Create(b => b.AddProvider(Logs).SetMinimumLevel(LogLevel.Trace));
         var sources = options.Registries.ToDictionary(r => r.Key, _ => Source.Object);
         var run = new RefreshRun(Client, options, sources, Time.Object, factory.CreateLogger<RefreshRun>(), metrics);
-        return await run.RunAsync(TestContext.Current.CancellationToken);
+        return await run.RunAsync(stop);
     }
 
     public void AddNamespaces(int count, string prefix = "team-", IReadOnlyDictionary<string, string>? labels = null)

@@ -81,20 +81,28 @@ internal static class CredentialProcess
         }
     }
 
-    /// <summary>The first lines of <paramref name="text"/>, cut short, with every secret replaced.</summary>
+    /// <summary>
+    /// The first lines of <paramref name="text"/>, cut short, with every secret (in every form, see
+    /// <see cref="Redaction"/>) and anything that looks like a credential replaced.
+    /// </summary>
     public static string Summarise(string text, params string?[] secrets)
     {
-        foreach (var secret in secrets)
-        {
-            if (!string.IsNullOrEmpty(secret))
-            {
-                text = text.Replace(secret, "***", StringComparison.Ordinal);
-            }
-        }
-        var lines = text.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Take(3);
-        var summary = string.Join(" | ", lines);
-        return summary.Length > 300 ? summary[..300] + "…" : summary.Length == 0 ? "(no output on stderr)" : summary;
+        var lines = Redaction.RemoveSecrets(text, secrets).Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Take(3);
+        var summary = Redaction.Excerpt(string.Join(" | ", lines), secrets, 300);
+        return summary.Length == 0 ? "(no output on stderr)" : summary;
     }
+
+    /// <summary>
+    /// Every longer fragment of a program's standard output: a failing credential program may still have printed
+    /// a secret, and may repeat it on stderr, so each is treated as secret when its output is summarised.
+    /// </summary>
+    public static string[] OutputFragments(string output) =>
+        output.Split([' ', '\t', '\r', '\n', ':', '"', ',', '{', '}'], StringSplitOptions.RemoveEmptyEntries)
+            .Where(fragment => fragment.Length >= 6)
+            .Distinct(StringComparer.Ordinal)
+            .OrderByDescending(fragment => fragment.Length)
+            .Take(1000)
+            .ToArray();
 
     private static void Kill(Process process)
     {

@@ -29,7 +29,12 @@ public sealed class DockerCredentialHelperSource : ICredentialSource
     {
         if (string.IsNullOrWhiteSpace(helper) || (!Path.IsPathRooted(helper) && helper.Contains('/', StringComparison.Ordinal)))
         {
-            throw new RegistryException(RegistryErrorKind.InvalidInput, $"credential helper: 'helper' must be a helper name such as 'ecr-login' or an absolute path, got '{helper}'");
+            throw new RegistryException(RegistryErrorKind.InvalidInput, $"credential helper: 'helper' must be a helper name such as 'ecr-login' or an absolute path, got '{Redaction.Excerpt(helper, maxLength: 80)}'");
+        }
+        if (helper.Length > 255 || helper.Any(char.IsControl))
+        {
+            throw new RegistryException(RegistryErrorKind.InvalidInput,
+                $"credential helper: 'helper' must be a program name or path of at most 255 characters without control characters, got {helper.Length.ToString(CultureInfo.InvariantCulture)} characters");
         }
         if (string.IsNullOrWhiteSpace(serverUrl))
         {
@@ -65,14 +70,19 @@ public sealed class DockerCredentialHelperSource : ICredentialSource
         var result = await CredentialProcess.RunAsync(Description, [path, "get"], ServerUrl, Timeout, _environment, cancellationToken).ConfigureAwait(false);
         if (result.ExitCode != 0)
         {
-            // Helpers write their error to stdout (docker-credential-helpers) or stderr (others).
-            var output = result.StandardOutput + "\n" + result.StandardError;
+            // Helpers write their error to stdout (docker-credential-helpers) or stderr (others). A helper that
+            // printed a JSON answer and then failed may have printed the secret: that stdout is never quoted, and
+            // every longer fragment of it is treated as secret in stderr. Whatever is quoted is scrubbed of
+            // anything that looks like a credential (Redaction) and cut.
+            var printedAnswer = result.StandardOutput.TrimStart().StartsWith('{');
+            var output = printedAnswer ? result.StandardError : result.StandardOutput + "\n" + result.StandardError;
             if (output.Contains("credentials not found", StringComparison.OrdinalIgnoreCase))
             {
                 throw new RegistryException(RegistryErrorKind.CredentialSource, $"{Description}: the helper has no credentials stored for '{ServerUrl}' (credentials not found in native keychain)");
             }
+            var secrets = printedAnswer ? CredentialProcess.OutputFragments(result.StandardOutput) : [];
             throw new RegistryException(RegistryErrorKind.CredentialSource,
-                $"{Description}: the helper exited with code {result.ExitCode.ToString(CultureInfo.InvariantCulture)}: {CredentialProcess.Summarise(output)}");
+                $"{Description}: the helper exited with code {result.ExitCode.ToString(CultureInfo.InvariantCulture)}: {CredentialProcess.Summarise(output, secrets)}");
         }
         string? username, secret;
         try

@@ -67,23 +67,20 @@ public sealed class ExecCredentialSource : ICredentialSource
         if (result.ExitCode != 0)
         {
             throw new RegistryException(RegistryErrorKind.CredentialSource,
-                $"{Description}: exited with code {result.ExitCode.ToString(CultureInfo.InvariantCulture)}: {CredentialProcess.Summarise(result.StandardError, OutputFragments(output))}");
+                $"{Description}: exited with code {result.ExitCode.ToString(CultureInfo.InvariantCulture)}: {CredentialProcess.Summarise(result.StandardError, CredentialProcess.OutputFragments(output))}");
         }
         if (output.Length == 0)
         {
             throw new RegistryException(RegistryErrorKind.CredentialSource, $"{Description}: printed nothing (expected 'user:password' or a JSON object)");
         }
         var credential = output.StartsWith('{') ? ParseJson(output) : ParseLine(output);
+        if (credential.ExpiresAt is { } expiresAt && expiresAt <= _clock.GetUtcNow())
+        {
+            // A credential that is already dead would only fail later, at the registry, with a vaguer error.
+            throw Malformed($"has an 'expiresAt' ({expiresAt.ToString("O", CultureInfo.InvariantCulture)}) that has already passed");
+        }
         return credential.ExpiresAt is null && Lifetime is { } lifetime ? credential with { ExpiresAt = startedAt + lifetime } : credential;
     }
-
-    // A failing command may still have printed a password, and may repeat it on stderr: every longer
-    // fragment of stdout is treated as secret when stderr is summarised.
-    private static string[] OutputFragments(string output) =>
-        output.Split([' ', '\t', '\r', '\n', ':', '"', ',', '{', '}'], StringSplitOptions.RemoveEmptyEntries)
-            .Where(fragment => fragment.Length >= 6)
-            .OrderByDescending(fragment => fragment.Length)
-            .ToArray();
 
     private RegistryCredential ParseLine(string output)
     {
@@ -117,10 +114,17 @@ public sealed class ExecCredentialSource : ICredentialSource
             {
                 if (e.ValueKind == JsonValueKind.Number)
                 {
-                    expiresAt = DateTimeOffset.UnixEpoch.AddSeconds(e.GetDouble());
+                    // Beyond year 9999 (or before 1970) is not a time a credential expires at.
+                    var seconds = e.GetDouble();
+                    if (!double.IsFinite(seconds) || seconds < 0 || seconds > 253_402_300_799)
+                    {
+                        throw Malformed("has an 'expiresAt' in epoch seconds outside 1970..9999");
+                    }
+                    expiresAt = DateTimeOffset.UnixEpoch.AddSeconds(seconds);
                 }
                 else if (e.ValueKind == JsonValueKind.String &&
-                         DateTimeOffset.TryParse(e.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+                         DateTimeOffset.TryParse(e.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) &&
+                         parsed.UtcDateTime.Year < 10000)
                 {
                     expiresAt = parsed.ToUniversalTime();
                 }

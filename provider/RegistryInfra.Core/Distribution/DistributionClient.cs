@@ -1,14 +1,11 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Security;
-using System.Security.Authentication;
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using System.Text.Json;
 using RegistryInfra.Core.Credentials;
+using RegistryInfra.Core.Distribution.Transport;
+using RegistryInfra.Core.References;
 
 namespace RegistryInfra.Core.Distribution;
 
@@ -18,21 +15,24 @@ namespace RegistryInfra.Core.Distribution;
 /// it owns one pooled connection handler. Safe for concurrent use. Errors are <see cref="RegistryException"/>s
 /// whose messages name the registry and repository and never carry a credential or a token.
 /// </summary>
+/// <remarks>
+/// Shaped after google/go-containerregistry (commit 3f4ff3ca60f51c876ac4bd89e9a787157aaa4f15): this class is
+/// <c>pkg/v1/remote</c> (typed operations over <see cref="ImageReference"/> and <see cref="RegistryHost"/>), under
+/// it <c>Transport/</c> is <c>pkg/v1/remote/transport</c> (endpoints per host, redirects, the authenticator bound
+/// to one registry and scope, one error mapping), and <see cref="ICredentialSource"/> is <c>pkg/authn</c>. Each
+/// operation has an overall deadline (<see cref="DistributionClientOptions.OperationTimeout"/>) besides the
+/// timeout of each exchange.
+/// </remarks>
 public sealed class DistributionClient : IDisposable
 {
     /// <summary>Manifests larger than this are refused (the distribution spec's recommended limit).</summary>
     public const int MaxManifestBytes = 4 * 1024 * 1024;
 
-    private const string RetryAfterKey = "RetryAfter";
-    private static readonly Oid ServerAuthentication = new("1.3.6.1.5.5.7.3.1");
-
     private readonly DistributionClientOptions _options;
     private readonly TimeProvider _time;
-    private readonly HttpClient _http;
-    private readonly HashSet<string> _insecure;
+    private readonly RegistryTransport _transport;
     private readonly BearerTokenCache _tokens;
-    // The challenge last seen per registry (null: the registry is open), so later requests authenticate up front.
-    private readonly ConcurrentDictionary<string, AuthenticationChallenge?> _challenges = new(StringComparer.OrdinalIgnoreCase);
+    private readonly RegistryAuthenticator _authenticator;
 
     /// <summary>A client with the given options.</summary>
     /// <param name="options">Timeouts, trusted roots, insecure registries; defaults when null.</param>
@@ -43,60 +43,82 @@ public sealed class DistributionClient : IDisposable
         _options = options ?? new DistributionClientOptions();
         _options.Validate();
         _time = timeProvider ?? TimeProvider.System;
-        _insecure = new HashSet<string>(_options.InsecureRegistries, StringComparer.OrdinalIgnoreCase);
+        _transport = new RegistryTransport(_options, _time, outerHandler);
         _tokens = new BearerTokenCache(_time);
-        var sockets = new SocketsHttpHandler
-        {
-            AllowAutoRedirect = false, // followed by hand so that Authorization never crosses hosts
-            AutomaticDecompression = DecompressionMethods.All,
-            ConnectTimeout = _options.ConnectTimeout,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            UseCookies = false,
-            UseProxy = true,
-            SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = ValidateServerCertificate },
-        };
-        HttpMessageHandler handler = sockets;
-        if (outerHandler is not null)
-        {
-            outerHandler.InnerHandler = sockets;
-            handler = outerHandler;
-        }
-        _http = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
-        _http.DefaultRequestHeaders.UserAgent.ParseAdd(_options.UserAgent);
+        _authenticator = new RegistryAuthenticator(_transport, _tokens, _time, _options);
     }
 
     /// <summary>Bearer tokens currently cached (for diagnostics and tests).</summary>
     public int CachedTokenCount => _tokens.Count;
 
+    // ---- typed operations ------------------------------------------------------------------------------
+
+    /// <summary><c>GET /v2/</c> of <paramref name="registry"/>'s API host; see <see cref="PingAsync(string, CancellationToken)"/>.</summary>
+    public Task<PingResult> PingAsync(RegistryHost registry, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        return PingAsync(registry.ApiHost, cancellationToken);
+    }
+
+    /// <summary>Resolves <paramref name="image"/> on its registry's API host; see <see cref="ResolveAsync(string, string, string, ImagePlatform?, ICredentialSource?, CancellationToken)"/>.</summary>
+    public Task<ResolvedImage> ResolveAsync(ImageReference image, ImagePlatform? platform = null, ICredentialSource? credentials = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        return ResolveAsync(image.Registry.ApiHost, image.Repository, image.ManifestReference, platform, credentials, cancellationToken);
+    }
+
+    /// <summary>Fetches <paramref name="image"/>'s manifest; see <see cref="GetManifestAsync(string, string, string, ICredentialSource?, CancellationToken)"/>.</summary>
+    public Task<ManifestContent> GetManifestAsync(ImageReference image, ICredentialSource? credentials = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        return GetManifestAsync(image.Registry.ApiHost, image.Repository, image.ManifestReference, credentials, cancellationToken);
+    }
+
+    /// <summary>Heads <paramref name="image"/>'s manifest; see <see cref="HeadManifestAsync(string, string, string, ICredentialSource?, CancellationToken)"/>.</summary>
+    public Task<ManifestDescriptor> HeadManifestAsync(ImageReference image, ICredentialSource? credentials = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        return HeadManifestAsync(image.Registry.ApiHost, image.Repository, image.ManifestReference, credentials, cancellationToken);
+    }
+
+    /// <summary>Checks credentials on <paramref name="registry"/>'s API host; see <see cref="CheckCredentialsAsync(string, IReadOnlyList{string}, ICredentialSource?, CancellationToken)"/>.</summary>
+    public Task<string?> CheckCredentialsAsync(RegistryHost registry, IReadOnlyList<string> repositories, ICredentialSource? credentials, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        return CheckCredentialsAsync(registry.ApiHost, repositories, credentials, cancellationToken);
+    }
+
+    // ---- operations on API hosts -----------------------------------------------------------------------
+
     /// <summary>
     /// <c>GET /v2/</c> without credentials: whether the registry is open or wants authentication, and how.
     /// </summary>
     /// <exception cref="RegistryException">Unreachable (network, TLS, timeout, 5xx), RateLimited, or InvalidResponse when it is not a registry.</exception>
-    public async Task<PingResult> PingAsync(string registry, CancellationToken cancellationToken = default)
+    public Task<PingResult> PingAsync(string registry, CancellationToken cancellationToken = default)
     {
         RegistryInput.Authority(registry, nameof(registry));
-        var context = new Operation(registry, null, null, null, this);
-        var uri = new Uri(BaseUri(registry), "/v2/");
-        var (response, _) = await ExchangeAsync(context, () => new HttpRequestMessage(HttpMethod.Get, uri), uri, null, followRedirects: false, 0, cancellationToken);
-        using (response)
+        var operation = new RegistryOperation(registry, null, null, null);
+        return WithinDeadlineAsync(operation, async ct =>
         {
-            var apiVersion = response.Headers.TryGetValues("Docker-Distribution-API-Version", out var v) ? v.FirstOrDefault() : null;
+            var uri = new Uri(_transport.Endpoints.BaseUri(registry), "/v2/");
+            using var response = await _transport.SendAsync(operation, () => new HttpRequestMessage(HttpMethod.Get, uri), uri, null, followRedirects: false, 0, ct).ConfigureAwait(false);
+            var apiVersion = response.Message.Headers.TryGetValues("Docker-Distribution-API-Version", out var v) ? v.FirstOrDefault() : null;
             switch (response.StatusCode)
             {
                 case HttpStatusCode.OK:
-                    _challenges[registry] = null;
+                    _authenticator.Remember(registry, null);
                     return new PingResult(registry, response.StatusCode, [], apiVersion);
                 case HttpStatusCode.Unauthorized:
-                    var challenges = ParseChallenges(context, response);
-                    _challenges[registry] = ChooseChallenge(challenges);
+                    var challenges = RegistryAuthenticator.Parse(operation, response.Message);
+                    _authenticator.Remember(registry, RegistryAuthenticator.Choose(challenges));
                     return new PingResult(registry, response.StatusCode, challenges, apiVersion);
                 case HttpStatusCode.NotFound:
                     throw new RegistryException(RegistryErrorKind.InvalidResponse,
                         $"registry {registry} answered 404 on /v2/: it does not serve the OCI distribution API");
                 default:
-                    throw ErrorFor(context, response, RegistryErrorBody.Empty, "ping");
+                    throw RegistryErrors.For(operation, response.Message, RegistryErrorBody.Empty, "ping");
             }
-        }
+        }, cancellationToken);
     }
 
     /// <summary>Resolves a tag or digest with the given credentials (or anonymously when null).</summary>
@@ -111,7 +133,7 @@ public sealed class DistributionClient : IDisposable
     /// <exception cref="RegistryException">Kinds Unreachable, Unauthorized, Forbidden, RepositoryNotFound,
     /// ManifestNotFound (also when the platform is not offered: the message lists those that are), RateLimited,
     /// InvalidResponse, InvalidInput.</exception>
-    public async Task<ResolvedImage> ResolveAsync(
+    public Task<ResolvedImage> ResolveAsync(
         string registry,
         string repository,
         string reference,
@@ -119,38 +141,41 @@ public sealed class DistributionClient : IDisposable
         ICredentialSource? credentials = null,
         CancellationToken cancellationToken = default)
     {
-        var manifest = await GetManifestAsync(registry, repository, reference, credentials, cancellationToken);
-        var context = new Operation(registry, repository, reference, credentials, this);
-        var mediaType = manifest.Descriptor.MediaType;
-        if (ManifestMediaTypes.IsIndex(mediaType))
+        var operation = Validate(registry, repository, reference, credentials);
+        return WithinDeadlineAsync(operation, async ct =>
         {
-            var children = ParseIndex(context, manifest.Content);
-            var platforms = children.Where(c => c.Platform is not null && c.Platform.Os != "unknown")
-                .Select(c => c.Platform!).Distinct().ToList();
-            PlatformManifest? selected = null;
-            if (platform is not null)
+            var (manifest, document) = await FetchManifestAsync(operation, ct).ConfigureAwait(false);
+            var mediaType = manifest.Descriptor.MediaType;
+            if (ManifestMediaTypes.IsIndex(mediaType))
             {
-                var match = platform.SelectFrom(children, c => c.Platform);
-                if (match is null)
+                var children = IndexEntries(operation, document);
+                var platforms = children.Where(c => c.Platform is not null && c.Platform.Os != "unknown")
+                    .Select(c => c.Platform!).Distinct().ToList();
+                PlatformManifest? selected = null;
+                if (platform is not null)
                 {
-                    throw new RegistryException(RegistryErrorKind.ManifestNotFound,
-                        $"{context.Describe()} has no manifest for platform {platform}; available: {(platforms.Count == 0 ? "none" : string.Join(", ", platforms))}");
+                    var match = platform.SelectFrom(children, c => c.Platform);
+                    if (match is null)
+                    {
+                        throw new RegistryException(RegistryErrorKind.ManifestNotFound,
+                            $"{operation.Describe()} has no manifest for platform {platform}; available: {(platforms.Count == 0 ? "none" : Listed(platforms))}");
+                    }
+                    selected = new PlatformManifest(match.Platform!, match.Descriptor);
                 }
-                selected = new PlatformManifest(match.Platform!, match.Descriptor);
+                return new ResolvedImage(registry, repository, reference, manifest.Descriptor, platforms, selected);
             }
-            return new ResolvedImage(registry, repository, reference, manifest.Descriptor, platforms, selected);
-        }
-        if (platform is null)
-        {
-            return new ResolvedImage(registry, repository, reference, manifest.Descriptor, [], null);
-        }
-        var own = await ReadImagePlatformAsync(context, manifest.Content, cancellationToken);
-        if (!platform.Runs(own))
-        {
-            throw new RegistryException(RegistryErrorKind.ManifestNotFound,
-                $"{context.Describe()} is a single-platform image for {own}, not for platform {platform}; available: {own}");
-        }
-        return new ResolvedImage(registry, repository, reference, manifest.Descriptor, [own], null);
+            if (platform is null)
+            {
+                return new ResolvedImage(registry, repository, reference, manifest.Descriptor, [], null);
+            }
+            var own = await ReadImagePlatformAsync(operation, document, ct).ConfigureAwait(false);
+            if (!platform.Runs(own))
+            {
+                throw new RegistryException(RegistryErrorKind.ManifestNotFound,
+                    $"{operation.Describe()} is a single-platform image for {own}, not for platform {platform}; available: {own}");
+            }
+            return new ResolvedImage(registry, repository, reference, manifest.Descriptor, [own], null);
+        }, cancellationToken);
     }
 
     /// <summary>Fetches a manifest with the given credentials (or anonymously when null).</summary>
@@ -159,29 +184,19 @@ public sealed class DistributionClient : IDisposable
 
     /// <summary>
     /// <c>GET</c> of a manifest (OCI manifest or index, Docker manifest or manifest list). The digest is computed
-    /// from the exact bytes and checked against <c>Docker-Content-Digest</c> and against the reference when it is a digest.
+    /// from the exact bytes and checked against <c>Docker-Content-Digest</c> and against the reference when it is a
+    /// digest; the bytes must be a JSON manifest of the type the registry states.
     /// </summary>
     /// <exception cref="RegistryException">As for <see cref="ResolveAsync(string, string, string, ImagePlatform?, ICredentialSource?, CancellationToken)"/>.</exception>
-    public async Task<ManifestContent> GetManifestAsync(
+    public Task<ManifestContent> GetManifestAsync(
         string registry,
         string repository,
         string reference,
         ICredentialSource? credentials = null,
         CancellationToken cancellationToken = default)
     {
-        var context = Validate(registry, repository, reference, credentials);
-        var uri = ManifestUri(context);
-        var (response, body) = await ExchangeAsync(context, () => ManifestRequest(HttpMethod.Get, uri), uri, context, followRedirects: true, MaxManifestBytes, cancellationToken);
-        using (response)
-        {
-            if (response.StatusCode != HttpStatusCode.OK)
-            {
-                throw await ManifestErrorAsync(context, response, body, cancellationToken);
-            }
-            var digest = VerifiedDigest(context, response, body);
-            var mediaType = MediaTypeOf(context, response, body);
-            return new ManifestContent(new ManifestDescriptor(digest, mediaType, body.Length), body);
-        }
+        var operation = Validate(registry, repository, reference, credentials);
+        return WithinDeadlineAsync(operation, async ct => (await FetchManifestAsync(operation, ct).ConfigureAwait(false)).Content, cancellationToken);
     }
 
     /// <summary>Heads a manifest with the given credentials (or anonymously when null).</summary>
@@ -193,36 +208,36 @@ public sealed class DistributionClient : IDisposable
     /// When the registry sends no digest header, falls back to <c>GET</c> and computes it.
     /// </summary>
     /// <exception cref="RegistryException">As for <see cref="ResolveAsync(string, string, string, ImagePlatform?, ICredentialSource?, CancellationToken)"/>.</exception>
-    public async Task<ManifestDescriptor> HeadManifestAsync(
+    public Task<ManifestDescriptor> HeadManifestAsync(
         string registry,
         string repository,
         string reference,
         ICredentialSource? credentials = null,
         CancellationToken cancellationToken = default)
     {
-        var context = Validate(registry, repository, reference, credentials);
-        var uri = ManifestUri(context);
-        var (response, body) = await ExchangeAsync(context, () => ManifestRequest(HttpMethod.Head, uri), uri, context, followRedirects: true, 0, cancellationToken);
-        using (response)
+        var operation = Validate(registry, repository, reference, credentials);
+        return WithinDeadlineAsync(operation, async ct =>
         {
+            var uri = ManifestUri(operation);
+            using var response = await _authenticator.ExchangeAsync(operation, () => ManifestRequest(HttpMethod.Head, uri), uri, authenticate: true, followRedirects: true, 0, ct).ConfigureAwait(false);
             if (response.StatusCode != HttpStatusCode.OK)
             {
-                throw await ManifestErrorAsync(context, response, body, cancellationToken);
+                throw await ManifestErrorAsync(operation, response, ct).ConfigureAwait(false);
             }
-            var digest = response.Headers.TryGetValues("Docker-Content-Digest", out var values) ? values.FirstOrDefault()?.Trim() : null;
-            var mediaType = response.Content.Headers.ContentType?.MediaType;
-            var size = response.Content.Headers.ContentLength;
-            if (digest is null || !RegistryInput.IsDigest(digest) || mediaType is null || !ManifestMediaTypes.All.Contains(mediaType) || size is null)
+            var digest = DigestHeader(operation, response.Message);
+            var mediaType = response.Message.Content.Headers.ContentType?.MediaType;
+            var size = response.Message.Content.Headers.ContentLength;
+            if (digest is null || mediaType is null || !ManifestMediaTypes.All.Contains(mediaType) || size is null)
             {
-                return (await GetManifestAsync(registry, repository, reference, credentials, cancellationToken)).Descriptor;
+                return (await FetchManifestAsync(operation, ct).ConfigureAwait(false)).Content.Descriptor;
             }
-            if (RegistryInput.IsDigest(reference) && !string.Equals(digest, reference, StringComparison.Ordinal))
+            if (RegistryInput.IsDigest(operation.Reference!) && !string.Equals(digest, operation.Reference, StringComparison.Ordinal))
             {
                 throw new RegistryException(RegistryErrorKind.InvalidResponse,
-                    $"{context.Describe()}: the registry reports digest {digest} for a manifest asked by digest {reference}");
+                    $"{operation.Describe()}: the registry reports digest {digest} for a manifest asked by digest {operation.Reference}");
             }
             return new ManifestDescriptor(digest, mediaType, size.Value);
-        }
+        }, cancellationToken);
     }
 
     /// <summary>
@@ -234,7 +249,7 @@ public sealed class DistributionClient : IDisposable
     /// <returns>The scheme used: <c>Bearer</c>, <c>Basic</c>, or null for an open registry.</returns>
     /// <exception cref="RegistryException">Unauthorized when the credentials are rejected, Forbidden when the token
     /// service refuses them, Unreachable, RateLimited, InvalidResponse, InvalidInput.</exception>
-    public async Task<string?> CheckCredentialsAsync(
+    public Task<string?> CheckCredentialsAsync(
         string registry,
         IReadOnlyList<string> repositories,
         ICredentialSource? credentials,
@@ -247,389 +262,61 @@ public sealed class DistributionClient : IDisposable
             RegistryInput.Repository(repository, nameof(repositories));
         }
         var scopes = repositories.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Select(r => $"repository:{r}:pull").ToList();
-        var context = new Operation(registry, null, null, credentials, this) { Scopes = scopes };
-        var uri = new Uri(BaseUri(registry), "/v2/");
-        var (response, body) = await ExchangeAsync(context, () => new HttpRequestMessage(HttpMethod.Get, uri), uri, context, followRedirects: false, 0, cancellationToken);
-        using (response)
+        var operation = new RegistryOperation(registry, null, null, credentials) { Scopes = scopes };
+        return WithinDeadlineAsync(operation, async ct =>
         {
+            var uri = new Uri(_transport.Endpoints.BaseUri(registry), "/v2/");
+            using var response = await _authenticator.ExchangeAsync(operation, () => new HttpRequestMessage(HttpMethod.Get, uri), uri, authenticate: true, followRedirects: false, 0, ct).ConfigureAwait(false);
             if (response.StatusCode == HttpStatusCode.OK)
             {
-                return _challenges.TryGetValue(registry, out var challenge) ? challenge?.Scheme : null;
+                return _authenticator.Known(registry)?.Scheme;
             }
-            throw ErrorFor(context, response, RegistryErrorBody.Parse(body), "credential check");
-        }
+            throw RegistryErrors.For(operation, response, "credential check");
+        }, cancellationToken);
     }
 
     /// <summary>Checks credentials given as a <see cref="RegistryCredential"/>; see the overload with a credential source.</summary>
     public Task<string?> CheckCredentialsAsync(string registry, IReadOnlyList<string> repositories, RegistryCredential? credential, CancellationToken cancellationToken = default) =>
         CheckCredentialsAsync(registry, repositories, credential is null ? null : new FixedCredential(credential), cancellationToken);
 
+    /// <summary>The <c>Retry-After</c> a rate-limited failure carried, when the registry sent one.</summary>
+    public static TimeSpan? RetryAfterOf(RegistryException exception) => RegistryErrors.RetryAfterOf(exception);
+
     /// <summary>Forgets cached tokens and challenges (after credentials were rotated, for example).</summary>
-    public void ClearAuthenticationCache()
-    {
-        _tokens.Clear();
-        _challenges.Clear();
-    }
+    public void ClearAuthenticationCache() => _authenticator.Clear();
 
     /// <summary>Closes the pooled connections.</summary>
-    public void Dispose() => _http.Dispose();
+    public void Dispose() => _transport.Dispose();
 
-    // ---- exchanges -------------------------------------------------------------------------------------
+    // ---- the operation deadline ------------------------------------------------------------------------
 
-    /// <summary>
-    /// One request with authentication: up front when the registry's challenge is known, otherwise after its
-    /// 401; a rejected cached token is renewed once. Returns the final response and its body (bounded).
-    /// </summary>
-    private async Task<(HttpResponseMessage Response, byte[] Body)> ExchangeAsync(
-        Operation context,
-        Func<HttpRequestMessage> build,
-        Uri uri,
-        Operation? authorize,
-        bool followRedirects,
-        int maxBody,
-        CancellationToken cancellationToken)
+    private async Task<T> WithinDeadlineAsync<T>(RegistryOperation operation, Func<CancellationToken, Task<T>> body, CancellationToken cancellationToken)
     {
-        Authorization? authorization = null;
-        if (authorize is not null && _challenges.TryGetValue(context.Registry, out var known))
-        {
-            authorization = await AuthorizeAsync(context, known, rejected: null, cancellationToken);
-        }
-        var (response, body) = await SendAsync(context, build, uri, authorization?.Header, followRedirects, maxBody, cancellationToken);
-        if (authorize is null || response.StatusCode != HttpStatusCode.Unauthorized)
-        {
-            return (response, body);
-        }
-        var challenge = ChooseChallenge(ParseChallenges(context, response));
-        _challenges[context.Registry] = challenge;
-        if (challenge is null)
-        {
-            return (response, body);
-        }
-        if (authorization is { Fresh: true } && SameAuthority(authorization.Challenge, challenge))
-        {
-            return (response, body);
-        }
-        response.Dispose();
-        authorization = await AuthorizeAsync(context, challenge, authorization?.Token, cancellationToken);
-        return await SendAsync(context, build, uri, authorization?.Header, followRedirects, maxBody, cancellationToken);
-    }
-
-    private async Task<(HttpResponseMessage Response, byte[] Body)> SendAsync(
-        Operation context,
-        Func<HttpRequestMessage> build,
-        Uri uri,
-        AuthenticationHeaderValue? authorization,
-        bool followRedirects,
-        int maxBody,
-        CancellationToken cancellationToken)
-    {
-        using var timeout = new CancellationTokenSource(_options.RequestTimeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-        var origin = uri;
-        var current = uri;
+        using var deadline = new CancellationTokenSource(_options.OperationTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
-            for (var hop = 0; ; hop++)
-            {
-                var request = build();
-                request.RequestUri = current;
-                if (authorization is not null && SameOrigin(origin, current))
-                {
-                    request.Headers.Authorization = authorization;
-                }
-                var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token);
-                if (followRedirects && IsRedirect(response.StatusCode))
-                {
-                    var location = response.Headers.Location;
-                    response.Dispose();
-                    if (hop >= _options.MaxRedirects)
-                    {
-                        throw new RegistryException(RegistryErrorKind.InvalidResponse,
-                            $"{context.Describe()}: more than {_options.MaxRedirects} redirects");
-                    }
-                    current = NextHop(context, current, location);
-                    continue;
-                }
-                var body = await ReadBodyAsync(context, response, maxBody, linked.Token);
-                return (response, body);
-            }
+            return await body(linked.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             throw new RegistryException(RegistryErrorKind.Unreachable,
-                $"{context.Describe()}: no answer from {current.Authority} within {_options.RequestTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s");
-        }
-        catch (HttpRequestException ex)
-        {
-            throw new RegistryException(RegistryErrorKind.Unreachable, $"{context.Describe()}: cannot reach {current.Authority}: {Describe(ex)}", ex);
-        }
-    }
-
-    private Uri NextHop(Operation context, Uri current, Uri? location)
-    {
-        if (location is null)
-        {
-            throw new RegistryException(RegistryErrorKind.InvalidResponse, $"{context.Describe()}: redirect without a Location header");
-        }
-        var next = location.IsAbsoluteUri ? location : new Uri(current, location);
-        // A plain HTTP hop is allowed only to a host the user declared insecure, never as a downgrade to another host.
-        if (next.Scheme == Uri.UriSchemeHttps || (next.Scheme == Uri.UriSchemeHttp && _insecure.Contains(next.Authority)))
-        {
-            return next;
-        }
-        throw new RegistryException(RegistryErrorKind.InvalidResponse,
-            $"{context.Describe()}: refused a redirect to {next.Scheme}://{next.Authority} (only HTTPS, or HTTP to a host listed in InsecureRegistries)");
-    }
-
-    private static async Task<byte[]> ReadBodyAsync(Operation context, HttpResponseMessage response, int maxBody, CancellationToken cancellationToken)
-    {
-        // Error bodies are read up to a small bound even when the success body is not wanted.
-        var limit = response.IsSuccessStatusCode ? maxBody : 64 * 1024;
-        if (limit == 0)
-        {
-            return [];
-        }
-        if (response.Content.Headers.ContentLength is { } declared && declared > limit && response.IsSuccessStatusCode)
-        {
-            throw new RegistryException(RegistryErrorKind.InvalidResponse,
-                $"{context.Describe()}: response of {declared} bytes is larger than the limit of {limit}");
-        }
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
-        {
-            if (buffer.Length + read > limit)
-            {
-                if (!response.IsSuccessStatusCode)
-                {
-                    break;
-                }
-                throw new RegistryException(RegistryErrorKind.InvalidResponse,
-                    $"{context.Describe()}: response is larger than the limit of {limit} bytes");
-            }
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.ToArray();
-    }
-
-    // ---- authentication --------------------------------------------------------------------------------
-
-    private sealed record Authorization(AuthenticationHeaderValue Header, AuthenticationChallenge Challenge, BearerToken? Token, bool Fresh);
-
-    private async Task<Authorization?> AuthorizeAsync(Operation context, AuthenticationChallenge? challenge, BearerToken? rejected, CancellationToken cancellationToken)
-    {
-        if (challenge is null)
-        {
-            return null;
-        }
-        var credential = await context.CredentialAsync(cancellationToken);
-        if (challenge.IsScheme("Basic"))
-        {
-            if (credential is null)
-            {
-                throw new RegistryException(RegistryErrorKind.Unauthorized,
-                    $"{context.Describe()}: the registry requires credentials (Basic) and none were given");
-            }
-            var basic = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credential.Username}:{credential.Password}"));
-            return new Authorization(new AuthenticationHeaderValue("Basic", basic), challenge, null, Fresh: true);
-        }
-        var scopes = context.Scopes;
-        var key = new TokenKey(context.Registry.ToUpperInvariant() + " " + (challenge["realm"] ?? "") + " " + (challenge["service"] ?? ""),
-            string.Join(' ', scopes), Identity(credential));
-        var fetched = false;
-        var token = await _tokens.GetAsync(key, ct =>
-        {
-            fetched = true;
-            return FetchTokenAsync(context, challenge, scopes, credential, ct);
-        }, rejected, cancellationToken);
-        return new Authorization(new AuthenticationHeaderValue("Bearer", token.Value), challenge, token, fetched);
-    }
-
-    private async Task<BearerToken> FetchTokenAsync(
-        Operation context,
-        AuthenticationChallenge challenge,
-        IReadOnlyList<string> scopes,
-        RegistryCredential? credential,
-        CancellationToken cancellationToken)
-    {
-        var realm = challenge["realm"];
-        if (string.IsNullOrEmpty(realm) || !Uri.TryCreate(realm, UriKind.Absolute, out var realmUri)
-            || !(realmUri.Scheme == Uri.UriSchemeHttps
-                 || (realmUri.Scheme == Uri.UriSchemeHttp && (_insecure.Contains(realmUri.Authority) || _insecure.Contains(context.Registry)))))
-        {
-            throw new RegistryException(RegistryErrorKind.InvalidResponse,
-                $"{context.Describe()}: the registry's Bearer challenge has no usable realm (an absolute HTTPS URL is required; HTTP only for insecure registries)");
-        }
-        var service = challenge["service"];
-        Func<HttpRequestMessage> build;
-        var target = realmUri;
-        if (credential?.IdentityToken is { Length: > 0 } refreshToken)
-        {
-            var form = new List<KeyValuePair<string, string>>
-            {
-                new("grant_type", "refresh_token"),
-                new("refresh_token", refreshToken),
-                new("client_id", "registryinfra"),
-            };
-            if (service is not null)
-            {
-                form.Add(new("service", service));
-            }
-            if (scopes.Count > 0)
-            {
-                form.Add(new("scope", string.Join(' ', scopes)));
-            }
-            build = () => new HttpRequestMessage(HttpMethod.Post, realmUri) { Content = new FormUrlEncodedContent(form) };
-        }
-        else
-        {
-            var query = new StringBuilder(realmUri.Query.Length > 1 ? realmUri.Query[1..] : "");
-            if (service is not null)
-            {
-                Append(query, "service", service);
-            }
-            foreach (var scope in scopes)
-            {
-                Append(query, "scope", scope);
-            }
-            var tokenUri = new UriBuilder(realmUri) { Query = query.ToString() }.Uri;
-            target = tokenUri;
-            build = () =>
-            {
-                var request = new HttpRequestMessage(HttpMethod.Get, tokenUri);
-                if (credential is not null)
-                {
-                    request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
-                        Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credential.Username}:{credential.Password}")));
-                }
-                return request;
-            };
-        }
-        var (response, body) = await SendAsync(context, build, target, null, followRedirects: false, 1024 * 1024, cancellationToken);
-        using (response)
-        {
-            var who = credential is null ? "anonymous access" : $"the credentials of user '{credential.Username}'";
-            switch (response.StatusCode)
-            {
-                case HttpStatusCode.OK:
-                    break;
-                case HttpStatusCode.Unauthorized:
-                    throw new RegistryException(RegistryErrorKind.Unauthorized,
-                        $"{context.Describe()}: the token service {realmUri.Authority} rejected {who}");
-                case HttpStatusCode.Forbidden:
-                    throw new RegistryException(RegistryErrorKind.Forbidden,
-                        $"{context.Describe()}: the token service {realmUri.Authority} refused {who} for scope {string.Join(' ', scopes)}");
-                default:
-                    throw ErrorFor(context, response, RegistryErrorBody.Parse(body), $"token request to {realmUri.Authority}");
-            }
-            return ParseToken(context, realmUri, body);
-        }
-    }
-
-    private BearerToken ParseToken(Operation context, Uri realm, byte[] body)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(body);
-            var root = document.RootElement;
-            string? value = null;
-            foreach (var name in (string[])["token", "access_token"])
-            {
-                if (root.TryGetProperty(name, out var t) && t.ValueKind == JsonValueKind.String && t.GetString() is { Length: > 0 } s)
-                {
-                    value = s;
-                    break;
-                }
-            }
-            if (value is null)
-            {
-                throw new RegistryException(RegistryErrorKind.InvalidResponse,
-                    $"{context.Describe()}: the token service {realm.Authority} answered without 'token' or 'access_token'");
-            }
-            // The distribution spec's default lifetime when expires_in is absent.
-            var lifetime = TimeSpan.FromSeconds(60);
-            if (root.TryGetProperty("expires_in", out var e) && e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out var seconds) && seconds > 0)
-            {
-                lifetime = TimeSpan.FromSeconds(Math.Min(seconds, (long)TimeSpan.FromDays(365).TotalSeconds));
-            }
-            var now = _time.GetUtcNow();
-            var start = now;
-            // issued_at is used only when it agrees with our clock; a skewed issuer must not make tokens look expired or immortal.
-            if (root.TryGetProperty("issued_at", out var i) && i.ValueKind == JsonValueKind.String
-                && DateTimeOffset.TryParse(i.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var issued)
-                && issued <= now && now - issued < lifetime)
-            {
-                start = issued;
-            }
-            var expires = start + lifetime;
-            var margin = TimeSpan.FromTicks(Math.Min(_options.TokenRenewalMargin.Ticks, lifetime.Ticks / 2));
-            return new BearerToken(value, expires, expires - margin);
-        }
-        catch (JsonException)
-        {
-            throw new RegistryException(RegistryErrorKind.InvalidResponse,
-                $"{context.Describe()}: the token service {realm.Authority} answered with invalid JSON");
-        }
-    }
-
-    private static void Append(StringBuilder query, string name, string value)
-    {
-        if (query.Length > 0)
-        {
-            query.Append('&');
-        }
-        query.Append(Uri.EscapeDataString(name)).Append('=').Append(Uri.EscapeDataString(value));
-    }
-
-    private static string Identity(RegistryCredential? credential)
-    {
-        if (credential is null)
-        {
-            return "anonymous";
-        }
-        // A hash stands for the secret so that the cache key can be compared and logged without carrying it.
-        var secret = SHA256.HashData(Encoding.UTF8.GetBytes(credential.Password + "\n" + credential.IdentityToken));
-        return credential.Username + "#" + Convert.ToHexString(secret, 0, 16);
-    }
-
-    private static bool SameAuthority(AuthenticationChallenge a, AuthenticationChallenge b) =>
-        string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase)
-        && string.Equals(a["realm"], b["realm"], StringComparison.Ordinal)
-        && string.Equals(a["service"], b["service"], StringComparison.Ordinal);
-
-    private static AuthenticationChallenge? ChooseChallenge(IReadOnlyList<AuthenticationChallenge> challenges) =>
-        challenges.FirstOrDefault(c => c.IsScheme("Bearer")) ?? challenges.FirstOrDefault(c => c.IsScheme("Basic"));
-
-    private static IReadOnlyList<AuthenticationChallenge> ParseChallenges(Operation context, HttpResponseMessage response)
-    {
-        if (!response.Headers.TryGetValues("WWW-Authenticate", out var values))
-        {
-            return [];
-        }
-        try
-        {
-            return AuthenticationChallenge.Parse(values);
-        }
-        catch (FormatException ex)
-        {
-            throw new RegistryException(RegistryErrorKind.InvalidResponse, $"{context.Describe()}: {ex.Message}", ex);
+                $"{operation.Describe()}: no complete answer within the operation deadline of {_options.OperationTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s");
         }
     }
 
     // ---- manifests -------------------------------------------------------------------------------------
 
-    private Operation Validate(string registry, string repository, string reference, ICredentialSource? credentials)
+    private static RegistryOperation Validate(string registry, string repository, string reference, ICredentialSource? credentials)
     {
         RegistryInput.Authority(registry, nameof(registry));
         RegistryInput.Repository(repository, nameof(repository));
         RegistryInput.Reference(reference, nameof(reference));
-        return new Operation(registry, repository, reference, credentials, this);
+        return new RegistryOperation(registry, repository, reference, credentials);
     }
 
-    private Uri ManifestUri(Operation context) =>
-        new(BaseUri(context.Registry), $"/v2/{context.Repository}/manifests/{context.Reference}");
+    private Uri ManifestUri(RegistryOperation operation) =>
+        new(_transport.Endpoints.BaseUri(operation.Registry), $"/v2/{operation.Repository}/manifests/{operation.Reference}");
 
     private static HttpRequestMessage ManifestRequest(HttpMethod method, Uri uri)
     {
@@ -641,25 +328,81 @@ public sealed class DistributionClient : IDisposable
         return request;
     }
 
-    private static string VerifiedDigest(Operation context, HttpResponseMessage response, byte[] body)
+    private async Task<(ManifestContent Content, ManifestDocument Document)> FetchManifestAsync(RegistryOperation operation, CancellationToken cancellationToken)
+    {
+        var uri = ManifestUri(operation);
+        using var response = await _authenticator.ExchangeAsync(operation, () => ManifestRequest(HttpMethod.Get, uri), uri, authenticate: true, followRedirects: true, MaxManifestBytes, cancellationToken)
+            .ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            throw await ManifestErrorAsync(operation, response, cancellationToken).ConfigureAwait(false);
+        }
+        var body = response.Body;
+        var digest = VerifiedDigest(operation, response.Message, body);
+        var document = ParseManifest(operation, body);
+        var mediaType = MediaTypeOf(operation, response.Message, document);
+        return (new ManifestContent(new ManifestDescriptor(digest, mediaType, body.Length), body), document);
+    }
+
+    private static ManifestDocument ParseManifest(RegistryOperation operation, byte[] body)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(body, DistributionJson.Default.ManifestDocument)
+                ?? throw new RegistryException(RegistryErrorKind.InvalidResponse, $"{operation.Describe()}: the manifest is JSON null, not a manifest");
+        }
+        catch (JsonException)
+        {
+            // Whatever the Content-Type says: bytes that are not a JSON manifest are not a manifest.
+            throw new RegistryException(RegistryErrorKind.InvalidResponse, $"{operation.Describe()}: the manifest is not valid JSON (whatever its Content-Type says, not a manifest)");
+        }
+    }
+
+    /// <summary>
+    /// The <c>Docker-Content-Digest</c> header when present: it must be a digest of a supported algorithm, and the
+    /// same algorithm as the reference's when the manifest was asked by digest.
+    /// </summary>
+    private static string? DigestHeader(RegistryOperation operation, HttpResponseMessage response)
     {
         var header = response.Headers.TryGetValues("Docker-Content-Digest", out var values) ? values.FirstOrDefault()?.Trim() : null;
-        var reference = context.Reference!;
-        var algorithm = RegistryInput.IsDigest(reference) ? reference[..reference.IndexOf(':', StringComparison.Ordinal)] : "sha256";
-        var computed = ComputeDigest(algorithm, body)
-            ?? throw new RegistryException(RegistryErrorKind.InvalidInput, $"{context.Describe()}: digest algorithm '{algorithm}' is not supported (sha256, sha512)");
-        if (header is not null && header.StartsWith(algorithm + ":", StringComparison.Ordinal) && !string.Equals(header, computed, StringComparison.Ordinal))
+        if (string.IsNullOrEmpty(header))
+        {
+            return null;
+        }
+        if (!RegistryInput.IsDigest(header) || ComputeDigest(AlgorithmOf(header), []) is null)
         {
             throw new RegistryException(RegistryErrorKind.InvalidResponse,
-                $"{context.Describe()}: Docker-Content-Digest {header} does not match the manifest bytes ({computed})");
+                $"{operation.Describe()}: Docker-Content-Digest '{RegistryErrors.Shorten(Redaction.Excerpt(header, operation.Secrets, 100))}' is not a sha256 or sha512 digest");
+        }
+        if (RegistryInput.IsDigest(operation.Reference!) && AlgorithmOf(header) != AlgorithmOf(operation.Reference!))
+        {
+            throw new RegistryException(RegistryErrorKind.InvalidResponse,
+                $"{operation.Describe()}: Docker-Content-Digest uses algorithm {AlgorithmOf(header)}, but the manifest was asked by a {AlgorithmOf(operation.Reference!)} digest");
+        }
+        return header;
+    }
+
+    private static string VerifiedDigest(RegistryOperation operation, HttpResponseMessage response, byte[] body)
+    {
+        var header = DigestHeader(operation, response);
+        var reference = operation.Reference!;
+        var algorithm = RegistryInput.IsDigest(reference) ? AlgorithmOf(reference) : header is not null ? AlgorithmOf(header) : "sha256";
+        var computed = ComputeDigest(algorithm, body)
+            ?? throw new RegistryException(RegistryErrorKind.InvalidInput, $"{operation.Describe()}: digest algorithm '{algorithm}' is not supported (sha256, sha512)");
+        if (header is not null && !string.Equals(header, computed, StringComparison.Ordinal))
+        {
+            throw new RegistryException(RegistryErrorKind.InvalidResponse,
+                $"{operation.Describe()}: Docker-Content-Digest {header} does not match the manifest bytes ({computed})");
         }
         if (RegistryInput.IsDigest(reference) && !string.Equals(reference, computed, StringComparison.Ordinal))
         {
             throw new RegistryException(RegistryErrorKind.InvalidResponse,
-                $"{context.Describe()}: the manifest bytes hash to {computed}, not to the digest asked for");
+                $"{operation.Describe()}: the manifest bytes hash to {computed}, not to the digest asked for");
         }
         return computed;
     }
+
+    private static string AlgorithmOf(string digest) => digest[..digest.IndexOf(':', StringComparison.Ordinal)];
 
     internal static string? ComputeDigest(string algorithm, ReadOnlySpan<byte> content) => algorithm switch
     {
@@ -668,290 +411,124 @@ public sealed class DistributionClient : IDisposable
         _ => null,
     };
 
-    private static string MediaTypeOf(Operation context, HttpResponseMessage response, byte[] body)
+    private static string MediaTypeOf(RegistryOperation operation, HttpResponseMessage response, ManifestDocument document)
     {
         var header = response.Content.Headers.ContentType?.MediaType;
+        var stated = document.MediaType;
         if (header is not null && ManifestMediaTypes.All.Contains(header))
         {
+            if (stated is not null && ManifestMediaTypes.All.Contains(stated) && stated != header)
+            {
+                throw new RegistryException(RegistryErrorKind.InvalidResponse,
+                    $"{operation.Describe()}: the registry serves the manifest as {header} but the manifest says it is {stated}");
+            }
             return header;
         }
-        try
+        if (stated is not null && ManifestMediaTypes.All.Contains(stated))
         {
-            using var document = JsonDocument.Parse(body);
-            var root = document.RootElement;
-            if (root.ValueKind == JsonValueKind.Object)
-            {
-                if (root.TryGetProperty("mediaType", out var m) && m.ValueKind == JsonValueKind.String && ManifestMediaTypes.All.Contains(m.GetString()!))
-                {
-                    return m.GetString()!;
-                }
-                if (root.TryGetProperty("manifests", out _))
-                {
-                    return ManifestMediaTypes.OciIndex;
-                }
-                if (root.TryGetProperty("layers", out _) && root.TryGetProperty("config", out _))
-                {
-                    return ManifestMediaTypes.OciManifest;
-                }
-            }
+            return stated;
         }
-        catch (JsonException ex)
+        if (document.Manifests is not null)
         {
-            throw new RegistryException(RegistryErrorKind.InvalidResponse, $"{context.Describe()}: the manifest is not valid JSON", ex);
+            return ManifestMediaTypes.OciIndex;
+        }
+        if (document.Layers is not null && document.Config is not null)
+        {
+            return ManifestMediaTypes.OciManifest;
         }
         throw new RegistryException(RegistryErrorKind.InvalidResponse,
-            $"{context.Describe()}: unsupported manifest media type '{header ?? "(none)"}' (expected an OCI or Docker v2 manifest or index)");
+            $"{operation.Describe()}: unsupported manifest media type '{RegistryErrors.Shorten(header ?? "(none)")}' (expected an OCI or Docker v2 manifest or index)");
     }
 
     private sealed record IndexEntry(ImagePlatform? Platform, ManifestDescriptor Descriptor);
 
-    private static List<IndexEntry> ParseIndex(Operation context, ReadOnlyMemory<byte> content)
+    private static List<IndexEntry> IndexEntries(RegistryOperation operation, ManifestDocument document)
     {
-        try
+        if (document.Manifests is not { } manifests)
         {
-            using var document = JsonDocument.Parse(content);
-            if (!document.RootElement.TryGetProperty("manifests", out var manifests) || manifests.ValueKind != JsonValueKind.Array)
-            {
-                throw new RegistryException(RegistryErrorKind.InvalidResponse, $"{context.Describe()}: the index has no 'manifests' array");
-            }
-            var entries = new List<IndexEntry>();
-            foreach (var m in manifests.EnumerateArray())
-            {
-                var digest = m.TryGetProperty("digest", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
-                if (digest is null || !RegistryInput.IsDigest(digest))
-                {
-                    throw new RegistryException(RegistryErrorKind.InvalidResponse, $"{context.Describe()}: an index entry has no valid digest");
-                }
-                var mediaType = m.TryGetProperty("mediaType", out var mt) && mt.ValueKind == JsonValueKind.String ? mt.GetString()! : "";
-                var size = m.TryGetProperty("size", out var s) && s.ValueKind == JsonValueKind.Number && s.TryGetInt64(out var sz) ? sz : 0;
-                ImagePlatform? platform = null;
-                if (m.TryGetProperty("platform", out var p) && p.ValueKind == JsonValueKind.Object
-                    && p.TryGetProperty("os", out var os) && os.ValueKind == JsonValueKind.String
-                    && p.TryGetProperty("architecture", out var arch) && arch.ValueKind == JsonValueKind.String)
-                {
-                    var variant = p.TryGetProperty("variant", out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-                    platform = new ImagePlatform(os.GetString()!, arch.GetString()!, variant);
-                }
-                entries.Add(new IndexEntry(platform, new ManifestDescriptor(digest, mediaType, size)));
-            }
-            return entries;
+            throw new RegistryException(RegistryErrorKind.InvalidResponse, $"{operation.Describe()}: the index has no 'manifests' array");
         }
-        catch (JsonException ex)
+        var entries = new List<IndexEntry>();
+        foreach (var m in manifests)
         {
-            throw new RegistryException(RegistryErrorKind.InvalidResponse, $"{context.Describe()}: the index is not valid JSON", ex);
+            if (m?.Digest is not { } digest || !RegistryInput.IsDigest(digest))
+            {
+                throw new RegistryException(RegistryErrorKind.InvalidResponse, $"{operation.Describe()}: an index entry has no valid digest");
+            }
+            ImagePlatform? platform = null;
+            if (m.Platform is { Os: { } os, Architecture: { } arch })
+            {
+                platform = new ImagePlatform(os, arch, m.Platform.Variant);
+            }
+            entries.Add(new IndexEntry(platform, new ManifestDescriptor(digest, m.MediaType ?? "", m.Size is > 0 ? m.Size.Value : 0)));
         }
+        return entries;
     }
 
-    private async Task<ImagePlatform> ReadImagePlatformAsync(Operation context, ReadOnlyMemory<byte> manifest, CancellationToken cancellationToken)
+    private static string Listed(List<ImagePlatform> platforms) =>
+        platforms.Count <= 20 ? string.Join(", ", platforms) : string.Join(", ", platforms.Take(20)) + $" and {(platforms.Count - 20).ToString(CultureInfo.InvariantCulture)} more";
+
+    private async Task<ImagePlatform> ReadImagePlatformAsync(RegistryOperation operation, ManifestDocument manifest, CancellationToken cancellationToken)
     {
-        string configDigest;
-        try
-        {
-            using var document = JsonDocument.Parse(manifest);
-            configDigest = document.RootElement.TryGetProperty("config", out var c) && c.TryGetProperty("digest", out var d) && d.ValueKind == JsonValueKind.String
-                ? d.GetString()! : "";
-        }
-        catch (JsonException ex)
-        {
-            throw new RegistryException(RegistryErrorKind.InvalidResponse, $"{context.Describe()}: the manifest is not valid JSON", ex);
-        }
+        var configDigest = manifest.Config?.Digest ?? "";
         if (!RegistryInput.IsDigest(configDigest))
         {
-            throw new RegistryException(RegistryErrorKind.InvalidResponse, $"{context.Describe()}: the manifest has no valid config digest");
+            throw new RegistryException(RegistryErrorKind.InvalidResponse, $"{operation.Describe()}: the manifest has no valid config digest");
         }
-        var uri = new Uri(BaseUri(context.Registry), $"/v2/{context.Repository}/blobs/{configDigest}");
-        var (response, body) = await ExchangeAsync(context, () => new HttpRequestMessage(HttpMethod.Get, uri), uri, context, followRedirects: true, MaxManifestBytes, cancellationToken);
-        using (response)
+        var algorithm = AlgorithmOf(configDigest);
+        if (ComputeDigest(algorithm, []) is null)
         {
-            if (response.StatusCode != HttpStatusCode.OK)
-            {
-                throw ErrorFor(context, response, RegistryErrorBody.Parse(body), "image config");
-            }
+            throw new RegistryException(RegistryErrorKind.InvalidResponse, $"{operation.Describe()}: the config digest uses algorithm '{RegistryErrors.Shorten(algorithm)}', which is not supported (sha256, sha512)");
         }
-        var algorithm = configDigest[..configDigest.IndexOf(':', StringComparison.Ordinal)];
-        if (ComputeDigest(algorithm, body) is { } computed && computed != configDigest)
+        var uri = new Uri(_transport.Endpoints.BaseUri(operation.Registry), $"/v2/{operation.Repository}/blobs/{configDigest}");
+        using var response = await _authenticator.ExchangeAsync(operation, () => new HttpRequestMessage(HttpMethod.Get, uri), uri, authenticate: true, followRedirects: true, MaxManifestBytes, cancellationToken)
+            .ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.OK)
         {
-            throw new RegistryException(RegistryErrorKind.InvalidResponse, $"{context.Describe()}: the image config does not match its digest {configDigest}");
+            throw RegistryErrors.For(operation, response, "image config");
         }
+        if (ComputeDigest(algorithm, response.Body) != configDigest)
+        {
+            throw new RegistryException(RegistryErrorKind.InvalidResponse, $"{operation.Describe()}: the image config does not match its digest {configDigest}");
+        }
+        ImageConfigDocument? config;
         try
         {
-            using var config = JsonDocument.Parse(body);
-            var root = config.RootElement;
-            var os = root.TryGetProperty("os", out var o) && o.ValueKind == JsonValueKind.String ? o.GetString() : null;
-            var arch = root.TryGetProperty("architecture", out var a) && a.ValueKind == JsonValueKind.String ? a.GetString() : null;
-            var variant = root.TryGetProperty("variant", out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-            if (string.IsNullOrEmpty(os) || string.IsNullOrEmpty(arch))
-            {
-                throw new RegistryException(RegistryErrorKind.InvalidResponse, $"{context.Describe()}: the image config states no os/architecture");
-            }
-            return new ImagePlatform(os, arch, variant);
+            config = JsonSerializer.Deserialize(response.Body, DistributionJson.Default.ImageConfigDocument);
         }
-        catch (JsonException ex)
+        catch (JsonException)
         {
-            throw new RegistryException(RegistryErrorKind.InvalidResponse, $"{context.Describe()}: the image config is not valid JSON", ex);
+            throw new RegistryException(RegistryErrorKind.InvalidResponse, $"{operation.Describe()}: the image config is not valid JSON");
         }
+        if (string.IsNullOrEmpty(config?.Os) || string.IsNullOrEmpty(config.Architecture))
+        {
+            throw new RegistryException(RegistryErrorKind.InvalidResponse, $"{operation.Describe()}: the image config states no os/architecture");
+        }
+        return new ImagePlatform(config.Os, config.Architecture, config.Variant);
     }
 
-    // ---- errors ----------------------------------------------------------------------------------------
-
-    private async Task<RegistryException> ManifestErrorAsync(Operation context, HttpResponseMessage response, byte[] body, CancellationToken cancellationToken)
+    private async Task<RegistryException> ManifestErrorAsync(RegistryOperation operation, RegistryResponse response, CancellationToken cancellationToken)
     {
-        var errors = RegistryErrorBody.Parse(body);
+        if (response.CrossedOrigin && response.StatusCode == HttpStatusCode.Unauthorized)
+        {
+            return RegistryErrors.ForeignChallenge(operation, response);
+        }
+        var errors = RegistryErrorBody.Parse(response.Body);
         if (response.StatusCode != HttpStatusCode.NotFound || errors.Has("NAME_UNKNOWN"))
         {
-            return ErrorFor(context, response, errors, "manifest");
+            return RegistryErrors.For(operation, response.Message, errors, "manifest");
         }
         // Registries answer a missing repository with MANIFEST_UNKNOWN too (and HEAD has no body): the tag list tells them apart.
-        var uri = new Uri(BaseUri(context.Registry), $"/v2/{context.Repository}/tags/list?n=1");
-        var (tags, tagBody) = await ExchangeAsync(context, () => new HttpRequestMessage(HttpMethod.Get, uri), uri, context, followRedirects: true, 0, cancellationToken);
-        using (tags)
+        var uri = new Uri(_transport.Endpoints.BaseUri(operation.Registry), $"/v2/{operation.Repository}/tags/list?n=1");
+        using var tags = await _authenticator.ExchangeAsync(operation, () => new HttpRequestMessage(HttpMethod.Get, uri), uri, authenticate: true, followRedirects: true, 0, cancellationToken)
+            .ConfigureAwait(false);
+        if (tags.StatusCode == HttpStatusCode.NotFound)
         {
-            if (tags.StatusCode == HttpStatusCode.NotFound)
-            {
-                return new RegistryException(RegistryErrorKind.RepositoryNotFound,
-                    $"{context.Describe()}: repository not found{RegistryErrorBody.Parse(tagBody).Describe()}");
-            }
-            return new RegistryException(RegistryErrorKind.ManifestNotFound,
-                $"{context.Describe()}: manifest not found (no such {(RegistryInput.IsDigest(context.Reference!) ? "digest" : "tag")}){errors.Describe()}");
+            return new RegistryException(RegistryErrorKind.RepositoryNotFound,
+                $"{operation.Describe()}: repository not found{RegistryErrorBody.Parse(tags.Body).Describe(operation.Secrets)}");
         }
-    }
-
-    private static RegistryException ErrorFor(Operation context, HttpResponseMessage response, RegistryErrorBody errors, string what)
-    {
-        var status = (int)response.StatusCode;
-        var detail = $"{context.Describe()}: {what}: HTTP {status}{errors.Describe()}";
-        if (response.StatusCode == HttpStatusCode.TooManyRequests || errors.Has("TOOMANYREQUESTS"))
-        {
-            var retryAfter = RetryAfter(response);
-            var exception = new RegistryException(RegistryErrorKind.RateLimited,
-                detail + (retryAfter is { } r ? $"; retry after {Math.Ceiling(r.TotalSeconds).ToString(CultureInfo.InvariantCulture)} s" : ""));
-            if (retryAfter is not null)
-            {
-                exception.Data[RetryAfterKey] = retryAfter.Value;
-            }
-            return exception;
-        }
-        return response.StatusCode switch
-        {
-            HttpStatusCode.Unauthorized when context.HadCredential && Challenged(response, "insufficient_scope") =>
-                new RegistryException(RegistryErrorKind.Forbidden, $"{context.Describe()}: the credentials may not pull this repository (insufficient_scope){errors.Describe()}"),
-            HttpStatusCode.Unauthorized => new RegistryException(RegistryErrorKind.Unauthorized,
-                context.HadCredential
-                    ? $"{context.Describe()}: the registry rejected the credentials{errors.Describe()}"
-                    : $"{context.Describe()}: the registry requires credentials and none were given{errors.Describe()}"),
-            HttpStatusCode.Forbidden => new RegistryException(RegistryErrorKind.Forbidden, $"{context.Describe()}: access denied{errors.Describe()}"),
-            HttpStatusCode.NotFound when errors.Has("NAME_UNKNOWN") => new RegistryException(RegistryErrorKind.RepositoryNotFound, $"{context.Describe()}: repository not found{errors.Describe()}"),
-            HttpStatusCode.NotFound => new RegistryException(RegistryErrorKind.ManifestNotFound, $"{context.Describe()}: {what} not found{errors.Describe()}"),
-            _ when status >= 500 => new RegistryException(RegistryErrorKind.Unreachable, detail),
-            _ => new RegistryException(RegistryErrorKind.InvalidResponse, detail),
-        };
-    }
-
-    /// <summary>The <c>Retry-After</c> a rate-limited failure carried, when the registry sent one.</summary>
-    public static TimeSpan? RetryAfterOf(RegistryException exception)
-    {
-        ArgumentNullException.ThrowIfNull(exception);
-        return exception.Data[RetryAfterKey] is TimeSpan t ? t : null;
-    }
-
-    private static TimeSpan? RetryAfter(HttpResponseMessage response)
-    {
-        var header = response.Headers.RetryAfter;
-        if (header?.Delta is { } delta)
-        {
-            return delta;
-        }
-        if (header?.Date is { } date)
-        {
-            var wait = date - DateTimeOffset.UtcNow;
-            return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
-        }
-        return null;
-    }
-
-    private static bool Challenged(HttpResponseMessage response, string error) =>
-        response.Headers.TryGetValues("WWW-Authenticate", out var values)
-        && AuthenticationChallenge.TryParse(values, out var challenges)
-        && challenges.Any(c => string.Equals(c["error"], error, StringComparison.OrdinalIgnoreCase));
-
-    private static string Describe(HttpRequestException ex)
-    {
-        for (Exception? inner = ex; inner is not null; inner = inner.InnerException)
-        {
-            if (inner is AuthenticationException)
-            {
-                return "TLS handshake failed: the server certificate is not trusted or does not match the host "
-                    + "(for a private CA, give its root in TrustedRootCertificates)";
-            }
-        }
-        return ex.HttpRequestError == HttpRequestError.Unknown ? ex.Message : $"{ex.HttpRequestError}: {ex.Message}";
-    }
-
-    // ---- transport -------------------------------------------------------------------------------------
-
-    private Uri BaseUri(string registry) => new((_insecure.Contains(registry) ? "http://" : "https://") + registry + "/");
-
-    private static bool SameOrigin(Uri a, Uri b) =>
-        a.Scheme == b.Scheme && string.Equals(a.Host, b.Host, StringComparison.OrdinalIgnoreCase) && a.Port == b.Port;
-
-    private static bool IsRedirect(HttpStatusCode status) => status is HttpStatusCode.MovedPermanently or HttpStatusCode.Found
-        or HttpStatusCode.SeeOther or HttpStatusCode.TemporaryRedirect or HttpStatusCode.PermanentRedirect;
-
-    private bool ValidateServerCertificate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
-    {
-        if (errors == SslPolicyErrors.None)
-        {
-            return true;
-        }
-        // Only an untrusted chain can be rescued by the extra roots; a wrong host name or no certificate never is.
-        if (certificate is not X509Certificate2 leaf || _options.TrustedRootCertificates.Count == 0 || errors != SslPolicyErrors.RemoteCertificateChainErrors)
-        {
-            return false;
-        }
-        using var custom = new X509Chain();
-        custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        custom.ChainPolicy.CustomTrustStore.AddRange(_options.TrustedRootCertificates);
-        custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        custom.ChainPolicy.ApplicationPolicy.Add(ServerAuthentication);
-        custom.ChainPolicy.VerificationTime = _time.GetUtcNow().UtcDateTime;
-        if (chain is not null)
-        {
-            custom.ChainPolicy.ExtraStore.AddRange(chain.ChainPolicy.ExtraStore);
-        }
-        return custom.Build(leaf);
-    }
-
-    /// <summary>One operation's context: what it is about and its credentials, fetched at most once.</summary>
-    private sealed class Operation(string registry, string? repository, string? reference, ICredentialSource? credentials, DistributionClient client)
-    {
-        private Task<RegistryCredential>? _credential;
-
-        public string Registry { get; } = registry;
-
-        public string? Repository { get; } = repository;
-
-        public string? Reference { get; } = reference;
-
-        public bool HadCredential => credentials is not null;
-
-        /// <summary>The token scopes: pull on the repository, or those given for a credential check (sorted, so the cache key is a set).</summary>
-        public IReadOnlyList<string> Scopes { get; init; } = repository is null ? [] : [$"repository:{repository}:pull"];
-
-        public async Task<RegistryCredential?> CredentialAsync(CancellationToken cancellationToken)
-        {
-            if (credentials is null)
-            {
-                return null;
-            }
-            _credential ??= credentials.GetCredentialAsync(cancellationToken).AsTask();
-            return await _credential;
-        }
-
-        public string Describe() => Repository is null
-            ? $"registry {Registry}"
-            : Reference is null ? $"registry {Registry}, repository {Repository}" : $"registry {Registry}, repository {Repository}, reference {Reference}";
-
-        public override string ToString() => Describe() + (client._insecure.Contains(Registry) ? " (insecure)" : "");
+        return new RegistryException(RegistryErrorKind.ManifestNotFound,
+            $"{operation.Describe()}: manifest not found (no such {(RegistryInput.IsDigest(operation.Reference!) ? "digest" : "tag")}){errors.Describe(operation.Secrets)}");
     }
 
     private sealed class FixedCredential(RegistryCredential credential) : ICredentialSource

@@ -9,6 +9,12 @@ public sealed class DistributionClientOptions
     /// <summary>The longest one HTTP exchange (request and body) may take. Default 30 s.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The longest one operation (a resolve, a manifest fetch, a credential check: every exchange, token request
+    /// and redirect it takes) may take, so a registry that answers each request late cannot stretch it. Default 60 s.
+    /// </summary>
+    public TimeSpan OperationTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>The longest a TCP connect and TLS handshake may take. Default 10 s.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -41,6 +47,10 @@ public sealed class DistributionClientOptions
         if (RequestTimeout <= TimeSpan.Zero)
         {
             throw new RegistryException(RegistryErrorKind.InvalidInput, $"{nameof(RequestTimeout)} must be positive, got {RequestTimeout}");
+        }
+        if (OperationTimeout <= TimeSpan.Zero)
+        {
+            throw new RegistryException(RegistryErrorKind.InvalidInput, $"{nameof(OperationTimeout)} must be positive, got {OperationTimeout}");
         }
         if (ConnectTimeout <= TimeSpan.Zero)
         {

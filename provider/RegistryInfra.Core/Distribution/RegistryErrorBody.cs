@@ -2,7 +2,11 @@ using System.Text.Json;
 
 namespace RegistryInfra.Core.Distribution;
 
-/// <summary>The distribution spec's error body: <c>{"errors":[{"code":"…","message":"…","detail":…}]}</c>.</summary>
+/// <summary>
+/// The distribution spec's error body: <c>{"errors":[{"code":"…","message":"…","detail":…}]}</c>, as
+/// go-containerregistry's <c>transport.Error</c> reads it (pkg/v1/remote/transport/error.go). Codes are kept
+/// for classification; messages come from the registry and are quoted only through <see cref="Redaction"/>.
+/// </summary>
 internal sealed record RegistryErrorBody(IReadOnlyList<(string Code, string Message)> Errors)
 {
     public static readonly RegistryErrorBody Empty = new([]);
@@ -17,25 +21,12 @@ internal sealed record RegistryErrorBody(IReadOnlyList<(string Code, string Mess
         }
         try
         {
-            using var document = JsonDocument.Parse(body.ToArray());
-            if (document.RootElement.ValueKind != JsonValueKind.Object
-                || !document.RootElement.TryGetProperty("errors", out var errors)
-                || errors.ValueKind != JsonValueKind.Array)
+            var document = JsonSerializer.Deserialize(body, DistributionJson.Default.ErrorBodyDocument);
+            if (document?.Errors is not { } errors)
             {
                 return Empty;
             }
-            var list = new List<(string, string)>();
-            foreach (var error in errors.EnumerateArray())
-            {
-                if (error.ValueKind != JsonValueKind.Object)
-                {
-                    continue;
-                }
-                var code = error.TryGetProperty("code", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString()! : "";
-                var message = error.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : "";
-                list.Add((code, message));
-            }
-            return new RegistryErrorBody(list);
+            return new RegistryErrorBody([.. errors.Take(16).OfType<ErrorDocument>().Select(e => (Text(e.Code), Text(e.Message)))]);
         }
         catch (JsonException)
         {
@@ -43,14 +34,21 @@ internal sealed record RegistryErrorBody(IReadOnlyList<(string Code, string Mess
         }
     }
 
-    /// <summary>Codes and messages for an exception message, trimmed so a chatty registry cannot flood it.</summary>
-    public string Describe()
+    private static string Text(JsonElement? element) =>
+        element is { ValueKind: JsonValueKind.String } e ? e.GetString() ?? "" : "";
+
+    /// <summary>
+    /// Codes and messages for an exception message: scrubbed of <paramref name="secrets"/> and of anything that
+    /// looks like a credential, and cut, so a chatty or hostile registry can neither flood nor leak through it.
+    /// </summary>
+    public string Describe(IEnumerable<string?> secrets)
     {
         if (Errors.Count == 0)
         {
             return "";
         }
         var text = string.Join("; ", Errors.Take(3).Select(e => e.Message.Length == 0 ? e.Code : $"{e.Code}: {e.Message}"));
-        return " (" + (text.Length <= 200 ? text : text[..200] + "…") + ")";
+        var excerpt = Redaction.Excerpt(text, secrets, 200);
+        return excerpt.Length == 0 ? "" : " (" + excerpt + ")";
     }
 }

@@ -45,6 +45,9 @@ public sealed record RefresherConfiguration
     /// <summary>Optional metrics export.</summary>
     public MetricsConfiguration? Metrics { get; set; }
 
+    /// <summary>Log verbosity (<c>logging.logLevel.default</c>, as .NET configuration files spell it).</summary>
+    public LoggingConfiguration? Logging { get; set; }
+
     /// <summary><see cref="RenewBefore"/> or its default.</summary>
     [JsonIgnore]
     public TimeSpan EffectiveRenewBefore => RenewBefore ?? RefresherDefaults.RenewBefore;
@@ -104,6 +107,23 @@ public sealed record MetricsConfiguration
 {
     /// <summary>An OTLP base URL, as <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (which it overrides); unset with the variable unset: no export.</summary>
     public string? OtlpEndpoint { get; set; }
+}
+
+/// <summary>How much the refresher logs.</summary>
+public sealed record LoggingConfiguration
+{
+    /// <summary>The levels.</summary>
+    public LogLevelConfiguration? LogLevel { get; set; }
+}
+
+/// <summary>The minimum level of log lines.</summary>
+public sealed record LogLevelConfiguration
+{
+    /// <summary>The level names the refresher takes, least severe first.</summary>
+    public static readonly IReadOnlyList<string> Levels = ["Trace", "Debug", "Information", "Warning", "Error", "Critical", "None"];
+
+    /// <summary>One of <see cref="Levels"/>; default <c>Information</c> (<c>Debug</c> also logs each unchanged secret).</summary>
+    public string? Default { get; set; }
 }
 
 /// <summary>One registry and the source of its token.</summary>

@@ -93,6 +93,10 @@ public static partial class RefresherConfigurationValidator
         {
             problems.Add(new("metrics.otlpEndpoint", $"'{otlp}' must be an absolute http(s) URL, such as http://otel-collector.monitoring:4318"));
         }
+        if (configuration.Logging?.LogLevel?.Default is { } level && !LogLevelConfiguration.Levels.Contains(level))
+        {
+            problems.Add(new("logging.logLevel.default", $"'{level}' must be one of {string.Join(", ", LogLevelConfiguration.Levels)}"));
+        }
         return problems;
     }
 

@@ -51,6 +51,7 @@ public sealed class EngineLog : IEngineLog, IDisposable
     /// <inheritdoc/>
     public async Task LogAsync(LogLevel level, string message, string urn, CancellationToken cancellationToken)
     {
+        message = StatusText.Cap(message, StatusText.MaxReasonLength);
         await _stderr.WriteLineAsync($"{level.ToString().ToUpperInvariant()}: {(urn.Length > 0 ? urn + ": " : "")}{message}").ConfigureAwait(false);
         if (_client is null)
         {

@@ -13,9 +13,39 @@ public abstract class Provider
     /// <summary>Called once with the engine's address and directories before anything else.</summary>
     public virtual Task HandshakeAsync(HandshakeRequest request, CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>Validates the provider's configuration; by default accepts it unchanged.</summary>
-    public virtual Task<CheckResponse> CheckConfigAsync(CheckRequest request, CancellationToken cancellationToken) =>
-        Task.FromResult(new CheckResponse(request.NewInputs, []));
+    /// <summary>The provider's configuration keys (none by default); <see cref="CheckConfigAsync"/> refuses any other.</summary>
+    public virtual IReadOnlyCollection<string> ConfigKeys => [];
+
+    /// <summary>
+    /// Keys the engine itself puts in a provider's inputs (pulumi/pkg/resource/deploy/providers: the plugin version
+    /// and download URL); internal keys start with <c>__</c>.
+    /// </summary>
+    public static IReadOnlyCollection<string> EngineConfigKeys { get; } = ["version", "pluginDownloadURL", "pluginChecksums"];
+
+    /// <summary>
+    /// Validates the provider's configuration: a key that is neither one of <see cref="ConfigKeys"/> nor the engine's
+    /// is refused (a typo would otherwise be silently ignored), with the closest known key when one is near.
+    /// </summary>
+    public virtual Task<CheckResponse> CheckConfigAsync(CheckRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var known = ConfigKeys.Concat(EngineConfigKeys).ToList();
+        var failures = new List<CheckFailure>();
+        foreach (var key in request.NewInputs.Keys)
+        {
+            if (known.Contains(key, StringComparer.Ordinal) || key.StartsWith("__", StringComparison.Ordinal))
+            {
+                continue;
+            }
+            var shown = StatusText.Cap(key, 100);
+            var hint = StatusText.Closest(key, known) is { } near ? $"; did you mean '{near}'?" : "";
+            failures.Add(new CheckFailure(shown,
+                ConfigKeys.Count == 0
+                    ? $"unknown provider configuration key '{shown}': this provider takes no configuration{hint}"
+                    : $"unknown provider configuration key '{shown}' (known: {string.Join(", ", ConfigKeys.Order(StringComparer.Ordinal))}){hint}"));
+        }
+        return Task.FromResult(new CheckResponse(failures.Count == 0 ? request.NewInputs : null, failures));
+    }
 
     /// <summary>Diffs the provider's configuration; by default says "unknown" so the engine decides.</summary>
     public virtual Task<DiffResponse> DiffConfigAsync(DiffRequest request, CancellationToken cancellationToken) =>

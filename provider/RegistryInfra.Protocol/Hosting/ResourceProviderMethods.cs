@@ -81,7 +81,11 @@ internal sealed class ResourceProviderMethods(ResourceProviderService service) :
     private static class MessageMarshaller<T>
         where T : class, IMessage<T>, new()
     {
-        private static readonly MessageParser<T> Parser = new(() => new T());
+        // Protobuf's default limit is 100 message levels, about 33 levels of property values (Value, Struct and map
+        // entry per level): past it the parse failed before any handler ran and the engine got a bare "Exception was
+        // thrown by handler". Parsed with room to spare, the handler refuses deep values naming the property
+        // (StatusText.TooDeep); what is deeper still is refused here with a clear status.
+        private const int RecursionLimit = 400;
 
         public static readonly Marshaller<T> Instance = Marshallers.Create<T>(
             (message, context) =>
@@ -90,6 +94,27 @@ internal sealed class ResourceProviderMethods(ResourceProviderService service) :
                 message.WriteTo(context.GetBufferWriter());
                 context.Complete();
             },
-            context => Parser.ParseFrom(context.PayloadAsReadOnlySequence()));
+            context => Parse(context.PayloadAsReadOnlySequence()));
+
+        private static T Parse(ReadOnlySequence<byte> payload)
+        {
+            var message = new T();
+            try
+            {
+                using var stream = new MemoryStream(payload.IsSingleSegment ? payload.First.ToArray() : payload.ToArray(), writable: false);
+                var input = CodedInputStream.CreateWithLimits(stream, int.MaxValue, RecursionLimit);
+                message.MergeFrom(input);
+            }
+            catch (InvalidProtocolBufferException e) when (e.Message.Contains("levels of nesting", StringComparison.Ordinal))
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument,
+                    $"the {typeof(T).Name} nests values deeper than a request may ({RecursionLimit} message levels): property values may nest at most {StatusText.MaxPropertyDepth} levels"));
+            }
+            catch (InvalidProtocolBufferException e)
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"the request is not a valid {typeof(T).Name} message: {StatusText.Cap(e.Message, 200)}"));
+            }
+            return message;
+        }
     }
 }

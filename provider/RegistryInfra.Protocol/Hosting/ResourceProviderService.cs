@@ -205,12 +205,14 @@ public sealed class ResourceProviderService : Wire.ResourceProvider.ResourceProv
         {
             return await operation(linked.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not RpcException)
+        catch (Exception e)
         {
+            // Every failure leaves through here, RpcExceptions of handlers included, so that every status
+            // message is capped (see StatusText).
             var status = ProviderErrors.ToStatus(e);
-            if (status.StatusCode is StatusCode.Unknown)
+            if (status.StatusCode is StatusCode.Unknown or StatusCode.Internal)
             {
-                await _log.LogAsync(LogLevel.Debug, $"{context.Method} failed: {e.GetType().Name}: {e.Message}", urn, CancellationToken.None).ConfigureAwait(false);
+                await _log.LogAsync(LogLevel.Debug, $"{context.Method} failed: {e.GetType().Name}: {status.Detail}", StatusText.Cap(urn, 512), CancellationToken.None).ConfigureAwait(false);
             }
             throw new RpcException(status);
         }
@@ -231,7 +233,8 @@ public sealed class ResourceProviderService : Wire.ResourceProvider.ResourceProv
         return wire;
     }
 
-    private static Wire.CheckFailure FromFailure(CheckFailure failure) => new() { Property = failure.Property, Reason = failure.Reason };
+    private static Wire.CheckFailure FromFailure(CheckFailure failure) =>
+        new() { Property = StatusText.Cap(failure.Property, 512), Reason = StatusText.Cap(failure.Reason, StatusText.MaxReasonLength) };
 
     private static Wire.DiffResponse FromDiff(DiffResponse response)
     {
@@ -268,7 +271,14 @@ public sealed class ResourceProviderService : Wire.ResourceProvider.ResourceProv
         return wire;
     }
 
-    private static ImmutableSortedDictionary<string, PropertyValue> Map(Struct? properties) => PropertyValueSerializer.Deserialize(properties);
+    private static ImmutableSortedDictionary<string, PropertyValue> Map(Struct? properties)
+    {
+        if (StatusText.TooDeep(properties) is { } path)
+        {
+            throw new ArgumentException($"property '{path}' is nested more than {StatusText.MaxPropertyDepth} levels deep; inputs may nest at most {StatusText.MaxPropertyDepth} levels");
+        }
+        return PropertyValueSerializer.Deserialize(properties);
+    }
 
     // Older engines send only the URN (urn:pulumi:stack::project::[parent$]type::name); newer ones also send type and name.
     private static string TypeOf(string type, string urn) =>

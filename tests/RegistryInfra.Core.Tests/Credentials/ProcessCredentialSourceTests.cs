@@ -140,20 +140,20 @@ public sealed class ExecCredentialSourceTests : IDisposable
     [Fact]
     public async Task A_json_object_with_its_own_expiry()
     {
-        var script = _scripts.Write("creds", """echo '{"username":"u","password":"p","expiresAt":"2026-11-23T18:00:00Z"}'""");
+        var script = _scripts.Write("creds", """echo '{"username":"u","password":"p","expiresAt":"2096-11-23T18:00:00Z"}'""");
 
         var credential = await new ExecCredentialSource([script], lifetime: TimeSpan.FromHours(1)).GetCredentialAsync(Ct);
 
-        Assert.Equal(new DateTimeOffset(2026, 11, 23, 18, 0, 0, TimeSpan.Zero), credential.ExpiresAt);
+        Assert.Equal(new DateTimeOffset(2096, 11, 23, 18, 0, 0, TimeSpan.Zero), credential.ExpiresAt);
     }
 
     [Fact]
     public async Task Epoch_seconds_are_accepted_and_no_lifetime_means_no_expiry()
     {
-        var epoch = _scripts.Write("epoch", """echo '{"username":"u","password":"p","expiresAt":1795000000}'""");
+        var epoch = _scripts.Write("epoch", """echo '{"username":"u","password":"p","expiresAt":4090000000}'""");
         var line = _scripts.Write("line", "echo u:p");
 
-        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1795000000), (await new ExecCredentialSource([epoch]).GetCredentialAsync(Ct)).ExpiresAt);
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(4090000000), (await new ExecCredentialSource([epoch]).GetCredentialAsync(Ct)).ExpiresAt);
         Assert.Null((await new ExecCredentialSource([line]).GetCredentialAsync(Ct)).ExpiresAt);
     }
 

@@ -20,7 +20,11 @@ namespace RegistryInfra.Testing.Kubernetes;
 /// writers rely on: resourceVersion bumps on every write, 409 Conflict on a stale resourceVersion (in a
 /// replace body or in a patch's metadata), 404/409 answered as <c>Status</c> objects, JSON merge patch and
 /// strategic merge patch (list merge by name for <c>imagePullSecrets</c> and <c>secrets</c>), and list
-/// with <c>labelSelector</c>. <see cref="Faults"/> injects conflicts, 500s, latency and hangs.
+/// with <c>labelSelector</c> and in chunks (<c>limit</c>/<c>continue</c>, kubernetes.io/docs/reference/using-api/api-concepts/
+/// #retrieving-large-results-sets-in-chunks: a list with <c>limit</c> returns at most that many items and, when more remain,
+/// an opaque <c>metadata.continue</c> token and <c>remainingItemCount</c>; the next request passes the token back with the
+/// same selector). <see cref="Faults"/> injects conflicts, 500s, latency, hangs and malformed answers. Over TLS
+/// (<see cref="StartAsync(FakeKubeFaults?, bool, CancellationToken)"/>) it speaks HTTP/2, as API servers do.
 /// </summary>
 public sealed class FakeKubeApi : IAsyncDisposable
 {
@@ -60,19 +64,54 @@ public sealed class FakeKubeApi : IAsyncDisposable
         set { lock (_gate) { _faults = value; _random = new Random(value.Seed); _conflicted.Clear(); } }
     }
 
-    /// <summary>Starts the API on a free loopback port.</summary>
-    public static async Task<FakeKubeApi> StartAsync(FakeKubeFaults? faults = null, CancellationToken cancellationToken = default)
+    /// <summary>Starts the API on a free loopback port, over plain HTTP/1.1.</summary>
+    public static Task<FakeKubeApi> StartAsync(FakeKubeFaults? faults = null, CancellationToken cancellationToken = default) =>
+        StartAsync(faults, tls: false, cancellationToken);
+
+    /// <summary>Starts the API on a free loopback port; with <paramref name="tls"/>, over HTTPS (HTTP/2 by ALPN) with a
+    /// self-signed certificate for 127.0.0.1 whose PEM is <see cref="CertificateAuthorityPem"/>.</summary>
+    public static async Task<FakeKubeApi> StartAsync(FakeKubeFaults? faults, bool tls, CancellationToken cancellationToken = default)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var certificate = tls ? LoopbackCertificate.Create() : null;
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0, listen =>
+        {
+            if (certificate is not null)
+            {
+                listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1AndHttp2;
+                listen.UseHttps(certificate);
+            }
+        }));
         var app = builder.Build();
-        var api = new FakeKubeApi(app, faults ?? FakeKubeFaults.None);
+        var api = new FakeKubeApi(app, faults ?? FakeKubeFaults.None)
+        {
+            CertificateAuthorityPem = certificate?.ExportCertificatePem(),
+        };
         app.Run(api.HandleAsync);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         api.Host = address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal);
         return api;
+    }
+
+    /// <summary>The PEM of the TLS certificate (self-signed, so also its CA) when started with TLS; else null.</summary>
+    public string? CertificateAuthorityPem { get; private init; }
+
+    /// <summary>A client configuration for the real KubernetesClient: the host, and the CA when over TLS.</summary>
+    public string ClientCertificateAuthorityData => CertificateAuthorityPem is null ? "" : Convert.ToBase64String(Encoding.UTF8.GetBytes(CertificateAuthorityPem));
+
+    /// <summary>Adds many namespaces at once (benchmarks), each with the labels and a service account of this name.</summary>
+    public void AddNamespaces(IEnumerable<string> names, IReadOnlyDictionary<string, string>? labels, string? serviceAccount)
+    {
+        foreach (var name in names)
+        {
+            AddNamespace(name, labels);
+            if (serviceAccount is not null)
+            {
+                AddServiceAccount(name, serviceAccount);
+            }
+        }
     }
 
     /// <summary>Stops the server.</summary>
@@ -246,7 +285,8 @@ public sealed class FakeKubeApi : IAsyncDisposable
 
         var (code, answer) = method switch
         {
-            "GET" when name.Length == 0 => List(resource, ns, context.Request.Query["labelSelector"].ToString()),
+            "GET" when name.Length == 0 => List(resource, ns, context.Request.Query["labelSelector"].ToString(),
+                context.Request.Query["limit"].ToString(), context.Request.Query["continue"].ToString()),
             "GET" when metadataOnly => ReadMetadata(resource, ns, name),
             "GET" => Read(resource, ns, name),
             "POST" when name.Length == 0 => Create(resource, ns, body!),
@@ -257,7 +297,37 @@ public sealed class FakeKubeApi : IAsyncDisposable
         };
         context.Response.StatusCode = code;
         context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(answer.ToJsonString(), ct).ConfigureAwait(false);
+        var text = answer.ToJsonString();
+        if (code < 300 && faults.Malformed.FirstOrDefault(m => m.On == verb + " " + resource && (m.Namespace is null || m.Namespace == ns)) is { } malformed)
+        {
+            Interlocked.Increment(ref _injected);
+            text = Malform(text, answer, malformed.Kind);
+            if (malformed.Kind == MalformedKind.NotJson)
+            {
+                context.Response.ContentType = "text/html";
+            }
+        }
+        await context.Response.WriteAsync(text, ct).ConfigureAwait(false);
+    }
+
+    private static string Malform(string text, JsonObject answer, MalformedKind kind)
+    {
+        switch (kind)
+        {
+            case MalformedKind.TruncatedJson:
+                return text[..(text.Length / 2)];
+            case MalformedKind.NotJson:
+                return "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>";
+            default:
+                var broken = (JsonObject)answer.DeepClone();
+                var data = broken["data"] as JsonObject ?? new JsonObject();
+                broken["data"] = data;
+                foreach (var key in data.Select(kv => kv.Key).ToList().DefaultIfEmpty(".dockerconfigjson"))
+                {
+                    data[key] = "this is not base64!";
+                }
+                return broken.ToJsonString();
+        }
     }
 
     private static Task WriteStatus(HttpContext context, int code, string reason, string message, CancellationToken ct)
@@ -279,24 +349,45 @@ public sealed class FakeKubeApi : IAsyncDisposable
         ["details"] = new JsonObject { ["name"] = name, ["kind"] = resource },
     };
 
-    private (int, JsonObject) List(string resource, string ns, string labelSelector)
+    private (int, JsonObject) List(string resource, string ns, string labelSelector, string limitText, string continueToken)
     {
         var selector = LabelSelector.Parse(labelSelector);
+        var limit = int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out var l) && l > 0 ? l : int.MaxValue;
+        // The token names the last key returned; keys are listed in order, so the next chunk starts after it.
+        string? after = null;
+        if (continueToken.Length > 0)
+        {
+            try
+            {
+                after = Encoding.UTF8.GetString(Convert.FromBase64String(continueToken));
+            }
+            catch (FormatException)
+            {
+                return (400, StatusObject(400, "BadRequest", "continue key is not valid: illegal base64 data", resource, ""));
+            }
+        }
         lock (_gate)
         {
-            var items = _objects
+            var matching = _objects
                 .Where(kv => kv.Key.Resource == resource && (resource == "namespaces" || kv.Key.Namespace == ns))
-                .OrderBy(kv => kv.Key.Namespace, StringComparer.Ordinal).ThenBy(kv => kv.Key.Name, StringComparer.Ordinal)
-                .Select(kv => kv.Value)
-                .Where(o => selector.Matches(o["metadata"]?["labels"] as JsonObject))
-                .Select(o => o.DeepClone())
-                .ToArray();
+                .Select(kv => (Key: kv.Key.Namespace + "/" + kv.Key.Name, Value: kv.Value))
+                .Where(o => after is null || string.CompareOrdinal(o.Key, after) > 0)
+                .OrderBy(o => o.Key, StringComparer.Ordinal)
+                .Where(o => selector.Matches(o.Value["metadata"]?["labels"] as JsonObject))
+                .ToList();
+            var page = matching.Take(limit).ToList();
+            var metadata = new JsonObject { ["resourceVersion"] = _resourceVersion.ToString(CultureInfo.InvariantCulture) };
+            if (matching.Count > page.Count)
+            {
+                metadata["continue"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(page[^1].Key));
+                metadata["remainingItemCount"] = matching.Count - page.Count;
+            }
             return (200, new JsonObject
             {
                 ["kind"] = Kinds[resource] + "List",
                 ["apiVersion"] = "v1",
-                ["metadata"] = new JsonObject { ["resourceVersion"] = _resourceVersion.ToString(CultureInfo.InvariantCulture) },
-                ["items"] = new JsonArray(items),
+                ["metadata"] = metadata,
+                ["items"] = new JsonArray([.. page.Select(o => o.Value.DeepClone())]),
             });
         }
     }

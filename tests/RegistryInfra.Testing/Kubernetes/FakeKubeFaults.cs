@@ -21,6 +21,25 @@ public sealed record FakeKubeFaults
     /// <summary>Requests with this verb and resource (e.g. <c>PUT secrets</c>) never answer until the client cancels.</summary>
     public string? HangOn { get; init; }
 
+    /// <summary>Answers that arrive with status 200 but cannot be read, as from a broken proxy or a cut connection.</summary>
+    public IReadOnlyList<MalformedAnswer> Malformed { get; init; } = [];
+
     /// <summary>No faults.</summary>
     public static FakeKubeFaults None { get; } = new();
 }
+
+/// <summary>How a malformed answer is broken.</summary>
+public enum MalformedKind
+{
+    /// <summary>The JSON body is cut in half (the HTTP framing is whole: Content-Length matches what is sent).</summary>
+    TruncatedJson,
+
+    /// <summary>The body is an HTML error page, as a proxy in front of the API server would send.</summary>
+    NotJson,
+
+    /// <summary>Valid JSON whose Secret <c>data</c> value is not base64 (the API always sends base64 there).</summary>
+    NotBase64,
+}
+
+/// <summary>Requests with this verb and resource (e.g. <c>GET secrets</c>, <c>LIST namespaces</c>), in this namespace when given, are answered malformed.</summary>
+public sealed record MalformedAnswer(string On, MalformedKind Kind, string? Namespace = null);

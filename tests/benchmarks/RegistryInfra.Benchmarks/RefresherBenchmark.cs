@@ -1,97 +1,238 @@
 using System.Diagnostics;
 using System.Globalization;
-using k8s;
-using Microsoft.Extensions.Logging.Abstractions;
-using RegistryInfra.Core.Credentials;
-using RegistryInfra.Refresher;
-using RegistryInfra.Core.Refresher;
-using RegistryInfra.Testing.Kubernetes;
+using System.Text.Json.Nodes;
 
 namespace RegistryInfra.Benchmarks;
 
 /// <summary>
-/// 1,000 namespaces (one target secret and one service account each) refreshed against the loopback
-/// fake Kubernetes API; then a second run, which must write nothing and ask no token.
-/// Arguments: [namespaces] [concurrency].
+/// The published refresher process against the fake Kubernetes API in another process (<see cref="FakeKubeApiServer"/>),
+/// over TLS (HTTP/2, as an API server speaks) with an injected latency per request: a first run (every Secret created,
+/// every service account patched) and an unchanged run, per namespace count, latency and concurrency, each repeated on
+/// a fresh API. Prints wall time, requests by kind, token requests, writes and peak RSS, with medians and ratios.
+/// Arguments: <c>[--refresher PATH] [--namespaces 1000,10000] [--latency-ms 0,5] [--concurrency 8,32] [--repeat 3]</c>.
 /// </summary>
 public sealed class RefresherBenchmark : IBenchmark
 {
     public string Name => "refresher";
 
-    public string Description => "refresh 1,000 namespaces against the loopback fake API; a second run must write nothing";
+    public string Description => "the published refresher process against a fake API process over TLS: first and unchanged runs, medians";
 
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
-        var namespaces = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1000;
-        var concurrency = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 16;
-        await using var api = await FakeKubeApi.StartAsync(cancellationToken: cancellationToken);
-        for (var i = 0; i < namespaces; i++)
+        var root = RepositoryRoot();
+        var refresher = FakeKubeApiServer.Value(args, "--refresher") ?? Path.Combine(root, "artifacts", "refresher", "registryinfra-refresher");
+        if (!File.Exists(refresher))
         {
-            api.AddNamespace($"ns-{i:D4}", new Dictionary<string, string> { ["pull"] = "ecr" });
-            api.AddServiceAccount($"ns-{i:D4}", "default");
+            Console.Error.WriteLine($"refresher: no published refresher at {refresher}; run programs/refresher/build first (or pass --refresher PATH)");
+            return 2;
         }
-        using var client = new Kubernetes(new KubernetesClientConfiguration { Host = api.Host });
-        var source = new CountingSource();
-        var options = new RefresherConfiguration
+        if (!File.Exists("/usr/bin/time"))
         {
-            Registries = [new RegistryConfiguration { Name = "ecr", Server = "123456789012.dkr.ecr.eu-west-1.amazonaws.com", Source = new TokenSourceConfiguration { Type = "ecr" } }],
-            Targets = [new TargetConfiguration { SecretName = "ecr-pull", NamespaceSelector = "pull=ecr", ServiceAccounts = ["default"] }],
-            Concurrency = concurrency,
-            Deadline = TimeSpan.FromMinutes(5),
-        };
-        var sources = new Dictionary<string, ICredentialSource> { ["ecr"] = source };
-        using var meters = new NoMeters();
-        using var metrics = new RefresherMetrics(meters);
+            Console.Error.WriteLine("refresher: /usr/bin/time (Debian package 'time') is needed to read the peak RSS");
+            return 2;
+        }
+        var counts = List(args, "--namespaces", "1000,10000");
+        var latencies = List(args, "--latency-ms", "0,5");
+        var concurrencies = List(args, "--concurrency", "8,32");
+        var repeat = int.Parse(FakeKubeApiServer.Value(args, "--repeat") ?? "3", CultureInfo.InvariantCulture);
+        Console.WriteLine($"refresher benchmark: {refresher}");
+        Console.WriteLine($"  load average at start: {LoadAverage()}");
 
-        Console.WriteLine($"refresher: {namespaces} namespaces, concurrency {concurrency}, API {api.Host}");
+        var results = new List<Result>();
         var exit = 0;
-        foreach (var label in new[] { "first run (create)", "second run (nothing to change)" })
+        foreach (var namespaces in counts)
         {
-            api.ResetCounters();
-            source.Requests = 0;
-            var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
-            var clock = Stopwatch.StartNew();
-            var summary = await new RefreshRun(client, options, sources, TimeProvider.System, NullLogger<RefreshRun>.Instance, metrics).RunAsync(cancellationToken);
-            clock.Stop();
-            var writes = api.WriteCount("secrets") + api.WriteCount("serviceaccounts");
-            using var process = Process.GetCurrentProcess();
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {label,-32} wall {clock.Elapsed.TotalMilliseconds,8:F0} ms  requests/namespace {(double)api.TotalRequests / namespaces,5:F2}  " +
-                $"token requests {source.Requests}  writes {writes}  failed {summary.Failed}  " +
-                $"allocated {(GC.GetTotalAllocatedBytes(false) - allocatedBefore) / 1048576.0:F1} MiB  peak working set {process.PeakWorkingSet64 / 1048576.0:F0} MiB  " +
-                $"GC heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0:F1} MiB"));
-            if (summary.Failed > 0)
+            foreach (var latency in latencies)
             {
-                exit = 1;
-            }
-            if (label.StartsWith("second", StringComparison.Ordinal) && (writes != 0 || source.Requests != 0))
-            {
-                Console.WriteLine("  FAIL: the second run must write nothing and ask no token");
-                exit = 1;
+                foreach (var concurrency in concurrencies)
+                {
+                    // 10,000 namespaces is about pagination and memory: one repeat is enough there.
+                    for (var r = 0; r < (namespaces > 1000 ? 1 : repeat); r++)
+                    {
+                        var (first, unchanged) = await RunPairAsync(refresher, namespaces, latency, concurrency, cancellationToken);
+                        results.Add(first);
+                        results.Add(unchanged);
+                        Console.WriteLine($"  {first}");
+                        Console.WriteLine($"  {unchanged}");
+                        if (first.Exit != 0 || unchanged.Exit != 0 || unchanged.Writes != 0 || unchanged.Tokens != 0)
+                        {
+                            Console.WriteLine("  FAIL: every run must exit 0, and an unchanged run must write nothing and ask no token");
+                            exit = 1;
+                        }
+                    }
+                }
             }
         }
+
+        Console.WriteLine();
+        Console.WriteLine("medians (ms wall; MiB peak RSS; requests per namespace):");
+        foreach (var group in results.GroupBy(r => (r.Namespaces, r.LatencyMs, r.Concurrency, r.Run)))
+        {
+            var wall = Median(group.Select(r => r.Wall.TotalMilliseconds));
+            var rss = Median(group.Select(r => r.PeakRssKiB / 1024.0));
+            var perNamespace = Median(group.Select(r => (double)r.Requests.Values.Sum() / r.Namespaces));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {group.Key.Namespaces,6} ns  {group.Key.LatencyMs,2} ms  c{group.Key.Concurrency,-3} {group.Key.Run,-9}  wall {wall,7:F0}  rss {rss,5:F1}  req/ns {perNamespace:F2}  (n={group.Count()})"));
+        }
+        Console.WriteLine("ratios:");
+        foreach (var namespaces in counts)
+        {
+            foreach (var latency in latencies)
+            {
+                double At(int concurrency, string run) => Median(results.Where(r => r.Namespaces == namespaces && r.LatencyMs == latency && r.Concurrency == concurrency && r.Run == run).Select(r => r.Wall.TotalMilliseconds).DefaultIfEmpty(double.NaN));
+                foreach (var concurrency in concurrencies)
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  {namespaces,6} ns {latency,2} ms c{concurrency,-3} unchanged/first {At(concurrency, "unchanged") / At(concurrency, "first"):F2}"));
+                }
+                if (concurrencies.Count > 1)
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  {namespaces,6} ns {latency,2} ms first run c{concurrencies[^1]}/c{concurrencies[0]} {At(concurrencies[^1], "first") / At(concurrencies[0], "first"):F2}"));
+                }
+            }
+        }
+        Console.WriteLine($"  load average at end: {LoadAverage()}");
         return exit;
     }
 
-    private sealed class CountingSource : ICredentialSource
+    private sealed record Result(int Namespaces, int LatencyMs, int Concurrency, string Run, TimeSpan Wall, long PeakRssKiB, int Exit,
+        IReadOnlyDictionary<string, int> Requests, int Tokens)
     {
-        public int Requests;
+        public int Writes => Requests.Where(kv => kv.Key.StartsWith("POST ", StringComparison.Ordinal) || kv.Key.StartsWith("PUT ", StringComparison.Ordinal)
+            || kv.Key.StartsWith("PATCH ", StringComparison.Ordinal)).Sum(kv => kv.Value);
 
-        public string Description => "benchmark-static";
+        public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+            $"{Namespaces,6} ns {LatencyMs,2} ms c{Concurrency,-3} {Run,-9} wall {Wall.TotalMilliseconds,7:F0} ms  rss {PeakRssKiB / 1024.0,5:F1} MiB  exit {Exit}  tokens {Tokens}  writes {Writes}  ")
+            + string.Join("  ", Requests.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value}")));
+    }
 
-        public ValueTask<RegistryCredential> GetCredentialAsync(CancellationToken cancellationToken = default)
+    private static async Task<(Result First, Result Unchanged)> RunPairAsync(string refresher, int namespaces, int latencyMs, int concurrency, CancellationToken ct)
+    {
+        var self = Environment.ProcessPath!;
+        var start = new ProcessStartInfo(self) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
         {
-            Interlocked.Increment(ref Requests);
-            return ValueTask.FromResult(new RegistryCredential("AWS", "benchmark-" + Guid.NewGuid().ToString("N"), DateTimeOffset.UtcNow.AddHours(12)));
+            start.ArgumentList.Add(typeof(RefresherBenchmark).Assembly.Location);
+        }
+        foreach (var a in new[] { "fake-kube-api", "--namespaces", namespaces.ToString(CultureInfo.InvariantCulture), "--latency-ms", latencyMs.ToString(CultureInfo.InvariantCulture), "--tls" })
+        {
+            start.ArgumentList.Add(a);
+        }
+        using var api = Process.Start(start)!;
+        try
+        {
+            string? ca = null, host = null;
+            while (host is null && await api.StandardOutput.ReadLineAsync(ct) is { } line)
+            {
+                if (line.StartsWith("ca ", StringComparison.Ordinal)) ca = line[3..];
+                if (line.StartsWith("listening ", StringComparison.Ordinal)) host = line[10..];
+            }
+            var dir = Directory.CreateTempSubdirectory("refresher-bench-").FullName;
+            var kubeconfig = Path.Combine(dir, "kubeconfig");
+            await File.WriteAllTextAsync(kubeconfig, $$$"""
+                apiVersion: v1
+                kind: Config
+                clusters: [{name: fake, cluster: {server: "{{{host}}}", certificate-authority: "{{{ca}}}"}}]
+                users: [{name: fake, user: {token: not-a-real-token}}]
+                contexts: [{name: fake, context: {cluster: fake, user: fake}}]
+                current-context: fake
+                """, ct);
+            var config = Path.Combine(dir, "config.yaml");
+            await File.WriteAllTextAsync(config, $$"""
+                registries:
+                  - name: registry
+                    server: registry.example.com
+                    source: {type: static, username: robot, passwordEnv: BENCH_PASSWORD, lifetime: 12h}
+                targets:
+                  - secretName: pull
+                    namespaceSelector: pull=ecr
+                    serviceAccounts: [default]
+                concurrency: {{concurrency}}
+                deadline: 10m
+                """, ct);
+            var first = await RunRefresherAsync(refresher, config, kubeconfig, api, namespaces, latencyMs, concurrency, "first", ct);
+            var unchanged = await RunRefresherAsync(refresher, config, kubeconfig, api, namespaces, latencyMs, concurrency, "unchanged", ct);
+            Directory.Delete(dir, recursive: true);
+            return (first, unchanged);
+        }
+        finally
+        {
+            api.StandardInput.Close();
+            if (!api.WaitForExit(10_000))
+            {
+                api.Kill();
+            }
         }
     }
 
-    private sealed class NoMeters : System.Diagnostics.Metrics.IMeterFactory
+    private static async Task<Result> RunRefresherAsync(string refresher, string config, string kubeconfig, Process api, int namespaces, int latencyMs, int concurrency, string run, CancellationToken ct)
     {
-        public System.Diagnostics.Metrics.Meter Create(System.Diagnostics.Metrics.MeterOptions options) => new(options);
-
-        public void Dispose()
+        await api.StandardInput.WriteLineAsync("reset".AsMemory(), ct);
+        await api.StandardOutput.ReadLineAsync(ct);
+        var rssFile = Path.GetTempFileName();
+        var start = new ProcessStartInfo("/usr/bin/time") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "-f", "%M", "-o", rssFile, refresher, "refresh", "--config", config, "--kubeconfig", kubeconfig })
         {
+            start.ArgumentList.Add(a);
         }
+        start.Environment["BENCH_PASSWORD"] = "benchmark-" + Guid.NewGuid().ToString("N");
+        start.Environment.Remove("REFRESHER_CONFIG");
+        start.Environment.Remove("KUBECONFIG");
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(ct);
+        var stderr = process.StandardError.ReadToEndAsync(ct);
+        await process.WaitForExitAsync(ct);
+        clock.Stop();
+        var output = await stdout + await stderr;
+        var rss = long.Parse((await File.ReadAllTextAsync(rssFile, ct)).Trim().Split('\n')[^1], CultureInfo.InvariantCulture);
+        File.Delete(rssFile);
+        await api.StandardInput.WriteLineAsync("stats".AsMemory(), ct);
+        var stats = JsonNode.Parse((await api.StandardOutput.ReadLineAsync(ct))!)!.AsObject();
+        var requests = stats.ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<int>(), StringComparer.Ordinal);
+        var tokens = TokenRequests(output);
+        if (process.ExitCode != 0)
+        {
+            Console.WriteLine(output.Length > 4000 ? output[^4000..] : output);
+        }
+        return new Result(namespaces, latencyMs, concurrency, run, clock.Elapsed, rss, process.ExitCode, requests, tokens);
+    }
+
+    /// <summary>The summary line's token count ("token requests N").</summary>
+    private static int TokenRequests(string output)
+    {
+        const string marker = "token requests ";
+        // The JSON line also carries the message template ("token requests {TokenRequests}"): take the figure.
+        for (var at = output.LastIndexOf(marker, StringComparison.Ordinal); at >= 0; at = at == 0 ? -1 : output.LastIndexOf(marker, at - 1, StringComparison.Ordinal))
+        {
+            var digits = new string([.. output[(at + marker.Length)..].TakeWhile(char.IsAsciiDigit)]);
+            if (digits.Length > 0)
+            {
+                return int.Parse(digits, CultureInfo.InvariantCulture);
+            }
+        }
+        return -1;
+    }
+
+    private static List<int> List(string[] args, string name, string fallback) =>
+        [.. (FakeKubeApiServer.Value(args, name) ?? fallback).Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))];
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count == 0 ? double.NaN : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+
+    private static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "RegistryInfra.sln")))
+        {
+            dir = dir.Parent;
+        }
+        return dir?.FullName ?? Directory.GetCurrentDirectory();
     }
 }

@@ -1,0 +1,66 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using RegistryInfra.Testing.Kubernetes;
+
+namespace RegistryInfra.Benchmarks;
+
+/// <summary>
+/// The fake Kubernetes API as a process of its own, so the refresher benchmark measures the refresher alone.
+/// Arguments: <c>--namespaces N --latency-ms L [--tls]</c>. It prints one line <c>listening URL</c> (and, with TLS,
+/// <c>ca PATH</c> before it), then answers commands on stdin: <c>stats</c> prints the request counts as one JSON
+/// line, <c>reset</c> clears them; end of input stops it.
+/// </summary>
+public sealed class FakeKubeApiServer : IBenchmark
+{
+    public string Name => "fake-kube-api";
+
+    public string Description => "serve the fake Kubernetes API in this process (the refresher benchmark starts it)";
+
+    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        var namespaces = int.Parse(Value(args, "--namespaces") ?? "1000", CultureInfo.InvariantCulture);
+        var latency = TimeSpan.FromMilliseconds(double.Parse(Value(args, "--latency-ms") ?? "0", CultureInfo.InvariantCulture));
+        var tls = args.Contains("--tls");
+        await using var api = await FakeKubeApi.StartAsync(new FakeKubeFaults { Latency = latency }, tls, cancellationToken);
+        api.AddNamespaces(Enumerable.Range(0, namespaces).Select(i => $"ns-{i:D5}"), new Dictionary<string, string> { ["pull"] = "ecr" }, "default");
+        if (api.CertificateAuthorityPem is { } pem)
+        {
+            var path = Path.Combine(Path.GetTempPath(), $"fake-kube-api-{Environment.ProcessId}.crt");
+            await File.WriteAllTextAsync(path, pem, cancellationToken);
+            Console.WriteLine($"ca {path}");
+        }
+        Console.WriteLine($"listening {api.Host}");
+        string? line;
+        while ((line = await Console.In.ReadLineAsync(cancellationToken)) is not null)
+        {
+            switch (line.Trim())
+            {
+                case "stats":
+                    var counts = new JsonObject();
+                    foreach (var verb in new[] { "LIST", "GET", "POST", "PUT", "PATCH" })
+                    {
+                        foreach (var resource in new[] { "namespaces", "secrets", "serviceaccounts", "events" })
+                        {
+                            if (api.RequestCount(verb, resource) is var n and > 0)
+                            {
+                                counts[$"{verb} {resource}"] = n;
+                            }
+                        }
+                    }
+                    Console.WriteLine(counts.ToJsonString());
+                    break;
+                case "reset":
+                    api.ResetCounters();
+                    Console.WriteLine("ok");
+                    break;
+            }
+        }
+        return 0;
+    }
+
+    internal static string? Value(string[] args, string name)
+    {
+        var at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+    }
+}
