@@ -67,7 +67,8 @@ public sealed class PluginBinaryTests
             var preview = await client.CreateAsync(new CreateRequest { Urn = Urn, Properties = check.Inputs, Preview = true }, cancellationToken: Ct);
             Assert.Equal("", preview.Id);
             var created = await client.CreateAsync(new CreateRequest { Urn = Urn, Type = ProfileType, Name = "ghcr", Properties = check.Inputs }, cancellationToken: Ct);
-            Assert.Equal("ghcr.io", created.Id);
+            // The host keeps the case it was written in: the kubelet compares host labels as written (keyring.go).
+            Assert.Equal("GHCR.io", created.Id);
             var state = PropertyValueSerializer.Deserialize(created.Properties);
             Assert.True(state["authEntry"].IsSecret);
             Assert.Equal(Signatures.Secret, created.Properties.Fields["dockerConfigJson"].StructValue.Fields[Signatures.Key].StringValue);

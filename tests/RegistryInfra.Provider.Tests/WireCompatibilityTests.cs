@@ -50,7 +50,8 @@ public sealed class WireCompatibilityTests
         var created = calls["create"]!;
         var id = created["id"]!.GetValue<string>();
         Assert.False(string.IsNullOrEmpty(id));
-        Assert.Equal("registry.example.com", created["properties"]!["server"]!.GetValue<string>());
+        // The host keeps the case it was written in: the kubelet compares host labels as written (keyring.go).
+        Assert.Equal("Registry.Example.com", created["properties"]!["server"]!.GetValue<string>());
         Assert.True(IsSecret(created["properties"]!["authEntry"]), "authEntry must be a secret output");
         Assert.True(IsSecret(created["properties"]!["dockerConfigJson"]), "dockerConfigJson must be a secret output");
         AssertSecretOnlyInsideSecrets(created["properties"]!, Password);

@@ -173,7 +173,8 @@ public sealed class ResourceProviderService : Wire.ResourceProvider.ResourceProv
                 request.InputDependencies.ToImmutableDictionary(e => e.Key, e => e.Value.Urns.ToImmutableArray()),
                 new DeploymentContext(request.Project, request.Stack, request.Organization, request.Config.ToImmutableDictionary(),
                     [.. request.ConfigSecretKeys], request.DryRun, request.Parallel, request.MonitorEndpoint),
-                request.Providers.ToImmutableDictionary(), [.. request.Dependencies], [.. aliases], options, request.AcceptsOutputValues) { Log = _log }, ct).ConfigureAwait(false);
+                request.Providers.ToImmutableDictionary(), [.. request.Dependencies], [.. aliases], options, request.AcceptsOutputValues)
+            { Log = _log }, ct).ConfigureAwait(false);
             var wire = new Wire.ConstructResponse { Urn = response.Urn, State = PropertyValueSerializer.Serialize(response.State) };
             foreach (var (key, urns) in response.StateDependencies)
             {

@@ -157,15 +157,15 @@ public sealed class RegistryProfileRegistryTests(SharedRegistries registries)
         var first = await CheckAsync(provider, ImmutableDictionary<string, PropertyValue>.Empty, Profile(registry, registry.Reader.Username, registry.Reader.Password, images));
         Assert.Empty(first.Failures);
         Assert.True(counter.Count > 0, "the first check validates against the registry");
-        var issued = registry.TokenIssuer!.RequestCount;
         var before = counter.Count;
 
         // The engine sends the last deployment's checked inputs as olds; the same program gives the same news.
         var again = await CheckAsync(provider, first.Inputs!, Profile(registry, registry.Reader.Username, registry.Reader.Password, images));
 
         Assert.Empty(again.Failures);
+        // The counter sees every request this provider sends, token requests included; the shared token issuer's own
+        // count also includes other test classes' requests running in parallel, so it is not asserted here.
         Assert.Equal(before, counter.Count);
-        Assert.Equal(issued, registry.TokenIssuer.RequestCount);
 
         var changed = await CheckAsync(provider, first.Inputs!, Profile(registry, registry.Reader.Username, WrongPassword, images));
 
