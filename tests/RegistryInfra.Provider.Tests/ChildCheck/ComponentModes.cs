@@ -33,22 +33,7 @@ public sealed record ComponentMode(string Id, string Type, string Name, string J
     public override string ToString() => Id;
 
     /// <summary>JSON as engine inputs: credentials secret, <c>UNKNOWN</c> computed.</summary>
-    public static ImmutableSortedDictionary<string, PropertyValue> ToInputs(JsonObject json) =>
-        json.ToImmutableSortedDictionary(kv => kv.Key, kv => Value(kv.Key, kv.Value), StringComparer.Ordinal);
-
-    private static PropertyValue Value(string key, JsonNode? node)
-    {
-        var value = node switch
-        {
-            JsonObject o => PropertyValue.CreateObject(o.Select(kv => KeyValuePair.Create(kv.Key, Value(kv.Key, kv.Value)))),
-            JsonArray a => PropertyValue.CreateArray(a.Select(v => Value("", v))),
-            JsonValue v when v.TryGetValue<string>(out var s) => s == "UNKNOWN" ? PropertyValue.Computed : PropertyValue.Create(s),
-            JsonValue v when v.TryGetValue<bool>(out var b) => PropertyValue.Create(b),
-            JsonValue v => PropertyValue.Create(v.GetValue<double>()),
-            _ => PropertyValue.Null,
-        };
-        return key is "password" or "authEntry" && !value.IsComputed ? PropertyValue.CreateSecret(value) : value;
-    }
+    public static ImmutableSortedDictionary<string, PropertyValue> ToInputs(JsonObject json) => Components.ConstructTests.Inputs(json.ToJsonString());
 }
 
 /// <summary>
