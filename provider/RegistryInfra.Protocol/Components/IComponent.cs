@@ -31,7 +31,10 @@ public interface IChild
 
     /// <summary>
     /// The URNs a resource that depends on this one waits for: its own, and for a component those of all its
-    /// descendants (as the Pulumi SDKs expand a dependency on a component).
+    /// descendants (as the Pulumi SDKs expand a dependency on a component: the Node.js SDK's
+    /// <c>getAllTransitivelyReferencedResourceURNs</c> walks a component's <c>__childResources</c> after awaiting its
+    /// construction, pulumi/pulumi <c>sdk/nodejs/runtime/dependsOn.ts</c> at 95e3d8fe; Go and Python since
+    /// pulumi/pulumi#7732).
     /// </summary>
     Task<ImmutableArray<string>> DependencyUrnsAsync();
 }

@@ -229,18 +229,4 @@ public static class Output
             return new OutputData<ImmutableArray<T>>(known ? values.ToImmutable() : default, known, secret, resources);
         }
     }
-
-    /// <summary>A string built from known parts and outputs; unknown when any output is.</summary>
-    public static Output<string> Format(params object?[] parts)
-    {
-        ArgumentNullException.ThrowIfNull(parts);
-        var outputs = parts.Select(p => p switch
-        {
-            Output<string> s => s.Apply(v => (object?)v),
-            Output<int> i => i.Apply(v => (object?)v.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            IOutput => throw new ArgumentException("Output.Format takes string and int outputs"),
-            _ => Create(p),
-        });
-        return All(outputs).Apply(values => string.Concat(values.Select(v => v?.ToString())));
-    }
 }

@@ -67,15 +67,12 @@ public sealed class PreviewMatrixTests
     }
 
     /// <summary>
-    /// Every path of a value: each scalar, list and map, and below them each object property and list item. A
-    /// whole nested settings object made unknown (`aws`, `gcp`, `refresher` as one output) is not among them:
-    /// such an object still binds as absent in preview (left for the next session, see the issue note).
+    /// Every path of a value: each scalar, list, map and nested object, and below them each object property and list item.
     /// </summary>
     private static IEnumerable<ImmutableArray<object>> Paths(PropertyValue value, ImmutableArray<object> at)
     {
         var (inner, _) = value.Unwrap();
-        var nestedObject = inner.Kind == PropertyValueKind.Object && at.Length > 0 && at[^1] is string last && last is "aws" or "gcp" or "refresher";
-        if (at.Length > 0 && !nestedObject)
+        if (at.Length > 0)
         {
             yield return at;
         }

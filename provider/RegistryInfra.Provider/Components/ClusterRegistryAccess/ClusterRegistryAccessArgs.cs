@@ -40,16 +40,16 @@ public sealed partial record ClusterRegistryAccessArgs
 
     /// <summary>The refresher, deployed when a token-based registry is listed or static secrets are attached to service accounts.</summary>
     [PulumiProperty("refresher", Description = "How the refresher runs. It is deployed when a token-based registry is listed, or when the static secret is attached to service accounts; its `image` is then required.")]
-    public ClusterRefresherSettings? Refresher { get; init; }
+    public Output<ClusterRefresherSettings?> Refresher { get; init; } = Output.Create<ClusterRefresherSettings?>(null);
 
 
     /// <summary>The AWS identity of the refresher (for ECR); its service account fields are filled in.</summary>
     [PulumiProperty("aws", Description = "The refresher's AWS identity for ECR (an EcrPullAccess: IRSA or EKS Pod Identity); its service-account namespace and name are filled in from `refresher`. Only with an ECR profile.")]
-    public EcrPullAccessArgs? Aws { get; init; }
+    public Output<EcrPullAccessArgs?> Aws { get; init; } = Output.Create<EcrPullAccessArgs?>(null);
 
     /// <summary>The GCP identity of the refresher (for Artifact Registry); its Kubernetes fields are filled in.</summary>
     [PulumiProperty("gcp", Description = "The refresher's Google identity for Artifact Registry or GCR (a WorkloadIdentityBinding); its Kubernetes namespace and service account are filled in from `refresher`. Only with such a profile.")]
-    public WorkloadIdentityBindingArgs? Gcp { get; init; }
+    public Output<WorkloadIdentityBindingArgs?> Gcp { get; init; } = Output.Create<WorkloadIdentityBindingArgs?>(null);
 }
 
 /// <summary>One registry of the cluster.</summary>

@@ -60,7 +60,9 @@ public sealed class ClusterRegistryAccessComponent : IComponent<ClusterRegistryA
         {
             throw new ComponentInputException("serviceAccounts", "nothing is attached when attachServiceAccounts is false; remove serviceAccounts or set attachServiceAccounts to true");
         }
-        var refresher = args.Refresher ?? new ClusterRefresherSettings();
+        // A whole settings object may be one unknown output in preview (the program computes it): its fields are then
+        // unknown with its secretness and dependencies, and the refresher is still previewed.
+        var refresher = args.Refresher.TryGetKnown(out var givenRefresher) ? givenRefresher ?? new ClusterRefresherSettings() : UnknownSettings(args.Refresher);
         var secretName = args.SecretName.Apply(s => s ?? PullSecretComponent.DefaultSecretName);
         var pullSecret = Prefixed("profiles", () => scope.Component(PullSecretComponent.Instance, $"{name}-pull-secret", new PullSecretArgs
         {
@@ -87,9 +89,11 @@ public sealed class ClusterRegistryAccessComponent : IComponent<ClusterRegistryA
         }
         var tokenProfiles = profiles.Select((p, i) => (Index: i, Profile: p)).Where(x => owners[x.Index] == PullSecretComponent.Ownership.Token).ToList();
         var hasStatic = owners.Contains(PullSecretComponent.Ownership.Static);
-        if (tokenProfiles.Count == 0 && (args.Aws is not null || args.Gcp is not null))
+        var awsKnown = args.Aws.TryGetKnown(out var aws);
+        var gcpKnown = args.Gcp.TryGetKnown(out var gcp);
+        if (tokenProfiles.Count == 0 && (aws is not null || gcp is not null))
         {
-            throw new ComponentInputException(args.Aws is not null ? "aws" : "gcp", "no token-based registry is listed, so no refresher identity is needed");
+            throw new ComponentInputException(aws is not null ? "aws" : "gcp", "no token-based registry is listed, so no refresher identity is needed");
         }
         var attach = args.AttachServiceAccounts.Apply(a => a ?? true);
         var accounts = Output.Tuple(attach, (args.ServiceAccounts ?? ["default"]).Items).Apply(v => v.Item1 ? v.Item2 : []);
@@ -110,7 +114,15 @@ public sealed class ClusterRegistryAccessComponent : IComponent<ClusterRegistryA
         var refresherAccount = refresher.ServiceAccountName.Apply(n => n ?? TokenRefresherComponent.DefaultServiceAccountName);
         var identities = new List<IChild> { pullSecret };
         var annotations = new List<Output<IReadOnlyDictionary<string, string>>>();
-        if (args.Aws is { } aws)
+        if (!awsKnown)
+        {
+            // Whether there is an AWS identity at all is unknown: its children are left out, and the refresher's
+            // service-account annotations (which carry the role) are unknown.
+            scope.LeaveOut("the refresher's AWS identity (EcrPullAccess)", "aws");
+            annotations.Add(args.Aws.Apply(_ => (IReadOnlyDictionary<string, string>)ImmutableSortedDictionary<string, string>.Empty));
+            outputs = outputs with { RoleArn = args.Aws.Apply(_ => (string?)null) };
+        }
+        else if (aws is not null)
         {
             var ecr = Prefixed("aws", () => scope.Component(EcrPullAccessComponent.Instance, $"{name}-ecr", aws with
             {
@@ -121,7 +133,13 @@ public sealed class ClusterRegistryAccessComponent : IComponent<ClusterRegistryA
             annotations.Add(ecr.Outputs.ServiceAccountAnnotations);
             outputs = outputs with { RoleArn = ecr.Outputs.RoleArn.Apply(a => (string?)a) };
         }
-        if (args.Gcp is { } gcp)
+        if (!gcpKnown)
+        {
+            scope.LeaveOut("the refresher's Google identity (WorkloadIdentityBinding)", "gcp");
+            annotations.Add(args.Gcp.Apply(_ => (IReadOnlyDictionary<string, string>)ImmutableSortedDictionary<string, string>.Empty));
+            outputs = outputs with { GcpServiceAccountEmail = args.Gcp.Apply(_ => (string?)null) };
+        }
+        else if (gcp is not null)
         {
             var binding = Prefixed("gcp", () => scope.Component(WorkloadIdentityBindingComponent.Instance, $"{name}-gcp", gcp with
             {
@@ -167,6 +185,18 @@ public sealed class ClusterRegistryAccessComponent : IComponent<ClusterRegistryA
             RefresherServiceAccount = tokenRefresher.Outputs.ServiceAccountName.Apply(n => (string?)n),
         };
     }
+
+    /// <summary>Settings whose every field is unknown, with the secretness and dependencies of the unknown whole.</summary>
+    private static ClusterRefresherSettings UnknownSettings(Output<ClusterRefresherSettings?> whole) => new()
+    {
+        Image = whole.Apply(_ => (string?)null),
+        Namespace = whole.Apply(_ => (string?)null),
+        CreateNamespace = whole.Apply(_ => (bool?)null),
+        ServiceAccountName = whole.Apply(_ => (string?)null),
+        Schedule = whole.Apply(_ => (string?)null),
+        ServiceAccountAnnotations = whole.Apply(_ => ImmutableSortedDictionary<string, string>.Empty),
+        PodLabels = whole.Apply(_ => ImmutableSortedDictionary<string, string>.Empty),
+    };
 
     private static PullSecretRegistry RegistryOf(ClusterRegistryProfile p) => new()
     {

@@ -119,9 +119,6 @@ public sealed partial class EcrPullAccessComponent : IComponent<EcrPullAccessArg
         };
     }
 
-    public static IamPolicyDocument TrustPolicy(string mode, string? oidcProviderArn, string serviceAccountNamespace, string serviceAccountName) =>
-        TrustPolicy(new Settings(mode, serviceAccountNamespace, serviceAccountName, oidcProviderArn, null, null, null, null, [], [], false, "/"));
-
     private static IamPolicyDocument TrustPolicy(Settings args)
     {
         if (args.Mode == PodIdentity)
