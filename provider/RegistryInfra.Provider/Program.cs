@@ -1,5 +1,4 @@
 using RegistryInfra.Protocol.Hosting;
-using RegistryInfra.Protocol.Resources;
 using RegistryInfra.Provider;
 
 // `--schema [FILE]` writes the package schema (used by provider/build); anything else runs the plugin as
@@ -7,7 +6,7 @@ using RegistryInfra.Provider;
 var schemaFlag = Array.IndexOf(args, "--schema");
 if (schemaFlag >= 0)
 {
-    var schema = SchemaGenerator.Generate(RegistryInfraPackage.Info, RegistryInfraPackage.CreateTable());
+    var schema = RegistryInfraPackage.Schema();
     if (schemaFlag + 1 < args.Length)
     {
         await File.WriteAllTextAsync(args[schemaFlag + 1], schema);

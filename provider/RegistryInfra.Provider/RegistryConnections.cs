@@ -60,6 +60,12 @@ internal sealed class RegistryConnections(TimeProvider? time = null, Func<Delega
 {
     private readonly ConcurrentDictionary<string, Lazy<DistributionClient>> _clients = new(StringComparer.Ordinal);
 
+    /// <summary>The overall deadline of one operation over registries (provider configuration <c>registryDeadlineSeconds</c>).</summary>
+    public TimeSpan Deadline { get; set; } = TimeSpan.FromSeconds(ProviderSettings.DefaultDeadlineSeconds);
+
+    /// <summary>Starts the overall deadline of one Check, Create, Update or Invoke.</summary>
+    public RegistryDeadline StartDeadline(CancellationToken cancellationToken) => new(Deadline, time ?? TimeProvider.System, cancellationToken);
+
     /// <summary>The client for registries reached with <paramref name="tls"/>.</summary>
     public DistributionClient For(RegistryTls tls)
     {

@@ -47,5 +47,16 @@ internal static class RegistryInfraPackage
                 "One cluster's whole registry access: pull secrets in each namespace, the refresher with its cloud identity where a token-based registry needs it, and the listed service accounts made to name the pull secrets by the refresher (with static registries only, an attach-only refresher that writes no secret; opt out with `attachServiceAccounts: false`).");
     }
 
-    public static PackageProvider CreateProvider(RegistryConnections? connections = null) => new(Info, CreateTable(connections));
+    public static PackageProvider CreateProvider(RegistryConnections? connections = null)
+    {
+        connections ??= new RegistryConnections();
+        return new(Info, CreateTable(connections), new ProviderSettings(connections));
+    }
+
+    /// <summary>The package schema, with the provider's configuration.</summary>
+    public static string Schema()
+    {
+        using var connections = new RegistryConnections();
+        return SchemaGenerator.Generate(Info, CreateTable(connections), new ProviderSettings(connections));
+    }
 }

@@ -83,7 +83,7 @@ internal static class ConfigurationFile
         var values = 0;
         try
         {
-            while (parser.MoveNext())
+            while (Next(parser, origin))
             {
                 var current = parser.Current!;
                 switch (current)
@@ -153,6 +153,26 @@ internal static class ConfigurationFile
             JsonObject root => root,
             _ => throw Problem($"'{origin}' must hold a mapping at the top level"),
         };
+    }
+
+    /// <summary>
+    /// The parser's next event. YamlDotNet (18.1.0) reports some malformed input not as a <see cref="YamlException"/> but
+    /// as what its own code ran into: an <see cref="InvalidOperationException"/> from the scanner (a plain scalar
+    /// after a control character in a flow collection, found by fuzzing) or an <see cref="ArgumentException"/>
+    /// from <c>TagName</c> (a tag like <c>!!![</c> that is not a URI). Both are the file's fault, so both become
+    /// the same clear problem, at the position of the last event read.
+    /// </summary>
+    private static bool Next(Parser parser, string origin)
+    {
+        try
+        {
+            return parser.MoveNext();
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            var at = parser.Current is { } last ? $"after line {last.End.Line}, column {last.End.Column}" : "at its start";
+            throw Problem($"'{origin}' is not valid YAML {at} (the YAML parser stopped: {(e is ArgumentException ? "a tag that is not a valid URI" : "a malformed scalar")})");
+        }
     }
 
     /// <summary>Applies each <c>REFRESHER_</c> variable (levels separated by <c>__</c>, names in any case) onto <paramref name="root"/>.</summary>

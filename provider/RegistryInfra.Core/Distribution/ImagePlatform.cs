@@ -31,11 +31,19 @@ public sealed record ImagePlatform
     public static ImagePlatform Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var parts = text.Trim().Split('/');
-        if (parts.Length is < 2 or > 3 || parts.Any(p => p.Length == 0 || !p.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.')))
+        // Not trimmed: containerd's platforms.Parse matches each part against ^[A-Za-z0-9_.-]+$ (Go's $ is the end of
+        // the text), so "linux/amd64\n" is no platform to it, and a newline must not reach a message or a log line.
+        if (text.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
         {
             throw new RegistryException(RegistryErrorKind.InvalidInput,
-                $"platform '{text}' is not valid: expected os/architecture[/variant], such as linux/amd64 or linux/arm64/v8");
+                "platform must not contain whitespace or control characters: expected os/architecture[/variant], such as linux/amd64 or linux/arm64/v8");
+        }
+        var parts = text.Split('/');
+        if (parts.Length is < 2 or > 3 || parts.Any(p => p.Length == 0 || !p.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.')))
+        {
+            var shown = text.Length <= 80 ? text : string.Concat(text.AsSpan(0, 77), "...");
+            throw new RegistryException(RegistryErrorKind.InvalidInput,
+                $"platform '{shown}' is not valid: expected os/architecture[/variant], such as linux/amd64 or linux/arm64/v8");
         }
         return new ImagePlatform(parts[0], parts[1], parts.Length == 3 ? parts[2] : null);
     }

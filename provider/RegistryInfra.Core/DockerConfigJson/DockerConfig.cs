@@ -18,6 +18,16 @@ public sealed class DockerConfig : IEquatable<DockerConfig>
 {
     private const string AuthsField = "auths";
 
+    /// <summary>
+    /// The largest document read: a Secret holds at most 1 MiB of data in all (k8s.io/kubernetes
+    /// pkg/apis/core/types.go, <c>MaxSecretSize = 1 * 1024 * 1024</c>), so a larger dockerconfigjson could never
+    /// reach a kubelet.
+    /// </summary>
+    public const int MaxBytes = 1024 * 1024;
+
+    // The fields of the kubelet's DockerConfigJSON struct (k8s.io/kubernetes pkg/credentialprovider/config.go).
+    private static readonly string[] KubeletTopLevelFields = [AuthsField, "HttpHeaders"];
+
     private readonly ImmutableSortedDictionary<string, DockerConfigEntry> _entries;
     private readonly ImmutableSortedDictionary<string, JsonElement> _otherFields;
     private string? _serialized;
@@ -60,6 +70,21 @@ public sealed class DockerConfig : IEquatable<DockerConfig>
     /// <exception cref="RegistryException">As <see cref="Parse(string)"/>.</exception>
     public static DockerConfig Parse(ReadOnlySpan<byte> utf8Json)
     {
+        if (utf8Json.Length > MaxBytes)
+        {
+            throw DockerConfigEntry.Invalid(
+                $"dockerconfigjson: {utf8Json.Length} bytes is more than a Secret can hold ({MaxBytes} bytes: Kubernetes' MaxSecretSize, 1 MiB)");
+        }
+
+        // System.Text.Json reads strings lazily: invalid UTF-8 inside a name or value would surface later as an
+        // InvalidOperationException from GetString, not as a parse error. Go's decoder would replace it with U+FFFD,
+        // a different key or password than the bytes say, so it is refused here, with its position only.
+        if (System.Text.Unicode.Utf8.ToUtf16(utf8Json, new char[utf8Json.Length], out var validBytes, out _, replaceInvalidSequences: false)
+            != System.Buffers.OperationStatus.Done)
+        {
+            throw DockerConfigEntry.Invalid($"dockerconfigjson: not valid UTF-8 (byte {validBytes + 1})");
+        }
+
         JsonDocument document;
         try
         {
@@ -81,6 +106,8 @@ public sealed class DockerConfig : IEquatable<DockerConfig>
                 throw DockerConfigEntry.Invalid($"dockerconfigjson: expected an object at the top level, found {DockerConfigEntry.Describe(root.ValueKind)}");
             }
 
+            CanonicalJson.RefuseDuplicateNames(root, "dockerconfigjson");
+            CanonicalJson.RefuseMiscasedNames(root, KubeletTopLevelFields, "dockerconfigjson");
             var entries = ImmutableSortedDictionary.CreateBuilder<string, DockerConfigEntry>(StringComparer.Ordinal);
             var others = ImmutableSortedDictionary.CreateBuilder<string, JsonElement>(StringComparer.Ordinal);
             foreach (var (name, value) in CanonicalJson.LastWins(root))

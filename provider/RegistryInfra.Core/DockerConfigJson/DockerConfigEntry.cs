@@ -13,6 +13,9 @@ namespace RegistryInfra.Core.DockerConfigJson;
 /// </summary>
 public sealed class DockerConfigEntry : IEquatable<DockerConfigEntry>
 {
+    // The fields of the kubelet's dockerConfigEntryWithAuth (k8s.io/kubernetes pkg/credentialprovider/config.go).
+    private static readonly string[] KubeletEntryFields = ["username", "password", "email", "auth"];
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly ImmutableSortedDictionary<string, JsonElement> _fields;
@@ -133,6 +136,7 @@ public sealed class DockerConfigEntry : IEquatable<DockerConfigEntry>
             throw Invalid($"{path}: expected an object, found {Describe(value.ValueKind)}");
         }
 
+        CanonicalJson.RefuseMiscasedNames(value, KubeletEntryFields, path);
         var fields = CanonicalJson.LastWins(value).ToImmutableSortedDictionary(m => m.Key, m => m.Value.Clone(), StringComparer.Ordinal);
         var username = StringField(fields, "username", path);
         var password = StringField(fields, "password", path);

@@ -9,13 +9,47 @@ namespace RegistryInfra.Protocol.Resources;
 public sealed class PackageProvider : Provider
 {
     private readonly ResourceTable _table;
+    private readonly IProviderConfiguration? _configuration;
     private readonly Lazy<string> _schema;
 
-    /// <summary>Creates the provider for <paramref name="package"/> with the handlers in <paramref name="table"/>.</summary>
-    public PackageProvider(PackageInfo package, ResourceTable table)
+    /// <summary>Creates the provider for <paramref name="package"/> with the handlers in <paramref name="table"/>
+    /// and, when given, its own <paramref name="configuration"/>.</summary>
+    public PackageProvider(PackageInfo package, ResourceTable table, IProviderConfiguration? configuration = null)
     {
         _table = table;
-        _schema = new Lazy<string>(() => SchemaGenerator.Generate(package, table));
+        _configuration = configuration;
+        _schema = new Lazy<string>(() => SchemaGenerator.Generate(package, table, configuration));
+    }
+
+    /// <inheritdoc/>
+    public override IReadOnlyCollection<string> ConfigKeys => _configuration is null ? [] : [.. _configuration.Variables.Select(v => v.Name)];
+
+    /// <inheritdoc/>
+    public override async Task<CheckResponse> CheckConfigAsync(CheckRequest request, CancellationToken cancellationToken)
+    {
+        var checkedKeys = await base.CheckConfigAsync(request, cancellationToken).ConfigureAwait(false);
+        if (_configuration is null || checkedKeys.Failures.Count > 0)
+        {
+            return checkedKeys;
+        }
+        var failures = _configuration.Check(request.NewInputs);
+        return failures.Count == 0 ? checkedKeys : new CheckResponse(null, failures);
+    }
+
+    /// <inheritdoc/>
+    public override Task ConfigureAsync(ConfigureRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (_configuration is not null)
+        {
+            var failures = _configuration.Check(request.Args);
+            if (failures.Count > 0)
+            {
+                throw new ArgumentException(string.Join("; ", failures.Select(f => $"{f.Property}: {f.Reason}")));
+            }
+            _configuration.Configure(request.Args);
+        }
+        return Task.CompletedTask;
     }
 
     /// <inheritdoc/>

@@ -16,7 +16,7 @@ public static class SchemaGenerator
     };
 
     /// <summary>The schema as indented JSON with a final newline; the same table always gives the same bytes.</summary>
-    public static string Generate(PackageInfo package, ResourceTable table)
+    public static string Generate(PackageInfo package, ResourceTable table, IProviderConfiguration? configuration = null)
     {
         ArgumentNullException.ThrowIfNull(package);
         ArgumentNullException.ThrowIfNull(table);
@@ -93,13 +93,46 @@ public static class SchemaGenerator
                     ["requires"] = new JsonObject { ["pulumi"] = ">=3.0.0,<4.0.0" },
                 },
             },
-            ["config"] = new JsonObject(),
+            ["config"] = configuration is null ? new JsonObject() : new JsonObject { ["variables"] = ConfigProperties(configuration) },
             ["types"] = typesObject,
-            ["provider"] = new JsonObject { ["description"] = $"The provider type for the {package.Name} package." },
+            ["provider"] = Provider(package, configuration),
             ["resources"] = resources,
             ["functions"] = functions,
         };
         return schema.ToJsonString(Indented).Replace("\r\n", "\n", StringComparison.Ordinal) + "\n";
+    }
+
+    private static JsonObject Provider(PackageInfo package, IProviderConfiguration? configuration)
+    {
+        var provider = new JsonObject { ["description"] = $"The provider type for the {package.Name} package." };
+        if (configuration is not null)
+        {
+            provider["properties"] = ConfigProperties(configuration);
+            provider["inputProperties"] = ConfigProperties(configuration);
+        }
+        return provider;
+    }
+
+    private static JsonObject ConfigProperties(IProviderConfiguration configuration)
+    {
+        var properties = new JsonObject();
+        foreach (var variable in configuration.Variables)
+        {
+            var property = new JsonObject { ["type"] = variable.SchemaType, ["description"] = variable.Description };
+            if (variable.Default is { } value)
+            {
+                property["default"] = value switch
+                {
+                    string text => JsonValue.Create(text),
+                    bool flag => JsonValue.Create(flag),
+                    int number => JsonValue.Create(number),
+                    double number => JsonValue.Create(number),
+                    _ => throw new InvalidOperationException($"{variable.Name}: a default must be a string, bool or number"),
+                };
+            }
+            properties[variable.Name] = property;
+        }
+        return properties;
     }
 
     private static JsonObject ObjectType(ModelShape shape, PackageInfo package, SortedDictionary<string, JsonNode> types) => new()

@@ -40,11 +40,24 @@ public sealed class ImagePlatformTests
     [InlineData("linux/")]
     [InlineData("linux/amd64/v2/x")]
     [InlineData("linux/am d64")]
+    [InlineData("linux/amd64\n")]
+    [InlineData(" linux/amd64")]
+    [InlineData("linux/amd64\r\nX-Injected: 1")]
+    [InlineData("linux/amd64\0")]
     public void Invalid_platforms_are_InvalidInput_naming_the_format(string text)
     {
         var error = Assert.Throws<RegistryException>(() => ImagePlatform.Parse(text));
 
         Assert.Equal(RegistryErrorKind.InvalidInput, error.Kind);
         Assert.Contains("os/architecture", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_platform_with_a_trailing_newline_is_refused_as_containerd_refuses_it_and_the_message_holds_no_newline()
+    {
+        var error = Assert.Throws<RegistryException>(() => ImagePlatform.Parse("linux/amd64\n"));
+
+        Assert.StartsWith("platform must not contain whitespace or control characters", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
     }
 }

@@ -229,6 +229,33 @@ public sealed class DockerConfigTests
         Assert.Equal(error.Message, reason);
     }
 
+    [Theory]
+    [InlineData("""{"auths":{},"auths":{"ghcr.io":{"auth":"czNjcjN0"}}}""", "dockerconfigjson: duplicate key \"auths\"")]
+    [InlineData("""{"auths":{"ghcr.io":{"username":"u","password":"p"},"ghcr.io":{"username":"v","password":"s3cr3t"}}}""", "auths: duplicate key \"ghcr.io\"")]
+    [InlineData("""{"auths":{"ghcr.io":{"username":"u","password":"s3cr3t","password":"q"}}}""", "auths[\"ghcr.io\"]: duplicate key \"password\"")]
+    [InlineData("""{"credHelpers":{"a":"x","a":"y"},"auths":{}}""", "dockerconfigjson[\"credHelpers\"]: duplicate key \"a\"")]
+    [InlineData("""{"auths":{},"Auths":{"ghcr.io":{"auth":"czNjcjN0"}}}""", "dockerconfigjson: key \"Auths\" is read by the kubelet as \"auths\"")]
+    [InlineData("""{"auths":{"ghcr.io":{"auth":"dTpw","Auth":"czNjcjN0"}}}""", "auths[\"ghcr.io\"]: key \"Auth\" is read by the kubelet as \"auth\"")]
+    public void Duplicate_keys_are_refused_naming_the_key_because_the_kubelet_merges_or_overwrites_them(string json, string message)
+    {
+        var error = Assert.Throws<RegistryException>(() => DockerConfig.Parse(json));
+
+        Assert.Equal(RegistryErrorKind.InvalidInput, error.Kind);
+        Assert.StartsWith(message, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cr3t", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("czNjcjN0", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_document_larger_than_a_Secret_can_hold_is_refused_with_the_limit()
+    {
+        var padding = new string(' ', DockerConfig.MaxBytes);
+        var error = Assert.Throws<RegistryException>(() => DockerConfig.Parse("{\"auths\":{}}" + padding));
+
+        Assert.StartsWith($"dockerconfigjson: {DockerConfig.MaxBytes + 12} bytes is more than a Secret can hold ({DockerConfig.MaxBytes} bytes", error.Message, StringComparison.Ordinal);
+        Assert.Empty(DockerConfig.Parse("{\"auths\":{}}" + padding[..(DockerConfig.MaxBytes - 12)]).Entries);
+    }
+
     [Fact]
     public void Invalid_keys_are_rejected_when_building()
     {

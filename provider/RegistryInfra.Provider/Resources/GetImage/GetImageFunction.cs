@@ -42,9 +42,14 @@ internal sealed class GetImageFunction(RegistryConnections connections) : IFunct
             throw new ArgumentException(string.Join("; ", failures.Select(f => $"{f.Field}: {f.Reason}")));
         }
         ResolvedImage resolved;
+        using var deadline = connections.StartDeadline(cancellationToken);
         try
         {
-            resolved = await connections.For(tls).ResolveAsync(image.Registry.ApiHost, image.Repository, image.ManifestReference, platform, credential, cancellationToken);
+            resolved = await connections.For(tls).ResolveAsync(image.Registry.ApiHost, image.Repository, image.ManifestReference, platform, credential, deadline.Token);
+        }
+        catch (Exception e) when (deadline.Cut(e))
+        {
+            throw new TimeoutException($"getImage {image}: did not finish resolving within {deadline.Described}");
         }
         catch (RegistryException e)
         {

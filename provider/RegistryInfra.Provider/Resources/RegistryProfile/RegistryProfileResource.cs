@@ -60,9 +60,17 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
         var credentials = profile.Credentials!;
         var client = connections.For(profile.Tls!);
         var registry = profile.Host!.ApiHost;
+        using var deadline = connections.StartDeadline(cancellationToken);
         try
         {
-            await client.CheckCredentialsAsync(registry, [.. profile.Images.Where(i => i.Registry.ApiHost == registry).Select(i => i.Repository).Distinct(StringComparer.Ordinal)], credentials.Source, cancellationToken);
+            await client.CheckCredentialsAsync(registry, [.. profile.Images.Where(i => i.Registry.ApiHost == registry).Select(i => i.Repository).Distinct(StringComparer.Ordinal)], credentials.Source, deadline.Token);
+        }
+        catch (Exception e) when (deadline.Cut(e))
+        {
+            failures.Add(new CheckFailure(credentials.Field,
+                $"registry {profile.Host.Name} did not answer the credential check of {credentials.Who} within {deadline.Described}"
+                + (profile.Images.Count == 0 ? "" : $"; not checked: {string.Join(", ", profile.Images.Select((image, i) => $"images[{i}] {image}"))}")));
+            return;
         }
         catch (RegistryException e)
         {
@@ -70,15 +78,17 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
                 $"registry {profile.Host.Name} did not accept the credentials of {credentials.Who} ({RegistryFailures.Describe(e.Kind)}): {e.Message}"));
             return;
         }
+        // Each image where containerd would pull it: registry-1.docker.io/nginx is not docker.io/library/nginx.
+        var outcomes = await deadline.ForEachAsync(profile.Images, (image, ct) =>
+            client.ResolveAsync(image.Registry.ApiHost, image.Repository, image.ManifestReference, profile.Platform, credentials.Source, ct));
         for (var i = 0; i < profile.Images.Count; i++)
         {
             var image = profile.Images[i];
-            try
+            if (!outcomes[i].Finished)
             {
-                // Each image where containerd would pull it: registry-1.docker.io/nginx is not docker.io/library/nginx.
-                await client.ResolveAsync(image.Registry.ApiHost, image.Repository, image.ManifestReference, profile.Platform, credentials.Source, cancellationToken);
+                failures.Add(new CheckFailure($"images[{i}]", $"{image} did not finish resolving within {deadline.Described}"));
             }
-            catch (RegistryException e)
+            else if (outcomes[i].Error is { } e)
             {
                 failures.Add(new CheckFailure($"images[{i}]",
                     $"{image} cannot be pulled with the credentials of {credentials.Who} ({RegistryFailures.Describe(e.Kind)}): {e.Message}"));
@@ -128,6 +138,7 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
             unknown.Add(name);
         }
 
+        using var deadline = connections.StartDeadline(cancellationToken);
         var credentialInputsUnchanged = oldArgs is not null && oldState is not null && oldState.AuthEntry.Length > 0
             && CredentialFingerprint(oldArgs) == CredentialFingerprint(args);
         string authEntry = "", document = "";
@@ -148,7 +159,7 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
         }
         else
         {
-            credential = await profile.Credentials.Source.GetCredentialAsync(cancellationToken);
+            credential = await CredentialWithinDeadlineAsync(profile, deadline);
             (authEntry, document) = Entry(profile.Keys!, credential, args.Email);
             expiresAt = credential.ExpiresAt?.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         }
@@ -172,7 +183,7 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
             }
             else
             {
-                (digests, resolved) = await ResolveAsync(profile, credential, cancellationToken);
+                (digests, resolved) = await ResolveAsync(profile, credential, deadline);
             }
         }
         var state = new RegistryProfileState(profile.Keys!.PrimaryKey, profile.Kind, profile.Credentials?.Kind ?? SetSource(args),
@@ -181,19 +192,43 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
     }
 
     private async Task<(IReadOnlyDictionary<string, string>, IReadOnlyList<ResolvedImageOutput>)> ResolveAsync(
-        ParsedProfile profile, RegistryCredential? credential, CancellationToken cancellationToken)
+        ParsedProfile profile, RegistryCredential? credential, RegistryDeadline deadline)
     {
         var client = connections.For(profile.Tls!);
-        credential ??= await profile.Credentials!.Source.GetCredentialAsync(cancellationToken);
+        credential ??= await CredentialWithinDeadlineAsync(profile, deadline);
+        var outcomes = await deadline.ForEachAsync(profile.Images, (image, ct) =>
+            client.ResolveAsync(image.Registry.ApiHost, image.Repository, image.ManifestReference, profile.Platform, credential, ct));
+        var unfinished = profile.Images.Select((image, i) => (image, i)).Where(x => !outcomes[x.i].Finished).Select(x => $"images[{x.i}] {x.image}").ToList();
+        if (unfinished.Count > 0)
+        {
+            throw new TimeoutException($"RegistryProfile {profile.Host!.Name}: {string.Join(", ", unfinished)} did not finish resolving within {deadline.Described}");
+        }
+        if (outcomes.FirstOrDefault(o => o.Error is not null)?.Error is { } error)
+        {
+            throw error;
+        }
         var digests = new SortedDictionary<string, string>(StringComparer.Ordinal);
         var resolved = new List<ResolvedImageOutput>();
-        foreach (var (image, text) in profile.Images.Zip(profile.ImageTexts))
+        for (var i = 0; i < profile.Images.Count; i++)
         {
-            var result = await client.ResolveAsync(image.Registry.ApiHost, image.Repository, image.ManifestReference, profile.Platform, credential, cancellationToken);
+            var (image, text, result) = (profile.Images[i], profile.ImageTexts[i], outcomes[i].Value!);
             digests[text] = result.Digest;
             resolved.Add(new ResolvedImageOutput(text, result.Digest, image.WithoutTagOrDigest().WithDigest(result.Digest).ToString()));
         }
         return (digests, resolved);
+    }
+
+    private static async Task<RegistryCredential> CredentialWithinDeadlineAsync(ParsedProfile profile, RegistryDeadline deadline)
+    {
+        try
+        {
+            return await profile.Credentials!.Source.GetCredentialAsync(deadline.Token);
+        }
+        catch (Exception e) when (deadline.Cut(e))
+        {
+            throw new TimeoutException($"RegistryProfile {profile.Host!.Name}: the credential of {profile.Credentials!.Who} did not come within {deadline.Described}"
+                + (profile.Images.Count == 0 ? "" : $"; not resolved: {string.Join(", ", profile.Images.Select((image, i) => $"images[{i}] {image}"))}"));
+        }
     }
 
     // One entry per key the kubelet needs (aliases, case spellings of the images), each with the same credential.
