@@ -50,6 +50,9 @@ internal sealed partial class RefreshRun(
     ILogger<RefreshRun> logger,
     RefresherMetrics metrics)
 {
+    /// <summary>How long a refused token request is retried as a cloud identity that may still be propagating (<c>--identity-wait</c>; zero: not at all).</summary>
+    public TimeSpan IdentityWait { get; init; }
+
     public async Task<RunSummary> RunAsync(CancellationToken stop)
     {
         var started = time.GetTimestamp();
@@ -68,7 +71,7 @@ internal sealed partial class RefreshRun(
         var retry = new TransientRetry(options.EffectiveTransientRetries, options.EffectiveRetryBaseDelay, time);
         var hosts = options.Registries.ToDictionary(r => r.Key, r => RegistryHost.Parse(r.Server), StringComparer.Ordinal);
         var registries = options.Registries.ToDictionary(r => r.Key, r => (hosts[r.Key].Name, sources[r.Key]), StringComparer.Ordinal);
-        var tokens = new TokenBroker(registries, retry, time, logger, work.Token);
+        var tokens = new TokenBroker(registries, retry, time, logger, work.Token, IdentityWait);
         var refresher = new SecretRefresher(kubernetes, tokens, retry, time, options.EffectiveRenewBefore, options.EffectiveConflictRetries);
         var events = new FailureEvents(kubernetes, time, logger);
 

@@ -114,7 +114,7 @@ public sealed partial class TokenRefresherComponent : IComponent<TokenRefresherA
             var job = scope.Resource(JobType, $"{name}-run-on-deploy", new JobInputs
             {
                 Metadata = new ObjectMetaInputs { Name = name1.Apply(n => n!), Namespace = ns, Labels = labels },
-                Spec = jobSpec,
+                Spec = RefresherPod.JobSpec(args, image, sa, configMapName, podLabels, runOnDeploy: true),
             }, new ChildOptions { DependsOn = [.. before] });
             jobName = name1.DependingOn(job.Urn);
         }
