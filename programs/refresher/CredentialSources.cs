@@ -15,19 +15,28 @@ internal interface ICredentialSources
 /// <summary>The credential sources this build supports.</summary>
 internal sealed class CredentialSources(TimeProvider time) : ICredentialSources
 {
-    public ICredentialSource Create(RegistryConfiguration registry) => registry.Source.Type switch
+    /// <summary>Every source but the mounted static one is Core's <see cref="ICredentialSpec"/> of that kind, validated and
+    /// built by the spec itself, as the provider builds them for RegistryProfile.</summary>
+    public ICredentialSource Create(RegistryConfiguration registry)
     {
-        "static" => new MountedCredentialSource(registry.Server, registry.Source, time),
-        "ecr" => Ecr(registry),
-        // Application Default Credentials: on GKE with Workload Identity, the metadata server's token for the bound account.
-        "gcp" => registry.Source.ServiceAccountKeyFile is { } keyFile
-            ? GcpAccessTokenSource.FromServiceAccountKey(ReadKey(registry, keyFile), field: $"registries[{registry.Key}].source.serviceAccountKeyFile")
-            : new GcpAccessTokenSource(),
-        // DefaultAzureCredential: on AKS, the workload identity that the webhook projects into the pod.
-        "acr" => new AcrCredentialSource(RegistryHost.Parse(registry.Server).Name, tenantId: registry.Source.TenantId),
-        "exec" => new ExecCredentialSource([registry.Source.Command!, .. registry.Source.Args], registry.Source.Lifetime, clock: time),
-        var other => throw new ConfigurationException($"registries[{registry.Key}].source.type: '{other}' is not supported"),
-    };
+        var field = $"registries[{registry.Key}].source";
+        var source = registry.Source;
+        if (source.Type == TokenSourceConfiguration.Static)
+        {
+            return new MountedCredentialSource(registry.Server, source, time);
+        }
+        var key = source.Type == TokenSourceConfiguration.Gcp && source.ServiceAccountKeyFile is { } keyFile ? ReadKey(registry, keyFile) : null;
+        var spec = source.ToSpec(registry.Server, key) ?? throw new ConfigurationException($"{field}.type: '{source.Type}' is not supported");
+        try
+        {
+            return CredentialSourceFactory.Create(spec, new CredentialSourceContext { Server = registry.Server, Clock = time }, "");
+        }
+        catch (RegistryException e) when (e.Field is { } at)
+        {
+            var configured = TokenSourceConfiguration.ConfiguredField(at);
+            throw RegistryException.ForField(configured.Length == 0 ? field : $"{field}.{configured}", e.Reason!, e);
+        }
+    }
 
     private static string ReadKey(RegistryConfiguration registry, string path)
     {
@@ -39,19 +48,6 @@ internal sealed class CredentialSources(TimeProvider time) : ICredentialSources
         {
             throw new ConfigurationException($"registries[{registry.Key}].source.serviceAccountKeyFile: cannot read '{path}' ({e.GetType().Name})", e);
         }
-    }
-
-    private EcrCredentialSource Ecr(RegistryConfiguration registry)
-    {
-        var details = RegistryHost.Parse(registry.Server).Details;
-        var endpoint = registry.Source.Endpoint is { } e ? new Uri(e) : null;
-        if (details.Kind == RegistryKind.EcrPublic)
-        {
-            return EcrCredentialSource.ForPublic(endpoint: endpoint, clock: time);
-        }
-        // The SDK's default chain finds the pod's identity: IRSA web identity or EKS Pod Identity.
-        return new EcrCredentialSource(registry.Source.Region ?? details.Region!, registry.Source.AccountId ?? details.AccountId,
-            endpoint: endpoint, useFips: details.IsFips, clock: time);
     }
 }
 

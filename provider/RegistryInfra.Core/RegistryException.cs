@@ -46,6 +46,37 @@ public sealed class RegistryException : Exception
     /// <summary>The class of failure.</summary>
     public RegistryErrorKind Kind { get; }
 
+    /// <summary>For <see cref="ForField"/> failures: the path of the input at fault, relative to where it was
+    /// validated (<c>ecr.region</c>, <c>username</c>); callers place it with <see cref="Under"/>.</summary>
+    public string? Field { get; private init; }
+
+    /// <summary>For <see cref="ForField"/> failures: what is wrong with <see cref="Field"/>, without the path.</summary>
+    public string? Reason { get; private init; }
+
+    /// <summary>An <see cref="RegistryErrorKind.InvalidInput"/> failure of one input: the message is
+    /// <c>FIELD: REASON</c>, and both parts stay available as <see cref="Field"/> and <see cref="Reason"/>.</summary>
+    /// <param name="field">The input's path; empty for the value being validated as a whole.</param>
+    /// <param name="reason">What is wrong, never the secret value itself.</param>
+    /// <param name="innerException">The cause.</param>
+    public static RegistryException ForField(string field, string reason, Exception? innerException = null)
+    {
+        ArgumentNullException.ThrowIfNull(field);
+        ArgumentNullException.ThrowIfNull(reason);
+        return new RegistryException(RegistryErrorKind.InvalidInput, field.Length == 0 ? reason : $"{field}: {reason}", innerException) { Field = field, Reason = reason };
+    }
+
+    /// <summary>This field failure with its path placed under <paramref name="parent"/> (<c>credentials</c> +
+    /// <c>ecr.region</c> gives <c>credentials.ecr.region</c>); other failures are returned as they are.</summary>
+    public RegistryException Under(string parent)
+    {
+        ArgumentNullException.ThrowIfNull(parent);
+        if (Field is not { } field || parent.Length == 0)
+        {
+            return this;
+        }
+        return ForField(field.Length == 0 ? parent : field.StartsWith('[') ? parent + field : $"{parent}.{field}", Reason!, InnerException);
+    }
+
     /// <summary>True for failures worth retrying with backoff: unreachable, rate limited.</summary>
     public bool IsTransient => Kind is RegistryErrorKind.Unreachable or RegistryErrorKind.RateLimited;
 }

@@ -34,7 +34,7 @@ public sealed class CredentialSourcesTests
     public void Gcp_acr_exec_and_static_map_to_their_sources()
     {
         Assert.IsType<GcpAccessTokenSource>(Create("europe-west1-docker.pkg.dev", new() { Type = "gcp" }));
-        Assert.IsType<AcrCredentialSource>(Create("myregistry.azurecr.io", new() { Type = "acr", TenantId = "tenant" }));
+        Assert.IsType<AcrCredentialSource>(Create("myregistry.azurecr.io", new() { Type = "acr", TenantId = "72f988bf-86f1-41af-91ab-2d7cd011db47" }));
         Assert.IsType<ExecCredentialSource>(Create("registry.example.com", new() { Type = "exec", Command = "/usr/bin/env" }));
         Assert.Equal("static(ghcr.io, env GHCR_TOKEN)", Create("ghcr.io", new() { Type = "static", Username = "u", PasswordEnv = "GHCR_TOKEN" }).Description);
     }
@@ -81,5 +81,31 @@ public sealed class CredentialSourcesTests
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+}
+
+/// <summary>The refresher's sources are Core's credential specs: a rule of the spec is a configuration error here too.</summary>
+public sealed class CredentialSpecRulesInConfigurationTests
+{
+    [Theory]
+    [InlineData("""{"server":"myregistry.azurecr.io","source":{"type":"acr","tenantId":"not-a-guid"}}""", "registries[0].source.tenantId: must be a tenant id")]
+    [InlineData("""{"server":"123456789012.dkr.ecr.eu-west-1.amazonaws.com","source":{"type":"ecr","region":"Europe"}}""", "registries[0].source.region: must be an AWS region")]
+    public void A_spec_rule_fails_the_configuration_naming_the_configured_field(string registry, string expected)
+    {
+        var problems = RefresherConfigurationValidator.Validate(ConfigurationReading.Read($$"""{"registries":[{{registry}}],"targets":[{"secretName":"s","namespaces":["a"]}]}"""));
+
+        Assert.Contains(problems, p => p.ToString().StartsWith(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_valid_tenant_domain_and_region_pass()
+    {
+        var problems = RefresherConfigurationValidator.Validate(ConfigurationReading.Read("""
+            {"registries":[{"server":"myregistry.azurecr.io","source":{"type":"acr","tenantId":"contoso.onmicrosoft.com"}},
+                           {"server":"123456789012.dkr.ecr.eu-west-1.amazonaws.com","source":{"type":"ecr"}}],
+             "targets":[{"secretName":"s","namespaces":["a"]}]}
+            """));
+
+        Assert.Empty(problems);
     }
 }

@@ -104,6 +104,5 @@ public sealed record GcpServiceAccountKey(string ClientEmail, string? ProjectId,
     private static string? Text(JsonElement root, string name) =>
         root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text ? text : null;
 
-    private static RegistryException Invalid(string field, string what) =>
-        new(RegistryErrorKind.InvalidInput, $"gcp service-account key '{field}' {what}");
+    private static RegistryException Invalid(string field, string what) => RegistryException.ForField(field, $"the service-account key {what}");
 }

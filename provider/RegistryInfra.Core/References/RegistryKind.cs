@@ -25,28 +25,95 @@ public enum RegistryKind
     Mcr,
 }
 
-/// <summary>Facts about each <see cref="RegistryKind"/> that the refresher and the components decide on.</summary>
+/// <summary>The cloud identity a token-based registry kind needs where the refresher runs.</summary>
+public enum RegistryIdentity
+{
+    /// <summary>None: the credential is static (or the images pull anonymously).</summary>
+    None,
+    /// <summary>An AWS IAM role (IRSA or EKS Pod Identity) allowed <c>ecr:GetAuthorizationToken</c>.</summary>
+    AwsIamRole,
+    /// <summary>A Google service account (GKE Workload Identity) with reader access to the registry.</summary>
+    GoogleServiceAccount,
+    /// <summary>A Microsoft Entra identity (AKS workload identity or a managed identity) with AcrPull.</summary>
+    EntraIdentity,
+}
+
+/// <summary>The facts of one <see cref="RegistryKind"/>: the one table that decides names, token-based or
+/// static, token lifetime, identity and the refresher's source type.</summary>
+/// <param name="Kind">The kind.</param>
+/// <param name="Name">Its name in schemas and configuration (<c>ecr</c>, <c>dockerHub</c>).</param>
+/// <param name="Aliases">Other names users write for it (<c>ecrPrivate</c>, <c>gar</c>).</param>
+/// <param name="TokenBased">True when pull credentials are short-lived tokens obtained from a cloud identity,
+/// so a pull secret for it must be renewed; false when the registry takes a fixed password or token.</param>
+/// <param name="TokenLifetime">How long the kind's token lasts, for token-based kinds.</param>
+/// <param name="Identity">The identity the refresher needs to obtain a token.</param>
+/// <param name="RefresherSource">The refresher's source type that renews it (<c>ecr</c>, <c>gcp</c>, <c>acr</c>),
+/// or null where the refresher does not renew it.</param>
+/// <param name="TokenUsername">The user name the registry expects with a token credential, where it is fixed.</param>
+/// <param name="Description">One line for docs.</param>
+public sealed record RegistryKindInfo(
+    RegistryKind Kind,
+    string Name,
+    IReadOnlyList<string> Aliases,
+    bool TokenBased,
+    TimeSpan? TokenLifetime,
+    RegistryIdentity Identity,
+    string? RefresherSource,
+    string? TokenUsername,
+    string Description);
+
+/// <summary>The registry-kind table (see <see cref="RegistryKindInfo"/>).</summary>
 public static class RegistryKindFacts
 {
-    /// <summary>
-    /// True for kinds whose pull credentials are short-lived tokens obtained from a cloud identity
-    /// (ECR authorization tokens, Google access tokens, ACR refresh/access tokens), so a pull secret
-    /// for them must be renewed by the refresher.
-    /// </summary>
-    public static bool UsesShortLivedTokens(this RegistryKind kind) =>
-        kind is RegistryKind.EcrPrivate or RegistryKind.EcrPublic or RegistryKind.Gcr
-            or RegistryKind.ArtifactRegistry or RegistryKind.Acr;
+    /// <summary>Every kind. Lifetimes are the clouds' documented ones: an ECR authorization token is valid for
+    /// 12 hours (ECR API reference, <c>GetAuthorizationToken</c>); a Google OAuth2 access token for 1 hour
+    /// (<c>expires_in</c> 3599 from the metadata server and the token endpoint); an ACR refresh token for 3 hours
+    /// (ACR docs, "Authenticate with an Azure container registry", refresh-token lifetime).</summary>
+    public static readonly IReadOnlyList<RegistryKindInfo> All =
+    [
+        new(RegistryKind.Generic, "generic", [], false, null, RegistryIdentity.None, null, null, "Any other registry (Harbor, Nexus, Artifactory, distribution)."),
+        new(RegistryKind.DockerHub, "dockerHub", [], false, null, RegistryIdentity.None, null, null, "Docker Hub."),
+        new(RegistryKind.EcrPrivate, "ecr", ["ecrPrivate"], true, TimeSpan.FromHours(12), RegistryIdentity.AwsIamRole, "ecr", "AWS", "Amazon ECR (private)."),
+        // ECR Public issues 12-hour tokens too, but its images pull anonymously; the refresher has no source for it.
+        new(RegistryKind.EcrPublic, "ecrPublic", [], true, TimeSpan.FromHours(12), RegistryIdentity.AwsIamRole, null, "AWS", "Amazon ECR Public."),
+        new(RegistryKind.Gcr, "gcr", [], true, TimeSpan.FromHours(1), RegistryIdentity.GoogleServiceAccount, "gcp", "oauth2accesstoken", "Google Container Registry."),
+        new(RegistryKind.ArtifactRegistry, "artifactRegistry", ["gar"], true, TimeSpan.FromHours(1), RegistryIdentity.GoogleServiceAccount, "gcp", "oauth2accesstoken", "Google Artifact Registry."),
+        new(RegistryKind.Acr, "acr", [], true, TimeSpan.FromHours(3), RegistryIdentity.EntraIdentity, "acr", "00000000-0000-0000-0000-000000000000", "Azure Container Registry."),
+        new(RegistryKind.Ghcr, "ghcr", [], false, null, RegistryIdentity.None, null, null, "GitHub Container Registry."),
+        new(RegistryKind.Quay, "quay", [], false, null, RegistryIdentity.None, null, null, "Quay."),
+        new(RegistryKind.Mcr, "mcr", [], false, null, RegistryIdentity.None, null, null, "Microsoft Container Registry."),
+    ];
 
-    /// <summary>The user name that the registry expects with a token credential, where it is fixed.</summary>
-    /// <returns><c>AWS</c> for ECR, <c>oauth2accesstoken</c> for GCR and Artifact Registry, the null GUID for
-    /// ACR refresh tokens, or null where the user name is the account's own.</returns>
-    public static string? TokenUsername(this RegistryKind kind) => kind switch
+    /// <summary>The facts of <paramref name="kind"/>.</summary>
+    public static RegistryKindInfo Info(this RegistryKind kind) => All[(int)kind];
+
+    /// <summary>See <see cref="RegistryKindInfo.TokenBased"/>.</summary>
+    public static bool UsesShortLivedTokens(this RegistryKind kind) => kind.Info().TokenBased;
+
+    /// <summary>See <see cref="RegistryKindInfo.TokenUsername"/>.</summary>
+    public static string? TokenUsername(this RegistryKind kind) => kind.Info().TokenUsername;
+
+    /// <summary>The kind named <paramref name="name"/>: its <see cref="RegistryKindInfo.Name"/>, an alias, or the
+    /// enum member's name, in any case, with dashes or underscores ignored (<c>artifact-registry</c>).</summary>
+    public static bool TryParse(string? name, out RegistryKind kind)
     {
-        RegistryKind.EcrPrivate or RegistryKind.EcrPublic => "AWS",
-        RegistryKind.Gcr or RegistryKind.ArtifactRegistry => "oauth2accesstoken",
-        RegistryKind.Acr => "00000000-0000-0000-0000-000000000000",
-        _ => null,
-    };
+        kind = RegistryKind.Generic;
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            return false;
+        }
+        static string Fold(string text) => text.Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal).ToLowerInvariant();
+        var folded = Fold(name);
+        foreach (var info in All)
+        {
+            if (Fold(info.Name) == folded || Fold(info.Kind.ToString()) == folded || info.Aliases.Any(a => Fold(a) == folded))
+            {
+                kind = info.Kind;
+                return true;
+            }
+        }
+        return false;
+    }
 }
 
 /// <summary>

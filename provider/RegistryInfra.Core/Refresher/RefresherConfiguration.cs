@@ -1,4 +1,6 @@
 using System.Text.Json.Serialization;
+using RegistryInfra.Core.Credentials;
+using RegistryInfra.Core.References;
 
 namespace RegistryInfra.Core.Refresher;
 
@@ -218,6 +220,45 @@ public sealed record TokenSourceConfiguration
 
     /// <summary>static/exec: how long the credential is valid when the source does not say.</summary>
     public TimeSpan? Lifetime { get; set; }
+
+    /// <summary>
+    /// This source as Core's credential spec of its kind, for the registry <paramref name="server"/>: the same
+    /// specification RegistryProfile and getImage build, validated and created by the spec itself. Null for
+    /// <see cref="Static"/> (a password read from a mounted file on every run, which only the refresher has) and for
+    /// unknown types. <paramref name="serviceAccountKey"/> is the content of <see cref="ServiceAccountKeyFile"/>.
+    /// </summary>
+    public ICredentialSpec? ToSpec(string server, string? serviceAccountKey = null)
+    {
+        var details = RegistryHost.TryParse(server, out var host) ? host : null;
+        return Type switch
+        {
+            // No keys: the SDK's default chain finds the pod's identity (IRSA web identity or EKS Pod Identity).
+            Ecr => new EcrCredentialSpec
+            {
+                Region = Region ?? details?.Details.Region,
+                AccountId = AccountId ?? details?.Details.AccountId,
+                Public = details?.Kind == RegistryKind.EcrPublic,
+                Fips = details?.Details.IsFips ?? false,
+                Endpoint = Endpoint is { } endpoint && Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) ? uri : null,
+            },
+            // No key file: Application Default Credentials, on GKE with Workload Identity the metadata server's token.
+            Gcp => new GcpAccessTokenSpec { ServiceAccountKey = serviceAccountKey },
+            // No client id: DefaultAzureCredential, on AKS the workload identity that the webhook projects into the pod.
+            Acr => new AcrCredentialSpec { Registry = details?.Name ?? server, TenantId = TenantId },
+            Exec => new ExecCredentialSpec { Command = [Command ?? "", .. Args], LifetimeSeconds = Lifetime?.TotalSeconds },
+            _ => null,
+        };
+    }
+
+    /// <summary>The configuration's name for a field of the spec <see cref="ToSpec"/> builds (the key is read from a
+    /// file, exec's argv is command + args, its lifetime is a duration).</summary>
+    public static string ConfiguredField(string specField) => specField switch
+    {
+        "serviceAccountKey" => "serviceAccountKeyFile",
+        "command[0]" => "command",
+        "lifetimeSeconds" => "lifetime",
+        _ => specField,
+    };
 }
 
 /// <summary>One pull secret name kept fresh in a set of namespaces.</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using RegistryInfra.Core.Credentials;
 using RegistryInfra.Core.References;
 
 namespace RegistryInfra.Core.Refresher;
@@ -184,6 +185,7 @@ public static partial class RefresherConfigurationValidator
     private static void ValidateSource(RegistryConfiguration registry, string at, List<ConfigurationProblem> problems)
     {
         var s = registry.Source;
+        var before = problems.Count;
         if (!TokenSourceConfiguration.Types.Contains(s.Type))
         {
             problems.Add(new($"{at}.type", $"'{s.Type}' must be one of {string.Join(", ", TokenSourceConfiguration.Types)}"));
@@ -229,6 +231,19 @@ public static partial class RefresherConfigurationValidator
                 break;
         }
         Positive(problems, $"{at}.lifetime", s.Lifetime, MaxLifetime);
+        // Every rule of the credential itself is the spec's (the one RegistryProfile uses); the key file is read at run time.
+        if (problems.Count == before && s.ToSpec(registry.Server) is { } spec)
+        {
+            try
+            {
+                CredentialSourceFactory.Create(spec, new CredentialSourceContext { Server = registry.Server }, "");
+            }
+            catch (RegistryException e) when (e.Field is { } field)
+            {
+                var configured = TokenSourceConfiguration.ConfiguredField(field);
+                problems.Add(new(configured.Length == 0 ? at : $"{at}.{configured}", e.Reason!));
+            }
+        }
     }
 
     private static void Range(List<ConfigurationProblem> problems, string field, int? value, int min, int max)

@@ -10,7 +10,7 @@ public sealed class CredentialSourceFactoryTests
     [InlineData("""{"ecr":{"region":"eu-west-1","accountId":"123456789012"}}""", typeof(EcrCredentialSource), "ecr(123456789012, eu-west-1)")]
     [InlineData("""{"ecr":{"public":true}}""", typeof(EcrCredentialSource), "ecr-public(us-east-1)")]
     [InlineData("""{"gcpAccessToken":{}}""", typeof(GcpAccessTokenSource), "gcp-token(application-default)")]
-    [InlineData("""{"acr":{"registry":"r.azurecr.io","tenantId":"t"}}""", typeof(AcrCredentialSource), "acr(r.azurecr.io)")]
+    [InlineData("""{"acr":{"registry":"r.azurecr.io","tenantId":"72f988bf-86f1-41af-91ab-2d7cd011db47"}}""", typeof(AcrCredentialSource), "acr(r.azurecr.io)")]
     [InlineData("""{"credentialHelper":{"helper":"ecr-login","serverUrl":"x.io"}}""", typeof(DockerCredentialHelperSource), "credential-helper(docker-credential-ecr-login, x.io)")]
     [InlineData("""{"exec":{"command":["/bin/get-creds","--registry","x"],"lifetimeSeconds":3600}}""", typeof(ExecCredentialSource), "exec(get-creds)")]
     public void Each_kind_builds_its_source(string json, Type type, string description)
@@ -34,16 +34,16 @@ public sealed class CredentialSourceFactoryTests
     [Theory]
     [InlineData("{}", "credentials: exactly one of 'static', 'gcpServiceAccountKey', 'ecr'")]
     [InlineData("""{"static":{"username":"u","password":"p"},"ecr":{"region":"eu-west-1"}}""", "got 'static' and 'ecr'")]
-    [InlineData("""{"static":{"username":"u"}}""", "credentials.static.password (or 'credentials.static.token'): is required")]
+    [InlineData("""{"static":{"username":"u"}}""", "credentials.static.password: is required with a username (or set 'token')")]
     [InlineData("""{"static":{"password":"p","token":"t"}}""", "credentials.static: set either 'password' or 'token'")]
     [InlineData("""{"ecr":{}}""", "credentials.ecr.region: is required")]
-    [InlineData("""{"ecr":{"region":"Europe"}}""", "credentials.ecr: ecr: 'region' must be an AWS region")]
+    [InlineData("""{"ecr":{"region":"Europe"}}""", "credentials.ecr.region: must be an AWS region")]
     [InlineData("""{"ecr":{"region":"eu-west-1","secretAccessKey":"s3cr3t"}}""", "credentials.ecr.accessKeyId: is required")]
-    [InlineData("""{"gcpServiceAccountKey":{"key":"{\"type\":\"service_account\"}"}}""", "'credentials.gcpServiceAccountKey.key' has no 'client_email'")]
+    [InlineData("""{"gcpServiceAccountKey":{"key":"{\"type\":\"service_account\"}"}}""", "credentials.gcpServiceAccountKey.key: the service-account key has no 'client_email'")]
     [InlineData("""{"acr":{}}""", "credentials.acr.registry: is required")]
     [InlineData("""{"credentialHelper":{"helper":"ecr-login"}}""", "credentials.credentialHelper.serverUrl: is required")]
     [InlineData("""{"exec":{"command":[]}}""", "credentials.exec.command: must list")]
-    [InlineData("""{"exec":{"command":["x"],"timeoutSeconds":-1}}""", "credentials.exec.timeoutSeconds: must be a positive number")]
+    [InlineData("""{"exec":{"command":["x"],"timeoutSeconds":-1}}""", "credentials.exec.timeoutSeconds: must be a whole number of seconds from 1 to 3600")]
     public void Invalid_specs_name_the_field(string json, string expected)
     {
         var e = Assert.Throws<RegistryException>(() => CredentialSourceFactory.Create(CredentialSourceSpec.FromJson(json)));
@@ -51,6 +51,57 @@ public sealed class CredentialSourceFactoryTests
         Assert.Equal(RegistryErrorKind.InvalidInput, e.Kind);
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("s3cr3t", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"static":{"username":"a\nb","password":"p"}}""", "credentials.static.username", "control characters")]
+    [InlineData("""{"static":{"username":"a\u0000b","password":"p"}}""", "credentials.static.username", "control characters")]
+    [InlineData("""{"static":{"username":"a:b","password":"p"}}""", "credentials.static.username", "must not contain ':'")]
+    [InlineData("""{"exec":{"command":["x"],"timeoutSeconds":0.5}}""", "credentials.exec.timeoutSeconds", "whole number of seconds")]
+    [InlineData("""{"credentialHelper":{"helper":"ecr-login","serverUrl":"x.io","timeoutSeconds":1.5}}""", "credentials.credentialHelper.timeoutSeconds", "whole number of seconds")]
+    [InlineData("""{"exec":{"command":[" "]}}""", "credentials.exec.command[0]", "is required")]
+    [InlineData("""{"acr":{"registry":"r.azurecr.io","tenantId":"not-a-guid"}}""", "credentials.acr.tenantId", "a GUID")]
+    [InlineData("""{"acr":{"registry":"r.azurecr.io","clientId":"x"}}""", "credentials.acr.clientId", "a GUID")]
+    [InlineData("""{"acr":{"registry":"r.azurecr.io","scope":"not a url"}}""", "credentials.acr.scope", "Entra scope URL")]
+    [InlineData("""{"ecr":{"region":"eu-west-1","accountId":"12"}}""", "credentials.ecr.accountId", "12 digits")]
+    public void Failures_carry_a_typed_field_path_and_reason(string json, string field, string reason)
+    {
+        var e = Assert.Throws<RegistryException>(() => CredentialSourceFactory.Create(CredentialSourceSpec.FromJson(json)));
+
+        Assert.Equal(field, e.Field);
+        Assert.Contains(reason, e.Reason, StringComparison.Ordinal);
+        Assert.Equal($"{field}: {e.Reason}", e.Message);
+    }
+
+    [Fact]
+    public void A_user_name_of_a_megabyte_is_refused_by_its_length_without_being_quoted()
+    {
+        var spec = new StaticCredentialSpec { Username = new string('u', 1 << 20), Password = "p" };
+
+        var e = Assert.Throws<RegistryException>(() => CredentialSourceFactory.Create(spec, new CredentialSourceContext(), ""));
+
+        Assert.Equal("username", e.Field);
+        Assert.True(e.Message.Length < 200, e.Message);
+    }
+
+    [Fact]
+    public void A_tenant_may_be_named_by_its_verified_domain()
+    {
+        var source = CredentialSourceFactory.Create(new AcrCredentialSpec { Registry = "r.azurecr.io", TenantId = "contoso.onmicrosoft.com" }, new CredentialSourceContext(), "acr");
+
+        Assert.IsType<AcrCredentialSource>(source);
+    }
+
+    [Fact]
+    public void Each_set_member_is_the_spec_of_its_kind_in_the_kind_table()
+    {
+        ICredentialSpec[] specs = [new StaticCredentialSpec(), new GcpServiceAccountKeySpec(), new EcrCredentialSpec(), new GcpAccessTokenSpec(),
+            new AcrCredentialSpec(), new CredentialHelperSpec(), new ExecCredentialSpec()];
+
+        Assert.Equal(CredentialKinds.All.Select(k => k.Name), specs.Select(s => s.Kind));
+        Assert.All(specs, s => Assert.Equal(s.Kind, CredentialSourceSpec.Of(s).Kind));
+        // Only the fixed values a user gives are static: Pulumi can own them in a pull Secret.
+        Assert.Equal(["static", "gcpServiceAccountKey"], CredentialKinds.All.Where(k => !k.TokenBased).Select(k => k.Name));
     }
 
     [Fact]

@@ -86,7 +86,7 @@ public sealed class GcpAccessTokenSourceTests : IAsyncLifetime
     {
         var e = Assert.Throws<RegistryException>(() => GcpAccessTokenSource.FromServiceAccountKey("{\"type\":\"service_account\"}"));
 
-        Assert.Contains("'serviceAccountKey' has no 'client_email'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("serviceAccountKey: the service-account key has no 'client_email'", e.Message, StringComparison.Ordinal);
     }
 }
 

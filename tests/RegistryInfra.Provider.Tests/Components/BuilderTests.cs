@@ -508,7 +508,7 @@ public sealed class RefresherSourceTests
     {
         var e = Assert.Throws<ComponentInputException>(() => RefresherSource.For(kind, "acme.azurecr.io", "registries[2]"));
         Assert.Equal("registries[2].kind", e.Field);
-        Assert.Contains("ecrPrivate", e.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("ecr, ecrPublic, gcr, artifactRegistry", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

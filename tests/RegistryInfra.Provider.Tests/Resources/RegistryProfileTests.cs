@@ -103,6 +103,30 @@ public sealed class RegistryProfileTests
     }
 
     [Fact]
+    public async Task Token_based_is_an_output_from_the_credential_kind_table_known_in_preview()
+    {
+        var provider = RegistryInfraPackage.CreateProvider();
+        var staticInputs = Inputs("ghcr.io", password: PropertyValue.Computed);
+        var execInputs = new Dictionary<string, PropertyValue>
+        {
+            [Server] = PropertyValue.Create("registry.example.com"),
+            ["exec"] = PropertyValue.CreateObject([("command", PropertyValue.Computed)]),
+            [Validate] = PropertyValue.Create(false),
+        }.ToImmutableDictionary();
+
+        foreach (var (inputs, expected) in new[] { (staticInputs, false), (execInputs, true) })
+        {
+            var check = await provider.CheckAsync(new CheckRequest("urn:x", Type, "p", ImmutableDictionary<string, PropertyValue>.Empty, inputs, []), Ct);
+            Assert.Empty(check.Failures);
+            var preview = await provider.CreateAsync(new CreateRequest("urn:x", Type, "p", check.Inputs!, TimeSpan.Zero, Preview: true), Ct);
+
+            Assert.Equal(PropertyValue.Create(expected), preview.Properties["tokenBased"]);
+        }
+        var created = await Harness().RunAsync(Inputs("ghcr.io"), [], Ct);
+        Assert.Equal(PropertyValue.Create(false), created.Create.Properties["tokenBased"]);
+    }
+
+    [Fact]
     public async Task Preview_create_with_unknown_password_has_no_id_and_unknown_secret_outputs()
     {
         var provider = RegistryInfraPackage.CreateProvider();

@@ -1,3 +1,4 @@
+using RegistryInfra.Core.References;
 using RegistryInfra.Protocol.Resources;
 
 namespace RegistryInfra.Provider.Resources.RegistryProfile;
@@ -41,40 +42,42 @@ public sealed partial record RegistryProfileArgs(
     [property: PulumiProperty("insecure", Description = "Reach the registry over plain HTTP. Only for registries on a trusted network; credentials travel unencrypted.")]
     bool? Insecure = null);
 
-/// <summary>The registry families a profile may name.</summary>
+/// <summary>The registry families a profile may name: the schema's projection of Core's <see cref="RegistryKind"/>
+/// (each member has the Core kind's value, so a cast converts; names and descriptions are checked against
+/// <see cref="RegistryKindFacts.All"/> by a test).</summary>
 [PulumiType("registryinfra:index:RegistryKind", Description = "The family of a container registry.")]
 public enum RegistryProfileKind
 {
     /// <summary>Any other registry (Harbor, Nexus, Artifactory, distribution).</summary>
     [EnumValue("generic", Description = "Any other registry (Harbor, Nexus, Artifactory, distribution).")]
-    Generic,
+    Generic = (int)RegistryKind.Generic,
     /// <summary>Docker Hub.</summary>
     [EnumValue("dockerHub", Description = "Docker Hub.")]
-    DockerHub,
+    DockerHub = (int)RegistryKind.DockerHub,
     /// <summary>Amazon ECR (private).</summary>
     [EnumValue("ecr", Description = "Amazon ECR (private).")]
-    Ecr,
+    Ecr = (int)RegistryKind.EcrPrivate,
     /// <summary>Amazon ECR Public.</summary>
     [EnumValue("ecrPublic", Description = "Amazon ECR Public.")]
-    EcrPublic,
+    EcrPublic = (int)RegistryKind.EcrPublic,
     /// <summary>Google Container Registry.</summary>
     [EnumValue("gcr", Description = "Google Container Registry.")]
-    Gcr,
+    Gcr = (int)RegistryKind.Gcr,
     /// <summary>Google Artifact Registry.</summary>
     [EnumValue("artifactRegistry", Description = "Google Artifact Registry.")]
-    ArtifactRegistry,
+    ArtifactRegistry = (int)RegistryKind.ArtifactRegistry,
     /// <summary>Azure Container Registry.</summary>
     [EnumValue("acr", Description = "Azure Container Registry.")]
-    Acr,
+    Acr = (int)RegistryKind.Acr,
     /// <summary>GitHub Container Registry.</summary>
     [EnumValue("ghcr", Description = "GitHub Container Registry.")]
-    Ghcr,
+    Ghcr = (int)RegistryKind.Ghcr,
     /// <summary>Quay.</summary>
     [EnumValue("quay", Description = "Quay.")]
-    Quay,
+    Quay = (int)RegistryKind.Quay,
     /// <summary>Microsoft Container Registry.</summary>
     [EnumValue("mcr", Description = "Microsoft Container Registry.")]
-    Mcr,
+    Mcr = (int)RegistryKind.Mcr,
 }
 
 /// <summary>Amazon ECR credentials.</summary>
@@ -114,9 +117,9 @@ public sealed partial record GcpAccessTokenArgs(
 /// <summary>Azure Container Registry credentials.</summary>
 [PulumiType("registryinfra:index:AcrCredentials", Description = "Azure Container Registry credentials: an ACR refresh token exchanged for a Microsoft Entra token (DefaultAzureCredential: environment, workload identity, managed identity).")]
 public sealed partial record AcrCredentialArgs(
-    [property: PulumiProperty("tenantId", Description = "The Microsoft Entra tenant.")]
+    [property: PulumiProperty("tenantId", Description = "The Microsoft Entra tenant: its id (a GUID) or a verified domain such as contoso.onmicrosoft.com.")]
     string? TenantId = null,
-    [property: PulumiProperty("clientId", Description = "A user-assigned managed identity or workload identity client id.")]
+    [property: PulumiProperty("clientId", Description = "A user-assigned managed identity or workload identity client id (a GUID).")]
     string? ClientId = null,
     [property: PulumiProperty("scope", Description = "The Entra scope. Default `https://containerregistry.azure.net/.default`.")]
     string? Scope = null);
@@ -128,7 +131,7 @@ public sealed partial record CredentialHelperArgs(
     string Helper,
     [property: PulumiProperty("serverUrl", Description = "The server URL given to the helper. Default: the profile's server.")]
     string? ServerUrl = null,
-    [property: PulumiProperty("timeoutSeconds", Description = "Seconds the helper may run. Default 30.")]
+    [property: PulumiProperty("timeoutSeconds", Description = "Seconds the helper may run: a whole number from 1 to 3600. Default 30.")]
     double? TimeoutSeconds = null);
 
 /// <summary>A command that prints a credential.</summary>
@@ -138,7 +141,7 @@ public sealed partial record ExecCredentialArgs(
     IReadOnlyList<string> Command,
     [property: PulumiProperty("lifetimeSeconds", Description = "Seconds a credential lasts when the command prints no expiry.")]
     double? LifetimeSeconds = null,
-    [property: PulumiProperty("timeoutSeconds", Description = "Seconds the command may run. Default 30.")]
+    [property: PulumiProperty("timeoutSeconds", Description = "Seconds the command may run: a whole number from 1 to 3600. Default 30.")]
     double? TimeoutSeconds = null,
     [property: PulumiProperty("environment", Description = "Extra environment variables of the command (not secret: put no secret here).")]
     IReadOnlyDictionary<string, string>? Environment = null);

@@ -131,7 +131,11 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
         {
             // Everything derives from the server.
             unknown.UnionWith(["server", "kind", .. CredentialOutputs, .. ImageOutputs]);
-            return (new RegistryProfileState("", RegistryProfileKind.Generic, SetSource(args), args.Username, args.Password, args.Email, "", ""), unknown.ToImmutable());
+            if (TokenBasedOf(args) is null)
+            {
+                unknown.Add("tokenBased");
+            }
+            return (new RegistryProfileState("", RegistryProfileKind.Generic, SetSource(args), args.Username, args.Password, args.Email, "", "", TokenBased: TokenBasedOf(args)), unknown.ToImmutable());
         }
         foreach (var name in PassThrough.Where(unknownInputs.Contains))
         {
@@ -187,7 +191,11 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
             }
         }
         var state = new RegistryProfileState(profile.Keys!.PrimaryKey, profile.Kind, profile.Credentials?.Kind ?? SetSource(args),
-            args.Username, args.Password, args.Email, authEntry, document, expiresAt, digests, resolved);
+            args.Username, args.Password, args.Email, authEntry, document, expiresAt, digests, resolved, profile.Credentials?.IsTokenBased ?? TokenBasedOf(args));
+        if (state.TokenBased is null)
+        {
+            unknown.Add("tokenBased");
+        }
         return (state, unknown.ToImmutable());
     }
 
@@ -247,6 +255,9 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
         JsonSerializer.Serialize(new ImageInputs(args.Images, args.Platform, args.CaCertificates, args.Insecure), FingerprintJson.Default.ImageInputs);
 
     private static string SetSource(RegistryProfileArgs args) => ProfileCredentials.SetSources(args) is [var only] ? only : "";
+
+    /// <summary>Core's credential-kind table decides, from which source is set (known even when its settings are not).</summary>
+    private static bool? TokenBasedOf(RegistryProfileArgs args) => SetSource(args) is { Length: > 0 } kind ? CredentialKinds.Of(kind).TokenBased : null;
 
     // ---- diff ----------------------------------------------------------------------------------------------
 
@@ -319,6 +330,13 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
         {
             failures.Add(new CheckFailure("username", "exactly one credential source must be set: 'username' and 'password', or one of 'ecr', 'gcpServiceAccountKey', 'gcpAccessToken', 'acr', 'credentialHelper', 'exec'"));
         }
+        if (Known("email") && args.Email is { } email && (email.Length > 254 || email.Any(char.IsControl)))
+        {
+            // RFC 5321 bounds an address at 254 characters; a control character would break the dockerconfigjson consumer's line.
+            failures.Add(new CheckFailure("email", email.Length > 254
+                ? $"must be at most 254 characters (an e-mail address), got {email.Length.ToString(CultureInfo.InvariantCulture)}"
+                : "must not contain control characters (newline, NUL, tab)"));
+        }
         RegistryTls? tls = null;
         if (Known("caCertificates") && Known("insecure"))
         {
@@ -384,19 +402,8 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
 
     private static RegistryProfileKind EffectiveKind(RegistryProfileKind? given, RegistryHost host) => given ?? ToProfileKind(host.Kind);
 
-    private static RegistryProfileKind ToProfileKind(RegistryKind kind) => kind switch
-    {
-        RegistryKind.DockerHub => RegistryProfileKind.DockerHub,
-        RegistryKind.EcrPrivate => RegistryProfileKind.Ecr,
-        RegistryKind.EcrPublic => RegistryProfileKind.EcrPublic,
-        RegistryKind.Gcr => RegistryProfileKind.Gcr,
-        RegistryKind.ArtifactRegistry => RegistryProfileKind.ArtifactRegistry,
-        RegistryKind.Acr => RegistryProfileKind.Acr,
-        RegistryKind.Ghcr => RegistryProfileKind.Ghcr,
-        RegistryKind.Quay => RegistryProfileKind.Quay,
-        RegistryKind.Mcr => RegistryProfileKind.Mcr,
-        _ => RegistryProfileKind.Generic,
-    };
+    // The members carry Core's values (RegistryProfileArgs.cs), so the cast is exact.
+    private static RegistryProfileKind ToProfileKind(RegistryKind kind) => (RegistryProfileKind)(int)kind;
 
     private static string Wire(RegistryProfileKind kind) =>
         RegistryProfileKindPulumiEnum.Converter.Wire(kind);

@@ -29,7 +29,9 @@ public sealed partial record RegistryProfileState(
     [property: PulumiProperty("imageDigests", Description = "Each reference of `images` and the digest it resolved to.")]
     IReadOnlyDictionary<string, string>? ImageDigests = null,
     [property: PulumiProperty("resolvedImages", Description = "Each reference of `images`, in order, with its digest and its pinned form `name@digest`.")]
-    IReadOnlyList<ResolvedImageOutput>? ResolvedImages = null);
+    IReadOnlyList<ResolvedImageOutput>? ResolvedImages = null,
+    [property: PulumiProperty("tokenBased", Description = "True when the credential is a short-lived token obtained at use time (`ecr`, `gcpAccessToken`, `acr`, `credentialHelper`, `exec`), false for a fixed value (`username`/`password`, `gcpServiceAccountKey`). Pass it to a `PullSecret` or `ClusterRegistryAccess` entry's `tokenBased` so that its preview knows who owns the entry.")]
+    bool? TokenBased = null);
 
 /// <summary>One image of a profile, resolved.</summary>
 [PulumiType("registryinfra:index:ResolvedImage", Description = "An image reference resolved to its digest.")]
