@@ -24,6 +24,12 @@ internal sealed record RunSummary(int Checked, int Created, int Updated, int Unc
     /// <summary>The run was asked to stop before it finished.</summary>
     public bool Stopped { get; init; }
 
+    /// <summary>Service-account names this refresher had added and the configuration no longer wants, removed in this run.</summary>
+    public int Detached { get; init; }
+
+    /// <summary>Such names it could not remove (kept in the ledger for the next run); each is logged and recorded as an Event.</summary>
+    public int DetachFailed { get; init; }
+
     public int Written => Created + Updated;
 
     public IReadOnlyList<TargetOutcome> Outcomes { get; init; } = [];
@@ -44,6 +50,9 @@ internal sealed partial class RefreshRun(
     ILogger<RefreshRun> logger,
     RefresherMetrics metrics)
 {
+    /// <summary>How long a refused token request is retried as a cloud identity that may still be propagating (<c>--identity-wait</c>; zero: not at all).</summary>
+    public TimeSpan IdentityWait { get; init; }
+
     public async Task<RunSummary> RunAsync(CancellationToken stop)
     {
         var started = time.GetTimestamp();
@@ -62,7 +71,7 @@ internal sealed partial class RefreshRun(
         var retry = new TransientRetry(options.EffectiveTransientRetries, options.EffectiveRetryBaseDelay, time);
         var hosts = options.Registries.ToDictionary(r => r.Key, r => RegistryHost.Parse(r.Server), StringComparer.Ordinal);
         var registries = options.Registries.ToDictionary(r => r.Key, r => (hosts[r.Key].Name, sources[r.Key]), StringComparer.Ordinal);
-        var tokens = new TokenBroker(registries, retry, time, logger, work.Token);
+        var tokens = new TokenBroker(registries, retry, time, logger, work.Token, IdentityWait);
         var refresher = new SecretRefresher(kubernetes, tokens, retry, time, options.EffectiveRenewBefore, options.EffectiveConflictRetries);
         var events = new FailureEvents(kubernetes, time, logger);
 
@@ -90,6 +99,9 @@ internal sealed partial class RefreshRun(
         using var gate = new SemaphoreSlim(options.EffectiveConcurrency);
         var running = jobs.Select(job => RefreshOneAsync(job.Namespace, job.Target, hosts, refresher, events, gate, admit.Token, work.Token, overall.Token)).ToList();
         outcomes.AddRange(await Task.WhenAll(running).ConfigureAwait(false));
+        var (detached, detachFailed) = options.Ledger is { } ledger && !stop.IsCancellationRequested
+            ? await ReconcileLedgerAsync(ledger, jobs, outcomes, refresher, retry, events, work.Token, overall.Token).ConfigureAwait(false)
+            : (0, 0);
 
         metrics.TokensRequested(tokens.Requests);
         var earliest = tokens.Obtained.Select(t => t.Credential.ExpiresAt).Where(e => e.HasValue).Min()
@@ -112,11 +124,69 @@ internal sealed partial class RefreshRun(
             Skipped = outcomes.Count(o => o.Result == TargetResult.Skipped),
             NotStarted = outcomes.Count(o => o.Result == TargetResult.NotStarted),
             Stopped = stop.IsCancellationRequested,
+            Detached = detached,
+            DetachFailed = detachFailed,
         };
         LogSummary(logger, summary.Checked, summary.Written, summary.Created, summary.Updated, summary.Unchanged, summary.Attached, summary.Skipped, summary.Failed,
             summary.NotStarted, summary.TokenRequests, summary.ServiceAccountsPatched, new UtcTime(summary.EarliestExpiry), summary.Duration.TotalSeconds,
             summary.DeadlineExceeded, summary.Stopped);
         return summary;
+    }
+
+    /// <summary>
+    /// Records where the service accounts now name our secrets and removes the names the ledger lists that this
+    /// configuration no longer wants. A target whose namespaces could not be listed keeps its entries (nothing is
+    /// removed on a guess); a name that cannot be removed stays in the ledger for the next run.
+    /// </summary>
+    private async Task<(int Detached, int Failed)> ReconcileLedgerAsync(LedgerConfiguration configuration, List<(string Namespace, TargetConfiguration Target)> jobs,
+        List<TargetOutcome> outcomes, SecretRefresher refresher, TransientRetry retry, FailureEvents events, CancellationToken work, CancellationToken overall)
+    {
+        var ledger = new AttachmentLedger(kubernetes, configuration, retry);
+        try
+        {
+            await ledger.ReadAsync(work).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogLedgerFailed(logger, configuration.Namespace, configuration.Name, Describe(e, work));
+            return (0, 0);
+        }
+        var wanted = jobs.SelectMany(j => j.Target.ServiceAccounts.Select(a => new Attachment(j.Namespace, a, j.Target.SecretName))).ToHashSet();
+        var undecided = outcomes.Where(o => o.Namespace == "*").Select(o => o.SecretName).ToHashSet(StringComparer.Ordinal);
+        var attached = outcomes.Where(o => o.Result is TargetResult.Created or TargetResult.Updated or TargetResult.Unchanged or TargetResult.Attached)
+            .Select(o => (o.Namespace, o.SecretName)).ToHashSet();
+        var entries = ledger.Entries.ToHashSet();
+        entries.UnionWith(wanted.Where(w => attached.Contains((w.Namespace, w.SecretName))));
+        int detached = 0, failed = 0;
+        foreach (var entry in ledger.Entries.Where(e => !wanted.Contains(e) && !undecided.Contains(e.SecretName)).OrderBy(e => e.ToString(), StringComparer.Ordinal))
+        {
+            try
+            {
+                if (await refresher.DetachAsync(entry.Namespace, entry.ServiceAccount, entry.SecretName, work).ConfigureAwait(false) == DetachResult.Removed)
+                {
+                    detached++;
+                    LogDetached(logger, entry.Namespace, entry.ServiceAccount, entry.SecretName);
+                }
+                entries.Remove(entry);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                failed++;
+                var message = e is TargetFailedException t ? t.Message : Describe(e, work);
+                LogDetachFailed(logger, entry.Namespace, entry.ServiceAccount, entry.SecretName, message);
+                await events.RecordAsync(entry.Namespace, "ServiceAccount", entry.ServiceAccount, "DetachFailed",
+                    $"removing {entry.SecretName} from imagePullSecrets failed: {message}; kept in the ledger for the next run", overall).ConfigureAwait(false);
+            }
+        }
+        try
+        {
+            await ledger.WriteAsync(entries, options.EffectiveConflictRetries, work).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogLedgerFailed(logger, configuration.Namespace, configuration.Name, Describe(e, work));
+        }
+        return (detached, failed);
     }
 
     private async Task<TargetOutcome> RefreshOneAsync(string ns, TargetConfiguration target, Dictionary<string, RegistryHost> hosts,
@@ -144,7 +214,7 @@ internal sealed partial class RefreshRun(
         {
             outcome = target.AttachOnly
                 ? await refresher.AttachAsync(ns, target.SecretName, target.ServiceAccounts, work).ConfigureAwait(false)
-                : await refresher.RefreshAsync(ns, target.SecretName, registries, target.ServiceAccounts, work).ConfigureAwait(false);
+                : await refresher.RefreshAsync(ns, target.SecretName, registries, target.ServiceAccounts, target.Owner, work).ConfigureAwait(false);
         }
         catch (TargetFailedException e)
         {
@@ -246,6 +316,15 @@ internal sealed partial class RefreshRun(
 
     [LoggerMessage(EventId = 24, Level = LogLevel.Information, Message = "Secret {Namespace}/{SecretName} skipped (attach only): {Detail}")]
     private static partial void LogSkipped(ILogger logger, string @namespace, string secretName, string detail);
+
+    [LoggerMessage(EventId = 25, Level = LogLevel.Information, Message = "Service account {Namespace}/{ServiceAccount}: {SecretName} removed from imagePullSecrets (no longer configured)")]
+    private static partial void LogDetached(ILogger logger, string @namespace, string serviceAccount, string secretName);
+
+    [LoggerMessage(EventId = 26, Level = LogLevel.Warning, Message = "Service account {Namespace}/{ServiceAccount}: removing {SecretName} failed: {Detail}; kept in the ledger")]
+    private static partial void LogDetachFailed(ILogger logger, string @namespace, string serviceAccount, string secretName, string detail);
+
+    [LoggerMessage(EventId = 27, Level = LogLevel.Warning, Message = "Attachment ledger {Namespace}/{Name} could not be read or written: {Detail}")]
+    private static partial void LogLedgerFailed(ILogger logger, string @namespace, string name, string detail);
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Refresh run: checked {Checked}, written {Written} (created {Created}, updated {Updated}), unchanged {Unchanged}, attached {Attached}, skipped {Skipped}, failed {Failed}, not started {NotStarted}, token requests {TokenRequests}, service accounts patched {ServiceAccountsPatched}, earliest expiry {EarliestExpiry}, {DurationSeconds:F1} s, deadline exceeded {DeadlineExceeded}, stopped {Stopped}")]
     private static partial void LogSummary(ILogger logger, int @checked, int written, int created, int updated, int unchanged, int attached, int skipped, int failed,

@@ -64,8 +64,14 @@ internal static partial class RefresherApp
             command.Options.Add(contextOption);
         }
         check.Options.Add(offlineOption);
+        var identityWaitOption = new Option<string?>("--identity-wait")
+        {
+            Description = "Retry a refused token request (denied, unauthorised) with backoff for up to this duration (such as 3m), as a new cloud identity propagates; the run-on-deploy Job sets it. Default: no wait.",
+        };
+        refresh.Options.Add(identityWaitOption);
         refresh.SetAction((parse, ct) => ExecuteAsync(new Invocation(parse.GetValue(configOption)!, parse.GetValue(kubeconfigOption), parse.GetValue(contextOption),
-            Check: false, Offline: false), configureServices, env, error, ct));
+            Check: false, Offline: false)
+        { IdentityWait = parse.GetValue(identityWaitOption) }, configureServices, env, error, ct));
         check.SetAction((parse, ct) => ExecuteAsync(new Invocation(parse.GetValue(configOption)!, parse.GetValue(kubeconfigOption), parse.GetValue(contextOption),
             Check: true, Offline: parse.GetValue(offlineOption)), configureServices, env, error, ct));
 
@@ -92,11 +98,20 @@ internal static partial class RefresherApp
         return await parsed.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
     }
 
-    private sealed record Invocation(string ConfigPath, string? Kubeconfig, string? Context, bool Check, bool Offline);
+    private sealed record Invocation(string ConfigPath, string? Kubeconfig, string? Context, bool Check, bool Offline)
+    {
+        public string? IdentityWait { get; init; }
+    }
 
     private static async Task<int> ExecuteAsync(Invocation invocation, Action<IServiceCollection>? configureServices, IDictionary environment,
         TextWriter error, CancellationToken cancellationToken)
     {
+        var identityWait = TimeSpan.Zero;
+        if (invocation.IdentityWait is { } waitText && (!Duration.TryParse(waitText, out identityWait) || identityWait < TimeSpan.Zero || identityWait > TimeSpan.FromHours(1)))
+        {
+            await error.WriteLineAsync($"registryinfra-refresher: --identity-wait: '{waitText}' is not a duration between 0s and 1h (such as 3m)").ConfigureAwait(false);
+            return ExitCodes.InvalidConfiguration;
+        }
         RefresherConfiguration options;
         IHost host;
         try
@@ -138,6 +153,7 @@ internal static partial class RefresherApp
                 {
                     var summary = await new RefreshRun(host.Services.GetRequiredService<IKubernetes>(), options, sources, time,
                         host.Services.GetRequiredService<ILogger<RefreshRun>>(), host.Services.GetRequiredService<RefresherMetrics>())
+                    { IdentityWait = identityWait }
                         .RunAsync(stop.Token).ConfigureAwait(false);
                     code = summary.Failed == 0 && summary.NotStarted == 0 ? ExitCodes.Success : ExitCodes.TargetsFailed;
                 }

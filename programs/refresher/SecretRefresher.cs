@@ -10,6 +10,19 @@ using RegistryInfra.Refresher.KubernetesApi;
 
 namespace RegistryInfra.Refresher;
 
+/// <summary>What a detach did to one service account.</summary>
+internal enum DetachResult
+{
+    /// <summary>The name was ours and is gone from the account.</summary>
+    Removed,
+
+    /// <summary>The account does not record the name as added by us: left as it is.</summary>
+    NotOurs,
+
+    /// <summary>The account no longer exists.</summary>
+    Gone,
+}
+
 /// <summary>What happened to one target secret in one namespace.</summary>
 internal enum TargetResult
 {
@@ -60,6 +73,12 @@ internal sealed class SecretRefresher(IKubernetes kubernetes, TokenBroker tokens
     public const string RefreshedAtAnnotation = "registryinfra.io/refreshed-at";
     public const string ExpiresAtAnnotation = "registryinfra.io/expires-at";
 
+    /// <summary>On a secret: the <c>.dockerconfigjson</c> keys this refresher wrote, so a removed registry's entry is removed and nobody else's is touched.</summary>
+    public const string EntriesAnnotation = "registryinfra.io/entries";
+
+    /// <summary>On a service account: the <c>imagePullSecrets</c> names a RegistryInfra refresher added (and so may remove); names it found there are not listed.</summary>
+    public const string AddedPullSecretsAnnotation = "registryinfra.io/added-image-pull-secrets";
+
     // The API server answers with the object's metadata only: an attach-only target never receives the
     // data of a secret it does not own, though RBAC's get would allow it.
     internal static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> MetadataOnly =
@@ -71,14 +90,25 @@ internal sealed class SecretRefresher(IKubernetes kubernetes, TokenBroker tokens
     /// secret only once the secret exists, so no account ever names a secret this run failed to create.
     /// </summary>
     public async Task<TargetOutcome> RefreshAsync(string ns, string secretName, IReadOnlyList<(string Key, RegistryHost Host)> registries,
-        IReadOnlyList<string> serviceAccounts, CancellationToken cancellationToken)
+        IReadOnlyList<string> serviceAccounts, string? owner, CancellationToken cancellationToken)
     {
+        V1ObjectMeta? ownerMeta = null;
+        if (owner is not null)
+        {
+            // No owner, no secret: a secret created without it would outlive the namespace's removal from the program.
+            ownerMeta = await ReadOwnerAsync(ns, owner, cancellationToken).ConfigureAwait(false);
+            if (ownerMeta is null)
+            {
+                return new TargetOutcome(ns, secretName, TargetResult.Skipped, "OwnerNotFound",
+                    $"configmap {ns}/{owner}, which owns secret {secretName}, does not exist; the secret is not created here (it is garbage-collected once its owner is gone)");
+            }
+        }
         var accounts = serviceAccounts.Select(a => ReadServiceAccountAsync(ns, a, cancellationToken)).ToList();
         TargetResult result;
         DateTimeOffset? expiresAt;
         try
         {
-            (result, expiresAt) = await WriteSecretAsync(ns, secretName, registries, cancellationToken).ConfigureAwait(false);
+            (result, expiresAt) = await WriteSecretAsync(ns, secretName, registries, ownerMeta, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -140,20 +170,31 @@ internal sealed class SecretRefresher(IKubernetes kubernetes, TokenBroker tokens
         }
     }
 
-    private async Task<(TargetResult, DateTimeOffset?)> WriteSecretAsync(string ns, string name, IReadOnlyList<(string Key, RegistryHost Host)> registries, CancellationToken ct)
+    private async Task<(TargetResult, DateTimeOffset?)> WriteSecretAsync(string ns, string name, IReadOnlyList<(string Key, RegistryHost Host)> registries,
+        V1ObjectMeta? owner, CancellationToken ct)
     {
+        var ours = registries.Select(r => r.Host.DockerConfigKey).Order(StringComparer.Ordinal).ToList();
+        var oursText = string.Join(',', ours);
         for (var attempt = 0; ; attempt++)
         {
             var existing = await ReadSecretAsync(ns, name, ct).ConfigureAwait(false);
             DockerConfig current;
+            List<string> stale = [];
             if (existing is null)
             {
                 current = DockerConfig.Empty;
             }
             else
             {
+                if (owner is not null)
+                {
+                    SecretOwnership.Claim(existing, owner, ns, name);
+                }
                 current = ParseExisting(existing, ns, name);
-                if (IsFresh(existing, current, registries) is { } freshUntil)
+                // Entries this refresher wrote for registries it no longer renews; entries it never wrote are not ours.
+                stale = SecretOwnership.List(Annotation(existing, EntriesAnnotation)).Except(ours, StringComparer.Ordinal).ToList();
+                if (stale.Count == 0 && IsFresh(existing, current, registries) is { } freshUntil
+                    && Annotation(existing, EntriesAnnotation) == oursText && SecretOwnership.Points(existing, owner))
                 {
                     return (TargetResult.Unchanged, freshUntil);
                 }
@@ -178,8 +219,9 @@ internal sealed class SecretRefresher(IKubernetes kubernetes, TokenBroker tokens
             var expiresText = expiresAt?.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
 
             // Only this refresher's entries are replaced; the serialisation is canonical, so equality is "content unchanged".
-            var merged = current.Merge(entries);
-            if (existing is not null && merged.Equals(current) && Annotation(existing, ExpiresAtAnnotation) == expiresText && IsManagedShape(existing))
+            var merged = stale.Aggregate(current.Merge(entries), (config, key) => config.Remove(key));
+            if (existing is not null && merged.Equals(current) && Annotation(existing, ExpiresAtAnnotation) == expiresText && IsManagedShape(existing)
+                && Annotation(existing, EntriesAnnotation) == oursText && SecretOwnership.Points(existing, owner))
             {
                 return (TargetResult.Unchanged, expiresAt);
             }
@@ -197,9 +239,14 @@ internal sealed class SecretRefresher(IKubernetes kubernetes, TokenBroker tokens
             {
                 secret.Metadata.Annotations[ExpiresAtAnnotation] = expiresText;
             }
+            secret.Metadata.Annotations[EntriesAnnotation] = oursText;
             if (existing is null)
             {
                 secret.Metadata.Labels = new Dictionary<string, string> { [ManagedByLabel] = ManagedByValue };
+            }
+            if (owner is not null)
+            {
+                SecretOwnership.PointAt(secret, owner);
             }
 
             try
@@ -213,9 +260,10 @@ internal sealed class SecretRefresher(IKubernetes kubernetes, TokenBroker tokens
                 await retry.RunAsync(c => kubernetes.CoreV1.ReplaceNamespacedSecretAsync(secret, name, ns, cancellationToken: c), ct).ConfigureAwait(false);
                 return (TargetResult.Updated, expiresAt);
             }
-            catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.Conflict && attempt < conflictRetries)
+            catch (HttpOperationException e) when (attempt < conflictRetries
+                && (e.Response?.StatusCode == HttpStatusCode.Conflict || (existing is not null && e.Response?.StatusCode == HttpStatusCode.NotFound)))
             {
-                // Someone else wrote (or created) it first: read again and merge onto their version.
+                // Someone else wrote (or created) it first, or garbage collection deleted it since the read: read again and start from what is there.
             }
             catch (HttpOperationException e)
             {
@@ -264,6 +312,27 @@ internal sealed class SecretRefresher(IKubernetes kubernetes, TokenBroker tokens
         }
     }
 
+    /// <summary>The owner ConfigMap's metadata (only its metadata is asked for), or null when it does not exist.</summary>
+    private async Task<V1ObjectMeta?> ReadOwnerAsync(string ns, string name, CancellationToken ct)
+    {
+        try
+        {
+            return await retry.RunAsync(async c =>
+            {
+                using var response = await kubernetes.CoreV1.ReadNamespacedConfigMapWithHttpMessagesAsync(name, ns, customHeaders: MetadataOnly, cancellationToken: c).ConfigureAwait(false);
+                return response.Body.Metadata;
+            }, ct).ConfigureAwait(false);
+        }
+        catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+        catch (HttpOperationException e)
+        {
+            throw ApiFailure(e, "read", "ConfigMap", ns, name);
+        }
+    }
+
     private async Task<V1Secret?> ReadSecretAsync(string ns, string name, CancellationToken ct)
     {
         try
@@ -301,11 +370,13 @@ internal sealed class SecretRefresher(IKubernetes kubernetes, TokenBroker tokens
             var names = (current.ImagePullSecrets ?? []).Select(r => r?.Name).ToList();
             if (names.Contains(secretName))
             {
+                // Already named: by us in an earlier run (recorded), or by someone else (not recorded, so never removed by us).
                 return false;
             }
             // A merge patch replaces the whole list, so it carries the union, and the resourceVersion makes
-            // the API server refuse it if the list changed since we read it.
-            var patch = ServiceAccountPatch.Json(current.Metadata?.ResourceVersion, [.. names.Where(n => n is not null)!, secretName]);
+            // the API server refuse it if the list changed since we read it. The annotation records the name as ours.
+            var added = SecretOwnership.List(AddedOf(current)).Append(secretName).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+            var patch = ServiceAccountPatch.Json(current.Metadata?.ResourceVersion, [.. names.Where(n => n is not null)!, secretName], string.Join(',', added));
             try
             {
                 await retry.RunAsync(c => kubernetes.CoreV1.PatchNamespacedServiceAccountAsync(
@@ -314,6 +385,59 @@ internal sealed class SecretRefresher(IKubernetes kubernetes, TokenBroker tokens
             }
             catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.Conflict && attempt < conflictRetries)
             {
+            }
+            catch (HttpOperationException e)
+            {
+                throw ApiFailure(e, "patch", "ServiceAccount", ns, account);
+            }
+        }
+    }
+
+    private static string? AddedOf(V1ServiceAccount account) =>
+        account.Metadata?.Annotations is { } a && a.TryGetValue(AddedPullSecretsAnnotation, out var v) ? v : null;
+
+    /// <summary>
+    /// Removes <paramref name="secretName"/> from the account's <c>imagePullSecrets</c> when the account records that a
+    /// RegistryInfra refresher added it; a name it does not record is someone else's and stays. Every other entry is
+    /// kept, with a resourceVersion precondition and a bounded retry on conflict.
+    /// </summary>
+    public async Task<DetachResult> DetachAsync(string ns, string account, string secretName, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            V1ServiceAccount current;
+            try
+            {
+                current = await retry.RunAsync(c => kubernetes.CoreV1.ReadNamespacedServiceAccountAsync(account, ns, cancellationToken: c), ct).ConfigureAwait(false);
+            }
+            catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)
+            {
+                return DetachResult.Gone;
+            }
+            catch (HttpOperationException e)
+            {
+                throw ApiFailure(e, "read", "ServiceAccount", ns, account);
+            }
+            var added = SecretOwnership.List(AddedOf(current));
+            if (!added.Contains(secretName))
+            {
+                return DetachResult.NotOurs;
+            }
+            var names = (current.ImagePullSecrets ?? []).Select(r => r?.Name).Where(n => n is not null && n != secretName).ToList();
+            var remaining = added.Where(n => n != secretName).ToList();
+            var patch = ServiceAccountPatch.Json(current.Metadata?.ResourceVersion, names!, remaining.Count == 0 ? null : string.Join(',', remaining));
+            try
+            {
+                await retry.RunAsync(c => kubernetes.CoreV1.PatchNamespacedServiceAccountAsync(
+                    new V1Patch(patch, V1Patch.PatchType.MergePatch), account, ns, cancellationToken: c), ct).ConfigureAwait(false);
+                return DetachResult.Removed;
+            }
+            catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.Conflict && attempt < conflictRetries)
+            {
+            }
+            catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)
+            {
+                return DetachResult.Gone;
             }
             catch (HttpOperationException e)
             {

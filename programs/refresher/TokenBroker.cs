@@ -14,8 +14,12 @@ internal sealed partial class TokenBroker(
     TransientRetry retry,
     TimeProvider time,
     ILogger logger,
-    CancellationToken runToken)
+    CancellationToken runToken,
+    TimeSpan identityWait = default)
 {
+    /// <summary>The first wait after a refusal that may be a cloud identity still propagating; doubles, capped at 30 s.</summary>
+    internal static readonly TimeSpan IdentityFirstDelay = TimeSpan.FromSeconds(2);
+
     private readonly ConcurrentDictionary<string, Lazy<Task<RegistryCredential>>> _tokens = new(StringComparer.Ordinal);
     private int _requests;
 
@@ -34,19 +38,36 @@ internal sealed partial class TokenBroker(
         Interlocked.Increment(ref _requests);
         var (server, source) = registries[key];
         RegistryCredential credential;
-        try
+        var started = time.GetTimestamp();
+        var delay = TimeSpan.FromTicks(Math.Min(IdentityFirstDelay.Ticks, identityWait.Ticks / 8));
+        var waited = false;
+        while (true)
         {
-            credential = await retry.RunAsync(async ct => await source.GetCredentialAsync(ct).ConfigureAwait(false), runToken).ConfigureAwait(false);
-        }
-        catch (RegistryException e)
-        {
-            LogTokenFailed(logger, key, server, source.Description, e.Kind, e.Message);
-            throw new TokenUnavailableException($"registry '{key}': {source.Description} failed ({e.Kind}): {e.Message}", e);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            LogTokenFailed(logger, key, server, source.Description, RegistryErrorKind.CredentialSource, e.GetType().Name);
-            throw new TokenUnavailableException($"registry '{key}': {source.Description} failed ({e.GetType().Name})", e);
+            try
+            {
+                credential = await retry.RunAsync(async ct => await source.GetCredentialAsync(ct).ConfigureAwait(false), runToken).ConfigureAwait(false);
+                break;
+            }
+            catch (RegistryException e) when (MayBePropagating(e) && time.GetElapsedTime(started) + delay <= identityWait)
+            {
+                // A new IAM role, policy or Workload Identity binding takes a while to be seen everywhere (seconds to
+                // minutes): the first run after a deployment waits for it instead of failing the update.
+                LogIdentityWaiting(logger, key, server, source.Description, e.Kind, e.Message, delay.TotalSeconds);
+                waited = true;
+                await Task.Delay(delay, time, runToken).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+            }
+            catch (RegistryException e)
+            {
+                LogTokenFailed(logger, key, server, source.Description, e.Kind, e.Message);
+                var after = waited ? $" after waiting {time.GetElapsedTime(started).TotalSeconds:F0} s for the cloud identity to propagate" : "";
+                throw new TokenUnavailableException($"registry '{key}': {source.Description} failed ({e.Kind}){after}: {e.Message}", e);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogTokenFailed(logger, key, server, source.Description, RegistryErrorKind.CredentialSource, e.GetType().Name);
+                throw new TokenUnavailableException($"registry '{key}': {source.Description} failed ({e.GetType().Name})", e);
+            }
         }
         var now = time.GetUtcNow();
         if (string.IsNullOrEmpty(credential.Username) || string.IsNullOrEmpty(credential.Password))
@@ -62,6 +83,13 @@ internal sealed partial class TokenBroker(
         LogTokenObtained(logger, key, server, source.Description, new UtcTime(credential.ExpiresAt));
         return credential;
     }
+
+    /// <summary>Refusals that a cloud identity still propagating gives: denied, unauthorised, or the source failing to get credentials.</summary>
+    internal static bool MayBePropagating(RegistryException e) =>
+        e.Kind is RegistryErrorKind.Unauthorized or RegistryErrorKind.Forbidden or RegistryErrorKind.CredentialSource;
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "Token for {Registry} ({Server}) from {Source} refused: {ErrorKind} {Reason}; the cloud identity may still be propagating, retrying in {DelaySeconds:F0} s")]
+    private static partial void LogIdentityWaiting(ILogger logger, string registry, string server, string source, RegistryErrorKind errorKind, string reason, double delaySeconds);
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Token obtained for {Registry} ({Server}) from {Source}, expires {ExpiresAt}")]
     private static partial void LogTokenObtained(ILogger logger, string registry, string server, string source, UtcTime expiresAt);

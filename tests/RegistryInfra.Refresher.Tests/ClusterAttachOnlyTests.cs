@@ -37,7 +37,7 @@ public sealed class ClusterAttachOnlyTests : IDisposable
 
     private RefresherConfiguration Load(ComponentPlan plan)
     {
-        var data = plan.Children.Single(c => c.Type == TokenRefresherComponent.ConfigMapType).Inputs["data"]!.AsObject();
+        var data = plan.Children.Single(c => c.Type == TokenRefresherComponent.ConfigMapType && c.Inputs["data"]?[RefresherPod.ConfigKey] is not null).Inputs["data"]!.AsObject();
         var path = Path.Combine(_root, RefresherPod.ConfigKey);
         File.WriteAllText(path, data[RefresherPod.ConfigKey]!.GetValue<string>());
         return ConfigurationReading.Load(path);

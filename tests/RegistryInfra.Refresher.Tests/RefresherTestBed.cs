@@ -41,6 +41,9 @@ internal sealed class RefresherTestBed : IAsyncDisposable
 
     public LogCapture Logs { get; } = new();
 
+    /// <summary>The run's <c>--identity-wait</c>.</summary>
+    public TimeSpan IdentityWait { get; set; }
+
     /// <summary>Every password the source has handed out, for "never logged" assertions.</summary>
     public List<string> IssuedPasswords { get; } = [];
 
@@ -94,7 +97,7 @@ internal sealed class RefresherTestBed : IAsyncDisposable
     {
         using var factory = LoggerFactory.Create(b => b.AddProvider(Logs).SetMinimumLevel(LogLevel.Trace));
         var sources = options.Registries.ToDictionary(r => r.Key, _ => Source.Object);
-        var run = new RefreshRun(Client, options, sources, Time.Object, factory.CreateLogger<RefreshRun>(), metrics);
+        var run = new RefreshRun(Client, options, sources, Time.Object, factory.CreateLogger<RefreshRun>(), metrics) { IdentityWait = IdentityWait };
         return await run.RunAsync(stop);
     }
 

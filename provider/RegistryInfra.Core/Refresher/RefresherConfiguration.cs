@@ -47,6 +47,12 @@ public sealed record RefresherConfiguration
     /// <summary>Optional metrics export.</summary>
     public MetricsConfiguration? Metrics { get; set; }
 
+    /// <summary>
+    /// Where the refresher records which service accounts it added which secret names to, so that a later run with a
+    /// changed configuration removes exactly those no longer configured. Without it nothing is ever removed.
+    /// </summary>
+    public LedgerConfiguration? Ledger { get; set; }
+
     /// <summary>Log verbosity (<c>logging.logLevel.default</c>, as .NET configuration files spell it).</summary>
     public LoggingConfiguration? Logging { get; set; }
 
@@ -109,6 +115,19 @@ public sealed record MetricsConfiguration
 {
     /// <summary>An OTLP base URL, as <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (which it overrides); unset with the variable unset: no export.</summary>
     public string? OtlpEndpoint { get; set; }
+}
+
+/// <summary>The ConfigMap in which the refresher records the service-account names it added.</summary>
+public sealed record LedgerConfiguration
+{
+    /// <summary>The namespace of the ledger (the refresher's own).</summary>
+    public string Namespace { get; set; } = "";
+
+    /// <summary>The ledger ConfigMap's name; the refresher creates it.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>A ConfigMap in the same namespace that owns the ledger (the refresher's configuration), so that deleting it deletes the ledger.</summary>
+    public string? Owner { get; set; }
 }
 
 /// <summary>How much the refresher logs.</summary>
@@ -269,4 +288,12 @@ public sealed record TargetConfiguration
     /// target names no <see cref="Registries"/>.
     /// </summary>
     public bool AttachOnly { get; set; }
+
+    /// <summary>
+    /// The ConfigMap, in each namespace, that owns the secret (the PullSecret component's per-namespace owner
+    /// object). When set, the refresher creates the secret with an <c>ownerReference</c> to it, writes only a
+    /// secret that carries that reference, and leaves a namespace alone where it does not exist: deleting the
+    /// owner deletes the secret by Kubernetes garbage collection. Not with <see cref="AttachOnly"/>.
+    /// </summary>
+    public string? Owner { get; set; }
 }

@@ -98,6 +98,21 @@ public static partial class RefresherConfigurationValidator
         {
             problems.Add(new("logging.logLevel.default", $"'{level}' must be one of {string.Join(", ", LogLevelConfiguration.Levels)}"));
         }
+        if (configuration.Ledger is { } ledger)
+        {
+            if (!IsDnsLabel(ledger.Namespace))
+            {
+                problems.Add(new("ledger.namespace", $"'{ledger.Namespace}' is not a valid namespace name"));
+            }
+            if (!IsDnsSubdomain(ledger.Name))
+            {
+                problems.Add(new("ledger.name", $"'{ledger.Name}' is not a valid ConfigMap name"));
+            }
+            if (ledger.Owner is not null && (!IsDnsSubdomain(ledger.Owner) || ledger.Owner == ledger.Name))
+            {
+                problems.Add(new("ledger.owner", $"'{ledger.Owner}' is not a valid ConfigMap name other than the ledger's"));
+            }
+        }
         return problems;
     }
 
@@ -132,8 +147,16 @@ public static partial class RefresherConfigurationValidator
                 problems.Add(new($"{at}.serviceAccounts[{n}]", $"'{t.ServiceAccounts[n]}' is not a valid service account name"));
             }
         }
+        if (t.Owner is not null && !IsDnsSubdomain(t.Owner))
+        {
+            problems.Add(new($"{at}.owner", $"'{t.Owner}' is not a valid ConfigMap name"));
+        }
         if (t.AttachOnly)
         {
+            if (t.Owner is not null)
+            {
+                problems.Add(new($"{at}.owner", "an attachOnly target never creates its secret, so it names no owner"));
+            }
             if (t.Registries.Count > 0)
             {
                 problems.Add(new($"{at}.registries", "an attachOnly target names no registries (its secret's data is owned by whoever created it, such as Pulumi); remove registries or attachOnly"));

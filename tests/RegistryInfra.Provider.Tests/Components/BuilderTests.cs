@@ -32,9 +32,9 @@ public sealed class PullSecretBuilderTests
         Assert.Equal(
         [
             "kubernetes:core/v1:Secret ps-apps-registryinfra-pull",
-            "kubernetes:core/v1:Secret ps-apps-registryinfra-pull-tokens",
+            "kubernetes:core/v1:ConfigMap ps-apps-registryinfra-pull-tokens-owner",
             "kubernetes:core/v1:Secret ps-jobs-registryinfra-pull",
-            "kubernetes:core/v1:Secret ps-jobs-registryinfra-pull-tokens",
+            "kubernetes:core/v1:ConfigMap ps-jobs-registryinfra-pull-tokens-owner",
         ], plan.Children.Select(c => $"{c.Type} {c.Name}"));
     }
 
@@ -56,27 +56,31 @@ public sealed class PullSecretBuilderTests
     }
 
     [Fact]
-    public void Token_secret_starts_empty_and_its_data_is_ignored_on_later_diffs()
+    public void Token_secret_is_not_a_pulumi_resource_only_its_owner_config_map_is()
     {
-        var secret = ComponentPlans.Build(PullSecretComponent.Instance, "ps", Args()).Children[1];
+        var owner = ComponentPlans.Build(PullSecretComponent.Instance, "ps", Args()).Children[1];
 
-        Assert.Equal("""{"auths":{}}""", secret.Inputs["stringData"]![".dockerconfigjson"]!.GetValue<string>());
-        Assert.Equal(["data", "stringData"], secret.IgnoreChanges);
-        Assert.Equal(["stringData"], secret.SecretInputs);
+        // The refresher creates the Secret with an ownerReference to this ConfigMap of the same name; Pulumi holds no data of it.
+        Assert.Equal("kubernetes:core/v1:ConfigMap", owner.Type);
+        Assert.Equal("registryinfra-pull-tokens", owner.Inputs["metadata"]!["name"]!.GetValue<string>());
+        Assert.Equal("Secret/registryinfra-pull-tokens", owner.Inputs["metadata"]!["annotations"]![PullSecretComponent.OwnsAnnotation]!.GetValue<string>());
+        Assert.Equal("registryinfra:kubernetes:PullSecret/ps", owner.Inputs["metadata"]!["annotations"]![PullSecretComponent.OwnerAnnotation]!.GetValue<string>());
+        Assert.Null(owner.Inputs["data"]);
+        Assert.Empty(owner.IgnoreChanges);
+        Assert.Empty(owner.SecretInputs);
     }
 
     [Fact]
-    public void Token_secret_never_holds_a_token_so_none_reaches_pulumi_state()
+    public void Token_registry_never_reaches_pulumi_state()
     {
         var args = Args() with
         {
             Registries = [new PullSecretRegistry { Server = "europe-docker.pkg.dev", AuthEntry = """{"auth":"b2F1dGgyYWNjZXNzdG9rZW46eHl6"}""" }],
         };
-        var secret = ComponentPlans.Build(PullSecretComponent.Instance, "ps", args).Children[0];
+        var plan = ComponentPlans.Build(PullSecretComponent.Instance, "ps", args);
 
-        Assert.EndsWith("-tokens", secret.Inputs["metadata"]!["name"]!.GetValue<string>(), StringComparison.Ordinal);
-        Assert.Equal("""{"auths":{}}""", secret.Inputs["stringData"]![".dockerconfigjson"]!.GetValue<string>());
-        Assert.DoesNotContain("b2F1dGgyYWNjZXNzdG9rZW46eHl6", secret.Registration.ToString(), StringComparison.Ordinal);
+        Assert.All(plan.Children, c => Assert.Equal("kubernetes:core/v1:ConfigMap", c.Type));
+        Assert.All(plan.Children, c => Assert.DoesNotContain("b2F1dGgyYWNjZXNzdG9rZW46eHl6", c.Registration.ToString(), StringComparison.Ordinal));
     }
 
     [Theory]
@@ -333,11 +337,13 @@ public sealed class TokenRefresherBuilderTests
             "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding r-role-binding-apps",
             "kubernetes:rbac.authorization.k8s.io/v1:Role r-role-jobs",
             "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding r-role-binding-jobs",
+            "kubernetes:rbac.authorization.k8s.io/v1:Role r-ledger-role",
+            "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding r-ledger-role-binding",
             "kubernetes:core/v1:ConfigMap r-config",
             "kubernetes:batch/v1:CronJob r-cron-job",
-        ], plan.Children.Take(8).Select(c => $"{c.Type} {c.Name}"));
-        Assert.Equal("kubernetes:batch/v1:Job", plan.Children[8].Type);
-        Assert.Equal(9, plan.Children.Length);
+        ], plan.Children.Take(10).Select(c => $"{c.Type} {c.Name}"));
+        Assert.Equal("kubernetes:batch/v1:Job", plan.Children[10].Type);
+        Assert.Equal(11, plan.Children.Length);
     }
 
     [Fact]
@@ -360,7 +366,8 @@ public sealed class TokenRefresherBuilderTests
         var plan = ComponentPlans.Build(TokenRefresherComponent.Instance, "r", args);
         var clusterRole = Child(plan, RefresherRbac.ClusterRoleType);
         Assert.Contains("""{"apiGroups":[""],"resources":["namespaces"],"verbs":["get","list"]}""", clusterRole["rules"]!.ToJsonString(), StringComparison.Ordinal);
-        Assert.DoesNotContain(plan.Children, c => c.Type == RefresherRbac.RoleType);
+        // The only Role is the ledger's, in the refresher's own namespace.
+        Assert.Equal(["r-ledger-role"], plan.Children.Where(c => c.Type == RefresherRbac.RoleType).Select(c => c.Name));
         Assert.Single(plan.Children, c => c.Type == RefresherRbac.ClusterRoleBindingType);
     }
 
@@ -394,7 +401,7 @@ public sealed class TokenRefresherBuilderTests
         var config = Child(ComponentPlans.Build(TokenRefresherComponent.Instance, "r", Args()), TokenRefresherComponent.ConfigMapType)["data"]![RefresherPod.ConfigKey]!.GetValue<string>();
 
         Assert.Equal(
-            """{"registries":[{"server":"123456789012.dkr.ecr.eu-west-1.amazonaws.com","source":{"type":"ecr","region":"eu-west-1","accountId":"123456789012"}}],"targets":[{"secretName":"registryinfra-pull-tokens","namespaces":["apps","jobs"],"serviceAccounts":["default"]}]}""",
+            """{"registries":[{"server":"123456789012.dkr.ecr.eu-west-1.amazonaws.com","source":{"type":"ecr","region":"eu-west-1","accountId":"123456789012"}}],"targets":[{"secretName":"registryinfra-pull-tokens","namespaces":["apps","jobs"],"serviceAccounts":["default"]}],"ledger":{"namespace":"registryinfra-system","name":"registryinfra-refresher-attachments","owner":"registryinfra-refresher-config"}}""",
             config);
     }
 
@@ -432,7 +439,7 @@ public sealed class TokenRefresherBuilderTests
 
         var plan = ComponentPlans.Build(TokenRefresherComponent.Instance, "r", args);
 
-        Assert.Equal("""{"targets":[{"secretName":"static-pull","namespaceSelector":"team=web","serviceAccounts":["default"],"attachOnly":true}]}""",
+        Assert.Equal("""{"targets":[{"secretName":"static-pull","namespaceSelector":"team=web","serviceAccounts":["default"],"attachOnly":true}],"ledger":{"namespace":"registryinfra-system","name":"registryinfra-refresher-attachments","owner":"registryinfra-refresher-config"}}""",
             Child(plan, TokenRefresherComponent.ConfigMapType)["data"]![RefresherPod.ConfigKey]!.GetValue<string>());
         Assert.Equal(
             """[{"apiGroups":[""],"resources":["namespaces"],"verbs":["get","list"]},{"apiGroups":[""],"resourceNames":["static-pull"],"resources":["secrets"],"verbs":["get"]},{"apiGroups":["","events.k8s.io"],"resources":["events"],"verbs":["create","patch"]},{"apiGroups":[""],"resourceNames":["default"],"resources":["serviceaccounts"],"verbs":["get","patch"]}]""",

@@ -108,9 +108,9 @@ public sealed class ConstructTests : IAsyncLifetime
             "registryinfra:index:ClusterRegistryAccess prod-eu",
             "registryinfra:kubernetes:PullSecret prod-eu-pull-secret",
             "kubernetes:core/v1:Secret prod-eu-pull-secret-apps-registryinfra-pull",
-            "kubernetes:core/v1:Secret prod-eu-pull-secret-apps-registryinfra-pull-tokens",
+            "kubernetes:core/v1:ConfigMap prod-eu-pull-secret-apps-registryinfra-pull-tokens-owner",
             "kubernetes:core/v1:Secret prod-eu-pull-secret-jobs-registryinfra-pull",
-            "kubernetes:core/v1:Secret prod-eu-pull-secret-jobs-registryinfra-pull-tokens",
+            "kubernetes:core/v1:ConfigMap prod-eu-pull-secret-jobs-registryinfra-pull-tokens-owner",
             "registryinfra:aws:EcrPullAccess prod-eu-ecr",
             "aws:iam/role:Role prod-eu-ecr-role",
             "aws:iam/rolePolicy:RolePolicy prod-eu-ecr-ecr-pull",
@@ -125,11 +125,13 @@ public sealed class ConstructTests : IAsyncLifetime
             "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding prod-eu-refresher-role-binding-apps",
             "kubernetes:rbac.authorization.k8s.io/v1:Role prod-eu-refresher-role-jobs",
             "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding prod-eu-refresher-role-binding-jobs",
+            "kubernetes:rbac.authorization.k8s.io/v1:Role prod-eu-refresher-ledger-role",
+            "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding prod-eu-refresher-ledger-role-binding",
             "kubernetes:core/v1:ConfigMap prod-eu-refresher-config",
             "kubernetes:batch/v1:CronJob prod-eu-refresher-cron-job",
         ], regs.Where(r => r.Type != "kubernetes:batch/v1:Job").Select(r => $"{r.Type} {r.Name}"), new OrderInsensitive());
         Assert.Single(regs, r => r.Type == "kubernetes:batch/v1:Job");
-        Assert.Equal(23, regs.Count);
+        Assert.Equal(25, regs.Count);
         // Children are registered concurrently, each after its parent.
         var order = regs.Select((r, i) => (r.Urn, i)).ToDictionary(x => x.Urn, x => x.i, StringComparer.Ordinal);
         Assert.All(regs.Skip(1), r => Assert.True(order[r.Request.Parent] < order[r.Urn], $"{r.Name} was registered before its parent"));
@@ -168,13 +170,11 @@ public sealed class ConstructTests : IAsyncLifetime
         Assert.True(staticSecret.Inputs["stringData"].IsSecret);
         Assert.Empty(staticSecret.Request.IgnoreChanges);
         Assert.Equal(["data", "stringData"], staticSecret.Request.AdditionalSecretOutputs);
-        var tokenSecret = Registered("kubernetes:core/v1:Secret", "prod-eu-pull-secret-apps-registryinfra-pull-tokens");
-        Assert.True(tokenSecret.Inputs["stringData"].IsSecret);
-        Assert.Equal(["data", "stringData"], tokenSecret.Request.IgnoreChanges);
-        // No token passes through Pulumi: the refresher's Job fills the Secret (its data is the refresher's).
-        var document = tokenSecret.Inputs["stringData"].SecretValue.ObjectValue[".dockerconfigjson"].StringValue;
-        Assert.Equal("""{"auths":{}}""", document);
-        Assert.DoesNotContain(AuthB64, tokenSecret.Request.ToString(), StringComparison.Ordinal);
+        // No token passes through Pulumi: the token Secret is not a Pulumi resource; its owner ConfigMap carries no data.
+        Assert.DoesNotContain(_monitor.Registrations, r => r.Type == "kubernetes:core/v1:Secret" && r.Name.EndsWith("-tokens", StringComparison.Ordinal));
+        var owner = Registered("kubernetes:core/v1:ConfigMap", "prod-eu-pull-secret-apps-registryinfra-pull-tokens-owner");
+        Assert.False(owner.Inputs.ContainsKey("data"));
+        Assert.DoesNotContain(AuthB64, owner.Request.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -241,10 +241,9 @@ public sealed class ConstructTests : IAsyncLifetime
         await Construct("registryinfra:index:ClusterRegistryAccess", "prod-eu", ClusterInputs("UNKNOWN"), dryRun: true);
         var preview = _monitor.Registrations.Select(r => $"{r.Type} {r.Name}").ToList();
 
-        // The unknown entry is a token-based registry's (tokenBased: true): its Secret starts empty either way,
+        // The unknown entry is a token-based registry's (tokenBased: true): only its Secret's owner ConfigMap is Pulumi's,
         // and the static Secret's document is known.
-        var tokenSecret = Registered("kubernetes:core/v1:Secret", "prod-eu-pull-secret-apps-registryinfra-pull-tokens");
-        Assert.Equal("""{"auths":{}}""", tokenSecret.Inputs["stringData"].SecretValue.ObjectValue[".dockerconfigjson"].StringValue);
+        Assert.False(Registered("kubernetes:core/v1:ConfigMap", "prod-eu-pull-secret-apps-registryinfra-pull-tokens-owner").Inputs.ContainsKey("data"));
         var staticSecret = Registered("kubernetes:core/v1:Secret", "prod-eu-pull-secret-apps-registryinfra-pull");
         Assert.False(staticSecret.Inputs["stringData"].SecretValue.ObjectValue[".dockerconfigjson"].IsComputed);
 
@@ -275,7 +274,7 @@ public sealed class ConstructTests : IAsyncLifetime
         await Construct("registryinfra:index:ClusterRegistryAccess", "prod-eu", ClusterInputs(KnownAuthEntry), dryRun: false);
 
         var refresher = Registered("registryinfra:kubernetes:TokenRefresher", "prod-eu-refresher");
-        Assert.Contains(Registered("kubernetes:core/v1:Secret", "prod-eu-pull-secret-jobs-registryinfra-pull-tokens").Urn, refresher.Request.Dependencies);
+        Assert.Contains(Registered("kubernetes:core/v1:ConfigMap", "prod-eu-pull-secret-jobs-registryinfra-pull-tokens-owner").Urn, refresher.Request.Dependencies);
         Assert.Contains(Registered("aws:iam/rolePolicy:RolePolicy", "prod-eu-ecr-ecr-pull").Urn, refresher.Request.Dependencies);
         var job = _monitor.Registrations.Single(r => r.Type == "kubernetes:batch/v1:Job");
         Assert.Contains(Registered("kubernetes:core/v1:ConfigMap", "prod-eu-refresher-config").Urn, job.Request.Dependencies);
@@ -290,10 +289,10 @@ public sealed class ConstructTests : IAsyncLifetime
         Assert.Equal(["prod-eu-refresher-service-account"], _monitor.Registrations.Where(r => r.Type.Contains("ServiceAccount", StringComparison.Ordinal)).Select(r => r.Name));
         // Both secrets are attached: the token secret by the target that renews it, the static one by an attach-only target.
         Assert.Equal(
-            """[{"secretName":"registryinfra-pull-tokens","namespaces":["apps","jobs"],"serviceAccounts":["default"]},{"secretName":"registryinfra-pull","namespaces":["apps","jobs"],"serviceAccounts":["default"],"attachOnly":true}]""",
+            """[{"secretName":"registryinfra-pull-tokens","namespaces":["apps","jobs"],"serviceAccounts":["default"],"owner":"registryinfra-pull-tokens"},{"secretName":"registryinfra-pull","namespaces":["apps","jobs"],"serviceAccounts":["default"],"attachOnly":true}]""",
             Configuration("prod-eu")["targets"]!.ToJsonString());
         Assert.Equal(
-            """[{"apiGroups":[""],"resourceNames":["registryinfra-pull-tokens"],"resources":["secrets"],"verbs":["get","update","patch"]},{"apiGroups":[""],"resources":["secrets"],"verbs":["create"]},{"apiGroups":[""],"resourceNames":["registryinfra-pull"],"resources":["secrets"],"verbs":["get"]},{"apiGroups":["","events.k8s.io"],"resources":["events"],"verbs":["create","patch"]},{"apiGroups":[""],"resourceNames":["default"],"resources":["serviceaccounts"],"verbs":["get","patch"]}]""",
+            """[{"apiGroups":[""],"resourceNames":["registryinfra-pull-tokens"],"resources":["secrets"],"verbs":["get","update","patch","delete"]},{"apiGroups":[""],"resources":["secrets"],"verbs":["create"]},{"apiGroups":[""],"resourceNames":["registryinfra-pull-tokens"],"resources":["configmaps"],"verbs":["get"]},{"apiGroups":[""],"resourceNames":["registryinfra-pull"],"resources":["secrets"],"verbs":["get"]},{"apiGroups":["","events.k8s.io"],"resources":["events"],"verbs":["create","patch"]},{"apiGroups":[""],"resourceNames":["default"],"resources":["serviceaccounts"],"verbs":["get","patch"]}]""",
             Rules("kubernetes:rbac.authorization.k8s.io/v1:Role", "prod-eu-refresher-role-apps"));
     }
 
@@ -334,6 +333,8 @@ public sealed class ConstructTests : IAsyncLifetime
             "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding edge-refresher-role-binding-apps",
             "kubernetes:rbac.authorization.k8s.io/v1:Role edge-refresher-role-jobs",
             "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding edge-refresher-role-binding-jobs",
+            "kubernetes:rbac.authorization.k8s.io/v1:Role edge-refresher-ledger-role",
+            "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding edge-refresher-ledger-role-binding",
             "kubernetes:core/v1:ConfigMap edge-refresher-config",
             "kubernetes:batch/v1:CronJob edge-refresher-cron-job",
             "kubernetes:batch/v1:Job edge-refresher-run-on-deploy",
@@ -347,7 +348,7 @@ public sealed class ConstructTests : IAsyncLifetime
                 Rules("kubernetes:rbac.authorization.k8s.io/v1:Role", $"edge-refresher-role-{ns}"));
         }
         Assert.Equal(
-            """{"targets":[{"secretName":"registryinfra-pull","namespaces":["apps","jobs"],"serviceAccounts":["default","builder"],"attachOnly":true}]}""",
+            """{"targets":[{"secretName":"registryinfra-pull","namespaces":["apps","jobs"],"serviceAccounts":["default","builder"],"attachOnly":true}],"ledger":{"namespace":"registryinfra-system","name":"registryinfra-refresher-attachments","owner":"registryinfra-refresher-config"}}""",
             Configuration("edge").ToJsonString());
         // No cloud identity: the service account carries no annotation.
         var metadata = Registered("kubernetes:core/v1:ServiceAccount", "edge-refresher-service-account").Inputs["metadata"].ObjectValue;
@@ -390,7 +391,7 @@ public sealed class ConstructTests : IAsyncLifetime
 
         await Construct("registryinfra:index:ClusterRegistryAccess", "prod-eu", json, dryRun: false);
 
-        Assert.Equal("""[{"secretName":"registryinfra-pull-tokens","namespaces":["apps","jobs"]}]""", Configuration("prod-eu")["targets"]!.ToJsonString());
+        Assert.Equal("""[{"secretName":"registryinfra-pull-tokens","namespaces":["apps","jobs"],"owner":"registryinfra-pull-tokens"}]""", Configuration("prod-eu")["targets"]!.ToJsonString());
         Assert.DoesNotContain("serviceaccounts", Rules("kubernetes:rbac.authorization.k8s.io/v1:Role", "prod-eu-refresher-role-apps"), StringComparison.Ordinal);
     }
 

@@ -23,15 +23,17 @@ namespace RegistryInfra.Testing.Kubernetes;
 /// with <c>labelSelector</c> and in chunks (<c>limit</c>/<c>continue</c>, kubernetes.io/docs/reference/using-api/api-concepts/
 /// #retrieving-large-results-sets-in-chunks: a list with <c>limit</c> returns at most that many items and, when more remain,
 /// an opaque <c>metadata.continue</c> token and <c>remainingItemCount</c>; the next request passes the token back with the
-/// same selector). <see cref="Faults"/> injects conflicts, 500s, latency, hangs and malformed answers. Over TLS
+/// same selector), and garbage collection by <c>ownerReferences</c> (<see cref="Delete(string, string, string, string)"/>).
+/// <see cref="Faults"/> injects conflicts, 500s, latency, hangs and malformed answers. Over TLS
 /// (<see cref="StartAsync(FakeKubeFaults?, bool, CancellationToken)"/>) it speaks HTTP/2, as API servers do.
 /// </summary>
 public sealed class FakeKubeApi : IAsyncDisposable
 {
-    private static readonly string[] Resources = ["namespaces", "secrets", "serviceaccounts", "events"];
+    private static readonly string[] Resources = ["namespaces", "secrets", "serviceaccounts", "events", "configmaps"];
     private static readonly Dictionary<string, string> Kinds = new(StringComparer.Ordinal)
     {
         ["namespaces"] = "Namespace",
+        ["configmaps"] = "ConfigMap",
         ["secrets"] = "Secret",
         ["serviceaccounts"] = "ServiceAccount",
         ["events"] = "Event",
@@ -164,6 +166,58 @@ public sealed class FakeKubeApi : IAsyncDisposable
         Store("serviceaccounts", ns, sa);
     }
 
+    /// <summary>Adds a ConfigMap (as Pulumi creates a PullSecret's owner ConfigMap); returns its uid.</summary>
+    public string AddConfigMap(string ns, string name, IReadOnlyDictionary<string, string>? data = null)
+    {
+        var map = new JsonObject { ["apiVersion"] = "v1", ["kind"] = "ConfigMap", ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns } };
+        if (data is not null)
+        {
+            map["data"] = new JsonObject(data.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
+        }
+        Store("configmaps", ns, map);
+        return map["metadata"]!["uid"]!.GetValue<string>();
+    }
+
+    /// <summary>A copy of a stored ConfigMap, or null.</summary>
+    public JsonObject? GetConfigMap(string ns, string name) => Get("configmaps", ns, name);
+
+    /// <summary>Every stored object's key, as <c>resource/namespace/name</c> (events left out).</summary>
+    public IReadOnlyList<string> ObjectKeys()
+    {
+        lock (_gate)
+        {
+            return [.. _objects.Keys.Where(k => k.Resource != "events").Select(k => $"{k.Resource}/{k.Namespace}/{k.Name}").Order(StringComparer.Ordinal)];
+        }
+    }
+
+    /// <summary>Sets one data key of a stored secret, keeping its metadata (another writer's update).</summary>
+    public void SetSecretData(string ns, string name, string key, byte[] value)
+    {
+        lock (_gate)
+        {
+            var secret = _objects[("secrets", ns, name)];
+            secret["data"]![key] = Convert.ToBase64String(value);
+            secret["metadata"]!["resourceVersion"] = NextVersion();
+        }
+    }
+
+    /// <summary>Overwrites a service account's annotations (seeding another owner's record).</summary>
+    public void SetServiceAccountAnnotation(string ns, string name, string key, string value)
+    {
+        lock (_gate)
+        {
+            var sa = _objects[("serviceaccounts", ns, name)];
+            var meta = sa["metadata"]!.AsObject();
+            if (meta["annotations"] is not JsonObject annotations)
+            {
+                annotations = new JsonObject();
+                meta["annotations"] = annotations;
+            }
+            annotations[key] = value;
+            meta["resourceVersion"] = NextVersion();
+        }
+    }
+
     /// <summary>A copy of a stored secret, or null.</summary>
     public JsonObject? GetSecret(string ns, string name) => Get("secrets", ns, name);
 
@@ -198,6 +252,12 @@ public sealed class FakeKubeApi : IAsyncDisposable
     /// <summary>Writes (POST, PUT, PATCH, DELETE) served on this resource, including those answered with an error.</summary>
     public int WriteCount(string resource) =>
         RequestCount("POST", resource) + RequestCount("PUT", resource) + RequestCount("PATCH", resource) + RequestCount("DELETE", resource);
+
+    /// <summary>
+    /// Writes refused with 403 Forbidden, as <c>VERB resource namespace/name</c> (such as <c>PATCH serviceaccounts apps/builder</c>):
+    /// what RBAC answers once a Role no longer names the object (the fake has no RBAC of its own).
+    /// </summary>
+    public ConcurrentDictionary<string, bool> Forbidden { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Requests answered with an injected 500 or 409.</summary>
     public int InjectedFaults => _injected;
@@ -245,6 +305,11 @@ public sealed class FakeKubeApi : IAsyncDisposable
             _requests.AddOrUpdate("GET-METADATA " + resource, 1, (_, n) => n + 1);
         }
 
+        if (Forbidden.ContainsKey($"{method} {resource} {ns}/{name}"))
+        {
+            await WriteStatus(context, 403, "Forbidden", $"{resource} \"{name}\" is forbidden: the user cannot {method.ToLowerInvariant()} it", ct).ConfigureAwait(false);
+            return;
+        }
         var faults = Faults;
         if (faults.HangOn == verb + " " + resource)
         {
@@ -267,6 +332,19 @@ public sealed class FakeKubeApi : IAsyncDisposable
         }
 
         JsonObject? body = null;
+        if (method == "DELETE" && context.Request.ContentLength is > 0)
+        {
+            // DeleteOptions in the body, as client-go and KubernetesClient send them.
+            var options = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: ct).ConfigureAwait(false) as JsonObject;
+            if (options?["propagationPolicy"]?.GetValue<string>() is { } policy)
+            {
+                var (dc, danswer) = DeleteRequest(resource, ns, name, policy);
+                context.Response.StatusCode = dc;
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync(danswer.ToJsonString(), ct).ConfigureAwait(false);
+                return;
+            }
+        }
         if (method is "POST" or "PUT" or "PATCH")
         {
             try
@@ -292,7 +370,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
             "POST" when name.Length == 0 => Create(resource, ns, body!),
             "PUT" when name.Length > 0 => Replace(resource, ns, name, body!),
             "PATCH" when name.Length > 0 => Patch(resource, ns, name, body!, context.Request.ContentType ?? ""),
-            "DELETE" when name.Length > 0 => Delete(resource, ns, name),
+            "DELETE" when name.Length > 0 => DeleteRequest(resource, ns, name, context.Request.Query["propagationPolicy"].ToString()),
             _ => (405, StatusObject(405, "MethodNotAllowed", $"{method} is not supported here", resource, name)),
         };
         context.Response.StatusCode = code;
@@ -449,7 +527,9 @@ public sealed class FakeKubeApi : IAsyncDisposable
             body["kind"] = Kinds[resource];
             meta["resourceVersion"] = NextVersion();
             _objects[key] = body;
-            return (201, (JsonObject)body.DeepClone());
+            var created = (JsonObject)body.DeepClone();
+            CollectAbsentOwners();
+            return (201, created);
         }
     }
 
@@ -512,13 +592,110 @@ public sealed class FakeKubeApi : IAsyncDisposable
         }
     }
 
-    private (int, JsonObject) Delete(string resource, string ns, string name)
+    private (int, JsonObject) DeleteRequest(string resource, string ns, string name, string policy)
+    {
+        var gone = Delete(resource, ns, name, policy.Length == 0 ? "Background" : policy);
+        return gone is null ? NotFound(resource, name) : (200, gone);
+    }
+
+    /// <summary>
+    /// Deletes an object as the API server and its garbage collector do, with <paramref name="propagation"/>
+    /// <c>Foreground</c>, <c>Background</c> (the API's default for most kinds) or <c>Orphan</c>
+    /// (kubernetes.io/docs/concepts/architecture/garbage-collection/#cascading-deletion): in the foreground the
+    /// dependents go first and then the owner; in the background the owner goes at once and the collector then
+    /// deletes the dependents; orphaning removes the owner's reference from them. A dependent that still has another
+    /// owner only loses the reference to this one (it is deleted once no owner remains). Deleting a namespace
+    /// deletes everything in it. Owners are matched by uid within the dependent's namespace: cross-namespace
+    /// references are not followed (owners-dependents: a namespaced owner must be in the dependent's namespace).
+    /// Returns the deleted object, or null when it did not exist. <see cref="DeletionLog"/> records the order.
+    /// </summary>
+    public JsonObject? Delete(string resource, string ns, string name, string propagation = "Foreground")
     {
         lock (_gate)
         {
-            return _objects.Remove((resource, ns, name), out var gone)
-                ? (200, gone)
-                : NotFound(resource, name);
+            if (!_objects.TryGetValue((resource, ns, name), out var owner))
+            {
+                return null;
+            }
+            var uid = owner["metadata"]?["uid"]?.GetValue<string>();
+            if (resource == "namespaces")
+            {
+                foreach (var key in _objects.Keys.Where(k => k.Resource != "namespaces" && k.Namespace == name).ToList())
+                {
+                    Remove(key);
+                }
+                Remove((resource, ns, name));
+                return owner;
+            }
+            if (propagation == "Background")
+            {
+                Remove((resource, ns, name));
+            }
+            foreach (var key in DependentsOf(ns, uid))
+            {
+                if (!_objects.TryGetValue(key, out var dependent))
+                {
+                    continue;
+                }
+                var references = dependent["metadata"]!["ownerReferences"]!.AsArray();
+                foreach (var reference in references.Where(r => r?["uid"]?.GetValue<string>() == uid).ToList())
+                {
+                    references.Remove(reference);
+                }
+                var othersAlive = references.Any(r => OwnerExists(ns, r?["uid"]?.GetValue<string>()));
+                if (propagation == "Orphan" || othersAlive)
+                {
+                    dependent["metadata"]!["resourceVersion"] = NextVersion();
+                    continue;
+                }
+                var (depResource, depNs, depName) = key;
+                Delete(depResource, depNs, depName, propagation);
+            }
+            if (propagation != "Background")
+            {
+                Remove((resource, ns, name));
+            }
+            return owner;
+        }
+    }
+
+    /// <summary>The objects deleted, in order, as <c>resource/namespace/name</c>.</summary>
+    public IReadOnlyList<string> DeletionLog
+    {
+        get { lock (_gate) { return [.. _deletions]; } }
+    }
+
+    private readonly List<string> _deletions = [];
+
+    private void Remove((string Resource, string Namespace, string Name) key)
+    {
+        if (_objects.Remove(key))
+        {
+            _deletions.Add($"{key.Resource}/{key.Namespace}/{key.Name}");
+        }
+    }
+
+    private List<(string, string, string)> DependentsOf(string ns, string? uid) =>
+        uid is null ? [] : _objects.Where(kv => kv.Key.Namespace == ns && kv.Value["metadata"]?["ownerReferences"] is JsonArray refs
+            && refs.Any(r => r?["uid"]?.GetValue<string>() == uid)).Select(kv => kv.Key).ToList();
+
+    private bool OwnerExists(string ns, string? uid) =>
+        uid is not null && _objects.Any(kv => (kv.Key.Namespace == ns || kv.Key.Resource == "namespaces") && kv.Value["metadata"]?["uid"]?.GetValue<string>() == uid);
+
+    /// <summary>
+    /// The collector's "absent owner" rule: a dependent none of whose owners exists (by uid, in its namespace) is
+    /// deleted (kubernetes/kubernetes pkg/controller/garbagecollector/garbagecollector.go, attemptToDeleteItem:
+    /// solid owners keep it, dangling ones do not). Run after writes, as the collector would shortly after.
+    /// </summary>
+    private void CollectAbsentOwners()
+    {
+        foreach (var (key, value) in _objects.ToList())
+        {
+            if (value["metadata"]?["ownerReferences"] is JsonArray refs && refs.Count > 0
+                && !refs.Any(r => OwnerExists(key.Namespace, r?["uid"]?.GetValue<string>())))
+            {
+                Remove(key);
+            }
         }
     }
 

@@ -179,8 +179,12 @@ public sealed class ClusterRegistryAccessComponent : IComponent<ClusterRegistryA
             Registries = registries,
             Targets = targets,
         }, new ChildOptions { DependsOn = [.. identities] }));
+        // The token Secrets exist once the refresher's run-on-deploy Job (awaited by pulumi-kubernetes) has filled them,
+        // so a workload that takes these outputs, or dependsOn this component, starts after that.
         return outputs with
         {
+            SecretNames = outputs.SecretNames.DependingOn(tokenRefresher.Outputs.JobName.Apply(n => n ?? "")),
+            ImagePullSecrets = outputs.ImagePullSecrets.DependingOn(tokenRefresher.Outputs.JobName.Apply(n => n ?? "")),
             RefresherNamespace = tokenRefresher.Outputs.Namespace.Apply(n => (string?)n),
             RefresherServiceAccount = tokenRefresher.Outputs.ServiceAccountName.Apply(n => (string?)n),
         };
@@ -217,7 +221,8 @@ public sealed class ClusterRegistryAccessComponent : IComponent<ClusterRegistryA
         var targets = ImmutableArray.CreateBuilder<RefresherTarget>();
         if (tokenSecret is not null)
         {
-            targets.Add(new RefresherTarget { SecretName = tokenSecret, Namespaces = namespaces, ServiceAccounts = accounts });
+            // PullSecret's owner ConfigMap has the token Secret's name: the refresher creates the Secret under it.
+            targets.Add(new RefresherTarget { SecretName = tokenSecret, Namespaces = namespaces, ServiceAccounts = accounts, Owner = Output.Create<string?>(tokenSecret) });
         }
         if (staticSecret is not null && accounts.Length > 0)
         {

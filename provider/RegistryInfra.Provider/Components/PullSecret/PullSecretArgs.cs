@@ -16,7 +16,7 @@ public sealed partial record PullSecretArgs
     public InputList<string> Namespaces { get; init; } = [];
 
     /// <summary>Name of the Secret of static credentials; the token-based one is this plus <c>-tokens</c>.</summary>
-    [PulumiProperty("secretName", Description = "The name of the static-credentials Secret (its data owned by Pulumi); the token Secret, whose data the refresher owns, is this plus `-tokens`.", Default = PullSecretComponent.DefaultSecretName)]
+    [PulumiProperty("secretName", Description = "The name of the static-credentials Secret (its data owned by Pulumi); the token Secret is this plus `-tokens`: the refresher creates and owns it, with an ownerReference to the ConfigMap of the same name that this component creates in each namespace (so Pulumi never holds a token, and deleting the ConfigMap deletes the Secret).", Default = PullSecretComponent.DefaultSecretName)]
     public Output<string?> SecretName { get; init; } = Output.Create<string?>(null);
 
     /// <summary>Extra labels on every Secret.</summary>
@@ -67,12 +67,12 @@ public sealed partial record PullSecretOutputs
     [PulumiProperty("secretNames", Description = "For each namespace, the names of the Secrets created there.")]
     public Output<IReadOnlyDictionary<string, IReadOnlyList<string>>> SecretNames { get; init; } = Output.Unknown<IReadOnlyDictionary<string, IReadOnlyList<string>>>();
 
-    [PulumiProperty("imagePullSecrets", Description = "The Secrets as a pod spec's `imagePullSecrets` list: put it in workloads' pod templates. It depends on the Secrets, so a workload that uses it is created after them.")]
+    [PulumiProperty("imagePullSecrets", Description = "The Secrets as a pod spec's `imagePullSecrets` list: put it in workloads' pod templates. It depends on the static Secrets and the token Secrets' owner ConfigMaps; the token Secrets themselves exist once the refresher has run (ClusterRegistryAccess's output also waits for its run-on-deploy Job).")]
     public Output<IReadOnlyList<PullSecretReference>> ImagePullSecrets { get; init; } = Output.Unknown<IReadOnlyList<PullSecretReference>>();
 
     [PulumiProperty("staticSecretName", Description = "The name of the static-credentials Secret (data owned by Pulumi); absent when no registry has static credentials.")]
     public Output<string?> StaticSecretName { get; init; } = Output.Unknown<string?>();
 
-    [PulumiProperty("tokenSecretName", Description = "The name of the token Secret (data owned by the refresher); absent when no registry is token-based.")]
+    [PulumiProperty("tokenSecretName", Description = "The name of the token Secret, which the refresher creates and owns (a TokenRefresher target's `secretName`, with `owner` the same name: the ConfigMap this component creates in each namespace); absent when no registry is token-based.")]
     public Output<string?> TokenSecretName { get; init; } = Output.Unknown<string?>();
 }

@@ -10,8 +10,8 @@ namespace RegistryInfra.Provider.Components.PullSecret;
 
 /// <summary>
 /// <c>registryinfra:kubernetes:PullSecret</c>: per namespace one Secret of static credentials (data owned by
-/// Pulumi) and one of token-based registries (data owned by the refresher, so its data is ignored on later
-/// diffs).
+/// Pulumi) and, for token-based registries, a ConfigMap that owns the token Secret the refresher creates (the
+/// Secret itself is never a Pulumi resource).
 /// </summary>
 /// <remarks>
 /// This component never writes service accounts. <c>ServiceAccount.imagePullSecrets</c> is an atomic list
@@ -33,7 +33,13 @@ public sealed class PullSecretComponent : IComponent<PullSecretArgs, PullSecretO
     public const string SecretType = "kubernetes:core/v1:Secret";
     public const string TokenSecretSuffix = "-tokens";
     public const string DefaultSecretName = "registryinfra-pull";
-    public const string EmptyDocument = """{"auths":{}}""";
+    public const string ConfigMapType = "kubernetes:core/v1:ConfigMap";
+
+    /// <summary>On the owner ConfigMap: the object it owns (the token Secret of the same name, which the refresher creates).</summary>
+    public const string OwnsAnnotation = "registryinfra.io/owns";
+
+    /// <summary>On the owner ConfigMap: the component that declared it, so a forced collision names the other owner.</summary>
+    public const string OwnerAnnotation = "registryinfra.io/owner";
 
     public static PullSecretComponent Instance { get; } = new();
 
@@ -82,9 +88,6 @@ public sealed class PullSecretComponent : IComponent<PullSecretArgs, PullSecretO
 
         var labels = KubernetesLabels.Of("pull-secret", name, args.Labels);
         var staticDocument = statics.Count > 0 ? Document(staticIndexes.Select(i => (i, registries[i]))) : null;
-        // The token Secret starts empty: no token passes through Pulumi or its state; the refresher's
-        // run-on-deploy Job fills it.
-        var tokenDocument = tokens.Count > 0 ? Output.Create(EmptyDocument) : null;
         var children = new List<IChild>();
         foreach (var ns in namespaces)
         {
@@ -93,16 +96,21 @@ public sealed class PullSecretComponent : IComponent<PullSecretArgs, PullSecretO
                 children.Add(scope.Resource(SecretType, $"{name}-{ns}-{secretName}", Secret(secretName, ns, labels, staticDocument, null),
                     new ChildOptions { AdditionalSecretOutputs = ["data", "stringData"] }));
             }
-            if (tokenDocument is not null)
+            if (tokens.Count > 0)
             {
-                var annotations = new Dictionary<string, string> { ["registryinfra.io/data-owner"] = "refresher" };
-                children.Add(scope.Resource(SecretType, $"{name}-{ns}-{tokenSecretName}", Secret(tokenSecretName, ns, labels, tokenDocument, annotations),
-                    new ChildOptions
-                    {
-                        AdditionalSecretOutputs = ["data", "stringData"],
-                        // The refresher rewrites the data between deployments; Pulumi owns only the Secret's existence.
-                        IgnoreChanges = ["data", "stringData"],
-                    }));
+                // Pulumi never manages the token Secret: the refresher creates it with an ownerReference to this
+                // ConfigMap, so no refresh can read a token into state, no update can blank it, and deleting this
+                // (the namespace, the last token registry or the component leaves the program) deletes the Secret
+                // by garbage collection. See README "Who owns what".
+                var annotations = new Dictionary<string, string>
+                {
+                    [OwnsAnnotation] = $"Secret/{tokenSecretName}",
+                    [OwnerAnnotation] = $"{TypeToken}/{name}",
+                };
+                children.Add(scope.Resource(ConfigMapType, $"{name}-{ns}-{tokenSecretName}-owner", new ConfigMapInputs
+                {
+                    Metadata = KubernetesLabels.Metadata(tokenSecretName, ns, labels, annotations),
+                }));
             }
         }
 

@@ -15,8 +15,11 @@ public static class RefresherPod
     public const string ConfigKey = "refresher.yaml";
     public const int NonRootUser = 65532;
 
+    /// <summary>How long the run-on-deploy Job waits for a new cloud identity to propagate (<c>--identity-wait</c>), within the run's 5 min deadline.</summary>
+    public const string IdentityWait = "3m";
+
     public static JobSpecInputs JobSpec(TokenRefresherArgs args, Output<string> image, Output<string> serviceAccountName, Output<string> configMapName,
-        Output<IReadOnlyDictionary<string, string>> podLabels) => new()
+        Output<IReadOnlyDictionary<string, string>> podLabels, bool runOnDeploy = false) => new()
         {
             BackoffLimit = args.BackoffLimit.Apply(v => v ?? 3),
             ActiveDeadlineSeconds = args.ActiveDeadlineSeconds.Apply(v => v ?? 600),
@@ -43,7 +46,11 @@ public static class RefresherPod
                             Name = "refresher",
                             Image = image,
                             ImagePullPolicy = "IfNotPresent",
-                            Args = ["refresh", "--config", $"{ConfigDirectory}/{ConfigKey}"],
+                            // The first run after a deployment may meet an IAM role or Workload Identity binding created
+                            // seconds ago: the run-on-deploy Job retries the cloud's refusals for a while and reports its error.
+                            Args = runOnDeploy
+                                ? ["refresh", "--config", $"{ConfigDirectory}/{ConfigKey}", "--identity-wait", IdentityWait]
+                                : ["refresh", "--config", $"{ConfigDirectory}/{ConfigKey}"],
                             Resources = new ResourceRequirementsInputs
                             {
                                 Requests = new Dictionary<string, Output<string>>

@@ -18,7 +18,7 @@ public static class RefresherRbac
     public const string ClusterRoleBindingType = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding";
 
     /// <summary>What a target grants, once its values are known.</summary>
-    private sealed record Grant(string SecretName, bool AttachOnly, ImmutableArray<string> ServiceAccounts);
+    private sealed record Grant(string SecretName, bool AttachOnly, ImmutableArray<string> ServiceAccounts, string? Owner);
 
     /// <summary>Declares the RBAC children; returns the bindings, which the CronJob and Job wait for.</summary>
     public static IReadOnlyList<IChild> Declare(ComponentScope scope, string name, InputList<RefresherTarget> targetsInput, Output<string> ns, Output<string> sa,
@@ -61,6 +61,25 @@ public static class RefresherRbac
             bindings.Add(scope.Resource(RoleBindingType, $"{name}-role-binding-{group.Key}", Binding("RoleBinding", "Role", roleName, group.Key, labels, subject),
                 ChildOptions.After(role, account)));
         }
+        // The ledger of attached names, in the refresher's own namespace: created once, then read and updated by name;
+        // the configuration ConfigMap is read for the uid the ledger's ownerReference names.
+        var ledgerRole = scope.Resource(RoleType, $"{name}-ledger-role", new RoleInputs
+        {
+            Metadata = new ObjectMetaInputs { Name = roleName.Apply(r => r + "-ledger"), Namespace = ns, Labels = labels },
+            Rules = sa.Apply(s => (IReadOnlyList<PolicyRuleInputs>)
+            [
+                new PolicyRuleInputs { ApiGroups = [""], Resources = ["configmaps"], ResourceNames = [TokenRefresherComponent.LedgerName(s)], Verbs = ["get", "update"] },
+                new PolicyRuleInputs { ApiGroups = [""], Resources = ["configmaps"], ResourceNames = [s + "-config"], Verbs = ["get"] },
+                new PolicyRuleInputs { ApiGroups = [""], Resources = ["configmaps"], Verbs = ["create"] },
+            ]),
+        }, ChildOptions.After(account));
+        bindings.Add(scope.Resource(RoleBindingType, $"{name}-ledger-role-binding", new RoleBindingInputs
+        {
+            Kind = "RoleBinding",
+            Metadata = new ObjectMetaInputs { Name = roleName.Apply(r => r + "-ledger"), Namespace = ns, Labels = labels },
+            RoleRef = roleName.Apply(r => new RoleRefInputs { Kind = "Role", Name = r + "-ledger" }),
+            Subjects = subject.Apply(s => (IReadOnlyList<SubjectInputs>)[new SubjectInputs { Name = s.Item2, Namespace = s.Item1 }]),
+        }, ChildOptions.After(ledgerRole, account)));
         if (wide.Count > 0)
         {
             // Namespaces found by selector are not known when deploying, so these grants are cluster-wide,
@@ -89,8 +108,8 @@ public static class RefresherRbac
         };
 
     private static Output<ImmutableArray<Grant>> Grants(IEnumerable<RefresherTarget> targets) =>
-        Output.All(targets.Select(t => Output.Tuple(t.SecretName, t.AttachOnly, (t.ServiceAccounts ?? []).Items)
-            .Apply(v => new Grant(v.Item1, v.Item2 ?? false, v.Item3))));
+        Output.All(targets.Select(t => Output.Tuple(t.SecretName, t.AttachOnly, (t.ServiceAccounts ?? []).Items, t.Owner)
+            .Apply(v => new Grant(v.Item1, v.Item2 ?? false, v.Item3, string.IsNullOrEmpty(v.Item4) ? null : v.Item4))));
 
     /// <summary>The rules for the secrets the refresher writes (token targets), those it only attaches, and the service accounts.</summary>
     private static List<PolicyRuleInputs> Rules(ImmutableArray<Grant> grants)
@@ -101,11 +120,19 @@ public static class RefresherRbac
         var attached = Names(true);
         var accounts = grants.SelectMany(g => g.ServiceAccounts).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var rules = new List<PolicyRuleInputs>();
+        var owners = grants.Where(g => !g.AttachOnly && g.Owner is not null).Select(g => g.Owner!).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         if (secrets.Count > 0)
         {
-            rules.Add(new() { ApiGroups = [""], Resources = ["secrets"], ResourceNames = secrets, Verbs = ["get", "update", "patch"] });
+            // delete is never called: the OwnerReferencesPermissionEnforcement admission plugin lets only a user who
+            // may delete an object set its ownerReferences (kubernetes.io/docs/reference/access-authn-authz/admission-controllers/).
+            rules.Add(new() { ApiGroups = [""], Resources = ["secrets"], ResourceNames = secrets, Verbs = owners.Count > 0 ? ["get", "update", "patch", "delete"] : ["get", "update", "patch"] });
             // create is decided before the object exists, so RBAC cannot limit it by name.
             rules.Add(new() { ApiGroups = [""], Resources = ["secrets"], Verbs = ["create"] });
+        }
+        if (owners.Count > 0)
+        {
+            // The owner ConfigMap is only looked at (its metadata: the uid the ownerReference names).
+            rules.Add(new() { ApiGroups = [""], Resources = ["configmaps"], ResourceNames = owners, Verbs = ["get"] });
         }
         if (attached.Count > 0)
         {

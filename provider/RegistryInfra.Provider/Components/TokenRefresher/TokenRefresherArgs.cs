@@ -139,11 +139,15 @@ public sealed partial record RefresherTarget
     public Output<bool?> AllNamespaces { get; init; } = Output.Create<bool?>(null);
 
 
-    [PulumiProperty("serviceAccounts", Description = "Service accounts in each namespace to which the refresher adds the secret in `imagePullSecrets`; existing entries are kept, nothing is ever removed. Required with `attachOnly`.")]
+    [PulumiProperty("serviceAccounts", Description = "Service accounts in each namespace to which the refresher adds the secret in `imagePullSecrets`, recording the names it added in the account's `registryinfra.io/added-image-pull-secrets` annotation and in its ledger; a later run removes exactly those names once they are no longer configured. Entries it did not add are never touched. Required with `attachOnly`.")]
     public InputList<string>? ServiceAccounts { get; init; }
 
 
     /// <summary>The secret's data is owned elsewhere (Pulumi, for static credentials): the refresher only attaches it to <see cref="ServiceAccounts"/>.</summary>
+    /// <summary>The ConfigMap in each namespace that owns the secret (PullSecret's token-secret owner, of the same name as its <c>tokenSecretName</c>).</summary>
+    [PulumiProperty("owner", Description = "The ConfigMap, in each namespace, that owns the secret: PullSecret creates one named like its `tokenSecretName`. The refresher then creates the Secret with an ownerReference to it (so deleting the ConfigMap deletes the Secret), writes only a Secret that carries that reference (another owner's Secret of the same name is refused, that owner named), and skips namespaces where it does not exist. Not with `attachOnly`.")]
+    public Output<string?> Owner { get; init; } = Output.Create<string?>(null);
+
     [PulumiProperty("attachOnly", Description = "The secret's data is owned elsewhere (such as the static-credentials secret of a PullSecret): the refresher only adds it to `serviceAccounts` in the namespaces where it exists, and never reads its data, creates or writes it. RBAC then grants `get` on the secret by name and no secret write. Default false.", Default = false)]
     public Output<bool?> AttachOnly { get; init; } = Output.Create<bool?>(null);
 

@@ -55,6 +55,11 @@ public sealed partial class TokenRefresherComponent : IComponent<TokenRefresherA
         var configuration = Output.Tuple(registries.Items, args.Targets.Items)
             .Then(v => Output.Tuple(Output.All(v.Item1.Select(RegistryOf)), Output.All(v.Item2.Select(TargetOf))))
             .Apply(v => Configuration(v.Item1, v.Item2));
+        // The ledger of attached names lives beside the configuration and is owned by its ConfigMap, so it goes with the refresher.
+        configuration = Output.Tuple(configuration, ns, sa).Apply(v => v.Item1 with
+        {
+            Ledger = new LedgerConfiguration { Namespace = v.Item2, Name = LedgerName(v.Item3), Owner = v.Item3 + "-config" },
+        });
         var configText = configuration.Apply(c => RefresherConfigurationJson.ToJson(c));
 
         var before = new List<IChild>();
@@ -109,7 +114,7 @@ public sealed partial class TokenRefresherComponent : IComponent<TokenRefresherA
             var job = scope.Resource(JobType, $"{name}-run-on-deploy", new JobInputs
             {
                 Metadata = new ObjectMetaInputs { Name = name1.Apply(n => n!), Namespace = ns, Labels = labels },
-                Spec = jobSpec,
+                Spec = RefresherPod.JobSpec(args, image, sa, configMapName, podLabels, runOnDeploy: true),
             }, new ChildOptions { DependsOn = [.. before] });
             jobName = name1.DependingOn(job.Urn);
         }
@@ -143,7 +148,7 @@ public sealed partial class TokenRefresherComponent : IComponent<TokenRefresherA
 
     private static Output<TargetConfiguration> TargetOf(RefresherTarget t) =>
         Output.Tuple(Output.Tuple(t.SecretName, t.NamespaceSelector, t.AllNamespaces, t.AttachOnly),
-            Output.Tuple((t.Registries ?? []).Items, (t.Namespaces ?? []).Items, (t.ServiceAccounts ?? []).Items)).Apply(v => new TargetConfiguration
+            Output.Tuple((t.Registries ?? []).Items, (t.Namespaces ?? []).Items, (t.ServiceAccounts ?? []).Items, t.Owner)).Apply(v => new TargetConfiguration
             {
                 SecretName = v.Item1.Item1,
                 NamespaceSelector = NullIfEmpty(v.Item1.Item2),
@@ -152,6 +157,7 @@ public sealed partial class TokenRefresherComponent : IComponent<TokenRefresherA
                 Registries = v.Item2.Item1,
                 Namespaces = v.Item2.Item2,
                 ServiceAccounts = v.Item2.Item3,
+                Owner = NullIfEmpty(v.Item2.Item4),
             });
 
     /// <summary>The refresher's configuration file (Core's contract), checked by the refresher's own validator.</summary>
@@ -165,6 +171,9 @@ public sealed partial class TokenRefresherComponent : IComponent<TokenRefresherA
         }
         return configuration;
     }
+
+    /// <summary>The name of the ConfigMap the refresher creates to record where it attached which secret.</summary>
+    public static string LedgerName(string serviceAccount) => serviceAccount + "-attachments";
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 

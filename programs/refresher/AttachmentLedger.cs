@@ -1,0 +1,112 @@
+using System.Net;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using RegistryInfra.Core.Refresher;
+
+namespace RegistryInfra.Refresher;
+
+/// <summary>One service-account name a refresher added: <c>namespace/serviceAccount/secretName</c>.</summary>
+internal readonly record struct Attachment(string Namespace, string ServiceAccount, string SecretName)
+{
+    public override string ToString() => $"{Namespace}/{ServiceAccount}/{SecretName}";
+
+    public static Attachment? Parse(string line)
+    {
+        var parts = line.Split('/');
+        return parts.Length == 3 && parts.All(p => p.Length > 0) ? new Attachment(parts[0], parts[1], parts[2]) : null;
+    }
+}
+
+/// <summary>
+/// The refresher's record of where it attached which secret (a ConfigMap it creates in its own namespace, owned by its
+/// configuration ConfigMap so that garbage collection removes it with the refresher). A run with a changed
+/// configuration detaches what the ledger lists and the configuration no longer does. The ledger only says where to
+/// look: each service account's own annotation (<see cref="SecretRefresher.AddedPullSecretsAnnotation"/>) decides
+/// whether a name is ours to remove.
+/// </summary>
+/// <remarks>
+/// Why this runs in time: the TokenRefresher's run-on-deploy Job is named after the configuration's hash, so a
+/// changed configuration is a new Job, which pulumi-kubernetes creates and awaits during the update; the engine
+/// deletes what left the program (a namespace's Role, its Secrets and owner ConfigMap) only after the program's
+/// registrations are done (pulumi/pulumi pkg/resource/deploy/deployment_executor.go, performPostSteps, commit
+/// 1b5949891b3c). So the Job still holds the RBAC of a namespace that is being removed when it detaches there.
+/// </remarks>
+internal sealed class AttachmentLedger(IKubernetes kubernetes, LedgerConfiguration configuration, TransientRetry retry)
+{
+    public const string DataKey = "attachments";
+
+    private V1ConfigMap? _stored;
+
+    /// <summary>What the ledger holds (read once per run).</summary>
+    public IReadOnlySet<Attachment> Entries { get; private set; } = new HashSet<Attachment>();
+
+    public async Task ReadAsync(CancellationToken ct)
+    {
+        try
+        {
+            _stored = await retry.RunAsync(c => kubernetes.CoreV1.ReadNamespacedConfigMapAsync(configuration.Name, configuration.Namespace, cancellationToken: c), ct).ConfigureAwait(false);
+        }
+        catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)
+        {
+            _stored = null;
+        }
+        Entries = Parse(_stored);
+    }
+
+    private static HashSet<Attachment> Parse(V1ConfigMap? map) =>
+        map?.Data is { } data && data.TryGetValue(DataKey, out var text)
+            ? text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(Attachment.Parse).OfType<Attachment>().ToHashSet()
+            : [];
+
+    /// <summary>Stores <paramref name="entries"/> when they differ from what was read; one conflict is resolved by reading again and re-applying the change.</summary>
+    public async Task WriteAsync(IReadOnlySet<Attachment> entries, int conflictRetries, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            if (entries.SetEquals(Entries) && (_stored is not null || entries.Count == 0))
+            {
+                return;
+            }
+            var text = string.Join('\n', entries.Select(e => e.ToString()).Order(StringComparer.Ordinal));
+            try
+            {
+                if (_stored is null)
+                {
+                    var map = new V1ConfigMap
+                    {
+                        Metadata = new V1ObjectMeta
+                        {
+                            Name = configuration.Name,
+                            NamespaceProperty = configuration.Namespace,
+                            Labels = new Dictionary<string, string> { [SecretRefresher.ManagedByLabel] = SecretRefresher.ManagedByValue },
+                        },
+                        Data = new Dictionary<string, string> { [DataKey] = text },
+                    };
+                    if (configuration.Owner is { } owner)
+                    {
+                        var ownerMap = await retry.RunAsync(c => kubernetes.CoreV1.ReadNamespacedConfigMapAsync(owner, configuration.Namespace, cancellationToken: c), ct).ConfigureAwait(false);
+                        map.Metadata.OwnerReferences = [new V1OwnerReference { ApiVersion = "v1", Kind = "ConfigMap", Name = owner, Uid = ownerMap.Metadata.Uid }];
+                    }
+                    await retry.RunAsync(c => kubernetes.CoreV1.CreateNamespacedConfigMapAsync(map, configuration.Namespace, cancellationToken: c), ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    _stored.Data ??= new Dictionary<string, string>();
+                    _stored.Data[DataKey] = text;
+                    // The resourceVersion read travels in the body: a concurrent run's write makes this one 409.
+                    await retry.RunAsync(c => kubernetes.CoreV1.ReplaceNamespacedConfigMapAsync(_stored, configuration.Name, configuration.Namespace, cancellationToken: c), ct).ConfigureAwait(false);
+                }
+                return;
+            }
+            catch (HttpOperationException e) when (e.Response?.StatusCode is HttpStatusCode.Conflict && attempt < conflictRetries)
+            {
+                // Another run wrote first: keep what it added that this run did not decide about.
+                var mine = entries;
+                var before = Entries;
+                await ReadAsync(ct).ConfigureAwait(false);
+                entries = Entries.Except(before.Except(mine)).Union(mine.Except(before)).ToHashSet();
+            }
+        }
+    }
+}
