@@ -123,6 +123,60 @@ public sealed class RefresherImageTests(RefresherImageTests.BuiltImage image) : 
     }
 
     [Fact]
+    public async Task The_image_holds_exactly_the_locked_Debian_packages_and_the_lock_pins_the_same_set_for_amd64_and_arm64()
+    {
+        await image.BuildAsync(Ct);
+        var rootfs = await image.UnpackPushedAsync(Ct);
+        var locked = LockEntries(await File.ReadAllLinesAsync(BuiltImage.Lock, Ct));
+
+        var inImage = new List<string>();
+        foreach (var status in Directory.GetFiles(Path.Combine(rootfs, "var", "lib", "dpkg", "status.d")).Order(StringComparer.Ordinal))
+        {
+            var fields = (await File.ReadAllLinesAsync(status, Ct)).Where(l => l.StartsWith("Package: ", StringComparison.Ordinal) || l.StartsWith("Version: ", StringComparison.Ordinal)).ToList();
+            inImage.Add($"{fields[0]["Package: ".Length..]} {fields[1]["Version: ".Length..]}");
+        }
+        Assert.Equal(locked.Where(e => e.Arch == BuiltImage.HostArchitecture).Select(e => $"{e.Package} {e.Version}").Order(StringComparer.Ordinal), inImage);
+        Assert.Equal(locked.Where(e => e.Arch == "amd64").Select(e => e.Package), locked.Where(e => e.Arch == "arm64").Select(e => e.Package));
+    }
+
+    [Theory]
+    [InlineData("sha", "libc6", "but {lock} pins SHA256:")]
+    [InlineData("drop", "libssl3", "the image needs the Debian package libssl3 ({arch}), which {lock} does not pin: run with --update-lock")]
+    [InlineData("extra", "zlib1g", "{lock} pins zlib1g ({arch}), which the image no longer needs: run with --update-lock")]
+    [InlineData("gone", "libc6", "the Debian archive no longer serves libc6 2.36-0+gone ({arch}), which {lock} pins")]
+    public async Task A_lock_that_is_not_the_images_packages_stops_the_build_naming_the_package(string change, string package, string message)
+    {
+        await image.BuildAsync(Ct);
+        var arch = BuiltImage.HostArchitecture;
+        var lines = await File.ReadAllLinesAsync(BuiltImage.Lock, Ct);
+        var edited = change switch
+        {
+            // The archive's file with one hex digit changed: what a lock for another archive (or a tampered file) gives.
+            "sha" => lines.Select(l => l.StartsWith($"{arch} {package} ", StringComparison.Ordinal) ? l[..^1] + (l[^1] == '0' ? '1' : '0') : l),
+            "drop" => lines.Where(l => !l.StartsWith($"{arch} {package} ", StringComparison.Ordinal)),
+            "extra" => lines.Append($"{arch} {package} 1:1.2.13.dfsg-1 {new string('a', 64)}"),
+            _ => lines.Select(l => l.StartsWith($"{arch} {package} ", StringComparison.Ordinal) ? $"{arch} {package} 2.36-0+gone {l.Split(' ')[3]}" : l),
+        };
+        var lockFile = Path.Combine(image.Folder, $"lock-{change}");
+        await File.WriteAllLinesAsync(lockFile, edited, Ct);
+        var output = Path.Combine(image.Folder, $"oci-{change}");
+
+        var run = await BuiltImage.RunScriptAsync(["--out", output, "--tag", Tag, "--lock", lockFile], Ct);
+
+        Assert.True(run.Exit == 1, run.Stderr);
+        Assert.Contains(message.Replace("{lock}", lockFile, StringComparison.Ordinal).Replace("{arch}", arch, StringComparison.Ordinal), run.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(output) || Directory.Exists(output + ".tmp"), "a failed build leaves no layout");
+    }
+
+    private static List<(string Arch, string Package, string Version)> LockEntries(IEnumerable<string> lines) =>
+        [.. lines.Where(l => l.Length > 0 && l[0] != '#').Select(l => l.Split(' ')).Select(f =>
+        {
+            Assert.Equal(4, f.Length);
+            Assert.Matches("^[0-9a-f]{64}$", f[3]);
+            return (f[0], f[1], f[2]);
+        })];
+
+    [Fact]
     public async Task The_refresher_runs_from_the_unpacked_root_filesystem_as_the_image_user()
     {
         var built = await image.BuildAsync(Ct);
@@ -318,6 +372,9 @@ public sealed class RefresherImageTests(RefresherImageTests.BuiltImage image) : 
         public static string HostArchitecture => System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.Arm64 ? "arm64" : "amd64";
 
         private static string Script => Path.Combine(Requirements.RepositoryRoot, "programs", "refresher", "image", "build");
+
+        /// <summary>The committed package lock every build of the image takes its Debian packages from.</summary>
+        public static string Lock => Path.Combine(Requirements.RepositoryRoot, "programs", "refresher", "image", "packages.lock");
 
         public static Task<CommandRun> RunScriptAsync(IEnumerable<string> args, CancellationToken cancellationToken) =>
             // A first publish of the refresher (NativeAOT or self-contained) takes minutes on two cores.
