@@ -26,16 +26,7 @@ internal sealed class CredentialSources(TimeProvider time) : ICredentialSources
             return new MountedCredentialSource(registry.Server, source, time);
         }
         var key = source.Type == TokenSourceConfiguration.Gcp && source.ServiceAccountKeyFile is { } keyFile ? ReadKey(registry, keyFile) : null;
-        var spec = source.ToSpec(registry.Server, key) ?? throw new ConfigurationException($"{field}.type: '{source.Type}' is not supported");
-        try
-        {
-            return CredentialSourceFactory.Create(spec, new CredentialSourceContext { Server = registry.Server, Clock = time }, "");
-        }
-        catch (RegistryException e) when (e.Field is { } at)
-        {
-            var configured = TokenSourceConfiguration.ConfiguredField(at);
-            throw RegistryException.ForField(configured.Length == 0 ? field : $"{field}.{configured}", e.Reason!, e);
-        }
+        return source.CreateSource(registry.Server, field, new CredentialSourceContext { Server = registry.Server, Clock = time }, key);
     }
 
     private static string ReadKey(RegistryConfiguration registry, string path)

@@ -105,6 +105,8 @@ public static partial class Redaction
     private static string ScrubLookAlikes(string text)
     {
         text = AuthorizationPattern().Replace(text, m => m.Groups[1].Value + " " + Mask);
+        // A URL's user information (RFC 3986 section 3.2.1) is where a password travels in a URL.
+        text = UserInfoPattern().Replace(text, m => m.Groups[1].Value + Mask + "@");
         text = AssignmentPattern().Replace(text, m => m.Groups[1].Value + m.Groups[2].Value + Mask);
         return TokenPattern().Replace(text, m => LooksLikeToken(m.ValueSpan) ? Mask : m.Value);
     }
@@ -144,6 +146,9 @@ public static partial class Redaction
 
     [GeneratedRegex(@"\b(Basic|Bearer)\s+[^\s""',;]+", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex AuthorizationPattern();
+
+    [GeneratedRegex(@"(\b[A-Za-z][A-Za-z0-9+.\-]*://)[^\s/?#@""']+@", RegexOptions.CultureInvariant)]
+    private static partial Regex UserInfoPattern();
 
     [GeneratedRegex(@"\b(password|passwd|secret|token|access_token|refresh_token|auth)(""?\s*[=:]\s*""?)[^\s""',;&}]+", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex AssignmentPattern();

@@ -90,6 +90,9 @@ public sealed class CredentialSpecRulesInConfigurationTests
     [Theory]
     [InlineData("""{"server":"myregistry.azurecr.io","source":{"type":"acr","tenantId":"not-a-guid"}}""", "registries[0].source.tenantId: must be a tenant id")]
     [InlineData("""{"server":"123456789012.dkr.ecr.eu-west-1.amazonaws.com","source":{"type":"ecr","region":"Europe"}}""", "registries[0].source.region: must be an AWS region")]
+    [InlineData("""{"server":"123456789012.dkr.ecr.eu-west-1.amazonaws.com","source":{"type":"ecr","endpoint":"http://vpce.example.com"}}""", "registries[0].source.endpoint: must be an absolute https:// URL")]
+    [InlineData("""{"server":"123456789012.dkr.ecr.eu-west-1.amazonaws.com","source":{"type":"ecr","accountId":"12345"}}""", "registries[0].source.accountId: must be 12 digits")]
+    [InlineData("""{"server":"r.example.com","source":{"type":"exec","command":""}}""", "registries[0].source.command")]
     public void A_spec_rule_fails_the_configuration_naming_the_configured_field(string registry, string expected)
     {
         var problems = RefresherConfigurationValidator.Validate(ConfigurationReading.Read($$"""{"registries":[{{registry}}],"targets":[{"secretName":"s","namespaces":["a"]}]}"""));

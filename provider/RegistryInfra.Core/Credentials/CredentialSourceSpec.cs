@@ -191,6 +191,24 @@ internal static class SpecRules
         _ => throw RegistryException.ForField(field, $"must be a whole number of seconds from 1 to 3600, got {seconds.Value.ToString(CultureInfo.InvariantCulture)}"),
     };
 
+    /// <summary>
+    /// An endpoint override: an absolute https URL, or http only to a loopback address (a local proxy or a test
+    /// double). A signed token request and the token that answers it never cross a network in plain text.
+    /// </summary>
+    public static Uri? HttpsEndpoint(string? value, string field)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+        if (Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.UserInfo.Length == 0
+            && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback)))
+        {
+            return uri;
+        }
+        throw RegistryException.ForField(field, $"must be an absolute https:// URL without user information (http:// only to a loopback address), got '{Redaction.Excerpt(value, maxLength: 80)}'");
+    }
+
     /// <summary>A Microsoft Entra object id (tenant, client): a GUID.</summary>
     public static string? Guid(string? value, string field, bool orDomain = false)
     {
@@ -207,7 +225,7 @@ internal static class SpecRules
         {
             return value;
         }
-        var shown = value.Length <= 40 && !value.Any(char.IsControl) ? $"'{value}'" : $"{value.Length.ToString(CultureInfo.InvariantCulture)} characters";
+        var shown = $"'{Redaction.Excerpt(value, maxLength: 40)}'";
         throw RegistryException.ForField(field, orDomain
             ? $"must be a tenant id (a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47) or a verified domain such as contoso.onmicrosoft.com, got {shown}"
             : $"must be a client id (a GUID such as 6f3b4c2d-1a2b-4c5d-8e9f-0a1b2c3d4e5f), got {shown}");
@@ -285,8 +303,8 @@ public sealed record EcrCredentialSpec : ICredentialSpec
     /// <summary>Use the FIPS endpoint (<c>ecr-fips</c>).</summary>
     public bool Fips { get; init; }
 
-    /// <summary>An endpoint override (VPC endpoint).</summary>
-    public Uri? Endpoint { get; init; }
+    /// <summary>An endpoint override (a VPC endpoint): an absolute https URL (http only to a loopback address).</summary>
+    public string? Endpoint { get; init; }
 
     /// <summary>An explicit access key id (with <see cref="SecretAccessKey"/>); default: the SDK's chain.</summary>
     public string? AccessKeyId { get; init; }
@@ -312,24 +330,21 @@ public sealed record EcrCredentialSpec : ICredentialSpec
             var secret = SpecRules.Required(SecretAccessKey, "secretAccessKey");
             credentials = SessionToken is { Length: > 0 } token ? new SessionAWSCredentials(id, secret, token) : new BasicAWSCredentials(id, secret);
         }
-        if (Endpoint is not null && (!Endpoint.IsAbsoluteUri || (Endpoint.Scheme != Uri.UriSchemeHttps && Endpoint.Scheme != Uri.UriSchemeHttp)))
-        {
-            throw RegistryException.ForField("endpoint", $"must be an absolute https:// URL, got '{Endpoint}'");
-        }
+        var endpoint = SpecRules.HttpsEndpoint(Endpoint, "endpoint");
         if (AccountId is not null && (AccountId.Length != 12 || !AccountId.All(char.IsAsciiDigit)))
         {
-            throw RegistryException.ForField("accountId", $"must be 12 digits, got '{(AccountId.Length <= 40 ? AccountId : AccountId[..40] + "...")}'");
+            throw RegistryException.ForField("accountId", $"must be 12 digits, got '{Redaction.Excerpt(AccountId, maxLength: 40)}'");
         }
         if (Public)
         {
-            return EcrCredentialSource.ForPublic(credentials, Endpoint, httpClient: context.HttpClient, clock: context.Clock);
+            return EcrCredentialSource.ForPublic(credentials, endpoint, httpClient: context.HttpClient, clock: context.Clock);
         }
         var region = SpecRules.Required(Region, "region");
         if (region.Length > 32 || !region.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-') || region.StartsWith('-') || region.EndsWith('-'))
         {
-            throw RegistryException.ForField("region", $"must be an AWS region such as 'eu-west-1', got '{(region.Length <= 40 ? region : region[..40] + "...")}'");
+            throw RegistryException.ForField("region", $"must be an AWS region such as 'eu-west-1', got '{Redaction.Excerpt(region, maxLength: 40)}'");
         }
-        return new EcrCredentialSource(region, AccountId, credentials, Endpoint, Fips, httpClient: context.HttpClient, clock: context.Clock);
+        return new EcrCredentialSource(region, AccountId, credentials, endpoint, Fips, httpClient: context.HttpClient, clock: context.Clock);
     }
 
     /// <inheritdoc />

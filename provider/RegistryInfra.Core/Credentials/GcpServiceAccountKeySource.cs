@@ -89,7 +89,7 @@ public sealed record GcpServiceAccountKey(string ClientEmail, string? ProjectId,
             }
             if (type != "service_account")
             {
-                throw Invalid(field, $"has 'type' \"{(type.Length <= 40 ? type : type[..40])}\", expected \"service_account\"");
+                throw Invalid(field, $"has 'type' \"{Redaction.Excerpt(type, maxLength: 40)}\", expected \"service_account\"");
             }
             var email = Text(root, "client_email") ?? throw Invalid(field, "has no 'client_email'");
             var privateKey = Text(root, "private_key") ?? throw Invalid(field, "has no 'private_key'");

@@ -239,7 +239,7 @@ public sealed record TokenSourceConfiguration
                 AccountId = AccountId ?? details?.Details.AccountId,
                 Public = details?.Kind == RegistryKind.EcrPublic,
                 Fips = details?.Details.IsFips ?? false,
-                Endpoint = Endpoint is { } endpoint && Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) ? uri : null,
+                Endpoint = Endpoint,
             },
             // No key file: Application Default Credentials, on GKE with Workload Identity the metadata server's token.
             Gcp => new GcpAccessTokenSpec { ServiceAccountKey = serviceAccountKey },
@@ -250,9 +250,28 @@ public sealed record TokenSourceConfiguration
         };
     }
 
+    /// <summary>
+    /// The credential source this configuration describes for <paramref name="server"/>, checked by the spec's rules
+    /// (the ones RegistryProfile applies); a failure names the configured field under <paramref name="at"/>.
+    /// </summary>
+    public ICredentialSource CreateSource(string server, string at, CredentialSourceContext context, string? serviceAccountKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var spec = ToSpec(server, serviceAccountKey) ?? throw RegistryException.ForField($"{at}.type", $"'{Type}' has no token source");
+        try
+        {
+            return CredentialSourceFactory.Create(spec, context, "");
+        }
+        catch (RegistryException e) when (e.Field is { } field)
+        {
+            var configured = ConfiguredField(field);
+            throw RegistryException.ForField(configured.Length == 0 ? at : $"{at}.{configured}", e.Reason!, e);
+        }
+    }
+
     /// <summary>The configuration's name for a field of the spec <see cref="ToSpec"/> builds (the key is read from a
     /// file, exec's argv is command + args, its lifetime is a duration).</summary>
-    public static string ConfiguredField(string specField) => specField switch
+    private static string ConfiguredField(string specField) => specField switch
     {
         "serviceAccountKey" => "serviceAccountKeyFile",
         "command[0]" => "command",

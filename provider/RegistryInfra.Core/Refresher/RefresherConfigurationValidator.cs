@@ -198,14 +198,6 @@ public static partial class RefresherConfigurationValidator
                 {
                     problems.Add(new($"{at}.region", $"required for an ecr source whose server ('{registry.Server}') is not an ECR host name"));
                 }
-                if (s.Endpoint is not null && !IsHttpUrl(s.Endpoint))
-                {
-                    problems.Add(new($"{at}.endpoint", $"'{s.Endpoint}' must be an absolute http(s) URL"));
-                }
-                if (s.AccountId is not null && !AccountId().IsMatch(s.AccountId))
-                {
-                    problems.Add(new($"{at}.accountId", $"'{s.AccountId}' must be 12 digits"));
-                }
                 break;
             case TokenSourceConfiguration.Exec:
                 if (string.IsNullOrWhiteSpace(s.Command))
@@ -232,16 +224,15 @@ public static partial class RefresherConfigurationValidator
         }
         Positive(problems, $"{at}.lifetime", s.Lifetime, MaxLifetime);
         // Every rule of the credential itself is the spec's (the one RegistryProfile uses); the key file is read at run time.
-        if (problems.Count == before && s.ToSpec(registry.Server) is { } spec)
+        if (problems.Count == before && s.Type != TokenSourceConfiguration.Static)
         {
             try
             {
-                CredentialSourceFactory.Create(spec, new CredentialSourceContext { Server = registry.Server }, "");
+                s.CreateSource(registry.Server, at, new CredentialSourceContext { Server = registry.Server });
             }
             catch (RegistryException e) when (e.Field is { } field)
             {
-                var configured = TokenSourceConfiguration.ConfiguredField(field);
-                problems.Add(new(configured.Length == 0 ? at : $"{at}.{configured}", e.Reason!));
+                problems.Add(new(field, e.Reason!));
             }
         }
     }
@@ -271,7 +262,4 @@ public static partial class RefresherConfigurationValidator
 
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
     private static partial Regex DnsLabel();
-
-    [GeneratedRegex("^[0-9]{12}$")]
-    private static partial Regex AccountId();
 }

@@ -21,6 +21,17 @@ public sealed class CredentialSourceFactoryTests
         Assert.Equal(description, source.Description);
     }
 
+    [Theory]
+    [InlineData("https://vpce-1.api.ecr.eu-west-1.vpce.amazonaws.com")]
+    [InlineData("http://127.0.0.1:4566")]
+    [InlineData("http://[::1]:4566")]
+    public void An_ecr_endpoint_is_https_or_loopback_http(string endpoint)
+    {
+        var source = CredentialSourceFactory.Create(new CredentialSourceSpec { Ecr = new EcrCredentialSpec { Region = "eu-west-1", Endpoint = endpoint } });
+
+        Assert.IsType<EcrCredentialSource>(source);
+    }
+
     [Fact]
     public void A_service_account_key_spec_builds_the_json_key_source()
     {
@@ -39,6 +50,9 @@ public sealed class CredentialSourceFactoryTests
     [InlineData("""{"ecr":{}}""", "credentials.ecr.region: is required")]
     [InlineData("""{"ecr":{"region":"Europe"}}""", "credentials.ecr.region: must be an AWS region")]
     [InlineData("""{"ecr":{"region":"eu-west-1","secretAccessKey":"s3cr3t"}}""", "credentials.ecr.accessKeyId: is required")]
+    [InlineData("""{"ecr":{"region":"eu-west-1","endpoint":"http://vpce.example.com"}}""", "credentials.ecr.endpoint: must be an absolute https:// URL")]
+    [InlineData("""{"ecr":{"region":"eu-west-1","endpoint":"https://user:s3cr3t@vpce.example.com"}}""", "credentials.ecr.endpoint: must be an absolute https:// URL without user information")]
+    [InlineData("""{"ecr":{"region":"eu-west-1","endpoint":"vpce.example.com"}}""", "credentials.ecr.endpoint: must be an absolute https:// URL")]
     [InlineData("""{"gcpServiceAccountKey":{"key":"{\"type\":\"service_account\"}"}}""", "credentials.gcpServiceAccountKey.key: the service-account key has no 'client_email'")]
     [InlineData("""{"acr":{}}""", "credentials.acr.registry: is required")]
     [InlineData("""{"credentialHelper":{"helper":"ecr-login"}}""", "credentials.credentialHelper.serverUrl: is required")]

@@ -27,6 +27,8 @@ public sealed class RedactionTests
     [InlineData("password=letmein&x=1", "password=***")]
     [InlineData("{\"token\": \"opaque\"}", "\"token\": \"***")]
     [InlineData("key AKIAabcdefghijklmnop1234567890XYZ end", "key *** end")]
+    [InlineData("got 'https://user:hunter2@vpce.example.com/path'", "got 'https://***@vpce.example.com/path'")]
+    [InlineData("proxy http://hunter2@proxy:3128 refused", "proxy http://***@proxy:3128 refused")]
     public void Credential_look_alikes_are_removed(string text, string expected)
     {
         Assert.Contains(expected, Redaction.Excerpt(text), StringComparison.Ordinal);

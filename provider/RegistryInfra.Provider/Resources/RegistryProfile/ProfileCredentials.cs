@@ -50,10 +50,6 @@ internal sealed record ProfileCredentials(ICredentialSpec Spec, ICredentialSourc
         {
             return (null, [string.IsNullOrEmpty(args.Username) ? ("username", "is required when a password is given") : ("password", "is required when a username is given")]);
         }
-        if (kind == "ecr" && args.Ecr!.Endpoint is { } endpointText && !(Uri.TryCreate(endpointText, UriKind.Absolute, out var parsedEndpoint) && parsedEndpoint.Scheme == Uri.UriSchemeHttps))
-        {
-            return (null, [("ecr.endpoint", $"must be an absolute https:// URL, got '{Redaction.Excerpt(endpointText, maxLength: 80)}'")]);
-        }
         var spec = ToSpec(kind, args, host);
         try
         {
@@ -82,7 +78,7 @@ internal sealed record ProfileCredentials(ICredentialSpec Spec, ICredentialSourc
             AccountId = args.Ecr.AccountId ?? host.Details.AccountId,
             Public = host.Kind == RegistryKind.EcrPublic,
             Fips = host.Details.IsFips,
-            Endpoint = args.Ecr.Endpoint is null ? null : new Uri(args.Ecr.Endpoint, UriKind.Absolute),
+            Endpoint = args.Ecr.Endpoint,
             AccessKeyId = args.Ecr.AccessKeyId,
             SecretAccessKey = args.Ecr.SecretAccessKey,
             SessionToken = args.Ecr.SessionToken,
