@@ -1,3 +1,4 @@
+using System.Reflection;
 using RegistryInfra.Protocol.Resources;
 using RegistryInfra.Provider.Components.ClusterRegistryAccess;
 using RegistryInfra.Provider.Components.EcrPullAccess;
@@ -12,18 +13,35 @@ namespace RegistryInfra.Provider;
 /// <summary>The package `registryinfra`: its identity and the one table of its resources.</summary>
 internal static class RegistryInfraPackage
 {
+    private const string Repository = "https://github.com/registryinfra/pulumi-registryinfra";
+
     public static PackageInfo Info { get; } = new(
         Name: "registryinfra",
         DisplayName: "RegistryInfra",
         Description: "Private container registry access for Kubernetes fleets: registry profiles, cloud identity bindings, pull secrets and a token refresher.",
+        Version: BuildVersion(),
         Publisher: "RegistryInfra",
-        Repository: "https://github.com/registryinfra/pulumi-registryinfra",
+        Homepage: Repository + "#readme",
+        Repository: Repository,
+        // The engine and the generated SDKs install the plugin from this repository's GitHub release vVERSION, asset
+        // pulumi-resource-registryinfra-vVERSION-OS-ARCH.tar.gz (what provider/release/package writes); with an owner
+        // only, the repository is pulumi-NAME (pulumi/pulumi#9984, "github://api.github.com/pulumiverse").
+        PluginDownloadUrl: "github://api.github.com/registryinfra",
+        LogoUrl: "https://raw.githubusercontent.com/registryinfra/pulumi-registryinfra/main/provider/release/logo.png",
         License: "Apache-2.0",
         Keywords: ["pulumi", "registryinfra", "kubernetes", "container-registry", "category/infrastructure", "kind/native"],
         CSharpRootNamespace: "RegistryInfra.Pulumi",
         NodePackageName: "@registryinfra/pulumi",
         PythonPackageName: "pulumi_registryinfra",
         GoImportBasePath: "github.com/registryinfra/pulumi-registryinfra/sdk/go/registryinfra");
+
+    /// <summary>
+    /// The version this build was made as (Directory.Build.props' Version, or the release's -p:Version), without the
+    /// source revision the SDK appends to the informational version: one commit's schema must not differ from the next.
+    /// </summary>
+    private static string BuildVersion() =>
+        (typeof(RegistryInfraPackage).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+            ?? throw new InvalidOperationException("the provider assembly has no informational version")).Split('+')[0];
 
     /// <summary>
     /// The table of every resource, function and component of the package. The resource and the function

@@ -68,7 +68,11 @@ public sealed class ReleasePackageTests(ReleasePackageTests.PackagedRelease rele
         }
         var check = await RunAsync("sha256sum", ["--strict", "-c", Path.GetFileName(checksums)], workingDirectory: packaged.Output);
         Assert.True(check.Exit == 0, check.Stdout + check.Stderr);
-        Assert.Equal(await File.ReadAllBytesAsync(RepositoryPrograms.SchemaPath, Ct), await File.ReadAllBytesAsync(Path.Combine(packaged.Output, "schema.json"), Ct));
+        // The committed schema as the release's: its version is the released one (what the SDKs are generated as).
+        var committed = await File.ReadAllTextAsync(RepositoryPrograms.SchemaPath, Ct);
+        var released = await File.ReadAllTextAsync(Path.Combine(packaged.Output, "schema.json"), Ct);
+        Assert.Contains($"\n  \"version\": \"{Version}\",\n", released, StringComparison.Ordinal);
+        Assert.Equal(System.Text.RegularExpressions.Regex.Replace(committed, "\n  \"version\": \"[^\"]*\",\n", $"\n  \"version\": \"{Version}\",\n"), released);
     }
 
     [Fact]
@@ -210,7 +214,7 @@ public sealed class ReleasePackageTests(ReleasePackageTests.PackagedRelease rele
         var other = release.NewFolder();
         var otherArchive = $"pulumi-resource-registryinfra-v{Version}-windows-arm64.tar.gz";
         await File.WriteAllBytesAsync(Path.Combine(other, otherArchive), RandomNumberGenerator.GetBytes(512), Ct);
-        File.Copy(RepositoryPrograms.SchemaPath, Path.Combine(other, "schema.json"));
+        File.Copy(Path.Combine(packaged.Output, "schema.json"), Path.Combine(other, "schema.json"));
         await WriteChecksumsAsync(other, otherArchive, "schema.json");
         var output = release.NewFolder();
 
