@@ -68,7 +68,42 @@ internal static class RegistryInfraPackage
     public static PackageProvider CreateProvider(RegistryConnections? connections = null)
     {
         connections ??= new RegistryConnections();
-        return new(Info, CreateTable(connections), new ProviderSettings(connections));
+        return new(Info, CreateTable(connections), new ProviderSettings(connections), EmbeddedSchema);
+    }
+
+    /// <summary>The name of the schema embedded at build time (see the project file).</summary>
+    internal const string EmbeddedSchemaResource = "registryinfra.schema.json";
+
+    /// <summary>
+    /// The schema embedded at build time (provider/build embeds the one this code generates; a plain build embeds the
+    /// committed schema/schema.json, which SchemaTests keep equal to it), served as it is so that the first GetSchema
+    /// costs a read instead of a generation; only its top-level version is this build's (a release builds with
+    /// -p:Version). The same shape as Pulumi's bridged providers, which embed the schema their generator wrote.
+    /// </summary>
+    internal static string EmbeddedSchema()
+    {
+        using var stream = typeof(RegistryInfraPackage).Assembly.GetManifestResourceStream(EmbeddedSchemaResource)
+            ?? throw new InvalidOperationException($"the provider assembly has no embedded {EmbeddedSchemaResource}");
+        var bytes = new byte[stream.Length];
+        stream.ReadExactly(bytes);
+        var reader = new System.Text.Json.Utf8JsonReader(bytes);
+        while (reader.Read())
+        {
+            if (reader.CurrentDepth == 1 && reader.TokenType == System.Text.Json.JsonTokenType.PropertyName && reader.ValueTextEquals("version"u8))
+            {
+                reader.Read();
+                var start = (int)reader.TokenStartIndex;
+                var end = start + (int)reader.ValueSpan.Length + 2; // the string and its quotes (a version has no escapes)
+                var text = System.Text.Encoding.UTF8;
+                return string.Concat(text.GetString(bytes, 0, start), "\"" + System.Text.Json.JsonEncodedText.Encode(Info.Version) + "\"",
+                    text.GetString(bytes, end, bytes.Length - end));
+            }
+            if (reader.CurrentDepth == 1 && reader.TokenType is System.Text.Json.JsonTokenType.StartObject or System.Text.Json.JsonTokenType.StartArray)
+            {
+                reader.Skip();
+            }
+        }
+        throw new InvalidOperationException($"the embedded {EmbeddedSchemaResource} has no top-level version");
     }
 
     /// <summary>The package schema, with the provider's configuration.</summary>

@@ -119,6 +119,29 @@ public sealed class PluginBinaryTests
     }
 
     [Fact]
+    public async Task Aot_get_schema_serves_the_schema_embedded_at_build_time()
+    {
+        await using var plugin = await Testing.Plugin.PluginProcess.StartAsync(PluginBinary.Path, Ct);
+        var served = (await plugin.Client.GetSchemaAsync(new GetSchemaRequest(), cancellationToken: Ct)).Schema;
+        var written = Path.GetTempFileName();
+        try
+        {
+            using (var process = Process.Start(new ProcessStartInfo(PluginBinary.Path) { ArgumentList = { "--schema", written } })!)
+            {
+                await process.WaitForExitAsync(Ct);
+                Assert.Equal(0, process.ExitCode);
+            }
+            // What the binary serves is what its own generator writes, and what this code generates.
+            Assert.Equal(await File.ReadAllTextAsync(written, Ct), served);
+            Assert.Equal(RegistryInfraPackage.Schema(), served);
+        }
+        finally
+        {
+            File.Delete(written);
+        }
+    }
+
+    [Fact]
     public async Task Plugin_constructs_a_component_in_the_aot_binary()
     {
         // Construct runs the reflection paths that trimming and NativeAOT can break: nested Args records bound by

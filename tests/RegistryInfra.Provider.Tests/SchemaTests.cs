@@ -21,6 +21,13 @@ public sealed class SchemaTests
     }
 
     [Fact]
+    public async Task Get_schema_serves_the_embedded_schema_which_is_the_generated_one()
+    {
+        Assert.Equal(Generated, RegistryInfraPackage.EmbeddedSchema());
+        Assert.Equal(Generated, await RegistryInfraPackage.CreateProvider().GetSchemaAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
     public async Task Schema_is_valid_against_the_pulumi_metaschema()
     {
         var errors = await ValidateAsync(Generated);

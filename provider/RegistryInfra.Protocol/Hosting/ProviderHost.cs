@@ -121,13 +121,15 @@ public static class ProviderHost
     /// </summary>
     private static async Task WatchEngineAsync(string engineAddress, ProviderHostOptions options, CancellationTokenSource shutdown)
     {
-        using var channel = GrpcChannel.ForAddress(EngineLog.ToUri(engineAddress));
-        var health = new Health.Health.HealthClient(channel);
+        // The channel is opened at the first tick, not while the first requests are being answered.
+        GrpcChannel? channel = null;
         using var timer = new PeriodicTimer(options.EngineHealthInterval);
         try
         {
             while (await timer.WaitForNextTickAsync(shutdown.Token).ConfigureAwait(false))
             {
+                channel ??= GrpcChannel.ForAddress(EngineLog.ToUri(engineAddress));
+                var health = new Health.Health.HealthClient(channel);
                 try
                 {
                     using var deadline = CancellationTokenSource.CreateLinkedTokenSource(shutdown.Token);
@@ -148,6 +150,10 @@ public static class ProviderHost
         catch (OperationCanceledException)
         {
             // Shutting down.
+        }
+        finally
+        {
+            channel?.Dispose();
         }
     }
 }

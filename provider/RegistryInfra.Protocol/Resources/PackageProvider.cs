@@ -4,7 +4,8 @@ namespace RegistryInfra.Protocol.Resources;
 
 /// <summary>
 /// A <see cref="Provider"/> that dispatches every operation by type token to the handlers of one
-/// <see cref="ResourceTable"/>, and serves the schema generated from their declarations (built on first request).
+/// <see cref="ResourceTable"/>, and serves the schema: one embedded at build time when the package has it, else the one
+/// generated from their declarations (built on first request).
 /// </summary>
 public sealed class PackageProvider : Provider
 {
@@ -13,12 +14,13 @@ public sealed class PackageProvider : Provider
     private readonly Lazy<string> _schema;
 
     /// <summary>Creates the provider for <paramref name="package"/> with the handlers in <paramref name="table"/>
-    /// and, when given, its own <paramref name="configuration"/>.</summary>
-    public PackageProvider(PackageInfo package, ResourceTable table, IProviderConfiguration? configuration = null)
+    /// and, when given, its own <paramref name="configuration"/> and the <paramref name="schema"/> it serves (read on
+    /// the first GetSchema; null: generated from the declarations then).</summary>
+    public PackageProvider(PackageInfo package, ResourceTable table, IProviderConfiguration? configuration = null, Func<string>? schema = null)
     {
         _table = table;
         _configuration = configuration;
-        _schema = new Lazy<string>(() => SchemaGenerator.Generate(package, table, configuration));
+        _schema = new Lazy<string>(schema ?? (() => SchemaGenerator.Generate(package, table, configuration)));
     }
 
     /// <inheritdoc/>

@@ -51,6 +51,48 @@ public sealed class FakeResourceMonitor : IAsyncDisposable
         set => _service.AliasSpecs = value;
     }
 
+    /// <summary>
+    /// How long a custom resource's registration takes to answer in an update (what the provider's Create costs).
+    /// The engine answers a RegisterResource only once the resource's step is done: pulumi/pulumi at
+    /// 1b5949891b3cefcb9974752b24a5ecef0acc86c8, <c>pkg/resource/deploy/source_eval.go</c> (<c>RegisterResource</c>
+    /// waits on the registration's done channel) and <c>pkg/resource/deploy/step.go</c> (<c>CreateStep.Apply</c> calls
+    /// the provider's Create, then the executor signals done). Preview answers at once (no Create runs).
+    /// </summary>
+    public TimeSpan CreateLatency
+    {
+        get => TimeSpan.FromTicks(Interlocked.Read(ref _service.CreateLatencyTicks));
+        set => Interlocked.Exchange(ref _service.CreateLatencyTicks, value.Ticks);
+    }
+
+    /// <summary>
+    /// The most custom resources on one chain of parent and dependency edges among the registrations: with every
+    /// create taking <see cref="CreateLatency"/>, no provider can finish sooner than this many creates one after another.
+    /// </summary>
+    public int CriticalPath()
+    {
+        var byUrn = _service.Registrations.ToDictionary(r => r.Urn, StringComparer.Ordinal);
+        var depth = new Dictionary<string, int>(StringComparer.Ordinal);
+        int Depth(string urn)
+        {
+            if (depth.TryGetValue(urn, out var known))
+            {
+                return known;
+            }
+            if (!byUrn.TryGetValue(urn, out var registration))
+            {
+                return 0;
+            }
+            var request = registration.Request;
+            var before = request.Parent.Length > 0 ? Depth(request.Parent) : 0;
+            foreach (var dependency in request.Dependencies.Concat(request.PropertyDependencies.Values.SelectMany(d => d.Urns)))
+            {
+                before = Math.Max(before, Depth(dependency));
+            }
+            return depth[urn] = before + (request.Custom ? 1 : 0);
+        }
+        return byUrn.Keys.Select(Depth).DefaultIfEmpty(0).Max();
+    }
+
     /// <summary>Every registration, in arrival order.</summary>
     public IReadOnlyList<Registration> Registrations => [.. _service.Registrations];
 
@@ -127,6 +169,8 @@ public sealed class FakeResourceMonitor : IAsyncDisposable
 
         public volatile bool AliasSpecs = true;
 
+        public long CreateLatencyTicks;
+
         public ConcurrentQueue<Registration> Registrations { get; } = new();
 
         public ConcurrentDictionary<string, ImmutableSortedDictionary<string, PropertyValue>> Outputs { get; } = new(StringComparer.Ordinal);
@@ -136,7 +180,7 @@ public sealed class FakeResourceMonitor : IAsyncDisposable
         public override Task<SupportsFeatureResponse> SupportsFeature(SupportsFeatureRequest request, ServerCallContext context) =>
             Task.FromResult(new SupportsFeatureResponse { HasSupport = request.Id is "secrets" or "resourceReferences" or "outputValues" or "deletedWith" || (request.Id is "aliasSpecs" && AliasSpecs) });
 
-        public override Task<RegisterResourceResponse> RegisterResource(RegisterResourceRequest request, ServerCallContext context)
+        public override async Task<RegisterResourceResponse> RegisterResource(RegisterResourceRequest request, ServerCallContext context)
         {
             if (request.Parent.Length > 0 && !Urns.ContainsKey(request.Parent) && !request.Parent.Contains("pulumi:pulumi:Stack", StringComparison.Ordinal))
             {
@@ -166,8 +210,13 @@ public sealed class FakeResourceMonitor : IAsyncDisposable
                     outputs.Fields["id"] = Value.ForString(response.Id);
                 }
                 response.Object = outputs;
+                var latency = Interlocked.Read(ref CreateLatencyTicks);
+                if (!DryRun && latency > 0)
+                {
+                    await Task.Delay(TimeSpan.FromTicks(latency), context.CancellationToken).ConfigureAwait(false);
+                }
             }
-            return Task.FromResult(response);
+            return response;
         }
 
         public override Task<Empty> RegisterResourceOutputs(RegisterResourceOutputsRequest request, ServerCallContext context)

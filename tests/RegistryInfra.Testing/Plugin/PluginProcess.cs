@@ -33,6 +33,9 @@ public sealed class PluginProcess : IAsyncDisposable
     /// <summary>The same service seen through the typed provider records, so a test drives it as it drives the in-process provider.</summary>
     public GrpcProvider Provider { get; }
 
+    /// <summary>The plugin's process id (for its CPU time and peak memory in /proc).</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>The fake engine the plugin logs to.</summary>
     public FakeEngine Engine => _engine;
 
@@ -67,7 +70,14 @@ public sealed class PluginProcess : IAsyncDisposable
             }
             var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}", new GrpcChannelOptions { MaxReceiveMessageSize = null, MaxSendMessageSize = null });
             var plugin = new PluginProcess(process, engine, channel, stderr);
-            await plugin.Client.HandshakeAsync(new ProviderHandshakeRequest { EngineAddress = engine.Address }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await plugin.Client.HandshakeAsync(new ProviderHandshakeRequest { EngineAddress = engine.Address }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.Unimplemented)
+            {
+                // No Handshake (the Node.js SDK's provider.main answers Unimplemented): go on with Configure, as for providers that predate it.
+            }
             await plugin.Client.ConfigureAsync(new ConfigureRequest { Args = new Struct(), AcceptSecrets = true, AcceptResources = true }, cancellationToken: cancellationToken).ConfigureAwait(false);
             return plugin;
         }

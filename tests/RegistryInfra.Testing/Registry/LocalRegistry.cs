@@ -259,6 +259,18 @@ public sealed class LocalRegistry : IAsyncDisposable
         }
     }
 
+    /// <summary>Every line the registry printed so far (its request log among them: level info, one line per request).</summary>
+    public IReadOnlyList<string> LogLines
+    {
+        get
+        {
+            lock (_output)
+            {
+                return [.. _output];
+            }
+        }
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

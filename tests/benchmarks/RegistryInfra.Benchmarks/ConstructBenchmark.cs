@@ -1,65 +1,177 @@
-using RegistryInfra.Protocol.Hosting;
-using RegistryInfra.Provider;
 using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using RegistryInfra.Protocol.Hosting;
 using RegistryInfra.Protocol.Monitor;
 using RegistryInfra.Protocol.Values;
-using RegistryInfra.Testing.Components;
-using RegistryInfra.Testing.Monitor;
+using RegistryInfra.Testing;
+using RegistryInfra.Testing.Plugin;
 
 namespace RegistryInfra.Benchmarks;
 
-/// <summary>Construct of ClusterRegistryAccess for a fleet against the fake ResourceMonitor over real gRPC.</summary>
+/// <summary>
+/// Construct of <c>ClusterRegistryAccess</c> through the shipped path: the NativeAOT plugin started as the engine starts
+/// it, Construct over gRPC, its children registered with the fake ResourceMonitor running as a process of its own (so the
+/// plugin's CPU time and peak memory are its own). Measures one cluster with a create latency against the critical path
+/// of its children, and fleets with instant creates (registrations/s, plugin CPU per registration, peak RSS at two fleet
+/// sizes, each in a fresh plugin process); beside it a component provider on the official Node.js SDK
+/// (tests/npm/construct-component.js) that registers the same children, replayed from what the plugin registered,
+/// through the same monitor; with <c>--baseline PATH</c>, another plugin build through the same runs.
+/// Arguments: <c>[--clusters 100] [--namespaces 20] [--runs 5] [--latency-ms 50] [--parallel 4] [--plugin PATH]
+/// [--baseline PATH] [--no-node]</c>.
+/// </summary>
 public sealed class ConstructBenchmark : IBenchmark
 {
     public string Name => "construct";
 
-    public string Description => "Construct ClusterRegistryAccess for 100 clusters x 20 namespaces over gRPC; registrations/s and peak memory";
+    public string Description => "NativeAOT plugin via the Construct RPC, fake monitor in its own process, 50 ms and instant creates; beside the Node.js SDK; medians";
 
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
-        var clusters = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 100;
-        var namespaces = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20;
-        const int Runs = 5;
-        const int Parallel = 4;
-        var times = new List<double>();
-        var count = 0;
-        for (var run = 0; run <= Runs; run++)
+        var clusters = Option(args, "--clusters", 100);
+        var namespaces = Option(args, "--namespaces", 20);
+        var runs = Option(args, "--runs", 5);
+        var latencyMs = Option(args, "--latency-ms", 50);
+        var parallel = Option(args, "--parallel", 4);
+        var pluginPath = Text(args, "--plugin") ?? Requirements.PluginArtifact;
+        var baselinePath = Text(args, "--baseline");
+        var withNode = !args.Contains("--no-node");
+        var smallFleet = Math.Max(1, clusters / 10);
+        if (!File.Exists(pluginPath))
         {
-            await using var monitor = await FakeResourceMonitor.StartAsync(cancellationToken);
-            var provider = RegistryInfraPackage.CreateProvider();
-            var watch = Stopwatch.StartNew();
-            await System.Threading.Tasks.Parallel.ForEachAsync(Enumerable.Range(0, clusters), new ParallelOptions { MaxDegreeOfParallelism = Parallel, CancellationToken = cancellationToken }, async (i, ct) =>
+            Console.Error.WriteLine($"construct: {pluginPath} does not exist; build it with `bash provider/build`");
+            return 2;
+        }
+        var nodeScript = Path.Combine(Requirements.RepositoryRoot, "tests", "npm", "construct-component.js");
+        if (withNode && (Requirements.FindOnPath("node") is null || !Directory.Exists(Path.Combine(Requirements.RepositoryRoot, "tests", "npm", "node_modules"))))
+        {
+            Console.Error.WriteLine("construct: node or tests/npm/node_modules is missing (apt-get install nodejs npm; cd tests/npm && npm ci), or pass --no-node");
+            return 2;
+        }
+
+        await using var monitor = await MonitorProcess.StartAsync(cancellationToken);
+        var plan = Path.Combine(Path.GetTempPath(), $"registryinfra-construct-plan-{Environment.ProcessId}.json");
+        var results = new List<Result>();
+        try
+        {
+            Console.WriteLine($"load average at start: {LoadAverage()}");
+            Console.WriteLine($"one cluster x {namespaces} namespaces, {latencyMs} ms per create, {runs} runs after a warm-up");
+            var one = await MeasureAsync("plugin", pluginPath, null, monitor, 1, namespaces, runs, latencyMs, 1, cancellationToken);
+            results.Add(one);
+            await monitor.CommandAsync($"plan {plan}", cancellationToken);
+            var criticalSeconds = one.CriticalPath * latencyMs / 1000.0;
+            Console.WriteLine($"  critical path: {one.CriticalPath} creates one after another = {criticalSeconds:F2} s");
+            Result? nodeOne = null;
+            if (withNode)
             {
-                var request = new ConstructRequest("registryinfra:index:ClusterRegistryAccess", $"cluster-{i:D3}",
-                    "urn:pulumi:bench::fleet::pulumi:pulumi:Stack::fleet-bench", Inputs(i, namespaces),
-                    ImmutableDictionary<string, ImmutableArray<string>>.Empty,
-                    new DeploymentContext("fleet", "bench", "org", ImmutableDictionary<string, string>.Empty, [], false, 4, monitor.Endpoint),
-                    ImmutableDictionary<string, string>.Empty
-                        .Add("kubernetes", $"urn:pulumi:bench::fleet::pulumi:providers:kubernetes::cluster-{i:D3}::id-{i}")
-                        .Add("aws", "urn:pulumi:bench::fleet::pulumi:providers:aws::acct::id-aws"),
-                    [], [], new ConstructOptions(null, [], null, "", null, [], [], null, []), AcceptsOutputValues: true);
-                await provider.ConstructAsync(request, ct);
-            });
-            watch.Stop();
-            count = monitor.Registrations.Count;
+                nodeOne = await MeasureAsync("node-sdk", nodeScript, plan, monitor, 1, namespaces, runs, latencyMs, 1, cancellationToken);
+                results.Add(nodeOne);
+            }
+            Result? baselineOne = null;
+            if (baselinePath is not null)
+            {
+                baselineOne = await MeasureAsync("baseline", baselinePath, null, monitor, 1, namespaces, runs, latencyMs, 1, cancellationToken);
+                results.Add(baselineOne);
+            }
+
+            Console.WriteLine($"fleets, instant creates, {parallel} Constructs at a time, {runs} runs after a warm-up, a fresh process per fleet");
+            var small = await MeasureAsync("plugin", pluginPath, null, monitor, smallFleet, namespaces, runs, 0, parallel, cancellationToken);
+            var large = await MeasureAsync("plugin", pluginPath, null, monitor, clusters, namespaces, runs, 0, parallel, cancellationToken);
+            results.Add(small);
+            results.Add(large);
+            Result? nodeSmall = null;
+            if (withNode)
+            {
+                nodeSmall = await MeasureAsync("node-sdk", nodeScript, plan, monitor, smallFleet, namespaces, Math.Min(runs, 3), 0, parallel, cancellationToken);
+                results.Add(nodeSmall);
+            }
+            Result? baselineLarge = null;
+            if (baselinePath is not null)
+            {
+                baselineLarge = await MeasureAsync("baseline", baselinePath, null, monitor, clusters, namespaces, runs, 0, parallel, cancellationToken);
+                results.Add(baselineLarge);
+            }
+
+            Console.WriteLine();
+            Console.WriteLine("summary (medians):");
+            foreach (var result in results)
+            {
+                Console.WriteLine("  " + result);
+            }
+            Console.WriteLine($"  one cluster, {latencyMs} ms creates: plugin / critical path = {one.Median / criticalSeconds:F2}");
+            if (nodeOne is not null)
+            {
+                Console.WriteLine($"  one cluster, {latencyMs} ms creates: plugin / Node.js SDK = {one.Median / nodeOne.Median:F3}");
+            }
+            if (baselineOne is not null)
+            {
+                Console.WriteLine($"  one cluster, {latencyMs} ms creates: plugin / baseline = {one.Median / baselineOne.Median:F3}");
+            }
+            Console.WriteLine($"  fleet {clusters}x{namespaces}: {large.PerSecond:F0} registrations/s; peak RSS {large.PeakRssMiB:F0} MiB at {clusters} clusters / {small.PeakRssMiB:F0} MiB at {smallFleet} = {large.PeakRssMiB / small.PeakRssMiB:F2}");
+            if (nodeSmall is not null)
+            {
+                Console.WriteLine($"  fleet {smallFleet}x{namespaces}: plugin / Node.js SDK registrations/s = {small.PerSecond / nodeSmall.PerSecond:F1}, CPU per registration = {small.CpuMicrosPerRegistration / nodeSmall.CpuMicrosPerRegistration:F3}");
+            }
+            if (baselineLarge is not null)
+            {
+                Console.WriteLine($"  fleet {clusters}x{namespaces}: plugin / baseline registrations/s = {large.PerSecond / baselineLarge.PerSecond:F2}, CPU per registration = {large.CpuMicrosPerRegistration / baselineLarge.CpuMicrosPerRegistration:F2}");
+            }
+            Console.WriteLine($"load average at end: {LoadAverage()}");
+            return 0;
+        }
+        finally
+        {
+            File.Delete(plan);
+        }
+    }
+
+    private static async Task<Result> MeasureAsync(string label, string binary, string? plan, MonitorProcess monitor, int clusters, int namespaces,
+        int runs, int latencyMs, int parallel, CancellationToken cancellationToken)
+    {
+        var environment = plan is null ? null : new Dictionary<string, string> { ["REGISTRYINFRA_CONSTRUCT_PLAN"] = plan };
+        await using var plugin = await PluginProcess.StartAsync(binary, cancellationToken, environment);
+        await monitor.CommandAsync($"latency {latencyMs}", cancellationToken);
+        var walls = new List<double>();
+        var registrations = 0;
+        var critical = 0;
+        var cpuTicks = 0L;
+        var measured = 0L;
+        for (var run = 0; run <= runs; run++)
+        {
+            await monitor.CommandAsync("clear", cancellationToken);
+            var cpuBefore = CpuTicks(plugin.ProcessId);
+            var clock = Stopwatch.StartNew();
+            await Parallel.ForEachAsync(Enumerable.Range(0, clusters), new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = cancellationToken },
+                async (i, ct) => await plugin.Provider.ConstructAsync(Request(i, namespaces, monitor.Endpoint), ct));
+            clock.Stop();
+            var cpu = CpuTicks(plugin.ProcessId) - cpuBefore;
+            var stats = (await monitor.CommandAsync("stats", cancellationToken)).Split(' ');
+            registrations = int.Parse(stats[1], CultureInfo.InvariantCulture);
+            critical = int.Parse(stats[3], CultureInfo.InvariantCulture);
+            Console.WriteLine($"  {label,-9} {clusters,4} clusters run {run}{(run == 0 ? " (warm-up)" : "")}: {registrations} registrations in {clock.Elapsed.TotalSeconds:F3} s, CPU {cpu * 10} ms");
             if (run > 0)
             {
-                times.Add(watch.Elapsed.TotalSeconds);
+                walls.Add(clock.Elapsed.TotalSeconds);
+                cpuTicks += cpu;
+                measured += registrations;
             }
-            Console.WriteLine($"run {run}{(run == 0 ? " (warm-up)" : "")}: {count} registrations in {watch.Elapsed.TotalSeconds:F2} s");
         }
-        times.Sort();
-        var median = times[times.Count / 2];
-        using var process = Process.GetCurrentProcess();
-        process.Refresh();
-        Console.WriteLine($"clusters={clusters} namespaces={namespaces} parallel={Parallel} registrations={count}");
-        Console.WriteLine($"median {median:F2} s, {count / median:F0} registrations/s");
-        Console.WriteLine($"peak working set {process.PeakWorkingSet64 / (1024.0 * 1024.0):F0} MiB (provider and fake monitor share this process)");
-        return 0;
+        walls.Sort();
+        var median = walls[walls.Count / 2];
+        var cpuMicros = cpuTicks * 1_000_000.0 / TicksPerSecond / Math.Max(1, measured);
+        return new Result(label, clusters, namespaces, latencyMs, registrations, critical, median, registrations / median, cpuMicros, PeakRssKiB(plugin.ProcessId) / 1024.0);
     }
+
+    private static ConstructRequest Request(int cluster, int namespaces, string monitorEndpoint) =>
+        new("registryinfra:index:ClusterRegistryAccess", $"cluster-{cluster:D3}",
+            "urn:pulumi:bench::fleet::pulumi:pulumi:Stack::fleet-bench", Inputs(cluster, namespaces),
+            ImmutableDictionary<string, ImmutableArray<string>>.Empty,
+            new DeploymentContext("fleet", "bench", "org", ImmutableDictionary<string, string>.Empty, [], false, 16, monitorEndpoint),
+            ImmutableDictionary<string, string>.Empty
+                .Add("kubernetes", $"urn:pulumi:bench::fleet::pulumi:providers:kubernetes::cluster-{cluster:D3}::id-{cluster}")
+                .Add("aws", "urn:pulumi:bench::fleet::pulumi:providers:aws::acct::id-aws"),
+            [], [], new ConstructOptions(null, [], null, "", null, [], [], null, []), AcceptsOutputValues: true);
 
     private static ImmutableSortedDictionary<string, PropertyValue> Inputs(int cluster, int namespaces)
     {
@@ -86,5 +198,96 @@ public sealed class ConstructBenchmark : IBenchmark
             _ => PropertyValue.Null,
         };
         return json.ToImmutableSortedDictionary(kv => kv.Key, kv => ToProperty(kv.Value), StringComparer.Ordinal);
+    }
+
+    private const double TicksPerSecond = 100; // USER_HZ, the unit of utime and stime in /proc/PID/stat on Linux
+
+    /// <summary>User plus system CPU time of a process so far, in clock ticks (<c>/proc/PID/stat</c> fields 14 and 15).</summary>
+    private static long CpuTicks(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        // fields[0] is field 3 (state): utime is field 14, stime field 15.
+        return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The process's peak resident set size (<c>VmHWM</c> of <c>/proc/PID/status</c>), in KiB.</summary>
+    private static long PeakRssKiB(int pid) =>
+        File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
+            .Select(l => long.Parse(l["VmHWM:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture)).FirstOrDefault();
+
+    private static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+
+    private static int Option(string[] args, string name, int fallback) =>
+        Text(args, name) is { } value ? int.Parse(value, CultureInfo.InvariantCulture) : fallback;
+
+    private static string? Text(string[] args, string name)
+    {
+        var at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+    }
+
+    private sealed record Result(string Label, int Clusters, int Namespaces, int LatencyMs, int Registrations, int CriticalPath, double Median,
+        double PerSecond, double CpuMicrosPerRegistration, double PeakRssMiB)
+    {
+        public override string ToString() =>
+            $"{Label,-9} {Clusters,4}x{Namespaces} {LatencyMs,3} ms/create: {Median,7:F3} s, {Registrations} registrations, {PerSecond,7:F0}/s, CPU {CpuMicrosPerRegistration,6:F0} us/registration, peak RSS {PeakRssMiB,4:F0} MiB";
+    }
+
+    /// <summary>The <see cref="MonitorProcessBenchmark"/> started as a child process of this one, one command and answer at a time.</summary>
+    private sealed class MonitorProcess : IAsyncDisposable
+    {
+        private readonly Process _process;
+        private readonly SemaphoreSlim _gate = new(1, 1);
+
+        private MonitorProcess(Process process, string endpoint)
+        {
+            _process = process;
+            Endpoint = endpoint;
+        }
+
+        public string Endpoint { get; }
+
+        public static async Task<MonitorProcess> StartAsync(CancellationToken cancellationToken)
+        {
+            var host = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
+            var start = new ProcessStartInfo(host) { RedirectStandardInput = true, RedirectStandardOutput = true };
+            if (Path.GetFileNameWithoutExtension(host) == "dotnet")
+            {
+                start.ArgumentList.Add(typeof(MonitorProcess).Assembly.Location);
+            }
+            start.ArgumentList.Add("fake-monitor");
+            var process = Process.Start(start) ?? throw new InvalidOperationException("the fake monitor did not start");
+            var endpoint = await process.StandardOutput.ReadLineAsync(cancellationToken) ?? throw new InvalidOperationException("the fake monitor printed no endpoint");
+            return new MonitorProcess(process, endpoint);
+        }
+
+        public async Task<string> CommandAsync(string command, CancellationToken cancellationToken)
+        {
+            await _gate.WaitAsync(cancellationToken);
+            try
+            {
+                await _process.StandardInput.WriteLineAsync(command.AsMemory(), cancellationToken);
+                await _process.StandardInput.FlushAsync(cancellationToken);
+                var answer = await _process.StandardOutput.ReadLineAsync(cancellationToken) ?? throw new InvalidOperationException("the fake monitor exited");
+                return answer.StartsWith("error", StringComparison.Ordinal) ? throw new InvalidOperationException(answer) : answer;
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _process.StandardInput.Close();
+            if (!_process.WaitForExit(TimeSpan.FromSeconds(10)))
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+            await _process.WaitForExitAsync();
+            _process.Dispose();
+            _gate.Dispose();
+        }
     }
 }

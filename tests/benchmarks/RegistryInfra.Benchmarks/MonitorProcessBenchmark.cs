@@ -1,0 +1,57 @@
+using System.Globalization;
+using RegistryInfra.Testing.Monitor;
+
+namespace RegistryInfra.Benchmarks;
+
+/// <summary>
+/// The fake ResourceMonitor as a process of its own, so that a benchmark measures the provider's process alone: prints
+/// its endpoint, then answers one line per command on stdin (<c>latency MS</c>, <c>dryrun true|false</c>, <c>clear</c>,
+/// <c>stats</c>: "registrations N critical C", <c>plan PATH</c>: the registrations as a <see cref="ConstructPlan"/>)
+/// and exits at the end of its input.
+/// </summary>
+public sealed class MonitorProcessBenchmark : IBenchmark
+{
+    public string Name => "fake-monitor";
+
+    public string Description => "(used by construct) the fake ResourceMonitor as its own process, driven by commands on stdin";
+
+    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        await using var monitor = await FakeResourceMonitor.StartAsync(cancellationToken);
+        Console.Out.WriteLine(monitor.Endpoint);
+        Console.Out.Flush();
+        while (await Console.In.ReadLineAsync(cancellationToken) is { } line)
+        {
+            var words = line.Split(' ', 2, StringSplitOptions.RemoveEmptyEntries);
+            string answer;
+            switch (words)
+            {
+                case ["latency", var ms] when int.TryParse(ms, NumberStyles.None, CultureInfo.InvariantCulture, out var value):
+                    monitor.CreateLatency = TimeSpan.FromMilliseconds(value);
+                    answer = "ok";
+                    break;
+                case ["dryrun", var flag] when bool.TryParse(flag, out var value):
+                    monitor.DryRun = value;
+                    answer = "ok";
+                    break;
+                case ["clear"]:
+                    monitor.Clear();
+                    answer = "ok";
+                    break;
+                case ["stats"]:
+                    answer = $"registrations {monitor.Registrations.Count} critical {monitor.CriticalPath()}";
+                    break;
+                case ["plan", var path]:
+                    ConstructPlan.Write(monitor.Registrations, path);
+                    answer = "ok";
+                    break;
+                default:
+                    answer = $"error: unknown command '{line}'";
+                    break;
+            }
+            Console.Out.WriteLine(answer);
+            Console.Out.Flush();
+        }
+        return 0;
+    }
+}
