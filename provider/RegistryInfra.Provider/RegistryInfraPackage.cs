@@ -1,5 +1,6 @@
 using System.Reflection;
 using RegistryInfra.Protocol.Resources;
+using RegistryInfra.Provider.Components.AcrPullAccess;
 using RegistryInfra.Provider.Components.ClusterRegistryAccess;
 using RegistryInfra.Provider.Components.EcrPullAccess;
 using RegistryInfra.Provider.Components.PullSecret;
@@ -59,6 +60,8 @@ internal static class RegistryInfraPackage
                 "An IAM role for one Kubernetes service account (IRSA or EKS Pod Identity) with least-privilege ECR pull on the listed repositories.")
             .Component(WorkloadIdentityBindingComponent.Instance,
                 "A Google service account with Artifact Registry reader, bound to one Kubernetes service account through Workload Identity.")
+            .Component(AcrPullAccessComponent.Instance,
+                "A user-assigned managed identity (created, or an existing one) that one Kubernetes service account runs as through Azure workload identity (a federated identity credential on the cluster's OIDC issuer), with AcrPull on the listed container registries.")
             .Component(TokenRefresherComponent.Instance,
                 "The refresher CronJob that renews short-lived registry tokens in pull secrets and adds pull secrets to service accounts (keeping their other entries), with its service account, least-privilege RBAC and configuration.")
             .Component(ClusterRegistryAccessComponent.Instance,

@@ -25,13 +25,19 @@ public sealed class ProgramRunTests
 
     /// <summary>
     /// What the cloud would answer to the other packages' functions the programs call, for the update (Pulumi's
-    /// mocks): eks-irsa-ecr looks up its cluster's OIDC issuer and IAM OIDC provider.
+    /// mocks): eks-irsa-ecr looks up its cluster's OIDC issuer and IAM OIDC provider, aks-workload-identity its cluster and registry.
     /// </summary>
     private static readonly Dictionary<string, PropertyValue> Mocks = new(StringComparer.Ordinal)
     {
         ["aws:eks:getCluster"] = PropertyValue.CreateObject(("identities", PropertyValue.CreateArray(PropertyValue.CreateObject(("oidcs",
             PropertyValue.CreateArray(PropertyValue.CreateObject(("issuer", PropertyValue.Create("https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"))))))))),
         ["aws:iam:getOpenIdConnectProvider"] = PropertyValue.CreateObject(("arn", PropertyValue.Create("arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"))),
+        // aks-workload-identity looks up its cluster's OIDC issuer and its registry's resource id and login server.
+        ["azure-native:containerservice:getManagedCluster"] = PropertyValue.CreateObject(("oidcIssuerProfile", PropertyValue.CreateObject(("issuerURL",
+            PropertyValue.Create("https://westeurope.oic.prod-aks.azure.com/00000000-0000-0000-0000-000000000001/11111111-2222-3333-4444-555555555555/"))))),
+        ["azure-native:containerregistry:getRegistry"] = PropertyValue.CreateObject(
+            ("id", PropertyValue.Create("/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/registries/providers/Microsoft.ContainerRegistry/registries/acmeprod")),
+            ("loginServer", PropertyValue.Create("acmeprod.azurecr.io"))),
     };
 
     /// <summary>Runs <paramref name="program"/> in preview, then as an update, against a fresh plugin and stand-in registries.</summary>

@@ -1,6 +1,6 @@
 // Checks the children that RegistryInfra's components register against the providers' own definitions, code
 // this team did not write:
-//   - the official SDKs @pulumi/kubernetes, @pulumi/aws and @pulumi/gcp: each child's type token must be a
+//   - the official SDKs @pulumi/kubernetes, @pulumi/aws, @pulumi/gcp and @pulumi/azure-native: each child's type token must be a
 //     resource class of the package (its `__pulumiType`), and its inputs must fit that class's `<Class>Args`
 //     interface as the TypeScript compiler reads it from the SDK's .d.ts: no property the interface does not
 //     declare, every required property present, and nested values of the declared types (strings, numbers,
@@ -19,7 +19,11 @@ const fs = require("fs");
 const path = require("path");
 const ts = require("typescript");
 
-const SDKS = { kubernetes: "@pulumi/kubernetes", aws: "@pulumi/aws", gcp: "@pulumi/gcp" };
+const SDKS = { kubernetes: "@pulumi/kubernetes", aws: "@pulumi/aws", gcp: "@pulumi/gcp", "azure-native": "@pulumi/azure-native" };
+
+// @pulumi/azure-native (136 MB, some 16,700 files) keeps each module's resources in the folder named by the token's
+// module (azure-native:managedidentity:UserAssignedIdentity in managedidentity/): only that folder is read.
+const MODULE_FOLDERS = new Set(["azure-native"]);
 
 const isUnknown = (v) => v !== null && typeof v === "object" && !Array.isArray(v) && v.__unknown === true;
 
@@ -27,11 +31,18 @@ const isUnknown = (v) => v !== null && typeof v === "object" && !Array.isArray(v
 
 const tokenIndexes = new Map();
 
-function tokenIndex(pkg) {
-  if (tokenIndexes.has(pkg)) {
-    return tokenIndexes.get(pkg);
+function tokenIndex(pkg, token) {
+  const folder = MODULE_FOLDERS.has(pkg) ? token.split(":")[1] : "";
+  const key = `${pkg}/${folder}`;
+  if (tokenIndexes.has(key)) {
+    return tokenIndexes.get(key);
   }
-  const root = path.dirname(require.resolve(`${SDKS[pkg]}/package.json`));
+  const base = path.dirname(require.resolve(`${SDKS[pkg]}/package.json`));
+  const root = path.join(base, folder);
+  if (folder && (folder.includes("..") || folder.includes("/") || !fs.existsSync(root))) {
+    tokenIndexes.set(key, new Map());
+    return tokenIndexes.get(key);
+  }
   const index = new Map();
   const walk = (dir) => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -50,7 +61,7 @@ function tokenIndex(pkg) {
     }
   };
   walk(root);
-  tokenIndexes.set(pkg, index);
+  tokenIndexes.set(key, index);
   return index;
 }
 
@@ -244,7 +255,7 @@ async function main() {
       problems.push({ ...where, path: "", message: `no SDK is checked for package '${pkg}'` });
       continue;
     }
-    const entry = tokenIndex(pkg).get(child.type);
+    const entry = tokenIndex(pkg, child.type).get(child.type);
     if (!entry) {
       problems.push({ ...where, path: "", message: `${SDKS[pkg]} has no resource with type token ${child.type}` });
       continue;

@@ -10,7 +10,7 @@ namespace RegistryInfra.Provider.Tests.ChildCheck;
 /// <summary>
 /// Every child that every component mode registers, in preview and in update, checked by
 /// <c>tests/npm/child-check.js</c> against the official SDKs' own definitions (@pulumi/kubernetes, @pulumi/aws,
-/// @pulumi/gcp, read with the TypeScript compiler) and the Kubernetes OpenAPI schema of each kind.
+/// @pulumi/gcp, @pulumi/azure-native, read with the TypeScript compiler) and the Kubernetes OpenAPI schema of each kind.
 /// </summary>
 public sealed class ChildCheckTests
 {
@@ -61,7 +61,7 @@ public sealed class ChildCheckTests
     {
         var node = Requirements.RequireCommand("node", "install Node.js 20 or later");
         var npm = Path.Combine(Requirements.RepositoryRoot, "tests", "npm");
-        foreach (var package in new[] { "@pulumi/kubernetes", "@pulumi/aws", "@pulumi/gcp", "typescript", "kubernetes-models" })
+        foreach (var package in new[] { "@pulumi/kubernetes", "@pulumi/aws", "@pulumi/gcp", "@pulumi/azure-native", "typescript", "kubernetes-models" })
         {
             Requirements.RequireDirectory(Path.Combine(npm, "node_modules", package), "run tests/setup (npm ci in tests/npm)");
         }
@@ -119,6 +119,7 @@ public sealed class ChildCheckTests
         Assert.Equal(dump.Count, checkedPerMode.Sum(kv => kv.Value!.GetValue<int>()));
         Assert.Contains(dump, c => c!["type"]!.GetValue<string>().StartsWith("aws:", StringComparison.Ordinal));
         Assert.Contains(dump, c => c!["type"]!.GetValue<string>().StartsWith("gcp:", StringComparison.Ordinal));
+        Assert.Contains(dump, c => c!["type"]!.GetValue<string>().StartsWith("azure-native:", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -151,5 +152,25 @@ public sealed class ChildCheckTests
         Assert.True(problems.Contains(".role: required property 'role' of IAMMemberArgs is missing", StringComparison.Ordinal), problems);
         Assert.True(problems.Contains("@pulumi/kubernetes has no resource with type token kubernetes:core/v1:ConfigMaps", StringComparison.Ordinal), problems);
         Assert.True(report["problems"]!.AsArray().Count == 7, problems);
+    }
+
+    [Fact]
+    public async Task Azure_native_children_are_checked_against_the_azure_native_sdk()
+    {
+        var dump = await DumpAsync([ComponentModes.All.Single(m => m.Id == "acrPullAccess/new-identity")]);
+        JsonObject Child(string type) => dump.Select(c => c!.AsObject()).First(c => c["type"]!.GetValue<string>() == type && !c["preview"]!.GetValue<bool>());
+        Child("azure-native:managedidentity:FederatedIdentityCredential")["inputs"]!.AsObject().Remove("audiences");
+        var assignment = Child("azure-native:authorization:RoleAssignment")["inputs"]!.AsObject();
+        assignment["principalKind"] = assignment["principalType"]!.DeepClone();
+        Child("azure-native:managedidentity:UserAssignedIdentity")["inputs"]!["tags"] = new JsonObject { ["team"] = 7 };
+
+        var (exit, report) = await RunCheckerAsync(dump);
+
+        Assert.Equal(1, exit);
+        var problems = Problems(report);
+        Assert.True(problems.Contains(".audiences: required property 'audiences' of FederatedIdentityCredentialArgs is missing", StringComparison.Ordinal), problems);
+        Assert.True(problems.Contains(".principalKind: 'principalKind' is not a property of RoleAssignmentArgs", StringComparison.Ordinal), problems);
+        Assert.True(problems.Contains(".tags[\"team\"]: 7 is not a ", StringComparison.Ordinal), problems);
+        Assert.True(report["problems"]!.AsArray().Count == 3, problems);
     }
 }

@@ -19,6 +19,7 @@ public sealed record ComponentMode(string Id, string Type, string Name, string J
         ["kubernetes"] = "urn:pulumi:test::fleet::pulumi:providers:kubernetes::prod-eu::0b1c-kube",
         ["aws"] = "urn:pulumi:test::fleet::pulumi:providers:aws::acct::9f8e-aws",
         ["gcp"] = "urn:pulumi:test::fleet::pulumi:providers:gcp::proj::77aa-gcp",
+        ["azure-native"] = "urn:pulumi:test::fleet::pulumi:providers:azure-native::sub::5c3d-azure",
     });
 
     public ImmutableSortedDictionary<string, PropertyValue> Inputs => ToInputs(JsonNode.Parse(Json)!.AsObject());
@@ -38,7 +39,7 @@ public sealed record ComponentMode(string Id, string Type, string Name, string J
 
 /// <summary>
 /// Every mode of every component of the package: each credential kind (static, ECR, Artifact Registry, ACR), each
-/// identity (IRSA, EKS Pod Identity, a created or an existing Google account), each refresher target form (listed
+/// identity (IRSA, EKS Pod Identity, a created or an existing Google account or Azure managed identity), each refresher target form (listed
 /// namespaces, selector, all namespaces, attach-only) and the opt-outs. The child check and the AOT parity test
 /// both run over this list, in preview and in update.
 /// </summary>
@@ -47,6 +48,10 @@ public static class ComponentModes
     private const string Image = "ghcr.io/acme/refresher@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
     private const string Auth = "{\"auth\":\"cm9ib3Q6dG9rZW4tc2VjcmV0LWF1dGg=\"}";
     private const string Oidc = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC";
+    private const string AksIssuer = "https://westeurope.oic.prod-aks.azure.com/00000000-0000-0000-0000-000000000001/11111111-2222-3333-4444-555555555555/";
+    private const string Acr = "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/registries/providers/Microsoft.ContainerRegistry/registries/acmeprod";
+    private const string Acr2 = "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/shared/providers/Microsoft.ContainerRegistry/registries/acmeShared";
+    private const string Identity = "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/identities/providers/Microsoft.ManagedIdentity/userAssignedIdentities/puller";
 
     private static string Quote(string s) => JsonValue.Create(s).ToJsonString();
 
@@ -84,6 +89,16 @@ public static class ComponentModes
         new("workloadIdentityBinding/existing-account-project-wide", "registryinfra:gcp:WorkloadIdentityBinding", "wi-existing", """
             { "project": "acme-prod", "clusterProject": "acme-clusters", "serviceAccountEmail": "puller@acme-prod.iam.gserviceaccount.com", "projectWide": true,
               "kubernetesNamespace": "registryinfra-system", "kubernetesServiceAccount": "registryinfra-refresher" }
+            """),
+        new("acrPullAccess/new-identity", "registryinfra:azure:AcrPullAccess", "acr-new", $$"""
+            { "oidcIssuerUrl": {{Quote(AksIssuer)}}, "registryIds": [{{Quote(Acr)}}, {{Quote(Acr2)}}], "resourceGroupName": "aks-prod",
+              "identityName": "registry-puller", "location": "westeurope", "tags": { "managed-by": "pulumi" }, "federatedCredentialName": "refresher",
+              "serviceAccountNamespace": "registryinfra-system", "serviceAccountName": "registryinfra-refresher" }
+            """),
+        new("acrPullAccess/existing-identity", "registryinfra:azure:AcrPullAccess", "acr-existing", $$"""
+            { "oidcIssuerUrl": {{Quote(AksIssuer)}}, "registryIds": [{{Quote(Acr)}}], "identityResourceId": {{Quote(Identity)}},
+              "clientId": "6c2d8f0e-4b1a-4f7e-9a53-2e8b7c1d0f94", "principalId": "a3e1c7d2-58b4-4e0f-b6a9-1f2d3c4b5a69", "tenantId": "00000000-0000-0000-0000-000000000001",
+              "serviceAccountNamespace": "ops", "serviceAccountName": "puller" }
             """),
         new("tokenRefresher/listed-namespaces", "registryinfra:kubernetes:TokenRefresher", "rf-listed", $$"""
             { "image": {{Quote(Image)}},
@@ -130,6 +145,11 @@ public static class ComponentModes
             { "profiles": [{ "server": "europe-west1-docker.pkg.dev", "kind": "artifactRegistry" }], "namespaces": ["apps", "web"], "serviceAccounts": ["default"],
               "refresher": { "image": {{Quote(Image)}}, "schedule": "*/20 * * * *" },
               "gcp": { "project": "acme-prod", "accountId": "registry-puller", "repositories": [{ "location": "europe-west1", "repository": "images" }] } }
+            """),
+        new("clusterRegistryAccess/acr-workload-identity", "registryinfra:index:ClusterRegistryAccess", "aks-wi", $$"""
+            { "profiles": [{ "server": "acme.azurecr.io", "kind": "acr" }, { "server": "ghcr.io", "username": "octo", "password": "ghp-pw" }],
+              "namespaces": ["apps", "web"], "serviceAccounts": ["default"], "refresher": { "image": {{Quote(Image)}}, "schedule": "0 * * * *" },
+              "azure": { "oidcIssuerUrl": {{Quote(AksIssuer)}}, "registryIds": [{{Quote(Acr)}}], "resourceGroupName": "aks-prod", "location": "westeurope" } }
             """),
         new("clusterRegistryAccess/acr", "registryinfra:index:ClusterRegistryAccess", "aks", $$"""
             { "profiles": [{ "server": "acme.azurecr.io", "kind": "acr", "tenantId": "00000000-0000-0000-0000-000000000001", "clientId": "00000000-0000-0000-0000-000000000002" }],

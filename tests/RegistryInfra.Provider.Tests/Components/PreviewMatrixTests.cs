@@ -4,12 +4,14 @@ using RegistryInfra.Protocol.Hosting;
 using RegistryInfra.Protocol.Model;
 using RegistryInfra.Protocol.Resources;
 using RegistryInfra.Protocol.Values;
+using RegistryInfra.Provider.Components.AcrPullAccess;
 using RegistryInfra.Provider.Components.ClusterRegistryAccess;
 using RegistryInfra.Provider.Components.EcrPullAccess;
 using RegistryInfra.Provider.Components.PullSecret;
 using RegistryInfra.Provider.Components.TokenRefresher;
 using RegistryInfra.Provider.Components.WorkloadIdentityBinding;
 using RegistryInfra.Provider.Tests.ChildCheck;
+using RegistryInfra.Testing.Monitor;
 
 namespace RegistryInfra.Provider.Tests.Components;
 
@@ -28,6 +30,7 @@ public sealed class PreviewMatrixTests
         PullSecretComponent.TypeToken => await RunAsync(PullSecretComponent.Instance, mode, inputs, preview),
         EcrPullAccessComponent.TypeToken => await RunAsync(EcrPullAccessComponent.Instance, mode, inputs, preview),
         WorkloadIdentityBindingComponent.TypeToken => await RunAsync(WorkloadIdentityBindingComponent.Instance, mode, inputs, preview),
+        AcrPullAccessComponent.TypeToken => await RunAsync(AcrPullAccessComponent.Instance, mode, inputs, preview),
         TokenRefresherComponent.TypeToken => await RunAsync(TokenRefresherComponent.Instance, mode, inputs, preview),
         ClusterRegistryAccessComponent.TypeToken => await RunAsync(ClusterRegistryAccessComponent.Instance, mode, inputs, preview),
         _ => throw new ArgumentException($"no component {mode.Type}"),
@@ -42,7 +45,8 @@ public sealed class PreviewMatrixTests
         {
             return new Outcome([], [], string.Join("; ", bound.Failures.Select(f => $"{f.Property}: {f.Reason}")));
         }
-        var registrar = new RecordingRegistrar();
+        // In an update the engine answers what the providers compute (a managed identity's ids); in a preview, nothing.
+        var registrar = new RecordingRegistrar { Answer = preview ? null : r => ProviderAnswers.Computed(r.Type, r.Name) };
         var log = new Log();
         try
         {

@@ -17,7 +17,8 @@ namespace RegistryInfra.Testing.Monitor;
 /// <summary>
 /// A real ResourceMonitor gRPC server on 127.0.0.1 that plays the engine's side of a component's Construct:
 /// it makes URNs the way the engine does, refuses a URN registered twice, answers with the inputs as outputs
-/// (unknown during preview for what a provider would compute), and records every request.
+/// (unknown during preview for what a provider would compute; in an update with <see cref="ProviderAnswers"/>' computed
+/// outputs too), and records every request.
 /// </summary>
 public sealed class FakeResourceMonitor : IAsyncDisposable
 {
@@ -208,6 +209,10 @@ public sealed class FakeResourceMonitor : IAsyncDisposable
                 if (!DryRun)
                 {
                     outputs.Fields["id"] = Value.ForString(response.Id);
+                    foreach (var (key, value) in ProviderAnswers.Computed(request.Type, request.Name))
+                    {
+                        outputs.Fields[key] = PropertyValueSerializer.Serialize(value);
+                    }
                 }
                 response.Object = outputs;
                 var latency = Interlocked.Read(ref CreateLatencyTicks);

@@ -8,7 +8,8 @@ namespace RegistryInfra.Benchmarks;
 /// The published refresher process against the fake Kubernetes API in another process (<see cref="FakeKubeApiServer"/>),
 /// over TLS (HTTP/2, as an API server speaks) with an injected latency per request: a first run (every Secret created,
 /// every service account patched) and an unchanged run, per namespace count, latency and concurrency, each repeated on
-/// a fresh API. Prints wall time, requests by kind, token requests, writes and peak RSS, with medians and ratios.
+/// a fresh API. Prints wall time, the refresher's CPU time (user + system: what the run costs whatever else the
+/// machine does), requests by kind, token requests, writes and peak RSS, with medians and ratios.
 /// Arguments: <c>[--refresher PATH] [--namespaces 1000,10000] [--latency-ms 0,5] [--concurrency 8,32] [--repeat 3]</c>.
 /// </summary>
 public sealed class RefresherBenchmark : IBenchmark
@@ -23,7 +24,7 @@ public sealed class RefresherBenchmark : IBenchmark
         var refresher = FakeKubeApiServer.Value(args, "--refresher") ?? Path.Combine(root, "artifacts", "refresher", "registryinfra-refresher");
         if (!File.Exists(refresher))
         {
-            Console.Error.WriteLine($"refresher: no published refresher at {refresher}; run programs/refresher/build first (or pass --refresher PATH)");
+            Console.Error.WriteLine($"refresher: no published refresher at {refresher}; publish it first (dotnet publish programs/refresher -c Release -r linux-x64 -o artifacts/refresher) or pass --refresher PATH");
             return 2;
         }
         if (!File.Exists("/usr/bin/time"))
@@ -65,14 +66,15 @@ public sealed class RefresherBenchmark : IBenchmark
         }
 
         Console.WriteLine();
-        Console.WriteLine("medians (ms wall; MiB peak RSS; requests per namespace):");
+        Console.WriteLine("medians (ms wall; ms CPU user+system; MiB peak RSS; requests per namespace):");
         foreach (var group in results.GroupBy(r => (r.Namespaces, r.LatencyMs, r.Concurrency, r.Run)))
         {
             var wall = Median(group.Select(r => r.Wall.TotalMilliseconds));
+            var cpu = Median(group.Select(r => r.Cpu.TotalMilliseconds));
             var rss = Median(group.Select(r => r.PeakRssKiB / 1024.0));
             var perNamespace = Median(group.Select(r => (double)r.Requests.Values.Sum() / r.Namespaces));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {group.Key.Namespaces,6} ns  {group.Key.LatencyMs,2} ms  c{group.Key.Concurrency,-3} {group.Key.Run,-9}  wall {wall,7:F0}  rss {rss,5:F1}  req/ns {perNamespace:F2}  (n={group.Count()})"));
+                $"  {group.Key.Namespaces,6} ns  {group.Key.LatencyMs,2} ms  c{group.Key.Concurrency,-3} {group.Key.Run,-9}  wall {wall,7:F0}  cpu {cpu,6:F0}  rss {rss,5:F1}  req/ns {perNamespace:F2}  (n={group.Count()})"));
         }
         Console.WriteLine("ratios:");
         foreach (var namespaces in counts)
@@ -96,14 +98,14 @@ public sealed class RefresherBenchmark : IBenchmark
         return exit;
     }
 
-    private sealed record Result(int Namespaces, int LatencyMs, int Concurrency, string Run, TimeSpan Wall, long PeakRssKiB, int Exit,
+    private sealed record Result(int Namespaces, int LatencyMs, int Concurrency, string Run, TimeSpan Wall, TimeSpan Cpu, long PeakRssKiB, int Exit,
         IReadOnlyDictionary<string, int> Requests, int Tokens)
     {
         public int Writes => Requests.Where(kv => kv.Key.StartsWith("POST ", StringComparison.Ordinal) || kv.Key.StartsWith("PUT ", StringComparison.Ordinal)
             || kv.Key.StartsWith("PATCH ", StringComparison.Ordinal)).Sum(kv => kv.Value);
 
         public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-            $"{Namespaces,6} ns {LatencyMs,2} ms c{Concurrency,-3} {Run,-9} wall {Wall.TotalMilliseconds,7:F0} ms  rss {PeakRssKiB / 1024.0,5:F1} MiB  exit {Exit}  tokens {Tokens}  writes {Writes}  ")
+            $"{Namespaces,6} ns {LatencyMs,2} ms c{Concurrency,-3} {Run,-9} wall {Wall.TotalMilliseconds,7:F0} ms  cpu {Cpu.TotalMilliseconds,6:F0} ms  rss {PeakRssKiB / 1024.0,5:F1} MiB  exit {Exit}  tokens {Tokens}  writes {Writes}  ")
             + string.Join("  ", Requests.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value}")));
     }
 
@@ -172,7 +174,7 @@ public sealed class RefresherBenchmark : IBenchmark
         await api.StandardOutput.ReadLineAsync(ct);
         var rssFile = Path.GetTempFileName();
         var start = new ProcessStartInfo("/usr/bin/time") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "-f", "%M", "-o", rssFile, refresher, "refresh", "--config", config, "--kubeconfig", kubeconfig })
+        foreach (var a in new[] { "-f", "%M %U %S", "-o", rssFile, refresher, "refresh", "--config", config, "--kubeconfig", kubeconfig })
         {
             start.ArgumentList.Add(a);
         }
@@ -186,7 +188,10 @@ public sealed class RefresherBenchmark : IBenchmark
         await process.WaitForExitAsync(ct);
         clock.Stop();
         var output = await stdout + await stderr;
-        var rss = long.Parse((await File.ReadAllTextAsync(rssFile, ct)).Trim().Split('\n')[^1], CultureInfo.InvariantCulture);
+        // GNU time's last line: peak RSS in KiB, user and system CPU seconds.
+        var measured = (await File.ReadAllTextAsync(rssFile, ct)).Trim().Split('\n')[^1].Split(' ');
+        var rss = long.Parse(measured[0], CultureInfo.InvariantCulture);
+        var cpu = TimeSpan.FromSeconds(double.Parse(measured[1], CultureInfo.InvariantCulture) + double.Parse(measured[2], CultureInfo.InvariantCulture));
         File.Delete(rssFile);
         await api.StandardInput.WriteLineAsync("stats".AsMemory(), ct);
         var stats = JsonNode.Parse((await api.StandardOutput.ReadLineAsync(ct))!)!.AsObject();
@@ -196,7 +201,7 @@ public sealed class RefresherBenchmark : IBenchmark
         {
             Console.WriteLine(output.Length > 4000 ? output[^4000..] : output);
         }
-        return new Result(namespaces, latencyMs, concurrency, run, clock.Elapsed, rss, process.ExitCode, requests, tokens);
+        return new Result(namespaces, latencyMs, concurrency, run, clock.Elapsed, cpu, rss, process.ExitCode, requests, tokens);
     }
 
     /// <summary>The summary line's token count ("token requests N").</summary>

@@ -1,5 +1,6 @@
 using RegistryInfra.Protocol.Model;
 using RegistryInfra.Protocol.Resources;
+using RegistryInfra.Provider.Components.AcrPullAccess;
 using RegistryInfra.Provider.Components.EcrPullAccess;
 using RegistryInfra.Provider.Components.WorkloadIdentityBinding;
 
@@ -50,6 +51,10 @@ public sealed partial record ClusterRegistryAccessArgs
     /// <summary>The GCP identity of the refresher (for Artifact Registry); its Kubernetes fields are filled in.</summary>
     [PulumiProperty("gcp", Description = "The refresher's Google identity for Artifact Registry or GCR (a WorkloadIdentityBinding); its Kubernetes namespace and service account are filled in from `refresher`. Only with such a profile.")]
     public Output<WorkloadIdentityBindingArgs?> Gcp { get; init; } = Output.Create<WorkloadIdentityBindingArgs?>(null);
+
+    /// <summary>The Azure identity of the refresher (for ACR); its service account fields are filled in.</summary>
+    [PulumiProperty("azure", Description = "The refresher's Azure identity for ACR (an AcrPullAccess: a managed identity with a federated credential for the refresher's service account and AcrPull on the registries); its service-account namespace and name are filled in from `refresher`, and its client id and tenant become the ACR profiles' `clientId` and `tenantId` (the service account's `azure.workload.identity/client-id` annotation and the pods' `azure.workload.identity/use` label). Only with an ACR profile.")]
+    public Output<AcrPullAccessArgs?> Azure { get; init; } = Output.Create<AcrPullAccessArgs?>(null);
 }
 
 /// <summary>One registry of the cluster.</summary>

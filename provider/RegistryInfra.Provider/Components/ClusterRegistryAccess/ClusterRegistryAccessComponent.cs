@@ -3,6 +3,7 @@ using RegistryInfra.Core.References;
 using RegistryInfra.Protocol.Components;
 using RegistryInfra.Protocol.Model;
 using RegistryInfra.Protocol.Resources;
+using RegistryInfra.Provider.Components.AcrPullAccess;
 using RegistryInfra.Provider.Components.EcrPullAccess;
 using RegistryInfra.Provider.Components.PullSecret;
 using RegistryInfra.Provider.Components.TokenRefresher;
@@ -25,6 +26,9 @@ public sealed partial record ClusterRegistryAccessOutputs
 
     [PulumiProperty("gcpServiceAccountEmail", Description = "The e-mail address of the refresher's Google service account, when `gcp` is given.")]
     public Output<string?> GcpServiceAccountEmail { get; init; } = Output.Create<string?>(null);
+
+    [PulumiProperty("azureClientId", Description = "The client id of the refresher's Azure managed identity, when `azure` is given.")]
+    public Output<string?> AzureClientId { get; init; } = Output.Create<string?>(null);
 
     [PulumiProperty("refresherNamespace", Description = "The refresher's namespace, when a refresher is deployed.")]
     public Output<string?> RefresherNamespace { get; init; } = Output.Create<string?>(null);
@@ -91,9 +95,14 @@ public sealed class ClusterRegistryAccessComponent : IComponent<ClusterRegistryA
         var hasStatic = owners.Contains(PullSecretComponent.Ownership.Static);
         var awsKnown = args.Aws.TryGetKnown(out var aws);
         var gcpKnown = args.Gcp.TryGetKnown(out var gcp);
-        if (tokenProfiles.Count == 0 && (aws is not null || gcp is not null))
+        var azureKnown = args.Azure.TryGetKnown(out var azure);
+        if (tokenProfiles.Count == 0 && (aws is not null || gcp is not null || azure is not null))
         {
-            throw new ComponentInputException(aws is not null ? "aws" : "gcp", "no token-based registry is listed, so no refresher identity is needed");
+            throw new ComponentInputException(aws is not null ? "aws" : gcp is not null ? "gcp" : "azure", "no token-based registry is listed, so no refresher identity is needed");
+        }
+        if (azure is not null)
+        {
+            CheckAzure(tokenProfiles);
         }
         var attach = args.AttachServiceAccounts.Apply(a => a ?? true);
         var accounts = Output.Tuple(attach, (args.ServiceAccounts ?? ["default"]).Items).Apply(v => v.Item1 ? v.Item2 : []);
@@ -150,6 +159,28 @@ public sealed class ClusterRegistryAccessComponent : IComponent<ClusterRegistryA
             annotations.Add(binding.Outputs.ServiceAccountAnnotations);
             outputs = outputs with { GcpServiceAccountEmail = binding.Outputs.Email.Apply(e => (string?)e) };
         }
+        // The Azure identity reaches the refresher as its ACR registries' client id and tenant: the TokenRefresher turns
+        // the client id into the service account's annotation and the pods' label, the tenant into the token exchange's.
+        Output<string?> azureClientId = Output.Create<string?>(null), azureTenantId = Output.Create<string?>(null);
+        if (!azureKnown)
+        {
+            scope.LeaveOut("the refresher's Azure identity (AcrPullAccess)", "azure");
+            azureClientId = args.Azure.Apply(_ => (string?)null);
+            azureTenantId = args.Azure.Apply(_ => (string?)null);
+            outputs = outputs with { AzureClientId = azureClientId };
+        }
+        else if (azure is not null)
+        {
+            var acr = Prefixed("azure", () => scope.Component(AcrPullAccessComponent.Instance, $"{name}-acr", azure with
+            {
+                ServiceAccountNamespace = refresherNamespace.Apply(n => (string?)n),
+                ServiceAccountName = refresherAccount.Apply(n => (string?)n),
+            }));
+            identities.Add(acr);
+            azureClientId = acr.Outputs.ClientId.Apply(c => (string?)c);
+            azureTenantId = acr.Outputs.TenantId;
+            outputs = outputs with { AzureClientId = azureClientId };
+        }
         annotations.Add((refresher.ServiceAccountAnnotations ?? InputMap.Empty<string>()).Entries.Apply(e => (IReadOnlyDictionary<string, string>)e));
         var merged = Output.All(annotations).Apply(all =>
         {
@@ -164,7 +195,7 @@ public sealed class ClusterRegistryAccessComponent : IComponent<ClusterRegistryA
             return result.ToImmutable();
         });
 
-        var registries = tokenProfiles.Select(x => RefresherRegistryOf(x.Profile, x.Index)).ToImmutableArray();
+        var registries = tokenProfiles.Select(x => RefresherRegistryOf(x.Profile, x.Index, azure is not null || !azureKnown ? (azureClientId, azureTenantId) : null)).ToImmutableArray();
         var targets = Output.Tuple(pullSecret.Outputs.TokenSecretName, pullSecret.Outputs.StaticSecretName, Output.Tuple(args.Namespaces.Items, accounts))
             .Apply(v => Targets(v.Item1, v.Item2, v.Item3.Item1, v.Item3.Item2));
         var tokenRefresher = Prefixed("refresher", () => scope.Component(TokenRefresherComponent.Instance, $"{name}-refresher", new TokenRefresherArgs
@@ -231,7 +262,36 @@ public sealed class ClusterRegistryAccessComponent : IComponent<ClusterRegistryA
         return targets.ToImmutable();
     }
 
-    private static RefresherRegistry RefresherRegistryOf(ClusterRegistryProfile profile, int index)
+    /// <summary>
+    /// With an <c>azure</c> identity, no ACR profile names its own client id (the refresher runs as one identity), and
+    /// at least one listed token registry is ACR, once their kinds are known.
+    /// </summary>
+    private static void CheckAzure(List<(int Index, ClusterRegistryProfile Profile)> tokenProfiles)
+    {
+        var allKnown = true;
+        var anyAcr = false;
+        foreach (var (index, profile) in tokenProfiles)
+        {
+            if (!profile.ClientId.TryGetKnown(out var clientId) || clientId is not null)
+            {
+                throw new ComponentInputException($"profiles[{index}].clientId", "the azure identity's client id is used: remove clientId, or remove azure to run as the identity named here");
+            }
+            if (profile.Server.TryGetKnown(out var server) && profile.Kind.TryGetKnown(out var kind))
+            {
+                anyAcr |= RefresherSource.For(kind, server, $"profiles[{index}]") == RefresherSource.Acr;
+            }
+            else
+            {
+                allKnown = false;
+            }
+        }
+        if (allKnown && !anyAcr)
+        {
+            throw new ComponentInputException("azure", "no ACR registry is listed, so no Azure identity is needed");
+        }
+    }
+
+    private static RefresherRegistry RefresherRegistryOf(ClusterRegistryProfile profile, int index, (Output<string?> ClientId, Output<string?> TenantId)? azure)
     {
         var field = $"profiles[{index}]";
         var details = Output.Tuple(profile.Server, profile.Kind).Apply(v =>
@@ -259,8 +319,12 @@ public sealed class ClusterRegistryAccessComponent : IComponent<ClusterRegistryA
             Type = details.Apply(d => d.Type),
             Region = ecr.Apply(e => e.Region),
             AccountId = ecr.Apply(e => e.Account),
-            TenantId = profile.TenantId,
-            ClientId = profile.ClientId,
+            TenantId = azure is { } identity
+                ? Output.Tuple(details, profile.TenantId, identity.TenantId).Apply(v => v.Item1.Type == RefresherSource.Acr ? v.Item2 ?? v.Item3 : v.Item2)
+                : profile.TenantId,
+            ClientId = azure is { } acr
+                ? Output.Tuple(details, profile.ClientId, acr.ClientId).Apply(v => v.Item1.Type == RefresherSource.Acr ? v.Item2 ?? v.Item3 : v.Item2)
+                : profile.ClientId,
         };
     }
 
