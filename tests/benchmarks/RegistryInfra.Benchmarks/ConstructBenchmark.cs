@@ -6,6 +6,7 @@ using RegistryInfra.Protocol.Hosting;
 using RegistryInfra.Protocol.Monitor;
 using RegistryInfra.Protocol.Values;
 using RegistryInfra.Testing;
+using static RegistryInfra.Benchmarks.BenchmarkArgs;
 using RegistryInfra.Testing.Plugin;
 
 namespace RegistryInfra.Benchmarks;
@@ -215,17 +216,6 @@ public sealed class ConstructBenchmark : IBenchmark
     private static long PeakRssKiB(int pid) =>
         File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
             .Select(l => long.Parse(l["VmHWM:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture)).FirstOrDefault();
-
-    private static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
-
-    private static int Option(string[] args, string name, int fallback) =>
-        Text(args, name) is { } value ? int.Parse(value, CultureInfo.InvariantCulture) : fallback;
-
-    private static string? Text(string[] args, string name)
-    {
-        var at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
-    }
 
     private sealed record Result(string Label, int Clusters, int Namespaces, int LatencyMs, int Registrations, int CriticalPath, double Median,
         double PerSecond, double CpuMicrosPerRegistration, double PeakRssMiB)

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using RegistryInfra.Protocol.Hosting;
 using RegistryInfra.Protocol.Values;
 using RegistryInfra.Testing;
+using static RegistryInfra.Benchmarks.BenchmarkArgs;
 using RegistryInfra.Testing.Plugin;
 using RegistryInfra.Testing.Registry;
 
@@ -139,17 +140,6 @@ public sealed class DigestsBenchmark : IBenchmark
     /// </summary>
     private static int Requests(LocalRegistry registry) =>
         registry.LogLines.Count(l => l.Contains("response completed", StringComparison.Ordinal) || l.Contains("error authorizing context", StringComparison.Ordinal));
-
-    private static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
-
-    private static int Option(string[] args, string name, int fallback) =>
-        Text(args, name) is { } value ? int.Parse(value, CultureInfo.InvariantCulture) : fallback;
-
-    private static string? Text(string[] args, string name)
-    {
-        var at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
-    }
 
     private sealed record Phase(string Name, int Images, double RequestsPerImage, int Tokens, double MedianMs, double P90Ms, double TotalMs, string Digest)
     {
