@@ -2,6 +2,7 @@ using System.Reflection;
 using RegistryInfra.Protocol.Resources;
 using RegistryInfra.Provider.Components.AcrPullAccess;
 using RegistryInfra.Provider.Components.ClusterRegistryAccess;
+using RegistryInfra.Provider.Components.DevRegistry;
 using RegistryInfra.Provider.Components.EcrPullAccess;
 using RegistryInfra.Provider.Components.PullSecret;
 using RegistryInfra.Provider.Components.TokenRefresher;
@@ -64,6 +65,8 @@ internal static class RegistryInfraPackage
                 "A user-assigned managed identity (created, or an existing one) that one Kubernetes service account runs as through Azure workload identity (a federated identity credential on the cluster's OIDC issuer), with AcrPull on the listed container registries.")
             .Component(TokenRefresherComponent.Instance,
                 "The refresher CronJob that renews short-lived registry tokens in pull secrets and adds pull secrets to service accounts (keeping their other entries), with its service account, least-privilege RBAC and configuration.")
+            .Component(DevRegistryComponent.Instance,
+                "A container registry in the cluster for development (the distribution registry with htpasswd authentication, a NodePort Service so that nodes pull from `localhost:NODEPORT`, and the KEP-1755 `local-registry-hosting` ConfigMap), with the outputs of a static profile for ClusterRegistryAccess or PullSecret.")
             .Component(ClusterRegistryAccessComponent.Instance,
                 "One cluster's whole registry access: pull secrets in each namespace, the refresher with its cloud identity where a token-based registry needs it, and the listed service accounts made to name the pull secrets by the refresher (with static registries only, an attach-only refresher that writes no secret; opt out with `attachServiceAccounts: false`).");
     }

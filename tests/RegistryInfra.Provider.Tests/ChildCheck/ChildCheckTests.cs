@@ -120,6 +120,11 @@ public sealed class ChildCheckTests
         Assert.Contains(dump, c => c!["type"]!.GetValue<string>().StartsWith("aws:", StringComparison.Ordinal));
         Assert.Contains(dump, c => c!["type"]!.GetValue<string>().StartsWith("gcp:", StringComparison.Ordinal));
         Assert.Contains(dump, c => c!["type"]!.GetValue<string>().StartsWith("azure-native:", StringComparison.Ordinal));
+        // DevRegistry's kinds, beyond the Secrets, ConfigMaps and jobs of the others.
+        foreach (var type in new[] { "kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service", "kubernetes:core/v1:PersistentVolumeClaim" })
+        {
+            Assert.Contains(dump, c => c!["type"]!.GetValue<string>() == type);
+        }
     }
 
     [Fact]

@@ -40,7 +40,7 @@ public sealed record ComponentMode(string Id, string Type, string Name, string J
 /// <summary>
 /// Every mode of every component of the package: each credential kind (static, ECR, Artifact Registry, ACR), each
 /// identity (IRSA, EKS Pod Identity, a created or an existing Google account or Azure managed identity), each refresher target form (listed
-/// namespaces, selector, all namespaces, attach-only) and the opt-outs. The child check and the AOT parity test
+/// namespaces, selector, all namespaces, attach-only), the dev registry (emptyDir, claim) and the opt-outs. The child check and the AOT parity test
 /// both run over this list, in preview and in update.
 /// </summary>
 public static class ComponentModes
@@ -99,6 +99,14 @@ public static class ComponentModes
             { "oidcIssuerUrl": {{Quote(AksIssuer)}}, "registryIds": [{{Quote(Acr)}}], "identityResourceId": {{Quote(Identity)}},
               "clientId": "6c2d8f0e-4b1a-4f7e-9a53-2e8b7c1d0f94", "principalId": "a3e1c7d2-58b4-4e0f-b6a9-1f2d3c4b5a69", "tenantId": "00000000-0000-0000-0000-000000000001",
               "serviceAccountNamespace": "ops", "serviceAccountName": "puller" }
+            """),
+        new("devRegistry/defaults", "registryinfra:kubernetes:DevRegistry", "dev", """
+            { "password": "dev-registry-p4ss" }
+            """),
+        new("devRegistry/claim-custom", "registryinfra:kubernetes:DevRegistry", "local", """
+            { "namespace": "tools", "createNamespace": false, "name": "registry", "username": "builder", "password": "another-dev-p4ss",
+              "image": "registry.example.com/mirror/registry@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+              "nodePort": 30500, "host": "192.168.49.2:30500", "storageSize": "10Gi", "storageClassName": "standard", "localRegistryHosting": false }
             """),
         new("tokenRefresher/listed-namespaces", "registryinfra:kubernetes:TokenRefresher", "rf-listed", $$"""
             { "image": {{Quote(Image)}},

@@ -6,6 +6,7 @@ using RegistryInfra.Protocol.Resources;
 using RegistryInfra.Protocol.Values;
 using RegistryInfra.Provider.Components.AcrPullAccess;
 using RegistryInfra.Provider.Components.ClusterRegistryAccess;
+using RegistryInfra.Provider.Components.DevRegistry;
 using RegistryInfra.Provider.Components.EcrPullAccess;
 using RegistryInfra.Provider.Components.PullSecret;
 using RegistryInfra.Provider.Components.TokenRefresher;
@@ -32,6 +33,7 @@ public sealed class PreviewMatrixTests
         WorkloadIdentityBindingComponent.TypeToken => await RunAsync(WorkloadIdentityBindingComponent.Instance, mode, inputs, preview),
         AcrPullAccessComponent.TypeToken => await RunAsync(AcrPullAccessComponent.Instance, mode, inputs, preview),
         TokenRefresherComponent.TypeToken => await RunAsync(TokenRefresherComponent.Instance, mode, inputs, preview),
+        DevRegistryComponent.TypeToken => await RunAsync(DevRegistryComponent.Instance, mode, inputs, preview),
         ClusterRegistryAccessComponent.TypeToken => await RunAsync(ClusterRegistryAccessComponent.Instance, mode, inputs, preview),
         _ => throw new ArgumentException($"no component {mode.Type}"),
     };

@@ -90,11 +90,22 @@ public sealed class LocalRegistry : IAsyncDisposable
 
     public Uri BaseUri => new((UsesTls ? "https://" : "http://") + Authority + "/");
 
+    /// <summary>
+    /// Starts a registry (skips or, under CI, fails the calling test when a tool is missing). In htpasswd mode,
+    /// <paramref name="htpasswdLine"/> writes each account's line instead of Apache's <c>htpasswd</c> (a test of another
+    /// htpasswd writer).
+    /// </summary>
+    public static Task<LocalRegistry> StartAsync(LocalRegistryMode mode, Func<TestAccount, string> htpasswdLine, CancellationToken cancellationToken = default) =>
+        StartCoreAsync(mode, htpasswdLine, cancellationToken);
+
     /// <summary>Starts a registry (skips or, under CI, fails the calling test when a tool is missing).</summary>
-    public static async Task<LocalRegistry> StartAsync(LocalRegistryMode mode, CancellationToken cancellationToken = default)
+    public static Task<LocalRegistry> StartAsync(LocalRegistryMode mode, CancellationToken cancellationToken = default) =>
+        StartCoreAsync(mode, null, cancellationToken);
+
+    private static async Task<LocalRegistry> StartCoreAsync(LocalRegistryMode mode, Func<TestAccount, string>? htpasswdLine, CancellationToken cancellationToken)
     {
         var binary = Requirements.RequireCommand(RegistryBinary, "install the Debian package docker-registry (tests/setup)");
-        var htpasswd = mode == LocalRegistryMode.HtpasswdTls
+        var htpasswd = mode == LocalRegistryMode.HtpasswdTls && htpasswdLine is null
             ? Requirements.RequireCommand("htpasswd", "install the Debian package apache2-utils (tests/setup)")
             : null;
         var directory = Path.Combine(Path.GetTempPath(), "registryinfra-registry-" + Guid.NewGuid().ToString("N")[..12]);
@@ -102,7 +113,7 @@ public sealed class LocalRegistry : IAsyncDisposable
         var registry = new LocalRegistry(mode, directory, mode == LocalRegistryMode.PlainHttp ? null : new TestCertificateAuthority());
         try
         {
-            await registry.StartCoreAsync(binary, htpasswd, cancellationToken);
+            await registry.StartCoreAsync(binary, htpasswd, htpasswdLine, cancellationToken);
             return registry;
         }
         catch
@@ -112,7 +123,7 @@ public sealed class LocalRegistry : IAsyncDisposable
         }
     }
 
-    private async Task StartCoreAsync(string binary, string? htpasswd, CancellationToken cancellationToken)
+    private async Task StartCoreAsync(string binary, string? htpasswd, Func<TestAccount, string>? htpasswdLine, CancellationToken cancellationToken)
     {
         var auth = "";
         string tls = "";
@@ -131,7 +142,9 @@ public sealed class LocalRegistry : IAsyncDisposable
             foreach (var account in new[] { Admin, Reader })
             {
                 // -i reads the password from stdin would need a pipe; -b is fine for a throwaway test secret.
-                lines.AppendLine(await ExternalCommand.RunTextAsync(htpasswd!, ["-nbB", "-C", "4", account.Username, account.Password], cancellationToken, account.Password));
+                lines.AppendLine(htpasswdLine is not null
+                    ? htpasswdLine(account)
+                    : await ExternalCommand.RunTextAsync(htpasswd!, ["-nbB", "-C", "4", account.Username, account.Password], cancellationToken, account.Password));
             }
             await File.WriteAllTextAsync(passwords, lines.ToString(), cancellationToken);
             auth = $"auth:\n  htpasswd:\n    realm: registryinfra-test\n    path: {passwords}\n";
