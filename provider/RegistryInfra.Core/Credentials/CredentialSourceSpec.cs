@@ -364,8 +364,8 @@ public sealed record GcpAccessTokenSpec : ICredentialSpec
 
     /// <inheritdoc />
     public ICredentialSource Create(CredentialSourceContext context) => ServiceAccountKey is { } key
-        ? GcpAccessTokenSource.FromServiceAccountKey(key, field: "serviceAccountKey")
-        : new GcpAccessTokenSource();
+        ? GcpAccessTokenSource.FromServiceAccountKey(key, field: "serviceAccountKey", httpClient: context.HttpClient, clock: context.Clock)
+        : new GcpAccessTokenSource(httpClient: context.HttpClient, clock: context.Clock);
 
     /// <inheritdoc />
     public override string ToString() => $"gcpAccessToken {{ ServiceAccountKey = {(ServiceAccountKey is null ? "null" : "***")} }}";

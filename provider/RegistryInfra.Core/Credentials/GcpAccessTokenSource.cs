@@ -1,18 +1,17 @@
-using Google;
-using Google.Apis.Auth.OAuth2;
-using Google.Apis.Auth.OAuth2.Responses;
-
 namespace RegistryInfra.Core.Credentials;
 
 /// <summary>
 /// A short-lived Google OAuth2 access token (user <c>oauth2accesstoken</c>) for GCR and Artifact Registry,
-/// scoped to <c>https://www.googleapis.com/auth/cloud-platform</c>, through Google.Apis.Auth.
+/// scoped to <c>https://www.googleapis.com/auth/cloud-platform</c>. The project's own client: no reflection, so the
+/// NativeAOT plugin behaves as the tests in process do.
 /// </summary>
 /// <remarks>
-/// The Google credential is Application Default Credentials (<c>GOOGLE_APPLICATION_CREDENTIALS</c>, gcloud,
-/// GKE Workload Identity through the metadata server), a service-account key, or any credential given.
-/// Google.Apis.Auth caches the token and refreshes it before it expires, one refresh at a time, so the
-/// source is safe to call concurrently. The expiry is the token's own (about an hour).
+/// The credential is a service-account key (JWT bearer grant, <see cref="GcpServiceAccountGrant"/>), or Application
+/// Default Credentials (<see cref="GcpApplicationDefault"/>: <c>GOOGLE_APPLICATION_CREDENTIALS</c>, gcloud's file, the
+/// metadata server of GKE Workload Identity and GCE). A credential's secret goes only to a Google token endpoint
+/// (<see cref="GcpTokenEndpoints"/>). The token is cached and refreshed five minutes before it expires (or at half its
+/// life, when shorter); one refresh at a time, shared by every concurrent caller, and a caller that gives up does not
+/// cancel it for the others. A failed refresh is not cached. The expiry is the token's own (about an hour).
 /// </remarks>
 public sealed class GcpAccessTokenSource : ICredentialSource
 {
@@ -22,35 +21,45 @@ public sealed class GcpAccessTokenSource : ICredentialSource
     /// <summary>The OAuth scope requested.</summary>
     public const string CloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform";
 
-    private readonly Lazy<Task<GoogleCredential>> _credential;
-    private readonly TimeSpan _timeout;
+    private static readonly TimeSpan RefreshMargin = TimeSpan.FromMinutes(5);
 
-    /// <summary>A source over <paramref name="credential"/>, or Application Default Credentials when null.</summary>
-    public GcpAccessTokenSource(GoogleCredential? credential = null, TimeSpan? timeout = null)
-        : this(credential is null ? null : Task.FromResult(credential), credential is null ? "gcp-token(application-default)" : "gcp-token(credential)", timeout)
+    private readonly Func<GcpTokenGrant> _resolve;
+    private readonly TimeSpan _timeout;
+    private readonly HttpClient? _http;
+    private readonly TimeProvider _clock;
+    private readonly Lock _lock = new();
+    private GcpTokenGrant? _grant;
+    private RegistryCredential? _cached;
+    private DateTimeOffset _refreshAt;
+    private Task<RegistryCredential>? _refreshing;
+
+    /// <summary>A source over Application Default Credentials (looked up at the first request, not here).</summary>
+    public GcpAccessTokenSource(TimeSpan? timeout = null, HttpClient? httpClient = null, TimeProvider? clock = null)
+        : this(GcpApplicationDefault.Resolve, "gcp-token(application-default)", timeout, httpClient, clock)
     {
     }
 
-    private GcpAccessTokenSource(Task<GoogleCredential>? credential, string description, TimeSpan? timeout)
+    private GcpAccessTokenSource(Func<GcpTokenGrant> resolve, string description, TimeSpan? timeout, HttpClient? httpClient, TimeProvider? clock)
     {
         if (timeout is { } t && t <= TimeSpan.Zero)
         {
             throw new RegistryException(RegistryErrorKind.InvalidInput, "gcpAccessToken: 'timeout' must be positive");
         }
+        _resolve = resolve;
         Description = description;
         _timeout = timeout ?? TimeSpan.FromSeconds(30);
-        _credential = new Lazy<Task<GoogleCredential>>(
-            async () => (await (credential ?? GoogleCredential.GetApplicationDefaultAsync()).ConfigureAwait(false)).CreateScoped(CloudPlatformScope),
-            LazyThreadSafetyMode.ExecutionAndPublication);
+        _http = httpClient;
+        _clock = clock ?? TimeProvider.System;
     }
 
-    /// <summary>A source that signs in as the service account of <paramref name="keyJson"/> (validated
-    /// like <see cref="GcpServiceAccountKey.Parse"/>); the key's <c>token_uri</c> is honoured.</summary>
-    public static GcpAccessTokenSource FromServiceAccountKey(string keyJson, TimeSpan? timeout = null, string field = "serviceAccountKey")
+    /// <summary>A source that signs in as the service account of <paramref name="keyJson"/> (validated like
+    /// <see cref="GcpServiceAccountKey.Parse"/>, and its <c>token_uri</c> under <see cref="GcpTokenEndpoints"/>).</summary>
+    /// <exception cref="RegistryException">A <see cref="RegistryException.ForField"/> failure on <paramref name="field"/>.</exception>
+    public static GcpAccessTokenSource FromServiceAccountKey(string keyJson, TimeSpan? timeout = null, string field = "serviceAccountKey",
+        HttpClient? httpClient = null, TimeProvider? clock = null)
     {
-        var key = GcpServiceAccountKey.Parse(keyJson, field);
-        var serviceAccount = CredentialFactory.FromJson<ServiceAccountCredential>(keyJson);
-        return new GcpAccessTokenSource(Task.FromResult(serviceAccount.ToGoogleCredential()), $"gcp-token({key.ClientEmail})", timeout);
+        var grant = GcpServiceAccountGrant.Create(keyJson, field);
+        return new GcpAccessTokenSource(() => grant, $"gcp-token({grant.Identity.ClientEmail})", timeout, httpClient, clock);
     }
 
     /// <inheritdoc />
@@ -59,48 +68,56 @@ public sealed class GcpAccessTokenSource : ICredentialSource
     /// <inheritdoc />
     public async ValueTask<RegistryCredential> GetCredentialAsync(CancellationToken cancellationToken = default)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(_timeout);
+        Task<RegistryCredential> refreshing;
+        lock (_lock)
+        {
+            if (_cached is { } cached && _clock.GetUtcNow() < _refreshAt)
+            {
+                return cached;
+            }
+            refreshing = _refreshing ??= RefreshAsync();
+        }
+        return await refreshing.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<RegistryCredential> RefreshAsync()
+    {
+        // Off the caller's context and lock; bounded by the source's own timeout, not by any one caller's token.
+        await Task.Yield();
+        using var deadline = new CancellationTokenSource(_timeout);
         try
         {
-            GoogleCredential credential;
-            try
+            var grant = _grant ??= _resolve();
+            var started = _clock.GetUtcNow();
+            var (token, lifetime) = await GcpTokenClient.FetchAsync(grant, _http, _clock, Description, deadline.Token).ConfigureAwait(false);
+            var credential = new RegistryCredential(AccessTokenUsername, token, lifetime is { } l ? started + l : null);
+            lock (_lock)
             {
-                credential = await _credential.Value.WaitAsync(deadline.Token).ConfigureAwait(false);
+                if (lifetime is { } life)
+                {
+                    _cached = credential;
+                    _refreshAt = started + life - (life / 2 < RefreshMargin ? life / 2 : RefreshMargin);
+                }
+                _refreshing = null;
             }
-            catch (InvalidOperationException e)
+            return credential;
+        }
+        catch (Exception e)
+        {
+            lock (_lock)
             {
-                throw new RegistryException(RegistryErrorKind.CredentialSource,
-                    $"{Description}: no Google Application Default Credentials (set GOOGLE_APPLICATION_CREDENTIALS, or run on GKE with Workload Identity)", e);
+                _refreshing = null;
             }
-            var access = (ITokenAccess)credential;
-            var token = await access.GetAccessTokenForRequestAsync(null, deadline.Token).ConfigureAwait(false);
-            if (string.IsNullOrEmpty(token))
+            if (e is OperationCanceledException && deadline.IsCancellationRequested)
             {
-                throw new RegistryException(RegistryErrorKind.InvalidResponse, $"{Description}: Google returned an empty access token");
+                throw new RegistryException(RegistryErrorKind.Unreachable, $"{Description}: no token within {_timeout.TotalSeconds} s");
             }
-            DateTimeOffset? expiresAt = credential.UnderlyingCredential is ServiceCredential { Token: { ExpiresInSeconds: { } seconds } response }
-                ? new DateTimeOffset(DateTime.SpecifyKind(response.IssuedUtc, DateTimeKind.Utc)).AddSeconds(seconds)
-                : null;
-            return new RegistryCredential(AccessTokenUsername, token, expiresAt);
-        }
-        catch (TokenResponseException e)
-        {
-            var status = e.StatusCode is { } code ? (int)code : 0;
-            var kind = status == 429 ? RegistryErrorKind.RateLimited : status >= 500 ? RegistryErrorKind.Unreachable : RegistryErrorKind.CredentialSource;
-            throw new RegistryException(kind, $"{Description}: the Google token endpoint refused the request: {e.Error?.Error ?? "unknown error"} (HTTP {status})", e);
-        }
-        catch (GoogleApiException e)
-        {
-            throw new RegistryException(RegistryErrorKind.CredentialSource, $"{Description}: Google API error HTTP {(int)e.HttpStatusCode}", e);
-        }
-        catch (HttpRequestException e)
-        {
-            throw new RegistryException(RegistryErrorKind.Unreachable, $"{Description}: cannot reach the Google token endpoint: {e.Message}", e);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new RegistryException(RegistryErrorKind.Unreachable, $"{Description}: no token within {_timeout.TotalSeconds} s");
+            if (e is RegistryException { Field: { } field } invalid)
+            {
+                // A credential file found by Application Default Credentials that cannot be used.
+                throw new RegistryException(RegistryErrorKind.CredentialSource, $"{Description}: {field}: {invalid.Reason}", invalid);
+            }
+            throw;
         }
     }
 

@@ -13,7 +13,8 @@ public sealed record FakeGoogleOAuthRequest(string? GrantType, bool SignatureVal
 /// A Google OAuth2 token endpoint on 127.0.0.1 for service-account JWT bearer grants: it verifies the
 /// assertion's RS256 signature with the public half of the key, checks issuer, audience (its own URL),
 /// scope and times, and answers <c>{"access_token","expires_in","token_type"}</c>. Put <see cref="TokenUri"/>
-/// into a key's <c>token_uri</c>.
+/// into a key's <c>token_uri</c>. It also takes the refresh-token grant of gcloud user credentials
+/// (<see cref="AuthorizedUserJson"/>: its own client id, secret and refresh token).
 /// </summary>
 public sealed class FakeGoogleOAuth : IAsyncDisposable
 {
@@ -39,12 +40,40 @@ public sealed class FakeGoogleOAuth : IAsyncDisposable
 
     public IReadOnlyList<string> IssuedTokens => _issued.ToArray();
 
+    /// <summary>The refresh token of <see cref="AuthorizedUserJson"/>.</summary>
+    public string RefreshToken { get; } = "1//fake-refresh-" + RandomNumberGenerator.GetHexString(32);
+
+    /// <summary>The client secret of <see cref="AuthorizedUserJson"/>.</summary>
+    public string ClientSecret { get; } = "fake-client-secret-" + RandomNumberGenerator.GetHexString(16);
+
+    /// <summary>gcloud user credentials (<c>authorized_user</c>) that this endpoint accepts, naming it as <c>token_uri</c>.</summary>
+    public string AuthorizedUserJson() => JsonSerializer.Serialize(new Dictionary<string, string>
+    {
+        ["type"] = "authorized_user",
+        ["client_id"] = "764086051850-fake.apps.googleusercontent.com",
+        ["client_secret"] = ClientSecret,
+        ["refresh_token"] = RefreshToken,
+        ["token_uri"] = TokenUri.ToString(),
+    });
+
     public static async Task<FakeGoogleOAuth> StartAsync(RSA publicKey, string clientEmail, int expiresInSeconds = 3599, CancellationToken cancellationToken = default)
     {
         var fake = new FakeGoogleOAuth(publicKey, clientEmail, expiresInSeconds);
         fake._server = await LoopbackHttpServer.StartAsync(fake.HandleAsync, cancellationToken).ConfigureAwait(false);
         return fake;
     }
+
+    /// <summary>A service-account key file's JSON for <paramref name="rsa"/> (its PKCS#8 PEM) with <paramref name="tokenUri"/>.</summary>
+    public static string ServiceAccountKeyJson(RSA rsa, string clientEmail, string tokenUri) => JsonSerializer.Serialize(new Dictionary<string, string>
+    {
+        ["type"] = "service_account",
+        ["project_id"] = "demo-project",
+        ["private_key_id"] = "0123abcd",
+        ["private_key"] = rsa.ExportPkcs8PrivateKeyPem(),
+        ["client_email"] = clientEmail,
+        ["client_id"] = "1234567890",
+        ["token_uri"] = tokenUri,
+    });
 
     /// <summary>The next request gets an OAuth error answer (<c>{"error": error}</c>).</summary>
     public void EnqueueError(int status, string error) => _errors.Enqueue((status, error));
@@ -53,15 +82,16 @@ public sealed class FakeGoogleOAuth : IAsyncDisposable
     {
         var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
         var grant = form["grant_type"].ToString();
-        var assertion = form["assertion"].ToString();
-        var (valid, issuer, scope, audience, reason) = Check(assertion, context);
+        var (valid, issuer, scope, audience, reason) = grant == "refresh_token"
+            ? (form["refresh_token"] == RefreshToken && form["client_secret"] == ClientSecret, form["client_id"].ToString(), form["scope"].ToString(), (string?)null, form["refresh_token"] == RefreshToken ? null : "unknown refresh token")
+            : Check(form["assertion"].ToString(), context);
         _requests.Enqueue(new FakeGoogleOAuthRequest(grant, valid, issuer, scope, audience, reason));
         if (_errors.TryDequeue(out var error))
         {
             await Write(context, error.Status, new { error = error.Error, error_description = "scripted" }).ConfigureAwait(false);
             return;
         }
-        if (grant != "urn:ietf:params:oauth:grant-type:jwt-bearer" || !valid)
+        if (grant is not ("urn:ietf:params:oauth:grant-type:jwt-bearer" or "refresh_token") || !valid)
         {
             await Write(context, 400, new { error = "invalid_grant", error_description = reason ?? "unsupported grant_type" }).ConfigureAwait(false);
             return;
