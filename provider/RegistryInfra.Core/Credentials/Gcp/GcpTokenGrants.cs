@@ -20,6 +20,10 @@ internal abstract class GcpTokenGrant
     /// <summary>A new request (each attempt signs anew, with the time of <paramref name="now"/>).</summary>
     public abstract HttpRequestMessage CreateRequest(DateTimeOffset now);
 
+    /// <summary>The token and its lifetime: one request by default; grants of several steps override this.</summary>
+    public virtual Task<(string Token, TimeSpan? Lifetime)> FetchAsync(HttpClient? http, TimeProvider clock, string description, CancellationToken cancellationToken) =>
+        GcpTokenClient.FetchAsync(this, http, clock, description, cancellationToken);
+
     protected static FormUrlEncodedContent Form(params (string Name, string Value)[] fields) =>
         new(fields.Select(f => new KeyValuePair<string, string>(f.Name, f.Value)));
 }
@@ -276,7 +280,7 @@ internal static class GcpTokenClient
                 }
                 if (response.IsSuccessStatusCode)
                 {
-                    return Token(body, description, grant, status);
+                    return Token(body, description, grant, status, clock.GetUtcNow());
                 }
                 if (attempt < Attempts && (status is 408 or 429 || status >= 500))
                 {
@@ -290,7 +294,7 @@ internal static class GcpTokenClient
 
     private static TimeSpan Backoff(int attempt) => TimeSpan.FromMilliseconds(250 * (1 << (attempt - 1)));
 
-    private static (string, TimeSpan?) Token(byte[] body, string description, GcpTokenGrant grant, int status)
+    private static (string, TimeSpan?) Token(byte[] body, string description, GcpTokenGrant grant, int status, DateTimeOffset now)
     {
         GcpTokenAnswer? answer;
         try
@@ -301,12 +305,14 @@ internal static class GcpTokenClient
         {
             answer = null;
         }
-        if (answer?.AccessToken is not { Length: > 0 } token)
+        if ((answer?.AccessToken ?? answer?.AccessTokenCamel) is not { Length: > 0 } token)
         {
             throw new RegistryException(RegistryErrorKind.InvalidResponse,
                 $"{description}: {grant.Host} answered HTTP {status} without an access token ({body.Length} bytes)");
         }
-        TimeSpan? lifetime = answer.ExpiresIn is > 0 and < 1e7 and { } seconds ? TimeSpan.FromSeconds(seconds) : null;
+        TimeSpan? lifetime = answer!.ExpiresIn is > 0 and < 1e7 and { } seconds ? TimeSpan.FromSeconds(seconds)
+            : answer.ExpireTime is { } expires && expires > now ? expires - now
+            : null;
         return (token, lifetime);
     }
 
