@@ -449,6 +449,24 @@ public sealed class GcpApplicationDefaultTests : IAsyncLifetime
         Assert.InRange(credential.ExpiresAt!.Value, DateTimeOffset.UtcNow.AddSeconds(1790), DateTimeOffset.UtcNow.AddSeconds(1810));
     }
 
+    [Fact]
+    public async Task A_refused_impersonation_says_what_IAM_said_without_the_federated_token()
+    {
+        await using var google = await FakeFederation.StartAsync(Ct);
+        google.DenyImpersonation = true;
+        var tokenFile = Path.Combine(_dir, "ksa-token");
+        await File.WriteAllTextAsync(tokenFile, "eyJ.subject-token-from-file", Ct);
+        UseFile(google.ExternalAccountJson(new { file = tokenFile }, impersonate: true));
+
+        var e = await Assert.ThrowsAsync<RegistryException>(async () => await new GcpAccessTokenSource().GetCredentialAsync(Ct));
+
+        Assert.Equal(RegistryErrorKind.CredentialSource, e.Kind);
+        Assert.Contains("refused the request: PERMISSION_DENIED (Permission 'iam.serviceAccounts.getAccessToken' denied", e.Message, StringComparison.Ordinal);
+        Assert.Contains("(HTTP 403)", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(FakeFederation.FederatedToken, e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("subject-token", e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("""{"environment_id":"aws1","region_url":"http://169.254.169.254/latest/meta-data/placement/availability-zone"}""", "'credential_source.environment_id'")]
     [InlineData("""{"executable":{"command":"/bin/token"}}""", "'credential_source.executable'")]
@@ -515,6 +533,8 @@ internal sealed class FakeFederation : IAsyncDisposable
 
     public ConcurrentQueue<string> SubjectHeaders { get; } = new();
 
+    public bool DenyImpersonation { get; set; }
+
     public string StsUrl => new Uri(_server.BaseAddress, "v1/token").ToString();
 
     public string ImpersonationUrl => new Uri(_server.BaseAddress, "v1/projects/-/serviceAccounts/puller@demo.iam.gserviceaccount.com:generateAccessToken").ToString();
@@ -558,6 +578,12 @@ internal sealed class FakeFederation : IAsyncDisposable
         {
             using var reader = new StreamReader(context.Request.Body);
             Impersonations.Enqueue((context.Request.Headers.Authorization.ToString(), await reader.ReadToEndAsync(context.RequestAborted)));
+            if (DenyImpersonation)
+            {
+                context.Response.StatusCode = 403;
+                await context.Response.WriteAsync("""{"error":{"code":403,"message":"Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).","status":"PERMISSION_DENIED"}}""", context.RequestAborted);
+                return;
+            }
             var expires = DateTimeOffset.UtcNow.AddSeconds(1800).ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
             await context.Response.WriteAsync($$"""{"accessToken":"{{ImpersonatedToken}}","expireTime":"{{expires}}"}""", context.RequestAborted);
         }

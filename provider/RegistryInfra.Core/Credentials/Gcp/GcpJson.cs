@@ -89,14 +89,6 @@ internal sealed class GcpTokenAnswer
     [JsonPropertyName("expireTime")] public DateTimeOffset? ExpireTime { get; init; }
 }
 
-/// <summary>An OAuth 2.0 error answer (RFC 6749 section 5.2).</summary>
-internal sealed class GcpTokenError
-{
-    [JsonPropertyName("error")] public string? Error { get; init; }
-
-    [JsonPropertyName("error_description")] public string? ErrorDescription { get; init; }
-}
-
 /// <summary>The JOSE header of the service-account assertion.</summary>
 internal sealed record GcpJwtHeader(
     [property: JsonPropertyName("alg")] string Algorithm,
@@ -115,7 +107,6 @@ internal sealed record GcpJwtClaims(
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, NumberHandling = JsonNumberHandling.AllowReadingFromString)]
 [JsonSerializable(typeof(GcpCredentialFile))]
 [JsonSerializable(typeof(GcpTokenAnswer))]
-[JsonSerializable(typeof(GcpTokenError))]
 [JsonSerializable(typeof(GcpJwtHeader))]
 [JsonSerializable(typeof(GcpJwtClaims))]
 [JsonSerializable(typeof(GcpImpersonationRequest))]

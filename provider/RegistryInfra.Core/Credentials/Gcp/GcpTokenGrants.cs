@@ -318,22 +318,42 @@ internal static class GcpTokenClient
 
     private static RegistryException Refused(byte[] body, int status, string description, GcpTokenGrant grant)
     {
-        GcpTokenError? error = null;
-        try
-        {
-            error = JsonSerializer.Deserialize(body, GcpJsonContext.Default.GcpTokenError);
-        }
-        catch (JsonException)
-        {
-            // Not an OAuth error answer: the status says enough.
-        }
         var kind = status == 429 ? RegistryErrorKind.RateLimited
             : status >= 500 ? RegistryErrorKind.Unreachable
             : RegistryErrorKind.CredentialSource;
-        var code = error?.Error is { Length: > 0 } e ? Redaction.Excerpt(e, maxLength: 60) : "unknown error";
-        var detail = error?.ErrorDescription is { Length: > 0 } d ? $" ({Redaction.Excerpt(d, maxLength: 160)})" : "";
+        var (code, text) = ErrorOf(body);
+        var detail = text is { Length: > 0 } d ? $" ({Redaction.Excerpt(d, maxLength: 160)})" : "";
         var who = grant.IsMetadataServer ? $"the metadata server {grant.Host}" : $"the Google token endpoint {grant.Host}";
-        return new RegistryException(kind, $"{description}: {who} refused the request: {code}{detail} (HTTP {status})");
+        return new RegistryException(kind, $"{description}: {who} refused the request: {Redaction.Excerpt(code ?? "unknown error", maxLength: 60)}{detail} (HTTP {status})");
+    }
+
+    /// <summary>An OAuth error (<c>{"error": "invalid_grant", "error_description"}</c>, RFC 6749 section 5.2) or a Google
+    /// API error (<c>{"error": {"status": "PERMISSION_DENIED", "message"}}</c>, as IAM Credentials answers).</summary>
+    private static (string? Code, string? Text) ErrorOf(byte[] body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            if (document.RootElement.ValueKind != JsonValueKind.Object || !document.RootElement.TryGetProperty("error", out var error))
+            {
+                return (null, null);
+            }
+            if (error.ValueKind == JsonValueKind.String)
+            {
+                return (error.GetString(), document.RootElement.TryGetProperty("error_description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null);
+            }
+            if (error.ValueKind == JsonValueKind.Object)
+            {
+                return (error.TryGetProperty("status", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null,
+                    error.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null);
+            }
+            return (null, null);
+        }
+        catch (JsonException)
+        {
+            // Not a JSON error answer: the status says enough.
+            return (null, null);
+        }
     }
 
     private static async Task<byte[]> ReadAsync(HttpContent content, CancellationToken cancellationToken)
