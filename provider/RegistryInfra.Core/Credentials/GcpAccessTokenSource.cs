@@ -89,7 +89,7 @@ public sealed class GcpAccessTokenSource : ICredentialSource
         {
             var grant = _grant ??= _resolve();
             var started = _clock.GetUtcNow();
-            var (token, lifetime) = await GcpTokenClient.FetchAsync(grant, _http, _clock, Description, deadline.Token).ConfigureAwait(false);
+            var (token, lifetime) = await grant.FetchAsync(_http, _clock, Description, deadline.Token).ConfigureAwait(false);
             var credential = new RegistryCredential(AccessTokenUsername, token, lifetime is { } l ? started + l : null);
             lock (_lock)
             {

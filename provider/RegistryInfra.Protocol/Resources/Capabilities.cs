@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using RegistryInfra.Protocol.Hosting;
+using RegistryInfra.Protocol.Values;
 
 namespace RegistryInfra.Protocol.Resources;
 
@@ -41,7 +42,7 @@ public sealed record DiffContext<TArgs, TState>(
 public sealed record ReadContext<TArgs, TState>(ResourceIdentity Resource, string Id, TState? State, TArgs? Args);
 
 /// <summary>The resource as it is; null from a read means it no longer exists.</summary>
-public sealed record ReadResult<TArgs, TState>(string Id, TState State, TArgs Args);
+public sealed record ReadResult<TArgs, TState>(string Id, TState State, TArgs? Args);
 
 /// <summary>A delete.</summary>
 public sealed record DeleteContext<TState>(ResourceIdentity Resource, string Id, TState State);
@@ -76,6 +77,17 @@ public interface ICustomUpdate<TArgs, TState> where TArgs : class where TState :
 {
     /// <summary>Updates the resource; in preview, without any side effect.</summary>
     Task<UpdateResult<TState>> UpdateAsync(UpdateContext<TArgs, TState> context, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Rewrites inputs written in an earlier form of the schema (a boolean that became an enum, say) into the current one
+/// before anything binds them: the program's new inputs, and the old inputs and state the engine sends back from
+/// earlier deployments, so that an upgrade of the provider never fails on what it accepted before.
+/// </summary>
+public interface IUpgradeInputs
+{
+    /// <summary>The inputs in the current form; the same dictionary when nothing needed rewriting.</summary>
+    IReadOnlyDictionary<string, PropertyValue> UpgradeInputs(IReadOnlyDictionary<string, PropertyValue> inputs);
 }
 
 /// <summary>Reading the live resource (refresh, import). Without it, refresh keeps the recorded state.</summary>

@@ -80,8 +80,12 @@ internal sealed class ResourceBinding<TArgs, TState>(string token, IResource<TAr
     : ResourceBinding(token, TArgs.Shape, TState.Shape, description)
     where TArgs : class, IPulumiModel<TArgs> where TState : class, IPulumiModel<TState>
 {
+    private IReadOnlyDictionary<string, PropertyValue> Upgrade(IReadOnlyDictionary<string, PropertyValue> inputs) =>
+        handler is IUpgradeInputs upgrade ? upgrade.UpgradeInputs(inputs) : inputs;
+
     public override async Task<CheckResponse> CheckAsync(CheckRequest request, CancellationToken cancellationToken)
     {
+        request = request with { OldInputs = Upgrade(request.OldInputs), NewInputs = Upgrade(request.NewInputs) };
         var bound = PropertyBinder.Bind<TArgs>(request.NewInputs, BindMode.AllowUnknowns);
         if (!bound.Succeeded)
         {
@@ -101,6 +105,7 @@ internal sealed class ResourceBinding<TArgs, TState>(string token, IResource<TAr
 
     public override async Task<DiffResponse> DiffAsync(DiffRequest request, CancellationToken cancellationToken)
     {
+        request = request with { OldState = Upgrade(request.OldState), OldInputs = Upgrade(request.OldInputs), NewInputs = Upgrade(request.NewInputs) };
         if (handler is ICustomDiff<TArgs, TState> custom)
         {
             var news = PropertyBinder.Bind<TArgs>(request.NewInputs, BindMode.AllowUnknowns);
@@ -117,6 +122,7 @@ internal sealed class ResourceBinding<TArgs, TState>(string token, IResource<TAr
 
     public override async Task<CreateResponse> CreateAsync(CreateRequest request, CancellationToken cancellationToken)
     {
+        request = request with { Properties = Upgrade(request.Properties) };
         var args = PropertyBinder.Bind<TArgs>(request.Properties, request.Preview ? BindMode.AllowUnknowns : BindMode.Strict);
         ThrowIfFailed(args, "inputs");
         var result = await handler.CreateAsync(new CreateContext<TArgs>(Identity(request.Urn, request.Type, request.Name), args.Value!, request.Preview, args.UnknownPaths),
@@ -126,6 +132,7 @@ internal sealed class ResourceBinding<TArgs, TState>(string token, IResource<TAr
 
     public override async Task<UpdateResponse> UpdateAsync(UpdateRequest request, CancellationToken cancellationToken)
     {
+        request = request with { OldState = Upgrade(request.OldState), OldInputs = Upgrade(request.OldInputs), NewInputs = Upgrade(request.NewInputs) };
         if (handler is not ICustomUpdate<TArgs, TState> update)
         {
             throw new NotImplementedException($"Update of {Declaration.Token} (every change replaces it)");
@@ -142,19 +149,29 @@ internal sealed class ResourceBinding<TArgs, TState>(string token, IResource<TAr
 
     public override async Task<ReadResponse> ReadAsync(ReadRequest request, CancellationToken cancellationToken)
     {
+        request = request with { Properties = Upgrade(request.Properties), Inputs = Upgrade(request.Inputs) };
         if (handler is not ICustomRead<TArgs, TState> read)
         {
             return new ReadResponse(request.Id, request.Properties, request.Inputs);
         }
+        // No properties is an import (nothing recorded yet). A recorded state that does not bind (written by another
+        // version, or by hand) is kept as it is, as a refresh without a reader keeps it: nothing is lost or rewritten.
+        // Inputs that do not bind (an engine or state that recorded none) reach the handler as null.
         var state = PropertyBinder.Bind<TState>(request.Properties, BindMode.AllowUnknowns);
+        if (request.Properties.Count > 0 && !state.Succeeded)
+        {
+            return new ReadResponse(request.Id, request.Properties, request.Inputs);
+        }
         var args = PropertyBinder.Bind<TArgs>(request.Inputs, BindMode.AllowUnknowns);
-        var result = await read.ReadAsync(new ReadContext<TArgs, TState>(Identity(request.Urn, request.Type, request.Name), request.Id, state.Value, args.Value),
+        var result = await read.ReadAsync(new ReadContext<TArgs, TState>(Identity(request.Urn, request.Type, request.Name), request.Id,
+            request.Properties.Count > 0 ? state.Value : null, args.Succeeded ? args.Value : null),
             cancellationToken).ConfigureAwait(false);
         if (result is null)
         {
             return new ReadResponse("", ImmutableDictionary<string, PropertyValue>.Empty, ImmutableDictionary<string, PropertyValue>.Empty);
         }
-        var inputs = Restore(PropertyBinder.Unbind(result.Args), request.Inputs, args);
+        // Null args: the handler read the state alone, and the inputs stay as recorded.
+        IReadOnlyDictionary<string, PropertyValue> inputs = result.Args is null ? request.Inputs : Restore(PropertyBinder.Unbind(result.Args), request.Inputs, args);
         return new ReadResponse(result.Id, ToState(result.State, inputs, null), inputs);
     }
 

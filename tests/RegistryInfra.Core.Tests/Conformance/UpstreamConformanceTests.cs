@@ -30,6 +30,12 @@ public sealed class UpstreamConformanceTests(ITestOutputHelper output)
     [Fact]
     public void Challenge_tables() => Run("challenges.json", CheckChallenge);
 
+    [Fact]
+    public void Docker_cli_config_tables() => Run("docker-cli-config.json", CheckDockerCliHostname);
+
+    [Fact]
+    public void Containers_image_config_tables() => Run("containers-image-config.json", CheckContainersImageAuth);
+
     private void Run(string file, Func<JsonElement, string?> check)
     {
         using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "upstream", file)));
@@ -82,6 +88,8 @@ public sealed class UpstreamConformanceTests(ITestOutputHelper output)
         row.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     private static bool Flag(JsonElement row, string name) => row.GetProperty(name).GetBoolean();
+
+    private static bool Flag(JsonElement row, string name, bool absent) => row.TryGetProperty(name, out var value) ? value.GetBoolean() : absent;
 
     private static string? Compare(string what, string? expected, string? actual) =>
         string.Equals(expected, actual, StringComparison.Ordinal) ? null : $"{what}: upstream \"{expected}\", core \"{actual}\"";
@@ -276,7 +284,86 @@ public sealed class UpstreamConformanceTests(ITestOutputHelper output)
     }
 
     // compare_test.go TestOnly: Only(platform).Match(candidate), which is what selection ranks.
-    private static string? CheckPlatform(JsonElement row)
+    private static string? CheckPlatform(JsonElement row) => Text(row, "test") switch
+    {
+        "TestParseSelector" => CheckPlatformParse(row),
+        "TestParseSelectorInvalid" => TryPlatform(Text(row, "input")!, out var accepted, out _) ? $"upstream rejects, core accepts as {accepted}" : null,
+        _ => CheckPlatformOnly(row),
+    };
+
+    private static bool TryPlatform(string text, out ImagePlatform? platform, out string? error)
+    {
+        try
+        {
+            (platform, error) = (ImagePlatform.Parse(text), null);
+            return true;
+        }
+        catch (RegistryException e)
+        {
+            (platform, error) = (null, e.Message);
+            return false;
+        }
+    }
+
+    // platforms_test.go TestParseSelector: Parse normalises the input to the expected platform, NewMatcher(p) matches
+    // each listed spelling (after normalising both, as matcher.Match does), and the formatted text parses back to it.
+    // The core's ImagePlatform equality is that normalised comparison.
+    private static string? CheckPlatformParse(JsonElement row)
+    {
+        var input = Text(row, "input")!;
+        if (!TryPlatform(input, out var parsed, out var error))
+        {
+            var filled = Text(row, "default") is { } part ? $" (filling the {part} from the machine it runs on)" : "";
+            return $"upstream accepts{filled}, core rejects: {error}";
+        }
+
+        if (Text(row, "default") is not null || Flag(row, "formatAll", false))
+        {
+            return $"upstream fills the {Text(row, "default")} from the machine it runs on, core accepts as {parsed}";
+        }
+
+        var variant = Text(row, "variant")!;
+        var expected = ImagePlatform.Parse($"{Text(row, "os")}/{Text(row, "architecture")}{(variant.Length == 0 ? "" : "/" + variant)}");
+        if (parsed != expected)
+        {
+            return $"upstream parses to {expected}, core to {parsed}";
+        }
+
+        foreach (var match in row.TryGetProperty("matches", out var m) ? m.EnumerateArray().Select(e => e.GetString()!) : [])
+        {
+            if (ImagePlatform.Parse(match) != parsed)
+            {
+                return $"upstream matches {match}, core reads it as {ImagePlatform.Parse(match)}, not {parsed}";
+            }
+        }
+
+        var formatted = Text(row, "formatted")!;
+        return ImagePlatform.Parse(formatted) == parsed ? null : $"upstream formats as {formatted}, which the core reads as {ImagePlatform.Parse(formatted)}";
+    }
+
+    // docker/cli ConvertToHostname: the host[:port] a credential store files a server address under. The core's
+    // counterpart is the key PullSecretKeys writes for a server.
+    private static string? CheckDockerCliHostname(JsonElement row)
+    {
+        var input = Text(row, "input")!;
+        return PullSecretKeys.TryFor(input, null, "server", out var keys, out var error)
+            ? Compare("key", Text(row, "hostname"), keys.PrimaryKey)
+            : $"upstream files it under \"{Text(row, "hostname")}\", core refuses: {error.Message}";
+    }
+
+    // containers/image getCredentials(sys, key): which entry of the auth file (the row's fixture keys) serves a
+    // registry, repository or image. The core decides as the kubelet does (KubeletKeyring), the reader of pull Secrets,
+    // which only ever looks up image names: a registry-only query is asked as an image on that registry ("/app"
+    // appended), since keyring.go reads a bare name without '/' as a Docker Hub image (isDefaultRegistryMatch).
+    private static string? CheckContainersImageAuth(JsonElement row)
+    {
+        var auths = row.GetProperty("auths").EnumerateArray().Select(e => e.GetString()!).ToList();
+        var input = Text(row, "input")!;
+        var image = input.Contains('/', StringComparison.Ordinal) ? input : input + "/app";
+        return Compare("entry", Text(row, "key"), KubeletKeyring.KeysFor(auths, image) is [var first, ..] ? first : null);
+    }
+
+    private static string? CheckPlatformOnly(JsonElement row)
     {
         var platform = ImagePlatform.Parse(Text(row, "platform")!);
         var candidate = ImagePlatform.Parse(Text(row, "candidate")!);

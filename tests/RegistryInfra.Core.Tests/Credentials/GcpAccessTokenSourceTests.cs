@@ -380,7 +380,7 @@ public sealed class GcpApplicationDefaultTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("external_account")]
+    [InlineData("gdch_service_account")]
     [InlineData("impersonated_service_account")]
     [InlineData("external_account_authorized_user")]
     public async Task Unsupported_credential_types_name_the_file_and_its_type(string type)
@@ -405,6 +405,107 @@ public sealed class GcpApplicationDefaultTests : IAsyncLifetime
         Assert.Contains("cannot read the credential file (it does not exist)", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task External_account_exchanges_a_file_subject_token_at_sts()
+    {
+        await using var google = await FakeFederation.StartAsync(Ct);
+        var tokenFile = Path.Combine(_dir, "ksa-token");
+        await File.WriteAllTextAsync(tokenFile, "eyJ.subject-token-from-file\n", Ct);
+        UseFile(google.ExternalAccountJson(new { file = tokenFile }, impersonate: false));
+
+        var credential = await new GcpAccessTokenSource().GetCredentialAsync(Ct);
+
+        Assert.Equal(FakeFederation.FederatedToken, credential.Password);
+        var exchange = Assert.Single(google.Exchanges);
+        Assert.Equal("urn:ietf:params:oauth:grant-type:token-exchange", exchange["grant_type"]);
+        Assert.Equal(FakeFederation.Audience, exchange["audience"]);
+        Assert.Equal("eyJ.subject-token-from-file", exchange["subject_token"]);
+        Assert.Equal("urn:ietf:params:oauth:token-type:jwt", exchange["subject_token_type"]);
+        Assert.Equal("urn:ietf:params:oauth:token-type:access_token", exchange["requested_token_type"]);
+        Assert.Equal(GcpAccessTokenSource.CloudPlatformScope, exchange["scope"]);
+        Assert.Empty(google.Impersonations);
+        Assert.InRange(credential.ExpiresAt!.Value, DateTimeOffset.UtcNow.AddSeconds(3590), DateTimeOffset.UtcNow.AddSeconds(3610));
+    }
+
+    [Fact]
+    public async Task External_account_with_impersonation_asks_iam_credentials_with_the_federated_token()
+    {
+        await using var google = await FakeFederation.StartAsync(Ct);
+        UseFile(google.ExternalAccountJson(new
+        {
+            url = google.SubjectUrl,
+            headers = new Dictionary<string, string> { ["Metadata"] = "true" },
+            format = new { type = "json", subject_token_field_name = "access_token" },
+        }, impersonate: true));
+
+        var credential = await new GcpAccessTokenSource().GetCredentialAsync(Ct);
+
+        Assert.Equal(FakeFederation.ImpersonatedToken, credential.Password);
+        Assert.Equal("eyJ.subject-token-from-url", Assert.Single(google.Exchanges)["subject_token"]);
+        var (authorization, body) = Assert.Single(google.Impersonations);
+        Assert.Equal("Bearer " + FakeFederation.FederatedToken, authorization);
+        Assert.Equal("""{"scope":["https://www.googleapis.com/auth/cloud-platform"],"lifetime":"1800s"}""", body);
+        Assert.Equal("true", Assert.Single(google.SubjectHeaders));
+        Assert.InRange(credential.ExpiresAt!.Value, DateTimeOffset.UtcNow.AddSeconds(1790), DateTimeOffset.UtcNow.AddSeconds(1810));
+    }
+
+    [Fact]
+    public async Task A_refused_impersonation_says_what_IAM_said_without_the_federated_token()
+    {
+        await using var google = await FakeFederation.StartAsync(Ct);
+        google.DenyImpersonation = true;
+        var tokenFile = Path.Combine(_dir, "ksa-token");
+        await File.WriteAllTextAsync(tokenFile, "eyJ.subject-token-from-file", Ct);
+        UseFile(google.ExternalAccountJson(new { file = tokenFile }, impersonate: true));
+
+        var e = await Assert.ThrowsAsync<RegistryException>(async () => await new GcpAccessTokenSource().GetCredentialAsync(Ct));
+
+        Assert.Equal(RegistryErrorKind.CredentialSource, e.Kind);
+        Assert.Contains("refused the request: PERMISSION_DENIED (Permission 'iam.serviceAccounts.getAccessToken' denied", e.Message, StringComparison.Ordinal);
+        Assert.Contains("(HTTP 403)", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(FakeFederation.FederatedToken, e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("subject-token", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"environment_id":"aws1","region_url":"http://169.254.169.254/latest/meta-data/placement/availability-zone"}""", "'credential_source.environment_id'")]
+    [InlineData("""{"executable":{"command":"/bin/token"}}""", "'credential_source.executable'")]
+    [InlineData("""{}""", "neither 'credential_source.file' nor 'credential_source.url'")]
+    [InlineData("""{"file":"/x","format":{"type":"json"}}""", "without 'subject_token_field_name'")]
+    public async Task External_accounts_RegistryInfra_cannot_serve_name_the_member(string credentialSource, string named)
+    {
+        var file = Path.Combine(_dir, "external.json");
+        await File.WriteAllTextAsync(file, "{\"type\":\"external_account\",\"audience\":\"//iam.googleapis.com/x\",\"subject_token_type\":\"urn:ietf:params:oauth:token-type:jwt\"," +
+            "\"token_url\":\"https://sts.googleapis.com/v1/token\",\"credential_source\":" + credentialSource + "}", Ct);
+        Environment.SetEnvironmentVariable("GOOGLE_APPLICATION_CREDENTIALS", file);
+
+        var e = await Assert.ThrowsAsync<RegistryException>(async () => await new GcpAccessTokenSource().GetCredentialAsync(Ct));
+
+        Assert.Equal(RegistryErrorKind.CredentialSource, e.Kind);
+        Assert.Contains($"GOOGLE_APPLICATION_CREDENTIALS ('{file}'): the external_account credentials", e.Message, StringComparison.Ordinal);
+        Assert.Contains(named, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task External_account_urls_off_googleapis_are_refused_before_the_subject_token_is_read()
+    {
+        await using var google = await FakeFederation.StartAsync(Ct);
+        Environment.SetEnvironmentVariable(GcpTokenEndpoints.AllowEnvironmentVariable, null);
+        UseFile(google.ExternalAccountJson(new { file = Path.Combine(_dir, "never-read") }, impersonate: false));
+
+        var e = await Assert.ThrowsAsync<RegistryException>(async () => await new GcpAccessTokenSource().GetCredentialAsync(Ct));
+
+        Assert.Contains("have a 'token_url' that names host '127.0.0.1', which is not a Google token endpoint", e.Message, StringComparison.Ordinal);
+        Assert.Empty(google.Exchanges);
+    }
+
+    private void UseFile(string json)
+    {
+        var file = Path.Combine(_dir, "external.json");
+        File.WriteAllText(file, json);
+        Environment.SetEnvironmentVariable("GOOGLE_APPLICATION_CREDENTIALS", file);
+    }
+
     private static Task Metadata(HttpContext context, ConcurrentQueue<(string, string)> seen, bool flavor)
     {
         seen.Enqueue((context.Request.Path + context.Request.QueryString, context.Request.Headers["Metadata-Flavor"].ToString()));
@@ -415,4 +516,78 @@ public sealed class GcpApplicationDefaultTests : IAsyncLifetime
         context.Response.ContentType = "application/json";
         return context.Response.WriteAsync("""{"access_token":"ya29.metadata-token","expires_in":1800,"token_type":"Bearer"}""", context.RequestAborted);
     }
+}
+
+/// <summary>Google STS, IAM Credentials generateAccessToken and a subject-token URL on 127.0.0.1, allowed as token URLs.</summary>
+internal sealed class FakeFederation : IAsyncDisposable
+{
+    public const string Audience = "//iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/aks/providers/cluster";
+    public const string FederatedToken = "ya29.federated-fake";
+    public const string ImpersonatedToken = "ya29.impersonated-fake";
+
+    private LoopbackHttpServer _server = null!;
+
+    public ConcurrentQueue<Dictionary<string, string>> Exchanges { get; } = new();
+
+    public ConcurrentQueue<(string Authorization, string Body)> Impersonations { get; } = new();
+
+    public ConcurrentQueue<string> SubjectHeaders { get; } = new();
+
+    public bool DenyImpersonation { get; set; }
+
+    public string StsUrl => new Uri(_server.BaseAddress, "v1/token").ToString();
+
+    public string ImpersonationUrl => new Uri(_server.BaseAddress, "v1/projects/-/serviceAccounts/puller@demo.iam.gserviceaccount.com:generateAccessToken").ToString();
+
+    public string SubjectUrl => new Uri(_server.BaseAddress, "subject").ToString();
+
+    public static async Task<FakeFederation> StartAsync(CancellationToken cancellationToken)
+    {
+        var fake = new FakeFederation();
+        fake._server = await LoopbackHttpServer.StartAsync(fake.HandleAsync, cancellationToken);
+        Environment.SetEnvironmentVariable(GcpTokenEndpoints.AllowEnvironmentVariable, fake.StsUrl + "," + fake.ImpersonationUrl);
+        return fake;
+    }
+
+    public string ExternalAccountJson(object credentialSource, bool impersonate) => System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object?>
+    {
+        ["type"] = "external_account",
+        ["audience"] = Audience,
+        ["subject_token_type"] = "urn:ietf:params:oauth:token-type:jwt",
+        ["token_url"] = StsUrl,
+        ["service_account_impersonation_url"] = impersonate ? ImpersonationUrl : null,
+        ["service_account_impersonation"] = impersonate ? new { token_lifetime_seconds = 1800 } : null,
+        ["credential_source"] = credentialSource,
+    });
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        context.Response.ContentType = "application/json";
+        if (context.Request.Path == "/subject")
+        {
+            SubjectHeaders.Enqueue(context.Request.Headers["Metadata"].ToString());
+            await context.Response.WriteAsync("""{"access_token":"eyJ.subject-token-from-url","expires_in":"86399"}""", context.RequestAborted);
+        }
+        else if (context.Request.Path == "/v1/token")
+        {
+            var form = await context.Request.ReadFormAsync(context.RequestAborted);
+            Exchanges.Enqueue(form.ToDictionary(f => f.Key, f => f.Value.ToString()));
+            await context.Response.WriteAsync($$"""{"access_token":"{{FederatedToken}}","issued_token_type":"urn:ietf:params:oauth:token-type:access_token","token_type":"Bearer","expires_in":3600}""", context.RequestAborted);
+        }
+        else
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            Impersonations.Enqueue((context.Request.Headers.Authorization.ToString(), await reader.ReadToEndAsync(context.RequestAborted)));
+            if (DenyImpersonation)
+            {
+                context.Response.StatusCode = 403;
+                await context.Response.WriteAsync("""{"error":{"code":403,"message":"Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).","status":"PERMISSION_DENIED"}}""", context.RequestAborted);
+                return;
+            }
+            var expires = DateTimeOffset.UtcNow.AddSeconds(1800).ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+            await context.Response.WriteAsync($$"""{"accessToken":"{{ImpersonatedToken}}","expireTime":"{{expires}}"}""", context.RequestAborted);
+        }
+    }
+
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 }

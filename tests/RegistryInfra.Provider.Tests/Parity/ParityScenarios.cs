@@ -126,6 +126,13 @@ internal static class ParityScenarios
             """{ "registries": [{ "server": "r.example.com", "username": "u", "password": "p" }] }"""), preview: false);
         yield return Construct(new ComponentMode("pullSecret/password-without-username", "registryinfra:kubernetes:PullSecret", "ps",
             """{ "registries": [{ "server": "r.example.com", "password": "p" }], "namespaces": ["apps"] }"""), preview: false);
+        // Issue 12: keys through the core (Docker Hub alias, case), anonymous entries, a refused spelling.
+        yield return Construct(new ComponentMode("pullSecret/alias-case-anonymous", "registryinfra:kubernetes:PullSecret", "ps",
+            """{ "registries": [{ "server": "registry-1.docker.io", "username": "u", "password": "p" }, { "server": "https://Registry.Example.com/", "username": "u", "password": "p" }, { "server": "mcr.microsoft.com", "anonymous": true, "tokenBased": false, "authEntry": "" }], "namespaces": ["apps"] }"""), preview: false);
+        yield return Construct(new ComponentMode("pullSecret/two-spellings", "registryinfra:kubernetes:PullSecret", "ps",
+            """{ "registries": [{ "server": "registry.example.com", "username": "u", "password": "p" }, { "server": "Registry.Example.com", "username": "u", "password": "p" }], "namespaces": ["apps"] }"""), preview: false);
+        yield return Construct(new ComponentMode("clusterRegistryAccess/anonymous-only", "registryinfra:index:ClusterRegistryAccess", "pub",
+            """{ "profiles": [{ "server": "mcr.microsoft.com", "anonymous": true }], "namespaces": ["apps"] }"""), preview: true);
         yield return Construct(new ComponentMode("clusterRegistryAccess/opt-out-with-accounts", "registryinfra:index:ClusterRegistryAccess", "edge",
             """{ "profiles": [{ "server": "ghcr.io", "username": "u", "password": "p" }], "namespaces": ["apps"], "serviceAccounts": ["default"], "attachServiceAccounts": false }"""), preview: false);
     }
@@ -152,6 +159,29 @@ internal static class ParityScenarios
             scenarios.Add(Check($"{mode} rejected password", RegistryProfileRegistryTests.Profile(registry, registry.Reader.Username, "wrong-" + Canary, single)));
             scenarios.Add(Check($"{mode} missing images", RegistryProfileRegistryTests.Profile(registry, account.Username, account.Password,
                 single, Image(SharedRegistries.SingleRepo, "no-such-tag"), Image("team/no-such-repo"))));
+
+            if (mode == LocalRegistryMode.TokenTls)
+            {
+                var anonymous = RegistryProfileRegistryTests.Profile(registry, "", "", Image(SharedRegistries.PublicRepo));
+                anonymous.Remove("username");
+                anonymous.Remove("password");
+                scenarios.Add(Lifecycle($"{mode} anonymous public image", anonymous));
+                scenarios.Add(Check($"{mode} anonymous private image", new Dictionary<string, PropertyValue>(anonymous)
+                {
+                    ["images"] = PropertyValue.CreateArray(PropertyValue.Create(single)),
+                }));
+                var always = RegistryProfileRegistryTests.Profile(registry, account.Username, account.Password, single);
+                always["validate"] = PropertyValue.Create("always");
+                scenarios.Add(Check($"{mode} validate always, unchanged", always, always));
+                scenarios.Add(new ParityScenario($"{Profile} refresh: {mode} valid, then a password the registry refuses", async (provider, ct) =>
+                {
+                    const string Urn = "urn:pulumi:test::project::" + Profile + "::p";
+                    var created = await provider.CreateAsync(new CreateRequest(Urn, Profile, "p", always, TimeSpan.Zero, Preview: false), ct);
+                    await provider.ReadAsync(new ReadRequest(created.Id, Urn, Profile, "p", created.Properties, always), ct);
+                    var refused = new Dictionary<string, PropertyValue>(always) { ["password"] = Secret("wrong-" + Canary) };
+                    await provider.ReadAsync(new ReadRequest(created.Id, Urn, Profile, "p", created.Properties, refused), ct);
+                }));
+            }
 
             Dictionary<string, PropertyValue> Args(string image, string? password = null) => new()
             {

@@ -22,7 +22,8 @@ public sealed class GcpTokenEnvironment;
 /// RegistryProfile <c>gcpAccessToken.serviceAccountKey</c> validated in Check, in process and in the shipped NativeAOT
 /// plugin, with the same result: the key's <c>token_uri</c> is a fake Google token endpoint on 127.0.0.1 (allowed
 /// explicitly with <see cref="GcpTokenEndpoints.AllowEnvironmentVariable"/>) that verifies the RS256 assertion, and the
-/// registry is a stub that accepts only <c>oauth2accesstoken</c> with a token that endpoint issued.
+/// registry is a stub that accepts only <c>oauth2accesstoken</c> with a token that endpoint issued. The key is given
+/// as <c>serviceAccountKey</c>, or found by Application Default Credentials through <c>GOOGLE_APPLICATION_CREDENTIALS</c>.
 /// </summary>
 [Collection(nameof(GcpTokenEnvironment))]
 public sealed class GcpAccessTokenThroughPluginTests
@@ -33,9 +34,11 @@ public sealed class GcpAccessTokenThroughPluginTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Service_account_key_gets_a_token_that_the_registry_accepts(bool plugin)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public async Task Service_account_key_gets_a_token_that_the_registry_accepts(bool plugin, bool applicationDefault)
     {
         using var rsa = RSA.Create(2048);
         var verifier = RSA.Create();
@@ -44,18 +47,32 @@ public sealed class GcpAccessTokenThroughPluginTests
         var seen = new ConcurrentQueue<string>();
         await using var registry = await LoopbackHttpServer.StartAsync(context => Registry(context, oauth, seen), Ct);
         var key = FakeGoogleOAuth.ServiceAccountKeyJson(rsa, Email, oauth.TokenUri.ToString());
+        var keyFile = Path.Combine(Path.GetTempPath(), $"registryinfra-adc-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(keyFile, key, Ct);
         var news = new Dictionary<string, PropertyValue>
         {
             ["server"] = PropertyValue.Create(registry.BaseAddress.Authority),
             ["insecure"] = PropertyValue.Create(true),
-            ["gcpAccessToken"] = PropertyValue.CreateObject(new Dictionary<string, PropertyValue>
-            {
-                ["serviceAccountKey"] = PropertyValue.CreateSecret(PropertyValue.Create(key)),
-            }),
+            // Application Default Credentials: the same key, named by GOOGLE_APPLICATION_CREDENTIALS.
+            ["gcpAccessToken"] = PropertyValue.CreateObject(applicationDefault
+                ? new Dictionary<string, PropertyValue>()
+                : new Dictionary<string, PropertyValue> { ["serviceAccountKey"] = PropertyValue.CreateSecret(PropertyValue.Create(key)) }),
         };
-        var allow = new Dictionary<string, string> { [GcpTokenEndpoints.AllowEnvironmentVariable] = oauth.TokenUri.ToString() };
+        var environment = new Dictionary<string, string> { [GcpTokenEndpoints.AllowEnvironmentVariable] = oauth.TokenUri.ToString() };
+        if (applicationDefault)
+        {
+            environment["GOOGLE_APPLICATION_CREDENTIALS"] = keyFile;
+        }
 
-        var check = await CheckAsync(plugin, allow, news);
+        CheckResponse check;
+        try
+        {
+            check = await CheckAsync(plugin, environment, news);
+        }
+        finally
+        {
+            File.Delete(keyFile);
+        }
 
         Assert.Empty(check.Failures.Select(f => $"{f.Property}: {f.Reason}"));
         var request = Assert.Single(oauth.Requests);
@@ -102,16 +119,22 @@ public sealed class GcpAccessTokenThroughPluginTests
             await using var process = await PluginProcess.StartAsync(PluginBinary.Path, Ct, environment);
             return await process.Provider.CheckAsync(request, Ct);
         }
-        var name = GcpTokenEndpoints.AllowEnvironmentVariable;
-        var saved = Environment.GetEnvironmentVariable(name);
-        Environment.SetEnvironmentVariable(name, environment.GetValueOrDefault(name));
+        string[] names = [GcpTokenEndpoints.AllowEnvironmentVariable, "GOOGLE_APPLICATION_CREDENTIALS"];
+        var saved = names.ToDictionary(n => n, Environment.GetEnvironmentVariable);
+        foreach (var name in names)
+        {
+            Environment.SetEnvironmentVariable(name, environment.GetValueOrDefault(name));
+        }
         try
         {
             return await RegistryInfraPackage.CreateProvider().CheckAsync(request, Ct);
         }
         finally
         {
-            Environment.SetEnvironmentVariable(name, saved);
+            foreach (var (name, value) in saved)
+            {
+                Environment.SetEnvironmentVariable(name, value);
+            }
         }
     }
 

@@ -14,6 +14,9 @@ public sealed class SharedRegistries : IAsyncDisposable
     public const string SingleRepo = "team/single";
     public const string MultiRepo = "team/multi";
     public const string SecretRepo = "secret/single";
+
+    /// <summary>Anonymously pullable on the token registry (its issuer grants anonymous pull on <c>public/*</c>).</summary>
+    public const string PublicRepo = "public/single";
     public const string Tag = "1.0";
 
     private readonly LocalRegistryPool _pool = new(SeedAsync);
@@ -29,6 +32,7 @@ public sealed class SharedRegistries : IAsyncDisposable
         if (mode == LocalRegistryMode.TokenTls)
         {
             await registry.PushAsync(SecretRepo, Tag, [new TestImage("linux", "amd64", null, "profile secret")]);
+            await registry.PushAsync(PublicRepo, Tag, [new TestImage("linux", "amd64", null, "profile public")]);
         }
     }
 }

@@ -34,7 +34,7 @@ public sealed class RegistryProfileCheckTests
 
     public static TheoryData<string, Dictionary<string, PropertyValue>, string, string> Failures() => new()
     {
-        { "no source", Inputs("ghcr.io"), "username", "a credential source is required" },
+        { "validate mode", Inputs("ghcr.io", ("validate", PropertyValue.Create("sometimes"))), "validate", "expected one of \"onChange\", \"always\", \"never\"" },
         { "two sources", Inputs("ghcr.io", ("username", PropertyValue.Create("u")), ("password", Secret(SecretCanary)), ("exec", Object(("command", PropertyValue.CreateArray(PropertyValue.Create("x")))))), "exec", "exactly one credential source" },
         { "ecr region", Inputs("registry.example.com", ("ecr", Object())), "ecr.region", "is required" },
         { "ecr keys", Inputs("123456789012.dkr.ecr.eu-west-1.amazonaws.com", ("ecr", Object(("secretAccessKey", Secret(SecretCanary))))), "ecr.accessKeyId", "is required" },
@@ -67,6 +67,46 @@ public sealed class RegistryProfileCheckTests
         Assert.True(field == failure.Property, $"{label}: expected failure on {field}, got {failure.Property}: {failure.Reason}");
         Assert.Contains(reason, failure.Reason, StringComparison.Ordinal);
         Assert.DoesNotContain(SecretCanary, failure.Reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(true, "onChange")]
+    [InlineData(false, "never")]
+    public async Task Validate_given_as_the_boolean_it_once_was_is_upgraded_in_check_diff_and_refresh(bool given, string mode)
+    {
+        var provider = RegistryInfraPackage.CreateProvider();
+        var stored = Inputs("mcr.microsoft.com", ("validate", PropertyValue.Create(given)));
+        var news = Inputs("mcr.microsoft.com", ("validate", PropertyValue.Create(mode)));
+
+        // The stored inputs of a deployment made when it was a boolean, checked again unchanged: neither mode makes a
+        // request then (mcr.microsoft.com is not reachable from the tests, so a validation would fail).
+        var check = await CheckAsync(stored, stored);
+        var state = (await provider.CreateAsync(new CreateRequest("urn:x", Type, "p", stored, TimeSpan.Zero, Preview: true), Ct)).Properties;
+        var diff = await provider.DiffAsync(new DiffRequest("urn:x", Type, "p", "id", state, stored, news, []), Ct);
+
+        Assert.Empty(check.Failures);
+        Assert.Equal(mode, check.Inputs!["validate"].StringValue);
+        Assert.False(diff.HasChanges, "true is onChange and false is never: the same inputs");
+    }
+
+    [Fact]
+    public async Task Anonymous_a_profile_without_credentials_previews_no_entry_and_says_so()
+    {
+        var provider = RegistryInfraPackage.CreateProvider();
+        var inputs = Inputs("mcr.microsoft.com", ("images", PropertyValue.CreateArray(PropertyValue.Create("mcr.microsoft.com/dotnet/runtime:10.0"))));
+
+        var check = await CheckAsync(inputs);
+        var preview = await provider.CreateAsync(new CreateRequest("urn:x", Type, "p", check.Inputs!, TimeSpan.Zero, Preview: true), Ct);
+
+        Assert.Empty(check.Failures);
+        var outputs = preview.Properties;
+        Assert.Equal("anonymous", outputs["credentialSource"].StringValue);
+        Assert.True(outputs["anonymous"].BoolValue);
+        Assert.False(outputs["tokenBased"].BoolValue);
+        Assert.Equal("", outputs["authEntry"].SecretValue.StringValue);
+        Assert.Equal("{\"auths\":{}}", outputs["dockerConfigJson"].SecretValue.StringValue);
+        Assert.Equal(["mcr.microsoft.com"], outputs["pullSecretKeys"].ArrayValue.Select(v => v.StringValue));
+        Assert.True(outputs["imageDigests"].ContainsUnknowns(), "digests are resolved at up");
     }
 
     [Fact]

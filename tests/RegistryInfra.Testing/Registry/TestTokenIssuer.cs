@@ -34,7 +34,7 @@ public sealed class TestTokenIssuer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly X509Certificate2 _signing;
     private readonly X509Certificate2 _root;
-    private readonly Dictionary<string, TokenUser> _users;
+    private readonly ConcurrentDictionary<string, TokenUser> _users;
     private readonly Func<string, IReadOnlyList<string>> _anonymous;
     private int _requests;
 
@@ -43,7 +43,7 @@ public sealed class TestTokenIssuer : IAsyncDisposable
         _app = app;
         _signing = signing;
         _root = root;
-        _users = users.ToDictionary(u => u.Username, StringComparer.Ordinal);
+        _users = new ConcurrentDictionary<string, TokenUser>(users.Select(u => KeyValuePair.Create(u.Username, u)), StringComparer.Ordinal);
         _anonymous = anonymous;
     }
 
@@ -58,6 +58,16 @@ public sealed class TestTokenIssuer : IAsyncDisposable
 
     /// <summary>Lifetime of issued tokens (expires_in). Default 300 s.</summary>
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromSeconds(300);
+
+    /// <summary>Adds (or replaces) a user: a test's own account, so that revoking it touches no other test.</summary>
+    public void AddUser(TokenUser user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        _users[user.Username] = user;
+    }
+
+    /// <summary>Revokes a user: its next token request is refused as a wrong password would be (tokens already issued stay valid until they expire).</summary>
+    public void Revoke(string username) => _users.TryRemove(username, out _);
 
     public static async Task<TestTokenIssuer> StartAsync(
         TestCertificateAuthority ca,

@@ -15,17 +15,17 @@ namespace RegistryInfra.Core.Credentials;
 /// serve a token. Google's libraries ping it first; here the token request itself is the probe, and a name that
 /// does not resolve (off Google Cloud) is the "no credentials" answer.</item>
 /// </list>
-/// A file may be a service-account key (<c>service_account</c>) or gcloud user credentials (<c>authorized_user</c>);
-/// the other types Google's libraries know (<c>external_account</c>, <c>external_account_authorized_user</c>,
-/// <c>impersonated_service_account</c>, <c>gdch_service_account</c>) are refused with an error that names the file's
-/// <c>type</c>. App Engine's first-generation runtime (python27 only) is not looked for.
+/// A file may be a service-account key (<c>service_account</c>), gcloud user credentials (<c>authorized_user</c>) or
+/// workload identity federation (<c>external_account</c>, file- or URL-sourced: <see cref="GcpExternalAccountGrant"/>);
+/// the other types Google's libraries know (<c>external_account_authorized_user</c>, <c>impersonated_service_account</c>,
+/// <c>gdch_service_account</c>) are refused with an error that names the file's <c>type</c>. App Engine's first-generation runtime (python27 only) is not looked for.
 /// </summary>
 internal static class GcpApplicationDefault
 {
     /// <summary>The variable naming a credential file.</summary>
     public const string CredentialsVariable = "GOOGLE_APPLICATION_CREDENTIALS";
 
-    private static readonly string[] Unsupported = ["external_account", "external_account_authorized_user", "impersonated_service_account", "gdch_service_account"];
+    private static readonly string[] Unsupported = ["external_account_authorized_user", "impersonated_service_account", "gdch_service_account"];
 
     /// <summary>The grant of this environment. Reads files; sends nothing.</summary>
     /// <exception cref="RegistryException">A file that is named but missing, unreadable, or not a supported credential.</exception>
@@ -94,14 +94,16 @@ internal static class GcpApplicationDefault
         }
         return file?.Type switch
         {
-            null => throw RegistryException.ForField(where, "has no 'type' (expected \"service_account\" or \"authorized_user\")"),
+            null => throw RegistryException.ForField(where, "has no 'type' (expected \"service_account\", \"authorized_user\" or \"external_account\")"),
             "service_account" => GcpServiceAccountGrant.Create(json, where),
             "authorized_user" => GcpAuthorizedUserGrant.Create(file, where),
+            "external_account" => GcpExternalAccountGrant.Create(file, where, file.ClientId, file.ClientSecret),
             { } type when Unsupported.Contains(type, StringComparer.Ordinal) => throw RegistryException.ForField(where,
                 $"has 'type' \"{type}\", which RegistryInfra does not support; use a service-account key (\"service_account\"), " +
-                "gcloud user credentials (\"authorized_user\") or the metadata server (GKE Workload Identity, with GOOGLE_APPLICATION_CREDENTIALS unset)"),
+                "gcloud user credentials (\"authorized_user\"), workload identity federation (\"external_account\") or the metadata server " +
+                "(GKE Workload Identity, with GOOGLE_APPLICATION_CREDENTIALS unset)"),
             { } type => throw RegistryException.ForField(where,
-                $"has 'type' \"{Redaction.Excerpt(type, maxLength: 40)}\", expected \"service_account\" or \"authorized_user\""),
+                $"has 'type' \"{Redaction.Excerpt(type, maxLength: 40)}\", expected \"service_account\", \"authorized_user\" or \"external_account\""),
         };
     }
 }

@@ -20,6 +20,10 @@ internal abstract class GcpTokenGrant
     /// <summary>A new request (each attempt signs anew, with the time of <paramref name="now"/>).</summary>
     public abstract HttpRequestMessage CreateRequest(DateTimeOffset now);
 
+    /// <summary>The token and its lifetime: one request by default; grants of several steps override this.</summary>
+    public virtual Task<(string Token, TimeSpan? Lifetime)> FetchAsync(HttpClient? http, TimeProvider clock, string description, CancellationToken cancellationToken) =>
+        GcpTokenClient.FetchAsync(this, http, clock, description, cancellationToken);
+
     protected static FormUrlEncodedContent Form(params (string Name, string Value)[] fields) =>
         new(fields.Select(f => new KeyValuePair<string, string>(f.Name, f.Value)));
 }
@@ -276,7 +280,7 @@ internal static class GcpTokenClient
                 }
                 if (response.IsSuccessStatusCode)
                 {
-                    return Token(body, description, grant, status);
+                    return Token(body, description, grant, status, clock.GetUtcNow());
                 }
                 if (attempt < Attempts && (status is 408 or 429 || status >= 500))
                 {
@@ -290,7 +294,7 @@ internal static class GcpTokenClient
 
     private static TimeSpan Backoff(int attempt) => TimeSpan.FromMilliseconds(250 * (1 << (attempt - 1)));
 
-    private static (string, TimeSpan?) Token(byte[] body, string description, GcpTokenGrant grant, int status)
+    private static (string, TimeSpan?) Token(byte[] body, string description, GcpTokenGrant grant, int status, DateTimeOffset now)
     {
         GcpTokenAnswer? answer;
         try
@@ -301,33 +305,55 @@ internal static class GcpTokenClient
         {
             answer = null;
         }
-        if (answer?.AccessToken is not { Length: > 0 } token)
+        if ((answer?.AccessToken ?? answer?.AccessTokenCamel) is not { Length: > 0 } token)
         {
             throw new RegistryException(RegistryErrorKind.InvalidResponse,
                 $"{description}: {grant.Host} answered HTTP {status} without an access token ({body.Length} bytes)");
         }
-        TimeSpan? lifetime = answer.ExpiresIn is > 0 and < 1e7 and { } seconds ? TimeSpan.FromSeconds(seconds) : null;
+        TimeSpan? lifetime = answer!.ExpiresIn is > 0 and < 1e7 and { } seconds ? TimeSpan.FromSeconds(seconds)
+            : answer.ExpireTime is { } expires && expires > now ? expires - now
+            : null;
         return (token, lifetime);
     }
 
     private static RegistryException Refused(byte[] body, int status, string description, GcpTokenGrant grant)
     {
-        GcpTokenError? error = null;
-        try
-        {
-            error = JsonSerializer.Deserialize(body, GcpJsonContext.Default.GcpTokenError);
-        }
-        catch (JsonException)
-        {
-            // Not an OAuth error answer: the status says enough.
-        }
         var kind = status == 429 ? RegistryErrorKind.RateLimited
             : status >= 500 ? RegistryErrorKind.Unreachable
             : RegistryErrorKind.CredentialSource;
-        var code = error?.Error is { Length: > 0 } e ? Redaction.Excerpt(e, maxLength: 60) : "unknown error";
-        var detail = error?.ErrorDescription is { Length: > 0 } d ? $" ({Redaction.Excerpt(d, maxLength: 160)})" : "";
+        var (code, text) = ErrorOf(body);
+        var detail = text is { Length: > 0 } d ? $" ({Redaction.Excerpt(d, maxLength: 160)})" : "";
         var who = grant.IsMetadataServer ? $"the metadata server {grant.Host}" : $"the Google token endpoint {grant.Host}";
-        return new RegistryException(kind, $"{description}: {who} refused the request: {code}{detail} (HTTP {status})");
+        return new RegistryException(kind, $"{description}: {who} refused the request: {Redaction.Excerpt(code ?? "unknown error", maxLength: 60)}{detail} (HTTP {status})");
+    }
+
+    /// <summary>An OAuth error (<c>{"error": "invalid_grant", "error_description"}</c>, RFC 6749 section 5.2) or a Google
+    /// API error (<c>{"error": {"status": "PERMISSION_DENIED", "message"}}</c>, as IAM Credentials answers).</summary>
+    private static (string? Code, string? Text) ErrorOf(byte[] body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            if (document.RootElement.ValueKind != JsonValueKind.Object || !document.RootElement.TryGetProperty("error", out var error))
+            {
+                return (null, null);
+            }
+            if (error.ValueKind == JsonValueKind.String)
+            {
+                return (error.GetString(), document.RootElement.TryGetProperty("error_description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null);
+            }
+            if (error.ValueKind == JsonValueKind.Object)
+            {
+                return (error.TryGetProperty("status", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null,
+                    error.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null);
+            }
+            return (null, null);
+        }
+        catch (JsonException)
+        {
+            // Not a JSON error answer: the status says enough.
+            return (null, null);
+        }
     }
 
     private static async Task<byte[]> ReadAsync(HttpContent content, CancellationToken cancellationToken)

@@ -64,6 +64,14 @@ public sealed partial record ClusterRegistryProfile
     [PulumiProperty("server", Description = "The registry host as it goes into `.dockerconfigjson` (RegistryProfile's `server` output).")]
     public Output<string> Server { get; init; } = "";
 
+    /// <summary>The keys to write a static credential under (RegistryProfile's <c>pullSecretKeys</c>).</summary>
+    [PulumiProperty("keys", Description = "The `.dockerconfigjson` keys to write a static credential under (RegistryProfile's `pullSecretKeys`); see PullSecretRegistry's `keys`. The keys derived from `server` are always written.")]
+    public InputList<string>? Keys { get; init; }
+
+    /// <summary>Pulled without credentials (RegistryProfile's <c>anonymous</c>).</summary>
+    [PulumiProperty("anonymous", Description = "The registry is pulled from without credentials (RegistryProfile's `anonymous` output): nothing is written for it, no refresher is needed for it, and it is listed in the `anonymousRegistries` output.")]
+    public Output<bool?> Anonymous { get; init; } = Output.Create<bool?>(null);
+
     [PulumiProperty("kind", Description = "The registry kind (RegistryProfile's `kind`, such as `ecr`, `artifactRegistry`, `acr`, `generic`); detected from the server when absent. It decides whether the refresher renews the registry's token.")]
     public Output<string?> Kind { get; init; } = Output.Create<string?>(null);
 

@@ -21,6 +21,9 @@ public sealed partial record ClusterRegistryAccessOutputs
     [PulumiProperty("imagePullSecrets", Description = "The pull Secrets as a pod spec's `imagePullSecrets` list, for workloads that do not rely on service-account attachment.")]
     public Output<IReadOnlyList<PullSecretReference>> ImagePullSecrets { get; init; } = Output.Unknown<IReadOnlyList<PullSecretReference>>();
 
+    [PulumiProperty("anonymousRegistries", Description = "The servers of the profiles given as `anonymous`: pulled without credentials, so nothing was written for them.")]
+    public Output<IReadOnlyList<string>> AnonymousRegistries { get; init; } = Output.Unknown<IReadOnlyList<string>>();
+
     [PulumiProperty("roleArn", Description = "The ARN of the refresher's IAM role, when `aws` is given.")]
     public Output<string?> RoleArn { get; init; } = Output.Create<string?>(null);
 
@@ -78,6 +81,7 @@ public sealed class ClusterRegistryAccessComponent : IComponent<ClusterRegistryA
         {
             SecretNames = pullSecret.Outputs.SecretNames,
             ImagePullSecrets = pullSecret.Outputs.ImagePullSecrets,
+            AnonymousRegistries = pullSecret.Outputs.AnonymousRegistries,
         };
 
         // Whether a refresher exists, and with which identity, depends on which profiles are token-based.
@@ -241,6 +245,8 @@ public sealed class ClusterRegistryAccessComponent : IComponent<ClusterRegistryA
         TokenBased = p.TokenBased,
         Username = p.Username,
         Password = p.Password,
+        Keys = p.Keys,
+        Anonymous = p.Anonymous,
     };
 
     /// <summary>

@@ -29,8 +29,16 @@ public sealed partial record PullSecretArgs
 public sealed partial record PullSecretRegistry
 {
     /// <summary>The registry host as it goes into <c>.dockerconfigjson</c>.</summary>
-    [PulumiProperty("server", Description = "The registry host as it goes into `.dockerconfigjson` (RegistryProfile's `server` output). Listed once.")]
+    [PulumiProperty("server", Description = "The registry (RegistryProfile's `server` output), such as `ghcr.io`, `registry.example.com:5000`, `docker.io` or `registry.example.com/team` for a repository prefix. Listed once: two spellings of one host (any case, or `docker.io` beside `https://index.docker.io/v1/`) are refused. The credential is written under every key the kubelet needs for it (see `keys`).")]
     public Output<string> Server { get; init; } = "";
+
+    /// <summary>The dockerconfigjson keys to write the credential under (RegistryProfile's <c>pullSecretKeys</c>).</summary>
+    [PulumiProperty("keys", Description = "The `.dockerconfigjson` keys to write this registry's credential under (RegistryProfile's `pullSecretKeys` output: it adds a key for each spelling of the host its `images` use). Each must name the registry and prefix of `server`. The keys derived from `server` are always written: `https://index.docker.io/v1/` for Docker Hub and, for `registry-1.docker.io` or `registry.hub.docker.com`, that host too (the kubelet looks images written with it up under it); any other host as written, since the kubelet compares host names case-sensitively.")]
+    public InputList<string>? Keys { get; init; }
+
+    /// <summary>The registry is pulled from without credentials: nothing is written for it.</summary>
+    [PulumiProperty("anonymous", Description = "The registry is pulled from without credentials (RegistryProfile's `anonymous` output: a public registry such as MCR or public Docker Hub images): no entry is written for it, and it is listed in the `anonymousRegistries` output. Give no `authEntry`, `username` or `password` with it.")]
+    public Output<bool?> Anonymous { get; init; } = Output.Create<bool?>(null);
 
     /// <summary>The registry kind; detected from the server when absent.</summary>
     [PulumiProperty("kind", Description = "The registry kind (such as `ecr`, `artifactRegistry`, `gcr`, `acr`, `generic`); detected from the server when absent. It decides whether the registry is token-based.")]
@@ -72,6 +80,9 @@ public sealed partial record PullSecretOutputs
 
     [PulumiProperty("staticSecretName", Description = "The name of the static-credentials Secret (data owned by Pulumi); absent when no registry has static credentials.")]
     public Output<string?> StaticSecretName { get; init; } = Output.Unknown<string?>();
+
+    [PulumiProperty("anonymousRegistries", Description = "The servers of the registries given as `anonymous`: pulled without credentials, so no Secret entry was written for them.")]
+    public Output<IReadOnlyList<string>> AnonymousRegistries { get; init; } = Output.Unknown<IReadOnlyList<string>>();
 
     [PulumiProperty("tokenSecretName", Description = "The name of the token Secret, which the refresher creates and owns (a TokenRefresher target's `secretName`, with `owner` the same name: the ConfigMap this component creates in each namespace); absent when no registry is token-based.")]
     public Output<string?> TokenSecretName { get; init; } = Output.Unknown<string?>();

@@ -2,6 +2,8 @@ using System.Collections.Immutable;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RegistryInfra.Core.DockerConfigJson;
+using RegistryInfra.Core.References;
 using RegistryInfra.Protocol.Components;
 using RegistryInfra.Protocol.Model;
 using RegistryInfra.Provider.Components.Kubernetes;
@@ -45,12 +47,13 @@ public sealed class PullSecretComponent : IComponent<PullSecretArgs, PullSecretO
 
     public string Type => TypeToken;
 
-    /// <summary>How a registry's entry is owned: by Pulumi (static), by the refresher (token), or not known yet.</summary>
+    /// <summary>How a registry's entry is owned: by Pulumi (static), by the refresher (token), by nobody (anonymous: no entry), or not known yet.</summary>
     public enum Ownership
     {
         Static,
         Token,
         Unknown,
+        Anonymous,
     }
 
     public PullSecretOutputs Construct(ComponentScope scope, string name, PullSecretArgs args)
@@ -73,6 +76,7 @@ public sealed class PullSecretComponent : IComponent<PullSecretArgs, PullSecretO
             return Unknown();
         }
         var statics = registries.Where((_, i) => owners[i] == Ownership.Static).ToList();
+        var anonymous = registries.Where((_, i) => owners[i] == Ownership.Anonymous).Select(r => r.Server).ToList();
         var tokens = registries.Where((_, i) => owners[i] == Ownership.Token).ToList();
         var staticIndexes = Enumerable.Range(0, registries.Length).Where(i => owners[i] == Ownership.Static).ToList();
         var tokenSecretName = secretName + TokenSecretSuffix;
@@ -121,6 +125,7 @@ public sealed class PullSecretComponent : IComponent<PullSecretArgs, PullSecretO
             ImagePullSecrets = Output.Create<IReadOnlyList<PullSecretReference>>([.. secretNames.Select(s => new PullSecretReference(s))]).DependingOn(children),
             StaticSecretName = Output.Create<string?>(statics.Count > 0 ? secretName : null),
             TokenSecretName = Output.Create<string?>(tokens.Count > 0 ? tokenSecretName : null),
+            AnonymousRegistries = Output.All(anonymous).Apply(servers => (IReadOnlyList<string>)[.. servers]),
         };
     }
 
@@ -139,6 +144,14 @@ public sealed class PullSecretComponent : IComponent<PullSecretArgs, PullSecretO
         if (hasStatic)
         {
             return Ownership.Static;
+        }
+        if (!registry.Anonymous.TryGetKnown(out var anonymous))
+        {
+            return Ownership.Unknown;
+        }
+        if (anonymous == true)
+        {
+            return Ownership.Anonymous;
         }
         if (!registry.TokenBased.TryGetKnown(out var tokenBased))
         {
@@ -204,20 +217,62 @@ public sealed class PullSecretComponent : IComponent<PullSecretArgs, PullSecretO
     }
 
     /// <summary>The <c>.dockerconfigjson</c> of <paramref name="registries"/>: unknown while a credential is, secret when one is.</summary>
+    /// <remarks>
+    /// Each credential goes under every key of <see cref="KeysOf"/>: the keys the kubelet matches for the images of
+    /// the registry (k8s.io/kubernetes pkg/credentialprovider/keyring.go), never the server text as given.
+    /// </remarks>
     private static Output<string> Document(IEnumerable<(int Index, PullSecretRegistry Registry)> registries)
     {
-        var entries = registries.Select(r => Output.Tuple(r.Registry.Server, Output.Tuple(r.Registry.AuthEntry, r.Registry.Username, r.Registry.Password))
-            .Apply(v => (Server: v.Item1, Entry: Entry(v.Item2.Item1, v.Item2.Item2, v.Item2.Item3, $"registries[{r.Index}]"))));
+        var entries = registries.Select(r => Output.Tuple(Output.Tuple(r.Registry.Server, (r.Registry.Keys ?? []).Items), Output.Tuple(r.Registry.AuthEntry, r.Registry.Username, r.Registry.Password))
+            .Apply(v => (Keys: KeysOf(v.Item1.Item1, v.Item1.Item2, $"registries[{r.Index}]"), Entry: Entry(v.Item2.Item1, v.Item2.Item2, v.Item2.Item3, $"registries[{r.Index}]"))));
         return Output.All(entries).Apply(items =>
         {
             var auths = new JsonObject();
-            foreach (var (server, entry) in items)
+            foreach (var (keys, entry) in items)
             {
-                auths[server] = entry;
+                foreach (var key in keys)
+                {
+                    auths[key] = entry.DeepClone();
+                }
             }
             return new JsonObject { ["auths"] = auths }.ToJsonString();
         });
     }
+
+    /// <summary>
+    /// The keys one registry's credential is written under: those the core derives from the server
+    /// (<see cref="PullSecretKeys"/>), then each of <paramref name="given"/> (RegistryProfile's <c>pullSecretKeys</c>),
+    /// which must name the same registry and prefix.
+    /// </summary>
+    public static IReadOnlyList<string> KeysOf(string server, ImmutableArray<string> given, string field)
+    {
+        var keys = ServerKeys(server, field);
+        var written = keys.Keys.ToList();
+        for (var i = 0; i < (given.IsDefault ? 0 : given.Length); i++)
+        {
+            var at = $"{field}.keys[{i}]";
+            if (!PullSecretKeys.TryFor(given[i], null, at, out var other, out var error))
+            {
+                throw new ComponentInputException(error.Field, error.Message);
+            }
+            var sameService = other.Host.Name == keys.Host.Name
+                || (other.Host.Kind == RegistryKind.DockerHub && keys.Host.Kind == RegistryKind.DockerHub && other.Host.Port is null && keys.Host.Port is null);
+            if (!sameService || other.Path != keys.Path)
+            {
+                throw new ComponentInputException(at, $"'{(given[i].Length <= 80 ? given[i] : given[i][..77] + "...")}' names another registry than server {keys.PrimaryKey}; give the keys of this server only (RegistryProfile's pullSecretKeys)");
+            }
+            if (!written.Contains(given[i], StringComparer.Ordinal))
+            {
+                written.Add(given[i]);
+            }
+        }
+        return written;
+    }
+
+    private static PullSecretKeys ServerKeys(string server, string field) =>
+        PullSecretKeys.TryFor(server, null, $"{field}.server", out var keys, out var error)
+            ? keys
+            : throw new ComponentInputException(error.Field, error.Message);
 
     private static JsonObject Entry(string? authEntry, string? username, string? password, string field)
     {
@@ -250,7 +305,8 @@ public sealed class PullSecretComponent : IComponent<PullSecretArgs, PullSecretO
             {
                 throw new ComponentInputException("registries", "at least one registry is required");
             }
-            var servers = new HashSet<string>(StringComparer.Ordinal);
+            var servers = new List<(string Field, PullSecretKeys Keys)>();
+            var written = new Dictionary<string, string>(StringComparer.Ordinal);
             for (var i = 0; i < registries.Length; i++)
             {
                 var r = registries[i];
@@ -260,11 +316,35 @@ public sealed class PullSecretComponent : IComponent<PullSecretArgs, PullSecretO
                 {
                     throw new ComponentInputException($"{at}.server", "required");
                 }
-                if (server is not null && !servers.Add(server))
+                if (server is not null)
                 {
-                    throw new ComponentInputException($"{at}.server", $"'{server}' is listed twice");
+                    servers.Add(($"{at}.server", ServerKeys(server, at)));
+                    if (PullSecretKeys.FindDuplicate(servers) is { } duplicate)
+                    {
+                        throw new ComponentInputException(duplicate.Field, duplicate.Message);
+                    }
+                    var keysKnown = (r.Keys ?? []).TryGetKnown(out var keys);
+                    foreach (var key in keysKnown ? KeysOf(server, keys, at) : ServerKeys(server, at).Keys)
+                    {
+                        // docker.io and registry-1.docker.io are two registries to the core but one key to the kubelet.
+                        if (written.TryGetValue(key, out var other))
+                        {
+                            throw new ComponentInputException($"{at}.server", $"writes the key {key} that {other} writes too; give one entry for the registry");
+                        }
+                        written[key] = $"{at}.server";
+                    }
                 }
                 var hasStatic = !Absent(r.Username) || !Absent(r.Password);
+                if (r.Anonymous.TryGetKnown(out var anonymous) && anonymous == true)
+                {
+                    // RegistryProfile's outputs of an anonymous profile: authEntry "" and tokenBased false.
+                    var entryGiven = !r.AuthEntry.TryGetKnown(out var anonymousEntry) || !string.IsNullOrEmpty(anonymousEntry);
+                    if (hasStatic || entryGiven || (r.TokenBased.TryGetKnown(out var anonymousToken) && anonymousToken == true))
+                    {
+                        throw new ComponentInputException(at, "an anonymous registry has no credential: remove authEntry, username, password and tokenBased, or set anonymous to false");
+                    }
+                    continue;
+                }
                 if (!Absent(r.AuthEntry) && hasStatic)
                 {
                     throw new ComponentInputException(at, "give either authEntry or username and password, not both");

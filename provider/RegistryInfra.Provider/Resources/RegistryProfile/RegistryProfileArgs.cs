@@ -31,8 +31,8 @@ public sealed partial record RegistryProfileArgs(
     CredentialHelperArgs? CredentialHelper = null,
     [property: PulumiProperty("exec", Description = "A command run by the provider that prints `user:password` or `{\"username\",\"password\",\"expiresAt\"}`.")]
     ExecCredentialArgs? Exec = null,
-    [property: PulumiProperty("validate", Description = "Check the credentials (and that every image in `images` exists and can be pulled) against the registry during preview when they change. Default true.")]
-    bool? Validate = null,
+    [property: PulumiProperty("validate", Description = "When to check the credentials (and that every image in `images` exists and can be pulled) against the registry: `onChange` (default) in each preview and update whose inputs the registry would answer differently to, `always` in every preview and update (a credential revoked since the last change fails the next preview), `never` (outputs are still computed at `pulumi up`). Unless `never`, `pulumi refresh` checks them too and fails, naming the field, when the registry no longer accepts them; refresh writes nothing.")]
+    RegistryProfileValidation? Validate = null,
     [property: PulumiProperty("images", Description = "Image references on this registry to check and resolve to digests (outputs `imageDigests` and `resolvedImages`).")]
     IReadOnlyList<string>? Images = null,
     [property: PulumiProperty("platform", Description = "The platform (`os/arch[/variant]`) whose manifest `images` resolve to when they are multi-platform indexes.")]
@@ -41,6 +41,21 @@ public sealed partial record RegistryProfileArgs(
     string? CaCertificates = null,
     [property: PulumiProperty("insecure", Description = "Reach the registry over plain HTTP. Only for registries on a trusted network; credentials travel unencrypted.")]
     bool? Insecure = null);
+
+/// <summary>When a profile checks its credentials and images against the registry.</summary>
+[PulumiType("registryinfra:index:ValidationMode", Description = "When a RegistryProfile checks its credentials and images against the registry.")]
+public enum RegistryProfileValidation
+{
+    /// <summary>When the inputs the registry answers to change (the default).</summary>
+    [EnumValue("onChange", Description = "In the preview (Check) of a change to the server, credentials, images, platform or TLS settings; an unchanged profile costs no request.")]
+    OnChange,
+    /// <summary>In every preview.</summary>
+    [EnumValue("always", Description = "In every preview and update, changed or not: a credential revoked since the last change fails the next preview.")]
+    Always,
+    /// <summary>Never in preview or refresh.</summary>
+    [EnumValue("never", Description = "Never in preview or refresh; `pulumi up` still fetches the credential and resolves `images` for the outputs.")]
+    Never,
+}
 
 /// <summary>The registry families a profile may name: the schema's projection of Core's <see cref="RegistryKind"/>
 /// (each member has the Core kind's value, so a cast converts; names and descriptions are checked against

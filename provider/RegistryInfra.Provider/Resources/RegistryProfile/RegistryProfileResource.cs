@@ -10,6 +10,7 @@ using RegistryInfra.Core.DockerConfigJson;
 using RegistryInfra.Core.References;
 using RegistryInfra.Protocol.Hosting;
 using RegistryInfra.Protocol.Resources;
+using RegistryInfra.Protocol.Values;
 
 namespace RegistryInfra.Provider.Resources.RegistryProfile;
 
@@ -22,18 +23,42 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
     IResource<RegistryProfileArgs, RegistryProfileState>,
     ICustomCheck<RegistryProfileArgs>,
     ICustomDiff<RegistryProfileArgs, RegistryProfileState>,
-    ICustomUpdate<RegistryProfileArgs, RegistryProfileState>
+    ICustomUpdate<RegistryProfileArgs, RegistryProfileState>,
+    ICustomRead<RegistryProfileArgs, RegistryProfileState>,
+    IUpgradeInputs
 {
     public const string Token = "registryinfra:index:RegistryProfile";
 
     public const string Description =
-        "A container registry and the credentials to pull from it. Validates the credentials (and `images`) against the registry in preview when they change, " +
-        "and outputs its entry for a Kubernetes `.dockerconfigjson` pull secret and the digests of `images`.";
+        "A container registry and the credentials to pull from it, or none for a public registry. Validates the credentials (and `images`) against the registry in preview " +
+        "when they change (or always, see `validate`) and at refresh, and outputs its entry for a Kubernetes `.dockerconfigjson` pull secret and the digests of `images`.";
+
+    /// <summary>The <c>credentialSource</c> of a profile with no credentials.</summary>
+    public const string AnonymousSource = "anonymous";
 
     private static readonly string[] CredentialOutputs = ["authEntry", "dockerConfigJson", "expiresAt"];
     private static readonly string[] ImageOutputs = ["imageDigests", "resolvedImages"];
     private static readonly string[] PassThrough = ["username", "password", "email"];
     private static readonly string[] CredentialInputs = ["username", "password", "ecr", "gcpServiceAccountKey", "gcpAccessToken", "acr", "credentialHelper", "exec"];
+
+    // ---- upgrade -----------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// <c>validate</c> was a boolean before it became <see cref="RegistryProfileValidation"/>: <c>true</c> is
+    /// <c>onChange</c> (what it did), <c>false</c> is <c>never</c>. Programs written then, and the inputs and state of
+    /// their deployments, keep working.
+    /// </summary>
+    public IReadOnlyDictionary<string, PropertyValue> UpgradeInputs(IReadOnlyDictionary<string, PropertyValue> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (!inputs.TryGetValue("validate", out var value) || value.Kind != PropertyValueKind.Bool)
+        {
+            return inputs;
+        }
+        var upgraded = inputs.ToDictionary(StringComparer.Ordinal);
+        upgraded["validate"] = PropertyValue.Create(RegistryProfileValidationPulumiEnum.Converter.Wire(value.BoolValue ? RegistryProfileValidation.OnChange : RegistryProfileValidation.Never));
+        return upgraded;
+    }
 
     // ---- check -------------------------------------------------------------------------------------------
 
@@ -47,8 +72,13 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
         {
             return new CheckResult<RegistryProfileArgs>(args, failures);
         }
-        // Only what the registry would answer differently to is worth a network call; an unchanged profile costs none.
-        if ((args.Validate ?? true) && unknown.IsEmpty && (context.OldArgs is null || Fingerprint(context.OldArgs) != Fingerprint(args)))
+        // Only what the registry would answer differently to is worth a network call; an unchanged profile costs none,
+        // unless the user asked for every preview. The engine calls Check in every preview and update for each resource
+        // the program registers (pulumi/pulumi pkg/resource/deploy/step_generator.go @1a16857a44f1: generateSteps calls prov.Check with
+        // the old and new inputs before it diffs), so `always` checks here.
+        var mode = args.Validate ?? RegistryProfileValidation.OnChange;
+        if (mode != RegistryProfileValidation.Never && unknown.IsEmpty
+            && (mode == RegistryProfileValidation.Always || context.OldArgs is null || Fingerprint(context.OldArgs) != Fingerprint(args)))
         {
             await ValidateAsync(parsed, failures, cancellationToken);
         }
@@ -57,30 +87,32 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
 
     private async Task ValidateAsync(ParsedProfile profile, List<CheckFailure> failures, CancellationToken cancellationToken)
     {
-        var credentials = profile.Credentials!;
+        var credentials = profile.Credentials;
+        var (field, who) = credentials is null ? ("server", "anonymous access") : (credentials.Field, credentials.Who);
         var client = connections.For(profile.Tls!);
         var registry = profile.Host!.ApiHost;
         using var deadline = connections.StartDeadline(cancellationToken);
         try
         {
-            await client.CheckCredentialsAsync(registry, [.. profile.Images.Where(i => i.Registry.ApiHost == registry).Select(i => i.Repository).Distinct(StringComparer.Ordinal)], credentials.Source, deadline.Token);
+            await client.CheckCredentialsAsync(registry, [.. profile.Images.Where(i => i.Registry.ApiHost == registry).Select(i => i.Repository).Distinct(StringComparer.Ordinal)], credentials?.Source, deadline.Token);
         }
         catch (Exception e) when (deadline.Cut(e))
         {
-            failures.Add(new CheckFailure(credentials.Field,
-                $"registry {profile.Host.Name} did not answer the credential check of {credentials.Who} within {deadline.Described}"
+            failures.Add(new CheckFailure(field,
+                $"registry {profile.Host.Name} did not answer the credential check of {who} within {deadline.Described}"
                 + (profile.Images.Count == 0 ? "" : $"; not checked: {string.Join(", ", profile.Images.Select((image, i) => $"images[{i}] {image}"))}")));
             return;
         }
         catch (RegistryException e)
         {
-            failures.Add(new CheckFailure(credentials.Field,
-                $"registry {profile.Host.Name} did not accept the credentials of {credentials.Who} ({RegistryFailures.Describe(e.Kind)}): {e.Message}"));
+            failures.Add(new CheckFailure(field, credentials is null
+                ? $"registry {profile.Host.Name} does not allow {who} ({RegistryFailures.Describe(e.Kind)}): {e.Message}; give the profile credentials"
+                : $"registry {profile.Host.Name} did not accept the credentials of {who} ({RegistryFailures.Describe(e.Kind)}): {e.Message}"));
             return;
         }
         // Each image where containerd would pull it: registry-1.docker.io/nginx is not docker.io/library/nginx.
         var outcomes = await deadline.ForEachAsync(profile.Images, (image, ct) =>
-            client.ResolveAsync(image.Registry.ApiHost, image.Repository, image.ManifestReference, profile.Platform, credentials.Source, ct));
+            client.ResolveAsync(image.Registry.ApiHost, image.Repository, image.ManifestReference, profile.Platform, credentials?.Source, ct));
         for (var i = 0; i < profile.Images.Count; i++)
         {
             var image = profile.Images[i];
@@ -90,8 +122,9 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
             }
             else if (outcomes[i].Error is { } e)
             {
-                failures.Add(new CheckFailure($"images[{i}]",
-                    $"{image} cannot be pulled with the credentials of {credentials.Who} ({RegistryFailures.Describe(e.Kind)}): {e.Message}"));
+                failures.Add(new CheckFailure($"images[{i}]", credentials is null
+                    ? $"{image} cannot be pulled anonymously ({RegistryFailures.Describe(e.Kind)}): {e.Message}"
+                    : $"{image} cannot be pulled with the credentials of {who} ({RegistryFailures.Describe(e.Kind)}): {e.Message}"));
             }
         }
     }
@@ -135,7 +168,9 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
             {
                 unknown.Add("tokenBased");
             }
-            return (new RegistryProfileState("", RegistryProfileKind.Generic, SetSource(args), args.Username, args.Password, args.Email, "", "", TokenBased: TokenBasedOf(args)), unknown.ToImmutable());
+            unknown.Add("pullSecretKeys");
+            return (new RegistryProfileState("", RegistryProfileKind.Generic, SetSource(args), args.Username, args.Password, args.Email, "", "", TokenBased: TokenBasedOf(args),
+                Anonymous: AnonymousOf(args)), unknown.ToImmutable());
         }
         foreach (var name in PassThrough.Where(unknownInputs.Contains))
         {
@@ -148,7 +183,12 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
         string authEntry = "", document = "";
         string? expiresAt = null;
         RegistryCredential? credential = null;
-        if (profile.Credentials is null || unknownInputs.Count > 0 && !unknownInputs.All(p => p == "images" || p.StartsWith("images[", StringComparison.Ordinal)))
+        if (profile.Anonymous)
+        {
+            // Nothing to write: the kubelet pulls anonymously when no key matches (keyring.go Lookup finds none).
+            document = DockerConfig.FromEntries([]).Serialize();
+        }
+        else if (profile.Credentials is null || unknownInputs.Count > 0 && !unknownInputs.All(p => p == "images" || p.StartsWith("images[", StringComparison.Ordinal)))
         {
             unknown.UnionWith(CredentialOutputs);
         }
@@ -190,8 +230,9 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
                 (digests, resolved) = await ResolveAsync(profile, credential, deadline);
             }
         }
-        var state = new RegistryProfileState(profile.Keys!.PrimaryKey, profile.Kind, profile.Credentials?.Kind ?? SetSource(args),
-            args.Username, args.Password, args.Email, authEntry, document, expiresAt, digests, resolved, profile.Credentials?.IsTokenBased ?? TokenBasedOf(args));
+        var state = new RegistryProfileState(profile.Keys!.PrimaryKey, profile.Kind, profile.Anonymous ? AnonymousSource : profile.Credentials?.Kind ?? SetSource(args),
+            args.Username, args.Password, args.Email, authEntry, document, expiresAt, digests, resolved,
+            profile.Anonymous ? false : profile.Credentials?.IsTokenBased ?? TokenBasedOf(args), AnonymousOf(args), profile.Keys.Keys);
         if (state.TokenBased is null)
         {
             unknown.Add("tokenBased");
@@ -203,7 +244,10 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
         ParsedProfile profile, RegistryCredential? credential, RegistryDeadline deadline)
     {
         var client = connections.For(profile.Tls!);
-        credential ??= await CredentialWithinDeadlineAsync(profile, deadline);
+        if (!profile.Anonymous)
+        {
+            credential ??= await CredentialWithinDeadlineAsync(profile, deadline);
+        }
         var outcomes = await deadline.ForEachAsync(profile.Images, (image, ct) =>
             client.ResolveAsync(image.Registry.ApiHost, image.Repository, image.ManifestReference, profile.Platform, credential, ct));
         var unfinished = profile.Images.Select((image, i) => (image, i)).Where(x => !outcomes[x.i].Finished).Select(x => $"images[{x.i}] {x.image}").ToList();
@@ -256,8 +300,48 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
 
     private static string SetSource(RegistryProfileArgs args) => ProfileCredentials.SetSources(args) is [var only] ? only : "";
 
+    /// <summary>No credential source is set (known even while the server is not).</summary>
+    private static bool AnonymousOf(RegistryProfileArgs args) => ProfileCredentials.SetSources(args).Count == 0;
+
     /// <summary>Core's credential-kind table decides, from which source is set (known even when its settings are not).</summary>
     private static bool? TokenBasedOf(RegistryProfileArgs args) => SetSource(args) is { Length: > 0 } kind ? CredentialKinds.Of(kind).TokenBased : null;
+
+    // ---- read (refresh) --------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Refresh re-validates (unless <c>validate: never</c>) and changes nothing: a profile has no remote object, and a
+    /// token fetched to check is not put into state. A registry that no longer accepts the credentials fails the refresh
+    /// with the field named; the engine then keeps the recorded state (pulumi/pulumi pkg/resource/deploy/step.go
+    /// @ef316af51869: RefreshStep.Apply returns the Read error, unless a partial failure, before it builds the new state).
+    /// </summary>
+    public async Task<ReadResult<RegistryProfileArgs, RegistryProfileState>?> ReadAsync(ReadContext<RegistryProfileArgs, RegistryProfileState> context, CancellationToken cancellationToken)
+    {
+        if (context.State is null)
+        {
+            throw new NotSupportedException($"import of {Token}: a profile has no object in the registry to read; declare it in the program (its inputs are its whole definition)");
+        }
+        if (context.Args is not { } args)
+        {
+            // A state recorded without inputs: nothing to validate against, and nothing to change.
+            return new ReadResult<RegistryProfileArgs, RegistryProfileState>(context.Id, context.State, null);
+        }
+        if ((args.Validate ?? RegistryProfileValidation.OnChange) != RegistryProfileValidation.Never)
+        {
+            var failures = new List<CheckFailure>();
+            var parsed = Parse(args, [], failures);
+            if (failures.Count == 0 && parsed is not null)
+            {
+                await ValidateAsync(parsed, failures, cancellationToken);
+            }
+            if (failures.Count > 0)
+            {
+                throw new RegistryException(RegistryErrorKind.InvalidInput,
+                    $"refresh of {Token} {parsed?.Host?.Name ?? args.Server} found it no longer valid (state left unchanged): "
+                    + string.Join("; ", failures.Select(f => $"{f.Property}: {f.Reason}")));
+            }
+        }
+        return new ReadResult<RegistryProfileArgs, RegistryProfileState>(context.Id, context.State, args);
+    }
 
     // ---- diff ----------------------------------------------------------------------------------------------
 
@@ -290,9 +374,10 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
 
     // ---- parsing -------------------------------------------------------------------------------------------
 
+    // Anonymous: no credential source is set, so the registry is reached without credentials.
     private sealed record ParsedProfile(
         RegistryHost? Host, PullSecretKeys? Keys, RegistryProfileKind Kind, ProfileCredentials? Credentials, RegistryTls? Tls,
-        IReadOnlyList<ImageReference> Images, IReadOnlyList<string> ImageTexts, ImagePlatform? Platform);
+        IReadOnlyList<ImageReference> Images, IReadOnlyList<string> ImageTexts, ImagePlatform? Platform, bool Anonymous);
 
     /// <summary>Every input checked, with failures that name the field; parts that depend on unknown inputs are left null.</summary>
     private static ParsedProfile? Parse(RegistryProfileArgs args, ImmutableHashSet<string> unknown, List<CheckFailure> failures)
@@ -320,13 +405,18 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
             }
         }
         ProfileCredentials? credentials = null;
-        if (host is not null && CredentialInputs.All(Known))
+        var anonymous = CredentialInputs.All(Known) && ProfileCredentials.SetSources(args).Count == 0;
+        if (anonymous)
+        {
+            // A public registry (MCR, public Docker Hub, ECR Public, GHCR and Quay public images): checked and resolved anonymously.
+        }
+        else if (host is not null && CredentialInputs.All(Known))
         {
             var (built, credentialFailures) = ProfileCredentials.Build(args, host);
             failures.AddRange(credentialFailures.Select(f => new CheckFailure(f.Field, f.Reason)));
             credentials = built;
         }
-        else if (CredentialInputs.All(Known) && ProfileCredentials.SetSources(args).Count != 1)
+        else if (CredentialInputs.All(Known) && ProfileCredentials.SetSources(args).Count > 1)
         {
             failures.Add(new CheckFailure("username", "exactly one credential source must be set: 'username' and 'password', or one of 'ecr', 'gcpServiceAccountKey', 'gcpAccessToken', 'acr', 'credentialHelper', 'exec'"));
         }
@@ -397,7 +487,7 @@ internal sealed class RegistryProfileResource(RegistryConnections connections) :
             }
         }
 
-        return new ParsedProfile(host, keys, kind, credentials, tls, images, texts, platform);
+        return new ParsedProfile(host, keys, kind, credentials, tls, images, texts, platform, anonymous);
     }
 
     private static RegistryProfileKind EffectiveKind(RegistryProfileKind? given, RegistryHost host) => given ?? ToProfileKind(host.Kind);
