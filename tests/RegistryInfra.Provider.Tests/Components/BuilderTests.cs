@@ -371,12 +371,38 @@ public sealed class TokenRefresherBuilderTests
         Assert.Single(plan.Children, c => c.Type == RefresherRbac.ClusterRoleBindingType);
     }
 
+    [Theory]
+    [InlineData(new string[0], "0 */6 * * *")]
+    [InlineData(new[] { "ecr" }, "0 */4 * * *")]
+    [InlineData(new[] { "acr" }, "0 * * * *")]
+    [InlineData(new[] { "gcp" }, "*/20 * * * *")]
+    [InlineData(new[] { "ecr", "acr", "gcp" }, "*/20 * * * *")]
+    public void Schedule_default_is_a_third_of_the_shortest_token_lifetime(string[] types, string schedule)
+    {
+        var args = Args() with
+        {
+            Registries = [.. types.Select(t => new RefresherRegistry { Server = $"{t}.example.com", Type = t, Region = "eu-west-1", AccountId = "123456789012", TenantId = "contoso.onmicrosoft.com" })],
+            Targets = [new RefresherTarget { SecretName = "registryinfra-pull-tokens", Namespaces = ["apps"], ServiceAccounts = ["default"], AttachOnly = types.Length == 0 }],
+        };
+
+        Assert.Equal(schedule, TokenRefresherComponent.ScheduleFor(types));
+        Assert.Equal(schedule, Child(ComponentPlans.Build(TokenRefresherComponent.Instance, "r", args), TokenRefresherComponent.CronJobType)["spec"]!["schedule"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Schedule_given_is_kept()
+    {
+        var cron = Child(ComponentPlans.Build(TokenRefresherComponent.Instance, "r", Args() with { Schedule = "*/7 * * * *" }), TokenRefresherComponent.CronJobType);
+
+        Assert.Equal("*/7 * * * *", cron["spec"]!["schedule"]!.GetValue<string>());
+    }
+
     [Fact]
     public void Cron_job_runs_forbid_concurrency_with_restricted_security()
     {
         var cron = Child(ComponentPlans.Build(TokenRefresherComponent.Instance, "r", Args()), TokenRefresherComponent.CronJobType);
         var spec = cron["spec"]!;
-        Assert.Equal("0 */6 * * *", spec["schedule"]!.GetValue<string>());
+        Assert.Equal("0 */4 * * *", spec["schedule"]!.GetValue<string>());
         Assert.Equal("Forbid", spec["concurrencyPolicy"]!.GetValue<string>());
         Assert.Equal(300, spec["startingDeadlineSeconds"]!.GetValue<long>());
         var job = spec["jobTemplate"]!["spec"]!;

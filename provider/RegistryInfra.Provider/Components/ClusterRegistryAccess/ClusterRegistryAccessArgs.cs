@@ -125,7 +125,7 @@ public sealed partial record ClusterRefresherSettings
     public Output<string?> ServiceAccountName { get; init; } = Output.Create<string?>(null);
 
 
-    [PulumiProperty("schedule", Description = "The CronJob schedule. Default `0 */6 * * *` (every 6 hours).", Default = TokenRefresher.TokenRefresherComponent.DefaultSchedule)]
+    [PulumiProperty("schedule", Description = "The CronJob schedule. Default: every third of the shortest token lifetime of the token-based profiles (Artifact Registry/GCR every 20 minutes, ACR hourly, ECR every 4 hours); every 6 hours for attach-only.")]
     public Output<string?> Schedule { get; init; } = Output.Create<string?>(null);
 
 

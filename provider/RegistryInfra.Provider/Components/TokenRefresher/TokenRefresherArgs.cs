@@ -44,7 +44,7 @@ public sealed partial record TokenRefresherArgs
     public InputList<RefresherTarget> Targets { get; init; } = [];
 
     /// <summary>The CronJob schedule.</summary>
-    [PulumiProperty("schedule", Description = "The CronJob schedule (five cron fields or a macro such as `@hourly`). Default `0 */6 * * *`, every 6 hours; run more often than tokens expire (Artifact Registry: 1 hour).", Default = TokenRefresherComponent.DefaultSchedule)]
+    [PulumiProperty("schedule", Description = "The CronJob schedule (five cron fields or a macro such as `@hourly`). Default: every third of the shortest token lifetime of `registries` (Artifact Registry/GCR `*/20 * * * *`, ACR `0 * * * *`, ECR `0 */4 * * *`), so each token is renewed twice before it expires; `0 */6 * * *` when every target is `attachOnly`.")]
     public Output<string?> Schedule { get; init; } = Output.Create<string?>(null);
 
 

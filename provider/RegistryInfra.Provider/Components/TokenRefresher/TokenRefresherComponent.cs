@@ -1,3 +1,4 @@
+using RegistryInfra.Core.References;
 using System.Collections.Immutable;
 using System.Text.RegularExpressions;
 using RegistryInfra.Core.Refresher;
@@ -31,6 +32,34 @@ public sealed partial class TokenRefresherComponent : IComponent<TokenRefresherA
 
     /// <summary>Azure workload identity pod label that makes the webhook inject the federated token.</summary>
     public const string AzureUseLabel = "azure.workload.identity/use";
+
+    /// <summary>
+    /// The schedule when none is given: a run at least every third of the shortest token lifetime of the registries
+    /// (Core's <see cref="RegistryKindFacts"/>: ECR 12 h, Artifact Registry/GCR 1 h, ACR 3 h), so a token is renewed
+    /// twice before it expires and one failed run loses nothing; on the largest cron step that divides the hour or the
+    /// day evenly and is not longer. <see cref="DefaultSchedule"/> (6 h) when nothing expires (attach-only).
+    /// </summary>
+    public static string ScheduleFor(IEnumerable<string> sourceTypes)
+    {
+        ArgumentNullException.ThrowIfNull(sourceTypes);
+        var lifetimes = sourceTypes
+            .SelectMany(type => RegistryKindFacts.All.Where(k => k.RefresherSource == type && k.TokenLifetime is not null).Select(k => k.TokenLifetime!.Value))
+            .ToList();
+        if (lifetimes.Count == 0)
+        {
+            return DefaultSchedule;
+        }
+        var most = lifetimes.Min().TotalMinutes / 3;
+        int[] minuteSteps = [5, 10, 15, 20, 30];
+        int[] hourSteps = [1, 2, 3, 4, 6];
+        var hours = hourSteps.Where(h => h * 60 <= most).DefaultIfEmpty(0).Max();
+        if (hours > 0)
+        {
+            return hours == 1 ? "0 * * * *" : $"0 */{hours} * * *";
+        }
+        var minutes = minuteSteps.Where(m => m <= most).DefaultIfEmpty(minuteSteps[0]).Max();
+        return $"*/{minutes} * * * *";
+    }
 
     public static TokenRefresherComponent Instance { get; } = new();
 
@@ -97,7 +126,8 @@ public sealed partial class TokenRefresherComponent : IComponent<TokenRefresherA
             Metadata = new ObjectMetaInputs { Name = sa, Namespace = ns, Labels = labels },
             Spec = new CronJobSpecInputs
             {
-                Schedule = args.Schedule.Apply(s => s ?? DefaultSchedule),
+                Schedule = Output.Tuple(args.Schedule, registries.Items.Then(items => Output.All(items.Select(r => r.Type))))
+                    .Apply(v => v.Item1 ?? ScheduleFor(v.Item2)),
                 ConcurrencyPolicy = "Forbid",
                 StartingDeadlineSeconds = args.StartingDeadlineSeconds.Apply(v => v ?? 300),
                 SuccessfulJobsHistoryLimit = args.SuccessfulJobsHistoryLimit.Apply(v => v ?? 3),
