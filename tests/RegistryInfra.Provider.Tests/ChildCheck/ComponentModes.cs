@@ -55,6 +55,17 @@ public static class ComponentModes
 
     private static string Quote(string s) => JsonValue.Create(s).ToJsonString();
 
+    // A server certificate for localhost and its key, made once per test run (the modes are data every test reads alike).
+    private static readonly (string Certificate, string Key) DevTls = MakeDevTls();
+
+    private static (string, string) MakeDevTls()
+    {
+        using var ca = new RegistryInfra.Testing.Registry.TestCertificateAuthority();
+        using var server = ca.IssueServerCertificate("localhost");
+        using var key = System.Security.Cryptography.X509Certificates.ECDsaCertificateExtensions.GetECDsaPrivateKey(server)!;
+        return (server.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
+    }
+
     public static IReadOnlyList<ComponentMode> All { get; } =
     [
         new("pullSecret/static", "registryinfra:kubernetes:PullSecret", "ps-static", $$"""
@@ -107,6 +118,9 @@ public static class ComponentModes
             { "namespace": "tools", "createNamespace": false, "name": "registry", "username": "builder", "password": "another-dev-p4ss",
               "image": "registry.example.com/mirror/registry@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
               "nodePort": 30500, "host": "192.168.49.2:30500", "storageSize": "10Gi", "storageClassName": "standard", "localRegistryHosting": false }
+            """),
+        new("devRegistry/tls", "registryinfra:kubernetes:DevRegistry", "secure", $$"""
+            { "password": "secure-dev-p4ss", "tlsCertificate": {{Quote(DevTls.Certificate)}}, "tlsKey": {{Quote(DevTls.Key)}} }
             """),
         new("tokenRefresher/listed-namespaces", "registryinfra:kubernetes:TokenRefresher", "rf-listed", $$"""
             { "image": {{Quote(Image)}},

@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using RegistryInfra.Protocol.Hosting;
@@ -247,6 +248,159 @@ public sealed class DevRegistryTests : IAsyncLifetime
         { """{ "password": "dev-registry-p4ss", "storageSize": "ten gigs" }""", "storageSize: is not a Kubernetes quantity" },
         { """{ "password": "dev-registry-p4ss", "storageClassName": "standard" }""", "storageClassName: only with storageSize" },
     };
+
+    private static (string Certificate, string Key) TlsPair(TestCertificateAuthority ca)
+    {
+        using var server = ca.IssueServerCertificate("localhost");
+        using var key = server.GetECDsaPrivateKey()!;
+        return (server.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
+    }
+
+    [Fact]
+    public async Task Tls_a_given_certificate_is_served_from_a_tls_secret_the_registry_mounts()
+    {
+        using var ca = new TestCertificateAuthority();
+        var (certificate, key) = TlsPair(ca);
+        var json = $$"""{ "password": "dev-registry-p4ss", "tlsCertificate": {{System.Text.Json.JsonSerializer.Serialize(certificate)}}, "tlsKey": {{System.Text.Json.JsonSerializer.Serialize(key)}} }""";
+
+        var result = await Construct(new ComponentMode("tls", DevRegistryComponent.TypeToken, "tls", json), preview: false);
+
+        var secret = Registered(DevRegistryComponent.SecretType, "tls-tls");
+        var inputs = PropertyValue.CreateObject(secret.Inputs);
+        Assert.Equal("kubernetes.io/tls", Text(At(inputs, "type")));
+        Assert.Equal(certificate, Text(At(inputs, "stringData", "tls.crt")));
+        Assert.True(inputs.ContainsSecrets(), "the key is secret");
+        var pod = At(PropertyValue.CreateObject(Registered(DevRegistryComponent.DeploymentType, "tls-deployment").Inputs), "spec", "template", "spec");
+        var container = At(pod, "containers", 0);
+        var env = At(container, "env").ArrayValue.ToDictionary(e => Text(At(e, "name")), e => Text(At(e, "value")));
+        Assert.Equal(("/certs/tls.crt", "/certs/tls.key"), (env["REGISTRY_HTTP_TLS_CERTIFICATE"], env["REGISTRY_HTTP_TLS_KEY"]));
+        Assert.Contains(At(container, "volumeMounts").ArrayValue, m => Text(At(m, "name")) == "tls" && Text(At(m, "mountPath")) == "/certs");
+        Assert.Contains(At(pod, "volumes").ArrayValue, v => Text(At(v, "name")) == "tls" && Text(At(v, "secret", "secretName")) == "dev-registry-tls");
+        Assert.Contains(secret.Urn, Registered(DevRegistryComponent.DeploymentType, "tls-deployment").Request.Dependencies);
+        Assert.Equal(certificate, Text(result.State["tlsCertificate"]));
+    }
+
+    // The pod as a real docker-registry runs it: the Deployment's REGISTRY_* environment (distribution's documented
+    // override of its configuration, docs "Override specific configuration options") and the files of its two Secrets,
+    // mounted paths moved into a temporary directory. It must answer HTTPS with the given certificate, and only to
+    // the htpasswd user.
+    [Fact]
+    public async Task Tls_the_real_registry_serves_https_with_the_certificate_and_the_environment_the_pod_gets()
+    {
+        var binary = RegistryInfra.Testing.Requirements.RequireCommand("docker-registry", "install the Debian package docker-registry (tests/setup)");
+        using var ca = new TestCertificateAuthority();
+        var (certificate, key) = TlsPair(ca);
+        var json = $$"""{ "password": "dev-registry-p4ss", "tlsCertificate": {{System.Text.Json.JsonSerializer.Serialize(certificate)}}, "tlsKey": {{System.Text.Json.JsonSerializer.Serialize(key)}} }""";
+        await Construct(new ComponentMode("tls", DevRegistryComponent.TypeToken, "tls", json), preview: false);
+        var root = Directory.CreateTempSubdirectory("devregistry-tls-").FullName;
+        try
+        {
+            string Moved(string path) => Path.Combine(root, path.TrimStart('/'));
+            Directory.CreateDirectory(Moved("/auth"));
+            Directory.CreateDirectory(Moved("/certs"));
+            Directory.CreateDirectory(Moved("/var/lib/registry"));
+            await File.WriteAllTextAsync(Moved("/auth/htpasswd"), HtpasswdOf("tls-htpasswd"), Ct);
+            var tls = PropertyValue.CreateObject(Registered(DevRegistryComponent.SecretType, "tls-tls").Inputs);
+            await File.WriteAllTextAsync(Moved("/certs/tls.crt"), Text(At(tls, "stringData", "tls.crt")), Ct);
+            await File.WriteAllTextAsync(Moved("/certs/tls.key"), Text(At(tls, "stringData", "tls.key")), Ct);
+            var config = Path.Combine(root, "config.yml");
+            await File.WriteAllTextAsync(config, "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: /tmp\nhttp:\n  addr: :5000\n", Ct);
+            using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+            listener.Stop();
+
+            var container = At(PropertyValue.CreateObject(Registered(DevRegistryComponent.DeploymentType, "tls-deployment").Inputs), "spec", "template", "spec", "containers", 0);
+            var start = new System.Diagnostics.ProcessStartInfo(binary, ["serve", config]) { RedirectStandardError = true, RedirectStandardOutput = true };
+            foreach (var e in At(container, "env").ArrayValue)
+            {
+                var (name, value) = (Text(At(e, "name")), Text(At(e, "value")));
+                start.Environment[name] = name == "REGISTRY_HTTP_ADDR" ? $"127.0.0.1:{port}" : value.StartsWith('/') ? Moved(value) : value;
+            }
+            using var process = System.Diagnostics.Process.Start(start)!;
+            try
+            {
+                using var handler = new HttpClientHandler
+                {
+                    ServerCertificateCustomValidationCallback = (_, presented, _, _) =>
+                    {
+                        using var chain = new X509Chain();
+                        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                        chain.ChainPolicy.CustomTrustStore.Add(ca.RootPublic);
+                        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                        return presented is not null && chain.Build(presented);
+                    },
+                };
+                using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(5) };
+                var uri = new Uri($"https://localhost:{port}/v2/");
+                HttpResponseMessage? anonymous = null;
+                for (var attempt = 0; attempt < 50 && anonymous is null; attempt++)
+                {
+                    try
+                    {
+                        anonymous = await http.GetAsync(uri, Ct);
+                    }
+                    catch (HttpRequestException) when (!process.HasExited)
+                    {
+                        await Task.Delay(100, Ct);
+                    }
+                }
+                Assert.NotNull(anonymous);
+                using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("dev:dev-registry-p4ss")));
+                using var authorised = await http.SendAsync(request, Ct);
+
+                Assert.Equal(System.Net.HttpStatusCode.Unauthorized, anonymous!.StatusCode);
+                Assert.Equal(System.Net.HttpStatusCode.OK, authorised.StatusCode);
+                anonymous.Dispose();
+            }
+            finally
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync(Ct);
+            }
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Tls_without_a_certificate_is_plain_http_with_no_tls_secret()
+    {
+        await Construct(Mode("devRegistry/defaults"), preview: false);
+
+        Assert.DoesNotContain(_monitor.Registrations, r => r.Type == DevRegistryComponent.SecretType && r.Name.EndsWith("-tls", StringComparison.Ordinal));
+        var container = At(PropertyValue.CreateObject(_monitor.Registrations.Single(r => r.Type == DevRegistryComponent.DeploymentType).Inputs), "spec", "template", "spec", "containers", 0);
+        Assert.DoesNotContain(At(container, "env").ArrayValue, e => Text(At(e, "name")).StartsWith("REGISTRY_HTTP_TLS", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("key-only", "tlsCertificate: required with tlsKey")]
+    [InlineData("certificate-only", "tlsKey: required with tlsCertificate")]
+    [InlineData("not-pem", "tlsCertificate: is not a PEM certificate")]
+    [InlineData("other-key", "tlsKey: is not a PEM private key that matches tlsCertificate")]
+    public async Task Tls_bad_pairs_are_refused_naming_the_field_and_never_quoting_the_key(string variant, string expected)
+    {
+        using var ca = new TestCertificateAuthority();
+        var (certificate, key) = TlsPair(ca);
+        var (_, otherKey) = TlsPair(ca);
+        string Q(string text) => System.Text.Json.JsonSerializer.Serialize(text);
+        var fields = variant switch
+        {
+            "key-only" => $"\"tlsKey\": {Q(key)}",
+            "certificate-only" => $"\"tlsCertificate\": {Q(certificate)}",
+            "not-pem" => $"\"tlsCertificate\": \"certificate\", \"tlsKey\": {Q(key)}",
+            _ => $"\"tlsCertificate\": {Q(certificate)}, \"tlsKey\": {Q(otherKey)}",
+        };
+
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => Construct(new ComponentMode("bad", DevRegistryComponent.TypeToken, "bad", $"{{ \"password\": \"dev-registry-p4ss\", {fields} }}"), preview: false));
+
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("PRIVATE KEY", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(_monitor.Registrations, r => r.Type.StartsWith("kubernetes:", StringComparison.Ordinal));
+    }
 
     [Theory]
     [MemberData(nameof(BadInputs))]

@@ -39,6 +39,14 @@ public sealed partial record DevRegistryArgs
     [PulumiProperty("storageClassName", Description = "The claim's storage class (only with `storageSize`). Default: the cluster's default class.")]
     public Output<string?> StorageClassName { get; init; } = Output.Create<string?>(null);
 
+    [PulumiProperty("tlsCertificate", Description = "Serve HTTPS with this PEM certificate (the server's first, then its chain; its names must cover the hosts clients use, such as `localhost`), with `tlsKey`. It goes into a `kubernetes.io/tls` Secret the registry mounts; give the issuing CA to a RegistryProfile's `caCertificates` (the `tlsCertificate` output, for a self-signed one). Without it the registry serves plain HTTP, which container runtimes allow for `localhost`.")]
+    public Output<string?> TlsCertificate { get; init; } = Output.Create<string?>(null);
+
+    /// <summary>Secret: the private key of <see cref="TlsCertificate"/>.</summary>
+    [Secret]
+    [PulumiProperty("tlsKey", Description = "Secret: the PEM private key of `tlsCertificate` (PKCS#8, RSA or EC); it must match the certificate.")]
+    public Output<string?> TlsKey { get; init; } = Output.Create<string?>(null);
+
     [PulumiProperty("localRegistryHosting", Description = "Publish the registry in the `local-registry-hosting` ConfigMap of `kube-public` (KEP-1755, which tools such as Tilt and Skaffold read). Set false when another registry publishes it. Default true.", Default = true)]
     public Output<bool?> LocalRegistryHosting { get; init; } = Output.Create<bool?>(null);
 }
@@ -78,6 +86,9 @@ public sealed partial record DevRegistryOutputs
 
     [PulumiProperty("nodePort", Description = "The Service's node port.")]
     public Output<int> NodePort { get; init; } = Output.Unknown<int>();
+
+    [PulumiProperty("tlsCertificate", Description = "The certificate the registry serves over HTTPS (`tlsCertificate` as given), absent for plain HTTP: a RegistryProfile's `caCertificates` for a self-signed certificate.")]
+    public Output<string?> TlsCertificate { get; init; } = Output.Create<string?>(null);
 
     [PulumiProperty("image", Description = "The registry image the Deployment runs.")]
     public Output<string> Image { get; init; } = Output.Unknown<string>();

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -116,8 +118,24 @@ public sealed partial class DevRegistryComponent : IComponent<DevRegistryArgs, D
             StringData = new Dictionary<string, Output<string>> { [HtpasswdKey] = htpasswd },
         }, inNamespace);
 
-        var volumes = Output.Create<IReadOnlyList<RegistryVolumeInputs>>([]);
         var before = new List<IChild> { secret };
+        // TLS is on when a certificate is given (an unknown one will be: a value from a resource of this update).
+        var tls = !(args.TlsCertificate.TryGetKnown(out var givenCertificate) && givenCertificate is null);
+        var tlsSecretName = service.Apply(s => s + "-tls");
+        if (tls)
+        {
+            before.Add(scope.Resource(SecretType, $"{name}-tls", new SecretInputs
+            {
+                Metadata = new ObjectMetaInputs { Name = tlsSecretName, Namespace = ns, Labels = labels },
+                Type = "kubernetes.io/tls",
+                StringData = new Dictionary<string, Output<string>>
+                {
+                    ["tls.crt"] = args.TlsCertificate.Apply(c => c ?? ""),
+                    ["tls.key"] = args.TlsKey.Apply(k => k ?? "").AsSecret(),
+                },
+            }, inNamespace));
+        }
+        var volumes = Output.Create<IReadOnlyList<RegistryVolumeInputs>>([]);
         if (namespaceChild is not null)
         {
             before.Add(namespaceChild);
@@ -137,7 +155,7 @@ public sealed partial class DevRegistryComponent : IComponent<DevRegistryArgs, D
                     },
                 }, inNamespace));
             }
-            volumes = Output.Create(Volumes(secretName, storageSize is null ? null : claimName));
+            volumes = Output.Create(Volumes(secretName, storageSize is null ? null : claimName, tls ? tlsSecretName : null));
         }
         else
         {
@@ -161,7 +179,7 @@ public sealed partial class DevRegistryComponent : IComponent<DevRegistryArgs, D
                         Labels = podLabels,
                         Annotations = htpasswd.Apply(h => (IReadOnlyDictionary<string, string>)new Dictionary<string, string> { [HtpasswdHashAnnotation] = KubernetesNames.ShortHash(h) }),
                     },
-                    Spec = PodSpec(image, volumes),
+                    Spec = PodSpec(image, volumes, tls),
                 },
             },
         }, new ChildOptions { DependsOn = [.. before] });
@@ -203,10 +221,11 @@ public sealed partial class DevRegistryComponent : IComponent<DevRegistryArgs, D
             ServiceName = service.DependingOn(serviceChild.Urn),
             NodePort = nodePort.DependingOn(serviceChild.Urn),
             Image = image,
+            TlsCertificate = args.TlsCertificate,
         };
     }
 
-    private static RegistryPodSpecInputs PodSpec(Output<string> image, Output<IReadOnlyList<RegistryVolumeInputs>> volumes) => new()
+    private static RegistryPodSpecInputs PodSpec(Output<string> image, Output<IReadOnlyList<RegistryVolumeInputs>> volumes, bool tls) => new()
     {
         AutomountServiceAccountToken = false,
         SecurityContext = new PodSecurityContextInputs
@@ -234,6 +253,14 @@ public sealed partial class DevRegistryComponent : IComponent<DevRegistryArgs, D
                     new EnvVarInputs { Name = "REGISTRY_HTTP_ADDR", Value = $":{RegistryPort}" },
                     new EnvVarInputs { Name = "REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY", Value = "/var/lib/registry" },
                     new EnvVarInputs { Name = "REGISTRY_STORAGE_DELETE_ENABLED", Value = "true" },
+                    .. tls
+                        ? new[]
+                        {
+                            // distribution's http.tls.certificate and http.tls.key (docs/configuration.md, "tls").
+                            new EnvVarInputs { Name = "REGISTRY_HTTP_TLS_CERTIFICATE", Value = "/certs/tls.crt" },
+                            new EnvVarInputs { Name = "REGISTRY_HTTP_TLS_KEY", Value = "/certs/tls.key" },
+                        }
+                        : [],
                 ],
                 // /v2/ answers 401 without credentials, which a probe counts as a failure: TCP instead.
                 ReadinessProbe = new ProbeInputs { TcpSocket = new TcpSocketActionInputs { Port = RegistryPort }, PeriodSeconds = 5 },
@@ -257,14 +284,16 @@ public sealed partial class DevRegistryComponent : IComponent<DevRegistryArgs, D
                     new VolumeMountInputs { Name = "storage", MountPath = "/var/lib/registry" },
                     new VolumeMountInputs { Name = "auth", MountPath = "/auth", ReadOnly = true },
                     new VolumeMountInputs { Name = "tmp", MountPath = "/tmp" },
+                    .. tls ? new[] { new VolumeMountInputs { Name = "tls", MountPath = "/certs", ReadOnly = true } } : [],
                 ],
             },
         ],
         Volumes = volumes,
     };
 
-    private static IReadOnlyList<RegistryVolumeInputs> Volumes(Output<string> secretName, Output<string>? claimName) =>
+    private static IReadOnlyList<RegistryVolumeInputs> Volumes(Output<string> secretName, Output<string>? claimName, Output<string>? tlsSecretName) =>
     [
+        .. tlsSecretName is null ? [] : new[] { new RegistryVolumeInputs { Name = "tls", Secret = new SecretVolumeInputs { SecretName = tlsSecretName, DefaultMode = 0x124 } } },
         claimName is null
             ? new RegistryVolumeInputs { Name = "storage", EmptyDir = new EmptyDirVolumeInputs() }
             : new RegistryVolumeInputs { Name = "storage", PersistentVolumeClaim = new ClaimVolumeInputs { ClaimName = claimName } },
@@ -340,6 +369,7 @@ public sealed partial class DevRegistryComponent : IComponent<DevRegistryArgs, D
                 throw new ComponentInputException("password", "contains a control character");
             }
         }
+        ValidateTls(args);
         if (args.NodePort.TryGetKnown(out var nodePort) && nodePort is { } port && port is < 30000 or > 32767)
         {
             throw new ComponentInputException("nodePort", $"{port} is outside the node port range 30000-32767");
@@ -355,6 +385,45 @@ public sealed partial class DevRegistryComponent : IComponent<DevRegistryArgs, D
             if (args.StorageSize.TryGetKnown(out var size) && size is null)
             {
                 throw new ComponentInputException("storageClassName", "only with storageSize (without it the images are kept in an emptyDir)");
+            }
+        }
+    }
+
+    // Both or neither; a certificate that parses, with a key that matches it. Neither value is ever quoted.
+    private static void ValidateTls(DevRegistryArgs args)
+    {
+        var certificateKnown = args.TlsCertificate.TryGetKnown(out var certificate);
+        var keyKnown = args.TlsKey.TryGetKnown(out var key);
+        if (certificateKnown && keyKnown && (certificate is null) != (key is null))
+        {
+            throw new ComponentInputException(certificate is null ? "tlsCertificate" : "tlsKey", certificate is null ? "required with tlsKey" : "required with tlsCertificate");
+        }
+        if (!certificateKnown || certificate is null)
+        {
+            return;
+        }
+        X509Certificate2 parsed;
+        try
+        {
+            parsed = X509Certificate2.CreateFromPem(certificate);
+        }
+        catch (CryptographicException)
+        {
+            throw new ComponentInputException("tlsCertificate", "is not a PEM certificate (-----BEGIN CERTIFICATE-----)");
+        }
+        using (parsed)
+        {
+            if (!keyKnown || key is null)
+            {
+                return;
+            }
+            try
+            {
+                using var pair = X509Certificate2.CreateFromPem(certificate, key);
+            }
+            catch (Exception e) when (e is CryptographicException or ArgumentException)
+            {
+                throw new ComponentInputException("tlsKey", "is not a PEM private key that matches tlsCertificate");
             }
         }
     }
