@@ -60,6 +60,8 @@ public sealed class ProgramRunTests
         await using var registries = await RegistryStandIn.StartAsync(Ct);
         // The image digest-pinning's README names (ghcr.io/my-org/app:1.4), on every stood-in registry.
         await registries.PushAsync("my-org/app", "1.4", Ct);
+        // The public image static-registries pins through an anonymous profile (mcr.microsoft.com/dotnet/runtime:10.0).
+        await registries.PushAsync("dotnet/runtime", "10.0", Ct);
         await using var plugin = await PluginProcess.StartAsync(PluginPath, Ct, registries.Environment);
         var runs = new List<ProgramRunRecord>();
         foreach (var preview in new[] { true, false })
@@ -74,6 +76,21 @@ public sealed class ProgramRunTests
             }
         }
         return (runs, [.. registries.Hosts], null);
+    }
+
+    // Issue 12, anonymous: the MCR profile of static-registries is checked anonymously against its (stood-in) registry
+    // and writes no key into the program's pull secret, beside the four static registries that do.
+    [Fact]
+    public async Task Static_registries_checks_the_anonymous_mcr_profile_and_writes_no_key_for_it()
+    {
+        var (runs, hosts) = await RunAsync("programs/static-registries/Pulumi.yaml");
+
+        Assert.Contains("mcr.microsoft.com", hosts);
+        var secret = runs[1].Registrations.Single(r => r.Type == "kubernetes:core/v1:Secret");
+        var document = secret.Inputs["stringData"].Unwrap().Value.ObjectValue[".dockerconfigjson"].Unwrap().Value.StringValue;
+        var keys = System.Text.Json.Nodes.JsonNode.Parse(document)!["auths"]!.AsObject().Select(a => a.Key).ToList();
+        Assert.Equal(4, keys.Count);
+        Assert.DoesNotContain(keys, k => k.Contains("mcr.microsoft.com", StringComparison.Ordinal));
     }
 
     [Theory]
