@@ -95,14 +95,48 @@ public sealed record PullSecretKeys
     }
 
     /// <summary>
-    /// The first pair of <paramref name="servers"/> that name one registry and prefix (the same host in another case,
-    /// or <c>docker.io</c> beside <c>https://index.docker.io/v1/</c>): two entries would write one key twice or race
-    /// for it. Null when all are distinct.
+    /// These keys, then each of <paramref name="given"/> not among them (RegistryProfile's <c>pullSecretKeys</c>
+    /// output, which adds the spellings its images use); each must name this registry and prefix.
+    /// </summary>
+    /// <param name="given">The keys a user gave for this server.</param>
+    /// <param name="field">The entry's field path; a bad key is <c>field.keys[i]</c>.</param>
+    /// <param name="keys">All keys to write, these first.</param>
+    /// <param name="error">What is wrong with a given key.</param>
+    public bool TryWith(IReadOnlyList<string> given, string field, out IReadOnlyList<string> keys, [NotNullWhen(false)] out FieldError? error)
+    {
+        ArgumentNullException.ThrowIfNull(given);
+        var written = Keys.ToList();
+        keys = written;
+        for (var i = 0; i < given.Count; i++)
+        {
+            var at = $"{field}.keys[{i}]";
+            if (!TryFor(given[i], null, at, out var other, out error))
+            {
+                return false;
+            }
+            if (!SameService(other.Host, Host) || other.Path != Path)
+            {
+                error = new FieldError(at, $"'{RegistryHost.Shorten(given[i])}' names another registry than server {PrimaryKey}; give the keys of this server only (RegistryProfile's pullSecretKeys)");
+                return false;
+            }
+            Add(written, given[i]);
+        }
+
+        error = null;
+        return true;
+    }
+
+    /// <summary>
+    /// The first pair of <paramref name="servers"/> that would write one key twice or race for it: two that name one
+    /// registry and prefix (the same host in another case, or <c>docker.io</c> beside <c>https://index.docker.io/v1/</c>),
+    /// or two registries to the core that share a key to the kubelet (<c>docker.io</c> and <c>registry-1.docker.io</c>
+    /// both write <c>https://index.docker.io/v1/</c>). Null when all are distinct.
     /// </summary>
     public static FieldError? FindDuplicate(IEnumerable<(string Field, PullSecretKeys Keys)> servers)
     {
         ArgumentNullException.ThrowIfNull(servers);
         var seen = new Dictionary<(string, string), string>();
+        var written = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (field, keys) in servers)
         {
             var identity = (keys.Host.Name, keys.Path);
@@ -113,6 +147,15 @@ public sealed record PullSecretKeys
             }
 
             seen[identity] = field;
+            foreach (var key in keys.Keys)
+            {
+                if (written.TryGetValue(key, out var other))
+                {
+                    return new FieldError(field, $"writes the key {key} that {other} writes too; give one entry for the registry");
+                }
+
+                written[key] = field;
+            }
         }
 
         return null;
@@ -124,15 +167,14 @@ public sealed record PullSecretKeys
     private static string KeyOf(RegistryHost host, string path) =>
         path.Length == 0 ? host.DockerConfigKey : $"{host.Spelling}/{path}";
 
-    // An image is meant for this server when it is on the same service (any case; any Docker Hub host for a Docker Hub
-    // server) and inside the prefix.
-    private static bool IsMeantFor(ImageReference image, RegistryHost host, string path)
-    {
-        var sameService = image.Registry == host
-            || (image.Registry.Kind == RegistryKind.DockerHub && host.Kind == RegistryKind.DockerHub && image.Registry.Port is null && host.Port is null);
-        return sameService
+    // One service: the same host in any case, or any two Docker Hub hosts without a port.
+    private static bool SameService(RegistryHost a, RegistryHost b) =>
+        a == b || (a.Kind == RegistryKind.DockerHub && b.Kind == RegistryKind.DockerHub && a.Port is null && b.Port is null);
+
+    // An image is meant for this server when it is on the same service and inside the prefix.
+    private static bool IsMeantFor(ImageReference image, RegistryHost host, string path) =>
+        SameService(image.Registry, host)
             && (path.Length == 0 || image.Repository == path || image.Repository.StartsWith(path + "/", StringComparison.Ordinal));
-    }
 
     private static void Add(List<string> keys, string key)
     {

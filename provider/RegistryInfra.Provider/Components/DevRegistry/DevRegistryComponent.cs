@@ -60,7 +60,6 @@ public sealed partial class DevRegistryComponent : IComponent<DevRegistryArgs, D
     public const string HtpasswdHashAnnotation = "registryinfra.io/htpasswd-sha256";
 
     public const string HtpasswdKey = "htpasswd";
-    public const int NonRootUser = 65532;
 
     public static DevRegistryComponent Instance { get; } = new();
 
@@ -228,14 +227,7 @@ public sealed partial class DevRegistryComponent : IComponent<DevRegistryArgs, D
     private static RegistryPodSpecInputs PodSpec(Output<string> image, Output<IReadOnlyList<RegistryVolumeInputs>> volumes, bool tls) => new()
     {
         AutomountServiceAccountToken = false,
-        SecurityContext = new PodSecurityContextInputs
-        {
-            RunAsNonRoot = true,
-            RunAsUser = NonRootUser,
-            RunAsGroup = NonRootUser,
-            FsGroup = NonRootUser,
-            SeccompProfile = new SeccompProfileInputs(),
-        },
+        SecurityContext = RestrictedSecurity.Pod(),
         Containers =
         [
             new RegistryContainerInputs
@@ -270,15 +262,7 @@ public sealed partial class DevRegistryComponent : IComponent<DevRegistryArgs, D
                     Requests = new Dictionary<string, Output<string>> { ["cpu"] = Output.Create("50m"), ["memory"] = Output.Create("64Mi") },
                     Limits = new Dictionary<string, Output<string>> { ["memory"] = Output.Create("256Mi") },
                 },
-                SecurityContext = new SecurityContextInputs
-                {
-                    AllowPrivilegeEscalation = false,
-                    ReadOnlyRootFilesystem = true,
-                    RunAsNonRoot = true,
-                    RunAsUser = NonRootUser,
-                    Capabilities = new CapabilitiesInputs { Drop = ["ALL"] },
-                    SeccompProfile = new SeccompProfileInputs(),
-                },
+                SecurityContext = RestrictedSecurity.Container(),
                 VolumeMounts =
                 [
                     new VolumeMountInputs { Name = "storage", MountPath = "/var/lib/registry" },

@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RegistryInfra.Core.DockerConfigJson;
-using RegistryInfra.Core.References;
 using RegistryInfra.Protocol.Components;
 using RegistryInfra.Protocol.Model;
 using RegistryInfra.Provider.Components.Kubernetes;
@@ -224,7 +223,7 @@ public sealed class PullSecretComponent : IComponent<PullSecretArgs, PullSecretO
     private static Output<string> Document(IEnumerable<(int Index, PullSecretRegistry Registry)> registries)
     {
         var entries = registries.Select(r => Output.Tuple(Output.Tuple(r.Registry.Server, (r.Registry.Keys ?? []).Items), Output.Tuple(r.Registry.AuthEntry, r.Registry.Username, r.Registry.Password))
-            .Apply(v => (Keys: KeysOf(v.Item1.Item1, v.Item1.Item2, $"registries[{r.Index}]"), Entry: Entry(v.Item2.Item1, v.Item2.Item2, v.Item2.Item3, $"registries[{r.Index}]"))));
+            .Apply(v => (Keys: KeysOf(ServerKeys(v.Item1.Item1, $"registries[{r.Index}]"), v.Item1.Item2, $"registries[{r.Index}]"), Entry: Entry(v.Item2.Item1, v.Item2.Item2, v.Item2.Item3, $"registries[{r.Index}]"))));
         return Output.All(entries).Apply(items =>
         {
             var auths = new JsonObject();
@@ -244,30 +243,8 @@ public sealed class PullSecretComponent : IComponent<PullSecretArgs, PullSecretO
     /// (<see cref="PullSecretKeys"/>), then each of <paramref name="given"/> (RegistryProfile's <c>pullSecretKeys</c>),
     /// which must name the same registry and prefix.
     /// </summary>
-    public static IReadOnlyList<string> KeysOf(string server, ImmutableArray<string> given, string field)
-    {
-        var keys = ServerKeys(server, field);
-        var written = keys.Keys.ToList();
-        for (var i = 0; i < (given.IsDefault ? 0 : given.Length); i++)
-        {
-            var at = $"{field}.keys[{i}]";
-            if (!PullSecretKeys.TryFor(given[i], null, at, out var other, out var error))
-            {
-                throw new ComponentInputException(error.Field, error.Message);
-            }
-            var sameService = other.Host.Name == keys.Host.Name
-                || (other.Host.Kind == RegistryKind.DockerHub && keys.Host.Kind == RegistryKind.DockerHub && other.Host.Port is null && keys.Host.Port is null);
-            if (!sameService || other.Path != keys.Path)
-            {
-                throw new ComponentInputException(at, $"'{(given[i].Length <= 80 ? given[i] : given[i][..77] + "...")}' names another registry than server {keys.PrimaryKey}; give the keys of this server only (RegistryProfile's pullSecretKeys)");
-            }
-            if (!written.Contains(given[i], StringComparer.Ordinal))
-            {
-                written.Add(given[i]);
-            }
-        }
-        return written;
-    }
+    private static IReadOnlyList<string> KeysOf(PullSecretKeys keys, ImmutableArray<string> given, string field) =>
+        keys.TryWith(given.IsDefault ? [] : given, field, out var written, out var error) ? written : throw new ComponentInputException(error.Field, error.Message);
 
     private static PullSecretKeys ServerKeys(string server, string field) =>
         PullSecretKeys.TryFor(server, null, $"{field}.server", out var keys, out var error)
@@ -306,7 +283,6 @@ public sealed class PullSecretComponent : IComponent<PullSecretArgs, PullSecretO
                 throw new ComponentInputException("registries", "at least one registry is required");
             }
             var servers = new List<(string Field, PullSecretKeys Keys)>();
-            var written = new Dictionary<string, string>(StringComparer.Ordinal);
             for (var i = 0; i < registries.Length; i++)
             {
                 var r = registries[i];
@@ -318,20 +294,15 @@ public sealed class PullSecretComponent : IComponent<PullSecretArgs, PullSecretO
                 }
                 if (server is not null)
                 {
-                    servers.Add(($"{at}.server", ServerKeys(server, at)));
+                    var keys = ServerKeys(server, at);
+                    servers.Add(($"{at}.server", keys));
                     if (PullSecretKeys.FindDuplicate(servers) is { } duplicate)
                     {
                         throw new ComponentInputException(duplicate.Field, duplicate.Message);
                     }
-                    var keysKnown = (r.Keys ?? []).TryGetKnown(out var keys);
-                    foreach (var key in keysKnown ? KeysOf(server, keys, at) : ServerKeys(server, at).Keys)
+                    if ((r.Keys ?? []).TryGetKnown(out var given))
                     {
-                        // docker.io and registry-1.docker.io are two registries to the core but one key to the kubelet.
-                        if (written.TryGetValue(key, out var other))
-                        {
-                            throw new ComponentInputException($"{at}.server", $"writes the key {key} that {other} writes too; give one entry for the registry");
-                        }
-                        written[key] = $"{at}.server";
+                        KeysOf(keys, given, at);
                     }
                 }
                 var hasStatic = !Absent(r.Username) || !Absent(r.Password);

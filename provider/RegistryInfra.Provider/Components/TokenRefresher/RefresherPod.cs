@@ -13,7 +13,6 @@ public static class RefresherPod
     /// <summary>Where the ConfigMap is mounted and the key that holds the configuration (JSON, which the refresher reads as YAML).</summary>
     public const string ConfigDirectory = "/etc/registryinfra";
     public const string ConfigKey = "refresher.yaml";
-    public const int NonRootUser = 65532;
 
     /// <summary>How long the run-on-deploy Job waits for a new cloud identity to propagate (<c>--identity-wait</c>), within the run's 5 min deadline.</summary>
     public const string IdentityWait = "3m";
@@ -31,14 +30,7 @@ public static class RefresherPod
                     ServiceAccountName = serviceAccountName,
                     AutomountServiceAccountToken = true,
                     RestartPolicy = "Never",
-                    SecurityContext = new PodSecurityContextInputs
-                    {
-                        RunAsNonRoot = true,
-                        RunAsUser = NonRootUser,
-                        RunAsGroup = NonRootUser,
-                        FsGroup = NonRootUser,
-                        SeccompProfile = new SeccompProfileInputs(),
-                    },
+                    SecurityContext = RestrictedSecurity.Pod(),
                     Containers =
                     [
                         new ContainerInputs
@@ -60,15 +52,7 @@ public static class RefresherPod
                                 },
                                 Limits = new Dictionary<string, Output<string>> { ["memory"] = args.MemoryLimit.Apply(v => v ?? "128Mi") },
                             },
-                            SecurityContext = new SecurityContextInputs
-                            {
-                                AllowPrivilegeEscalation = false,
-                                ReadOnlyRootFilesystem = true,
-                                RunAsNonRoot = true,
-                                RunAsUser = NonRootUser,
-                                Capabilities = new CapabilitiesInputs { Drop = ["ALL"] },
-                                SeccompProfile = new SeccompProfileInputs(),
-                            },
+                            SecurityContext = RestrictedSecurity.Container(),
                             VolumeMounts =
                             [
                                 new VolumeMountInputs { Name = "config", MountPath = ConfigDirectory, ReadOnly = true },
