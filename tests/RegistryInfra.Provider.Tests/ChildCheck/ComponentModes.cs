@@ -56,11 +56,17 @@ public static class ComponentModes
     private static string Quote(string s) => JsonValue.Create(s).ToJsonString();
 
     // A server certificate for localhost and its key, made once per test run (the modes are data every test reads alike).
-    private static readonly (string Certificate, string Key) DevTls = MakeDevTls();
+    private static readonly (string Certificate, string Key) DevTls = NewDevTls();
 
-    private static (string, string) MakeDevTls()
+    private static (string, string) NewDevTls()
     {
         using var ca = new RegistryInfra.Testing.Registry.TestCertificateAuthority();
+        return TlsPair(ca);
+    }
+
+    /// <summary>A new server certificate for <c>localhost</c> issued by <paramref name="ca"/>, and its PKCS#8 key, as PEM.</summary>
+    internal static (string Certificate, string Key) TlsPair(RegistryInfra.Testing.Registry.TestCertificateAuthority ca)
+    {
         using var server = ca.IssueServerCertificate("localhost");
         using var key = System.Security.Cryptography.X509Certificates.ECDsaCertificateExtensions.GetECDsaPrivateKey(server)!;
         return (server.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());

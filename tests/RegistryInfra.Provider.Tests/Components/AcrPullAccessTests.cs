@@ -12,30 +12,13 @@ namespace RegistryInfra.Provider.Tests.Components;
 /// <c>registryinfra:azure:AcrPullAccess</c>, alone and as ClusterRegistryAccess's <c>azure</c>, constructed against a
 /// real gRPC ResourceMonitor in preview and in update (the monitor answers a created identity's ids as azure-native does).
 /// </summary>
-public sealed class AcrPullAccessTests : IAsyncLifetime
+public sealed class AcrPullAccessTests : MonitoredConstructTests
 {
     private const string Issuer = "https://westeurope.oic.prod-aks.azure.com/00000000-0000-0000-0000-000000000001/11111111-2222-3333-4444-555555555555/";
     private const string Subscription = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
     private const string Acr = "/subscriptions/" + Subscription + "/resourceGroups/registries/providers/Microsoft.ContainerRegistry/registries/acmeprod";
     private const string AcrPull = "/subscriptions/" + Subscription + "/providers/Microsoft.Authorization/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d";
     private const string AzureProvider = "urn:pulumi:test::fleet::pulumi:providers:azure-native::sub::5c3d-azure";
-
-    private FakeResourceMonitor _monitor = null!;
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public async ValueTask InitializeAsync() => _monitor = await FakeResourceMonitor.StartAsync(Ct);
-
-    public async ValueTask DisposeAsync() => await _monitor.DisposeAsync();
-
-    private static ComponentMode Mode(string id) => ComponentModes.All.Single(m => m.Id == id);
-
-    private async Task<ConstructResponse> Construct(ComponentMode mode, bool preview)
-    {
-        _monitor.Clear();
-        _monitor.DryRun = preview;
-        return await RegistryInfraPackage.CreateProvider().ConstructAsync(mode.Request(_monitor.Endpoint, preview), Ct);
-    }
 
     private async Task<string> Refused(string type, string json)
     {
@@ -44,7 +27,7 @@ public sealed class AcrPullAccessTests : IAsyncLifetime
         return e.Message;
     }
 
-    private FakeResourceMonitor.Registration Registered(string type, string name) => _monitor.Registrations.Single(r => r.Type == type && r.Name == name);
+    private FakeResourceMonitor.Registration Registered(string type, string name) => Monitor.Registrations.Single(r => r.Type == type && r.Name == name);
 
     private static string Text(PropertyValue value) => value.Unwrap().Value.StringValue;
 
@@ -60,7 +43,7 @@ public sealed class AcrPullAccessTests : IAsyncLifetime
             "azure-native:managedidentity:FederatedIdentityCredential acr-new-federated-credential",
             "azure-native:managedidentity:UserAssignedIdentity acr-new-identity",
             "registryinfra:azure:AcrPullAccess acr-new",
-        ], _monitor.Registrations.Select(r => $"{r.Type} {r.Name}").Order(StringComparer.Ordinal));
+        ], Monitor.Registrations.Select(r => $"{r.Type} {r.Name}").Order(StringComparer.Ordinal));
         var identity = Registered(AcrPullAccessComponent.IdentityType, "acr-new-identity");
         Assert.Equal(AzureProvider, identity.Request.Provider);
         Assert.Equal(("aks-prod", "registry-puller", "westeurope"), (Text(identity.Inputs["resourceGroupName"]), Text(identity.Inputs["resourceName"]), Text(identity.Inputs["location"])));
@@ -97,7 +80,7 @@ public sealed class AcrPullAccessTests : IAsyncLifetime
     {
         var result = await Construct(Mode("acrPullAccess/new-identity"), preview: true);
 
-        Assert.Equal(5, _monitor.Registrations.Count);
+        Assert.Equal(5, Monitor.Registrations.Count);
         var assignment = Registered(AcrPullAccessComponent.RoleAssignmentType, "acr-new-acr-pull-acmeprod");
         Assert.True(assignment.Inputs["principalId"].IsComputed);
         Assert.True(assignment.Inputs["roleAssignmentName"].IsComputed);
@@ -110,7 +93,7 @@ public sealed class AcrPullAccessTests : IAsyncLifetime
     {
         var result = await Construct(Mode("acrPullAccess/existing-identity"), preview: true);
 
-        Assert.DoesNotContain(_monitor.Registrations, r => r.Type == AcrPullAccessComponent.IdentityType);
+        Assert.DoesNotContain(Monitor.Registrations, r => r.Type == AcrPullAccessComponent.IdentityType);
         var credential = Registered(AcrPullAccessComponent.FederatedCredentialType, "acr-existing-federated-credential");
         Assert.Equal(("identities", "puller"), (Text(credential.Inputs["resourceGroupName"]), Text(credential.Inputs["resourceName"])));
         Assert.Equal("system:serviceaccount:ops:puller", Text(credential.Inputs["subject"]));
@@ -165,8 +148,8 @@ public sealed class AcrPullAccessTests : IAsyncLifetime
 
         await Construct(mode with { Json = json.ToJsonString() }, preview: true);
 
-        Assert.DoesNotContain(_monitor.Registrations, r => r.Type.StartsWith("azure-native:", StringComparison.Ordinal));
-        Assert.Contains(_monitor.Registrations, r => r.Type == "kubernetes:batch/v1:CronJob");
+        Assert.DoesNotContain(Monitor.Registrations, r => r.Type.StartsWith("azure-native:", StringComparison.Ordinal));
+        Assert.Contains(Monitor.Registrations, r => r.Type == "kubernetes:batch/v1:CronJob");
     }
 
     public static TheoryData<string, string, string> BadInputs => new()
@@ -192,6 +175,6 @@ public sealed class AcrPullAccessTests : IAsyncLifetime
         var message = await Refused(type, json);
 
         Assert.Contains(expected, message, StringComparison.Ordinal);
-        Assert.DoesNotContain(_monitor.Registrations, r => r.Type.StartsWith("azure-native:", StringComparison.Ordinal));
+        Assert.DoesNotContain(Monitor.Registrations, r => r.Type.StartsWith("azure-native:", StringComparison.Ordinal));
     }
 }

@@ -15,28 +15,11 @@ namespace RegistryInfra.Provider.Tests.Components;
 /// <c>registryinfra:kubernetes:DevRegistry</c> constructed against a real gRPC ResourceMonitor in preview and update;
 /// its htpasswd checked by bcrypt and by the real distribution registry (docker-registry).
 /// </summary>
-public sealed class DevRegistryTests : IAsyncLifetime
+public sealed class DevRegistryTests : MonitoredConstructTests
 {
     private const string Password = "dev-registry-p4ss";
 
-    private FakeResourceMonitor _monitor = null!;
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public async ValueTask InitializeAsync() => _monitor = await FakeResourceMonitor.StartAsync(Ct);
-
-    public async ValueTask DisposeAsync() => await _monitor.DisposeAsync();
-
-    private static ComponentMode Mode(string id) => ComponentModes.All.Single(m => m.Id == id);
-
-    private async Task<ConstructResponse> Construct(ComponentMode mode, bool preview)
-    {
-        _monitor.Clear();
-        _monitor.DryRun = preview;
-        return await RegistryInfraPackage.CreateProvider().ConstructAsync(mode.Request(_monitor.Endpoint, preview), Ct);
-    }
-
-    private FakeResourceMonitor.Registration Registered(string type, string name) => _monitor.Registrations.Single(r => r.Type == type && r.Name == name);
+    private FakeResourceMonitor.Registration Registered(string type, string name) => Monitor.Registrations.Single(r => r.Type == type && r.Name == name);
 
     private static string Text(PropertyValue value) => value.Unwrap().Value.StringValue;
 
@@ -65,7 +48,7 @@ public sealed class DevRegistryTests : IAsyncLifetime
             "kubernetes:core/v1:Secret dev-htpasswd",
             "kubernetes:core/v1:Service dev-service",
             "registryinfra:kubernetes:DevRegistry dev",
-        ], _monitor.Registrations.Select(r => $"{r.Type} {r.Name}").Order(StringComparer.Ordinal));
+        ], Monitor.Registrations.Select(r => $"{r.Type} {r.Name}").Order(StringComparer.Ordinal));
 
         // The htpasswd Secret: one bcrypt line that verifies the password, sent secret.
         var secret = PropertyValue.CreateObject(Registered(DevRegistryComponent.SecretType, "dev-htpasswd").Inputs);
@@ -143,12 +126,12 @@ public sealed class DevRegistryTests : IAsyncLifetime
 
         await Construct(new ComponentMode("wired", "registryinfra:index:ClusterRegistryAccess", "access", json.ToJsonString()), preview: false);
 
-        var secret = _monitor.Registrations.Single(r => r.Type == "kubernetes:core/v1:Secret");
+        var secret = Monitor.Registrations.Single(r => r.Type == "kubernetes:core/v1:Secret");
         Assert.Equal("kubernetes.io/dockerconfigjson", Text(secret.Inputs["type"]));
         var document = JsonNode.Parse(Text(At(PropertyValue.CreateObject(secret.Inputs), "stringData", ".dockerconfigjson")))!;
         var auth = document["auths"]!["localhost:32000"]!["auth"]!.GetValue<string>();
         Assert.Equal("dev:" + Password, Encoding.UTF8.GetString(Convert.FromBase64String(auth)));
-        Assert.DoesNotContain(_monitor.Registrations, r => r.Type == "kubernetes:batch/v1:CronJob");
+        Assert.DoesNotContain(Monitor.Registrations, r => r.Type == "kubernetes:batch/v1:CronJob");
     }
 
     [Fact]
@@ -177,8 +160,8 @@ public sealed class DevRegistryTests : IAsyncLifetime
     {
         var result = await Construct(Mode("devRegistry/claim-custom"), preview: false);
 
-        Assert.DoesNotContain(_monitor.Registrations, r => r.Type == DevRegistryComponent.NamespaceType);
-        Assert.DoesNotContain(_monitor.Registrations, r => r.Type == DevRegistryComponent.ConfigMapType);
+        Assert.DoesNotContain(Monitor.Registrations, r => r.Type == DevRegistryComponent.NamespaceType);
+        Assert.DoesNotContain(Monitor.Registrations, r => r.Type == DevRegistryComponent.ConfigMapType);
         var claim = PropertyValue.CreateObject(Registered(DevRegistryComponent.ClaimType, "local-storage").Inputs);
         Assert.Equal(("registry-storage", "tools", "10Gi", "standard"),
             (Text(At(claim, "metadata", "name")), Text(At(claim, "metadata", "namespace")), Text(At(claim, "spec", "resources", "requests", "storage")), Text(At(claim, "spec", "storageClassName"))));
@@ -198,7 +181,7 @@ public sealed class DevRegistryTests : IAsyncLifetime
 
         var result = await Construct(mode, preview: true);
 
-        Assert.Equal(6, _monitor.Registrations.Count);
+        Assert.Equal(6, Monitor.Registrations.Count);
         Assert.True(At(PropertyValue.CreateObject(Registered(DevRegistryComponent.SecretType, "dev-htpasswd").Inputs), "stringData", "htpasswd").IsComputed);
         Assert.True(result.State["password"].IsComputed || result.State["password"].Unwrap().Value.IsComputed);
         Assert.Equal("localhost:32000", Text(result.State["server"]));
@@ -249,18 +232,11 @@ public sealed class DevRegistryTests : IAsyncLifetime
         { """{ "password": "dev-registry-p4ss", "storageClassName": "standard" }""", "storageClassName: only with storageSize" },
     };
 
-    private static (string Certificate, string Key) TlsPair(TestCertificateAuthority ca)
-    {
-        using var server = ca.IssueServerCertificate("localhost");
-        using var key = server.GetECDsaPrivateKey()!;
-        return (server.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
-    }
-
     [Fact]
     public async Task Tls_a_given_certificate_is_served_from_a_tls_secret_the_registry_mounts()
     {
         using var ca = new TestCertificateAuthority();
-        var (certificate, key) = TlsPair(ca);
+        var (certificate, key) = ComponentModes.TlsPair(ca);
         var json = $$"""{ "password": "dev-registry-p4ss", "tlsCertificate": {{System.Text.Json.JsonSerializer.Serialize(certificate)}}, "tlsKey": {{System.Text.Json.JsonSerializer.Serialize(key)}} }""";
 
         var result = await Construct(new ComponentMode("tls", DevRegistryComponent.TypeToken, "tls", json), preview: false);
@@ -289,7 +265,7 @@ public sealed class DevRegistryTests : IAsyncLifetime
     {
         var binary = RegistryInfra.Testing.Requirements.RequireCommand("docker-registry", "install the Debian package docker-registry (tests/setup)");
         using var ca = new TestCertificateAuthority();
-        var (certificate, key) = TlsPair(ca);
+        var (certificate, key) = ComponentModes.TlsPair(ca);
         var json = $$"""{ "password": "dev-registry-p4ss", "tlsCertificate": {{System.Text.Json.JsonSerializer.Serialize(certificate)}}, "tlsKey": {{System.Text.Json.JsonSerializer.Serialize(key)}} }""";
         await Construct(new ComponentMode("tls", DevRegistryComponent.TypeToken, "tls", json), preview: false);
         var root = Directory.CreateTempSubdirectory("devregistry-tls-").FullName;
@@ -371,8 +347,8 @@ public sealed class DevRegistryTests : IAsyncLifetime
     {
         await Construct(Mode("devRegistry/defaults"), preview: false);
 
-        Assert.DoesNotContain(_monitor.Registrations, r => r.Type == DevRegistryComponent.SecretType && r.Name.EndsWith("-tls", StringComparison.Ordinal));
-        var container = At(PropertyValue.CreateObject(_monitor.Registrations.Single(r => r.Type == DevRegistryComponent.DeploymentType).Inputs), "spec", "template", "spec", "containers", 0);
+        Assert.DoesNotContain(Monitor.Registrations, r => r.Type == DevRegistryComponent.SecretType && r.Name.EndsWith("-tls", StringComparison.Ordinal));
+        var container = At(PropertyValue.CreateObject(Monitor.Registrations.Single(r => r.Type == DevRegistryComponent.DeploymentType).Inputs), "spec", "template", "spec", "containers", 0);
         Assert.DoesNotContain(At(container, "env").ArrayValue, e => Text(At(e, "name")).StartsWith("REGISTRY_HTTP_TLS", StringComparison.Ordinal));
     }
 
@@ -384,8 +360,8 @@ public sealed class DevRegistryTests : IAsyncLifetime
     public async Task Tls_bad_pairs_are_refused_naming_the_field_and_never_quoting_the_key(string variant, string expected)
     {
         using var ca = new TestCertificateAuthority();
-        var (certificate, key) = TlsPair(ca);
-        var (_, otherKey) = TlsPair(ca);
+        var (certificate, key) = ComponentModes.TlsPair(ca);
+        var (_, otherKey) = ComponentModes.TlsPair(ca);
         string Q(string text) => System.Text.Json.JsonSerializer.Serialize(text);
         var fields = variant switch
         {
@@ -399,7 +375,7 @@ public sealed class DevRegistryTests : IAsyncLifetime
 
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("PRIVATE KEY", e.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain(_monitor.Registrations, r => r.Type.StartsWith("kubernetes:", StringComparison.Ordinal));
+        Assert.DoesNotContain(Monitor.Registrations, r => r.Type.StartsWith("kubernetes:", StringComparison.Ordinal));
     }
 
     [Theory]
@@ -413,7 +389,7 @@ public sealed class DevRegistryTests : IAsyncLifetime
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("dev-registry-p4ss", e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("tab\tinside", e.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain(_monitor.Registrations, r => r.Type.StartsWith("kubernetes:", StringComparison.Ordinal));
+        Assert.DoesNotContain(Monitor.Registrations, r => r.Type.StartsWith("kubernetes:", StringComparison.Ordinal));
     }
 
     // Apache's htpasswd (apache2-utils, APR's own bcrypt) verifies the lines too: an implementation other than the one
@@ -423,10 +399,10 @@ public sealed class DevRegistryTests : IAsyncLifetime
     public async Task The_native_aot_plugin_writes_an_htpasswd_that_verifies()
     {
         await using var plugin = await RegistryInfra.Testing.Plugin.PluginProcess.StartAsync(PluginBinary.Path, Ct);
-        _monitor.Clear();
-        _monitor.DryRun = false;
+        Monitor.Clear();
+        Monitor.DryRun = false;
 
-        var result = await plugin.Provider.ConstructAsync(Mode("devRegistry/defaults").Request(_monitor.Endpoint, dryRun: false), Ct);
+        var result = await plugin.Provider.ConstructAsync(Mode("devRegistry/defaults").Request(Monitor.Endpoint, dryRun: false), Ct);
 
         var line = HtpasswdOf("dev-htpasswd");
         Assert.True(Htpasswd.Verify(line.TrimEnd('\n'), Password));

@@ -162,9 +162,7 @@ internal static class ParityScenarios
 
             if (mode == LocalRegistryMode.TokenTls)
             {
-                var anonymous = RegistryProfileRegistryTests.Profile(registry, "", "", Image(SharedRegistries.PublicRepo));
-                anonymous.Remove("username");
-                anonymous.Remove("password");
+                var anonymous = RegistryProfileRegistryTests.AnonymousProfile(registry, Image(SharedRegistries.PublicRepo));
                 scenarios.Add(Lifecycle($"{mode} anonymous public image", anonymous));
                 scenarios.Add(Check($"{mode} anonymous private image", new Dictionary<string, PropertyValue>(anonymous)
                 {

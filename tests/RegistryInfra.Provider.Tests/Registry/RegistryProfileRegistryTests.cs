@@ -35,6 +35,15 @@ public sealed class RegistryProfileRegistryTests(SharedRegistries registries)
         return inputs;
     }
 
+    /// <summary>A profile of <paramref name="registry"/> with no credential source (anonymous), trusting its CA.</summary>
+    internal static Dictionary<string, PropertyValue> AnonymousProfile(LocalRegistry registry, params string[] images)
+    {
+        var inputs = Profile(registry, "", "", images);
+        inputs.Remove("username");
+        inputs.Remove("password");
+        return inputs;
+    }
+
     private static (PackageProvider Provider, RequestCounter Counter) CountingProvider()
     {
         var counter = new RequestCounter();

@@ -22,14 +22,6 @@ public sealed class RegistryProfileValidationTests(SharedRegistries registries)
 
     private static string Image(LocalRegistry registry, string repository) => $"{registry.Authority}/{repository}:{SharedRegistries.Tag}";
 
-    private static Dictionary<string, PropertyValue> Anonymous(LocalRegistry registry, params string[] images)
-    {
-        var inputs = RegistryProfileRegistryTests.Profile(registry, "", "", images);
-        inputs.Remove("username");
-        inputs.Remove("password");
-        return inputs;
-    }
-
     private static Task<CheckResponse> CheckAsync(IReadOnlyDictionary<string, PropertyValue> olds, IReadOnlyDictionary<string, PropertyValue> news) =>
         RegistryInfraPackage.CreateProvider().CheckAsync(new CheckRequest(Urn, Type, "p", olds, news, []), Ct);
 
@@ -47,7 +39,7 @@ public sealed class RegistryProfileValidationTests(SharedRegistries registries)
         var registry = await registries.GetAsync(LocalRegistryMode.TokenTls);
         var image = Image(registry, SharedRegistries.PublicRepo);
 
-        var record = await new LifecycleHarness(RegistryInfraPackage.CreateProvider(), Type).RunAsync(Anonymous(registry, image), [], Ct);
+        var record = await new LifecycleHarness(RegistryInfraPackage.CreateProvider(), Type).RunAsync(RegistryProfileRegistryTests.AnonymousProfile(registry, image), [], Ct);
 
         var outputs = record.Create.Properties;
         Assert.Equal(await registry.InspectDigestAsync(SharedRegistries.PublicRepo, SharedRegistries.Tag, Ct), outputs["imageDigests"].ObjectValue[image].StringValue);
@@ -64,7 +56,7 @@ public sealed class RegistryProfileValidationTests(SharedRegistries registries)
         var registry = await registries.GetAsync(LocalRegistryMode.TokenTls);
 
         var check = await CheckAsync(ImmutableDictionary<string, PropertyValue>.Empty,
-            Anonymous(registry, Image(registry, SharedRegistries.PublicRepo), Image(registry, SharedRegistries.SingleRepo)));
+            RegistryProfileRegistryTests.AnonymousProfile(registry, Image(registry, SharedRegistries.PublicRepo), Image(registry, SharedRegistries.SingleRepo)));
 
         var failure = Assert.Single(check.Failures);
         Assert.Equal("images[1]", failure.Property);
@@ -76,7 +68,7 @@ public sealed class RegistryProfileValidationTests(SharedRegistries registries)
     {
         var registry = await registries.GetAsync(LocalRegistryMode.HtpasswdTls);
 
-        var check = await CheckAsync(ImmutableDictionary<string, PropertyValue>.Empty, Anonymous(registry, Image(registry, SharedRegistries.SingleRepo)));
+        var check = await CheckAsync(ImmutableDictionary<string, PropertyValue>.Empty, RegistryProfileRegistryTests.AnonymousProfile(registry, Image(registry, SharedRegistries.SingleRepo)));
 
         var failure = Assert.Single(check.Failures);
         Assert.Equal("server", failure.Property);
