@@ -1,8 +1,6 @@
 using System.Net;
-using k8s;
-using k8s.Autorest;
-using k8s.Models;
 using RegistryInfra.Core.Refresher;
+using RegistryInfra.Refresher.KubernetesApi;
 
 namespace RegistryInfra.Refresher;
 
@@ -32,7 +30,7 @@ internal readonly record struct Attachment(string Namespace, string ServiceAccou
 /// registrations are done (pulumi/pulumi pkg/resource/deploy/deployment_executor.go, performPostSteps, commit
 /// 1b5949891b3c). So the Job still holds the RBAC of a namespace that is being removed when it detaches there.
 /// </remarks>
-internal sealed class AttachmentLedger(IKubernetes kubernetes, LedgerConfiguration configuration, TransientRetry retry)
+internal sealed class AttachmentLedger(IKubeApi kubernetes, LedgerConfiguration configuration, TransientRetry retry)
 {
     public const string DataKey = "attachments";
 
@@ -45,9 +43,9 @@ internal sealed class AttachmentLedger(IKubernetes kubernetes, LedgerConfigurati
     {
         try
         {
-            _stored = await retry.RunAsync(c => kubernetes.CoreV1.ReadNamespacedConfigMapAsync(configuration.Name, configuration.Namespace, cancellationToken: c), ct).ConfigureAwait(false);
+            _stored = await retry.RunAsync(c => kubernetes.ReadConfigMapAsync(configuration.Namespace, configuration.Name, c), ct).ConfigureAwait(false);
         }
-        catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)
+        catch (KubeApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
             _stored = null;
         }
@@ -85,21 +83,21 @@ internal sealed class AttachmentLedger(IKubernetes kubernetes, LedgerConfigurati
                     };
                     if (configuration.Owner is { } owner)
                     {
-                        var ownerMap = await retry.RunAsync(c => kubernetes.CoreV1.ReadNamespacedConfigMapAsync(owner, configuration.Namespace, cancellationToken: c), ct).ConfigureAwait(false);
-                        map.Metadata.OwnerReferences = [new V1OwnerReference { ApiVersion = "v1", Kind = "ConfigMap", Name = owner, Uid = ownerMap.Metadata.Uid }];
+                        var ownerMap = await retry.RunAsync(c => kubernetes.ReadConfigMapMetadataAsync(configuration.Namespace, owner, c), ct).ConfigureAwait(false);
+                        map.Metadata.OwnerReferences = [new V1OwnerReference { ApiVersion = "v1", Kind = "ConfigMap", Name = owner, Uid = ownerMap.Uid }];
                     }
-                    await retry.RunAsync(c => kubernetes.CoreV1.CreateNamespacedConfigMapAsync(map, configuration.Namespace, cancellationToken: c), ct).ConfigureAwait(false);
+                    await retry.RunAsync(c => kubernetes.CreateConfigMapAsync(map, configuration.Namespace, c), ct).ConfigureAwait(false);
                 }
                 else
                 {
                     _stored.Data ??= new Dictionary<string, string>();
                     _stored.Data[DataKey] = text;
                     // The resourceVersion read travels in the body: a concurrent run's write makes this one 409.
-                    await retry.RunAsync(c => kubernetes.CoreV1.ReplaceNamespacedConfigMapAsync(_stored, configuration.Name, configuration.Namespace, cancellationToken: c), ct).ConfigureAwait(false);
+                    await retry.RunAsync(c => kubernetes.ReplaceConfigMapAsync(_stored, configuration.Namespace, configuration.Name, c), ct).ConfigureAwait(false);
                 }
                 return;
             }
-            catch (HttpOperationException e) when (e.Response?.StatusCode is HttpStatusCode.Conflict && attempt < conflictRetries)
+            catch (KubeApiException e) when (e.StatusCode is HttpStatusCode.Conflict && attempt < conflictRetries)
             {
                 // Another run wrote first: keep what it added that this run did not decide about.
                 var mine = entries;

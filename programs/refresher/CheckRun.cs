@@ -1,12 +1,11 @@
 using System.Net;
-using k8s;
-using k8s.Autorest;
 using Microsoft.Extensions.Logging;
 using RegistryInfra.Core;
 using RegistryInfra.Core.Credentials;
 using RegistryInfra.Core.DockerConfigJson;
 using RegistryInfra.Core.References;
 using RegistryInfra.Core.Refresher;
+using RegistryInfra.Refresher.KubernetesApi;
 
 namespace RegistryInfra.Refresher;
 
@@ -16,7 +15,7 @@ namespace RegistryInfra.Refresher;
 /// would find; it writes nothing.
 /// </summary>
 internal sealed partial class CheckRun(
-    IKubernetes kubernetes,
+    IKubeApi kubernetes,
     RefresherConfiguration options,
     IReadOnlyDictionary<string, ICredentialSource> sources,
     TimeProvider time,
@@ -65,7 +64,7 @@ internal sealed partial class CheckRun(
             {
                 namespaces = await RefreshRun.ResolveNamespacesAsync(kubernetes, target, retry, ct).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is HttpOperationException or HttpRequestException || SecretRefresher.IsMalformedAnswer(e))
+            catch (Exception e) when (e is KubeApiException or HttpRequestException or KubeCredentialException || SecretRefresher.IsMalformedAnswer(e))
             {
                 problems++;
                 LogApiFailed(logger, "list", "namespaces", "*", Status(e));
@@ -90,7 +89,7 @@ internal sealed partial class CheckRun(
     {
         try
         {
-            var secret = await retry.RunAsync(c => kubernetes.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: c), ct).ConfigureAwait(false);
+            var secret = await retry.RunAsync(c => kubernetes.ReadSecretAsync(ns, name, c), ct).ConfigureAwait(false);
             if (secret.Type != SecretRefresher.DockerConfigType || secret.Data?.TryGetValue(SecretRefresher.DockerConfigKey, out var content) != true)
             {
                 var state = $"malformed: type '{secret.Type}' or no {SecretRefresher.DockerConfigKey}";
@@ -108,12 +107,12 @@ internal sealed partial class CheckRun(
             LogSecretState(logger, ns, name, "malformed: " + e.Message);
             return 1;
         }
-        catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)
+        catch (KubeApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
             LogSecretState(logger, ns, name, "missing (refresh will create it)");
             return 0;
         }
-        catch (Exception e) when (e is HttpOperationException or HttpRequestException || SecretRefresher.IsMalformedAnswer(e))
+        catch (Exception e) when (e is KubeApiException or HttpRequestException or KubeCredentialException || SecretRefresher.IsMalformedAnswer(e))
         {
             LogApiFailed(logger, "get", "secret", $"{ns}/{name}", Status(e));
             return 1;
@@ -125,20 +124,16 @@ internal sealed partial class CheckRun(
     {
         try
         {
-            await retry.RunAsync(async c =>
-            {
-                using var response = await kubernetes.CoreV1.ReadNamespacedSecretWithHttpMessagesAsync(name, ns, customHeaders: SecretRefresher.MetadataOnly, cancellationToken: c).ConfigureAwait(false);
-                return response.Body.Metadata?.Name;
-            }, ct).ConfigureAwait(false);
+            await retry.RunAsync(c => kubernetes.ReadSecretMetadataAsync(ns, name, c), ct).ConfigureAwait(false);
             LogSecretState(logger, ns, name, "present (attach only)");
             return 0;
         }
-        catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)
+        catch (KubeApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
             LogSecretState(logger, ns, name, "missing (attach only: this namespace is skipped until the secret exists)");
             return 0;
         }
-        catch (Exception e) when (e is HttpOperationException or HttpRequestException || SecretRefresher.IsMalformedAnswer(e))
+        catch (Exception e) when (e is KubeApiException or HttpRequestException or KubeCredentialException || SecretRefresher.IsMalformedAnswer(e))
         {
             LogApiFailed(logger, "get", "secret", $"{ns}/{name}", Status(e));
             return 1;
@@ -149,12 +144,12 @@ internal sealed partial class CheckRun(
     {
         try
         {
-            var account = await retry.RunAsync(c => kubernetes.CoreV1.ReadNamespacedServiceAccountAsync(name, ns, cancellationToken: c), ct).ConfigureAwait(false);
-            var has = account.ImagePullSecrets?.Any(r => r.Name == secretName) == true;
+            var account = await retry.RunAsync(c => kubernetes.ReadServiceAccountAsync(ns, name, c), ct).ConfigureAwait(false);
+            var has = account.ImagePullSecrets?.Any(r => r?.Name == secretName) == true;
             LogServiceAccountState(logger, ns, name, has ? "names the secret" : "lacks the secret (refresh will patch it)");
             return 0;
         }
-        catch (Exception e) when (e is HttpOperationException or HttpRequestException || SecretRefresher.IsMalformedAnswer(e))
+        catch (Exception e) when (e is KubeApiException or HttpRequestException or KubeCredentialException || SecretRefresher.IsMalformedAnswer(e))
         {
             LogApiFailed(logger, "get", "serviceaccount", $"{ns}/{name}", Status(e));
             return 1;
@@ -163,8 +158,8 @@ internal sealed partial class CheckRun(
 
     private static string Status(Exception e) => e switch
     {
-        HttpOperationException { Response: { } r } => "HTTP " + ((int)r.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture),
-        HttpOperationException => "HTTP (no response)",
+        KubeApiException k => "HTTP " + ((int)k.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        KubeCredentialException => "no credential for the API server",
         HttpRequestException h => $"connection failed ({h.HttpRequestError})",
         _ => "a malformed answer",
     };

@@ -1,19 +1,19 @@
 using System.Globalization;
-using k8s;
-using k8s.Models;
 using Microsoft.Extensions.Logging;
+using RegistryInfra.Refresher.KubernetesApi;
 
 namespace RegistryInfra.Refresher;
 
 /// <summary>Records a Warning Event on the object a failure is about, so <c>kubectl describe</c> shows it next to the secret.</summary>
-internal sealed partial class FailureEvents(IKubernetes kubernetes, TimeProvider time, ILogger logger)
+internal sealed partial class FailureEvents(IKubeApi kubernetes, TimeProvider time, ILogger logger)
 {
     public const string Component = "registryinfra-refresher";
 
     public async Task RecordAsync(string ns, string kind, string name, string reason, string message, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        var ev = new Corev1Event
+        var stamp = now.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+        var ev = new CoreV1Event
         {
             Metadata = new V1ObjectMeta
             {
@@ -26,13 +26,13 @@ internal sealed partial class FailureEvents(IKubernetes kubernetes, TimeProvider
             Type = "Warning",
             Source = new V1EventSource { Component = Component },
             ReportingComponent = Component,
-            FirstTimestamp = now,
-            LastTimestamp = now,
+            FirstTimestamp = stamp,
+            LastTimestamp = stamp,
             Count = 1,
         };
         try
         {
-            await kubernetes.CoreV1.CreateNamespacedEventAsync(ev, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await kubernetes.CreateEventAsync(ev, ns, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -1,11 +1,10 @@
 using System.Globalization;
 using System.Net;
-using k8s;
-using k8s.Autorest;
 using Microsoft.Extensions.Logging;
 using RegistryInfra.Core.Credentials;
 using RegistryInfra.Core.References;
 using RegistryInfra.Core.Refresher;
+using RegistryInfra.Refresher.KubernetesApi;
 
 namespace RegistryInfra.Refresher;
 
@@ -44,7 +43,7 @@ internal sealed record RunSummary(int Checked, int Created, int Updated, int Unc
 /// started finish (their writes are not cut off) within <see cref="RefresherApp.ShutdownGrace"/>.
 /// </summary>
 internal sealed partial class RefreshRun(
-    IKubernetes kubernetes,
+    IKubeApi kubernetes,
     RefresherConfiguration options,
     IReadOnlyDictionary<string, ICredentialSource> sources,
     TimeProvider time,
@@ -277,7 +276,7 @@ internal sealed partial class RefreshRun(
     /// says a client that needs a consistent list must (the ledger decides what to detach from it), at most
     /// <see cref="ListRestarts"/> times.
     /// </summary>
-    internal static async Task<IReadOnlyList<string>> ResolveNamespacesAsync(IKubernetes kubernetes, TargetConfiguration target, TransientRetry retry, CancellationToken ct)
+    internal static async Task<IReadOnlyList<string>> ResolveNamespacesAsync(IKubeApi kubernetes, TargetConfiguration target, TransientRetry retry, CancellationToken ct)
     {
         if (target.Namespaces.Count > 0)
         {
@@ -290,15 +289,15 @@ internal sealed partial class RefreshRun(
         {
             try
             {
-                var page = await retry.RunAsync(c => kubernetes.CoreV1.ListNamespaceAsync(continueParameter: next, labelSelector: selector, limit: NamespacePageSize, cancellationToken: c), ct).ConfigureAwait(false);
-                names.AddRange(page.Items.Where(n => n.Status?.Phase != "Terminating").Select(n => n.Metadata.Name));
+                var page = await retry.RunAsync(c => kubernetes.ListNamespacesAsync(selector, NamespacePageSize, next, c), ct).ConfigureAwait(false);
+                names.AddRange(page.Items.Where(n => n.Status?.Phase != "Terminating").Select(n => n.Metadata?.Name).OfType<string>());
                 next = page.Metadata?.ContinueProperty;
                 if (string.IsNullOrEmpty(next))
                 {
                     return names;
                 }
             }
-            catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.Gone && next is not null && restarts < ListRestarts)
+            catch (KubeApiException e) when (e.StatusCode == HttpStatusCode.Gone && next is not null && restarts < ListRestarts)
             {
                 restarts++;
                 names.Clear();
@@ -317,7 +316,8 @@ internal sealed partial class RefreshRun(
     {
         OperationCanceledException when work.IsCancellationRequested => "the run's deadline was reached before it finished",
         OperationCanceledException => "request timed out",
-        HttpOperationException h => $"HTTP {(h.Response is null ? "no response" : ((int)h.Response.StatusCode).ToString(CultureInfo.InvariantCulture))}",
+        KubeApiException h => $"HTTP {((int)h.StatusCode).ToString(CultureInfo.InvariantCulture)}",
+        KubeCredentialException k => k.Message,
         HttpRequestException h => $"connection failed ({h.HttpRequestError})",
         _ when SecretRefresher.IsMalformedAnswer(e) => "the API server's answer could not be read (malformed or truncated JSON, or data that is not base64)",
         _ => e.GetType().Name,

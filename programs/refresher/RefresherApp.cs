@@ -1,7 +1,5 @@
 using System.Collections;
 using System.CommandLine;
-using k8s;
-using k8s.Exceptions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -144,14 +142,14 @@ internal static partial class RefresherApp
                 }
                 else if (invocation.Check)
                 {
-                    var problems = await new CheckRun(host.Services.GetRequiredService<IKubernetes>(), options, sources, time,
+                    var problems = await new CheckRun(host.Services.GetRequiredService<IKubeApi>(), options, sources, time,
                         host.Services.GetRequiredService<ILogger<CheckRun>>(), host.Services.GetService<IRegistryProbe>() ?? new RegistryProbe())
                         .RunAsync(stop.Token).ConfigureAwait(false);
                     code = problems == 0 ? ExitCodes.Success : ExitCodes.TargetsFailed;
                 }
                 else
                 {
-                    var summary = await new RefreshRun(host.Services.GetRequiredService<IKubernetes>(), options, sources, time,
+                    var summary = await new RefreshRun(host.Services.GetRequiredService<IKubeApi>(), options, sources, time,
                         host.Services.GetRequiredService<ILogger<RefreshRun>>(), host.Services.GetRequiredService<RefresherMetrics>())
                     { IdentityWait = identityWait }
                         .RunAsync(stop.Token).ConfigureAwait(false);
@@ -219,7 +217,7 @@ internal static partial class RefresherApp
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<RefresherMetrics>();
         builder.Services.AddSingleton<ICredentialSources, CredentialSources>();
-        builder.Services.AddSingleton<IKubernetes>(_ => new Kubernetes(ClientConfiguration(kubeconfig, context, options.EffectiveRequestTimeout, environment), new BufferedResponses()));
+        builder.Services.AddSingleton<IKubeApi>(_ => new KubeApi(Endpoint(kubeconfig, context, environment), options.EffectiveRequestTimeout));
         MetricsExport.AddTo(builder.Configuration, options.Metrics?.OtlpEndpoint, builder.Services, environment);
         configureServices?.Invoke(builder.Services);
         return builder.Build();
@@ -228,14 +226,10 @@ internal static partial class RefresherApp
     /// <summary>How long in-flight writes may take after SIGTERM: within Kubernetes' default 30 s grace period.</summary>
     internal static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(20);
 
-    private static KubernetesClientConfiguration ClientConfiguration(string? kubeconfig, string? context, TimeSpan requestTimeout, IDictionary environment)
+    private static KubeEndpoint Endpoint(string? kubeconfig, string? context, IDictionary environment)
     {
         var path = kubeconfig ?? (environment["KUBECONFIG"] is string { Length: > 0 } env ? env : null);
-        var configuration = path is not null
-            ? KubernetesClientConfiguration.BuildConfigFromConfigFile(path, context)
-            : KubernetesClientConfiguration.InClusterConfig();
-        configuration.HttpClientTimeout = requestTimeout;
-        return configuration;
+        return path is not null ? KubeEndpoint.FromKubeconfig(path, context) : KubeEndpoint.InCluster(environment);
     }
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Metrics export did not finish within {Seconds} s; this run's metrics may be lost")]

@@ -1,4 +1,4 @@
-using k8s.Models;
+using RegistryInfra.Refresher.KubernetesApi;
 
 namespace RegistryInfra.Refresher;
 

@@ -1,8 +1,5 @@
 using System.Globalization;
 using System.Net;
-using k8s;
-using k8s.Autorest;
-using k8s.Models;
 using RegistryInfra.Core;
 using RegistryInfra.Core.DockerConfigJson;
 using RegistryInfra.Core.References;
@@ -64,7 +61,7 @@ internal sealed class TargetFailedException(string reason, string message, strin
 /// registry entries, writes only when they changed, with a resourceVersion precondition and a bounded retry
 /// on conflict, then makes the listed service accounts name it. Never deletes, empties or truncates.
 /// </summary>
-internal sealed class SecretRefresher(IKubernetes kubernetes, TokenBroker tokens, TransientRetry retry, TimeProvider time, TimeSpan renewBefore, int conflictRetries)
+internal sealed class SecretRefresher(IKubeApi kubernetes, TokenBroker tokens, TransientRetry retry, TimeProvider time, TimeSpan renewBefore, int conflictRetries)
 {
     public const string DockerConfigType = "kubernetes.io/dockerconfigjson";
     public const string DockerConfigKey = ".dockerconfigjson";
@@ -78,11 +75,6 @@ internal sealed class SecretRefresher(IKubernetes kubernetes, TokenBroker tokens
 
     /// <summary>On a service account: the <c>imagePullSecrets</c> names a RegistryInfra refresher added (and so may remove); names it found there are not listed.</summary>
     public const string AddedPullSecretsAnnotation = "registryinfra.io/added-image-pull-secrets";
-
-    // The API server answers with the object's metadata only: an attach-only target never receives the
-    // data of a secret it does not own, though RBAC's get would allow it.
-    internal static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> MetadataOnly =
-        new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal) { ["Accept"] = ["application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"] };
 
     /// <summary>
     /// Refreshes one target; the registries are (key, host) pairs. The service accounts are read while the secret
@@ -153,18 +145,14 @@ internal sealed class SecretRefresher(IKubernetes kubernetes, TokenBroker tokens
     {
         try
         {
-            await retry.RunAsync(async c =>
-            {
-                using var response = await kubernetes.CoreV1.ReadNamespacedSecretWithHttpMessagesAsync(name, ns, customHeaders: MetadataOnly, cancellationToken: c).ConfigureAwait(false);
-                return response.Body.Metadata?.Name;
-            }, ct).ConfigureAwait(false);
+            await retry.RunAsync(c => kubernetes.ReadSecretMetadataAsync(ns, name, c), ct).ConfigureAwait(false);
             return true;
         }
-        catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)
+        catch (KubeApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
             return false;
         }
-        catch (HttpOperationException e)
+        catch (KubeApiException e)
         {
             throw ApiFailure(e, "read", "Secret", ns, name);
         }
@@ -253,19 +241,19 @@ internal sealed class SecretRefresher(IKubernetes kubernetes, TokenBroker tokens
             {
                 if (existing is null)
                 {
-                    await retry.RunAsync(c => kubernetes.CoreV1.CreateNamespacedSecretAsync(secret, ns, cancellationToken: c), ct).ConfigureAwait(false);
+                    await retry.RunAsync(c => kubernetes.CreateSecretAsync(secret, ns, c), ct).ConfigureAwait(false);
                     return (TargetResult.Created, expiresAt);
                 }
                 // The resourceVersion read above travels in the body: the API server refuses the write if anyone wrote since.
-                await retry.RunAsync(c => kubernetes.CoreV1.ReplaceNamespacedSecretAsync(secret, name, ns, cancellationToken: c), ct).ConfigureAwait(false);
+                await retry.RunAsync(c => kubernetes.ReplaceSecretAsync(secret, ns, name, c), ct).ConfigureAwait(false);
                 return (TargetResult.Updated, expiresAt);
             }
-            catch (HttpOperationException e) when (attempt < conflictRetries
-                && (e.Response?.StatusCode == HttpStatusCode.Conflict || (existing is not null && e.Response?.StatusCode == HttpStatusCode.NotFound)))
+            catch (KubeApiException e) when (attempt < conflictRetries
+                && (e.StatusCode == HttpStatusCode.Conflict || (existing is not null && e.StatusCode == HttpStatusCode.NotFound)))
             {
                 // Someone else wrote (or created) it first, or garbage collection deleted it since the read: read again and start from what is there.
             }
-            catch (HttpOperationException e)
+            catch (KubeApiException e)
             {
                 throw ApiFailure(e, existing is null ? "create" : "update", "Secret", ns, name);
             }
@@ -317,17 +305,13 @@ internal sealed class SecretRefresher(IKubernetes kubernetes, TokenBroker tokens
     {
         try
         {
-            return await retry.RunAsync(async c =>
-            {
-                using var response = await kubernetes.CoreV1.ReadNamespacedConfigMapWithHttpMessagesAsync(name, ns, customHeaders: MetadataOnly, cancellationToken: c).ConfigureAwait(false);
-                return response.Body.Metadata;
-            }, ct).ConfigureAwait(false);
+            return await retry.RunAsync(c => kubernetes.ReadConfigMapMetadataAsync(ns, name, c), ct).ConfigureAwait(false);
         }
-        catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)
+        catch (KubeApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
             return null;
         }
-        catch (HttpOperationException e)
+        catch (KubeApiException e)
         {
             throw ApiFailure(e, "read", "ConfigMap", ns, name);
         }
@@ -337,13 +321,13 @@ internal sealed class SecretRefresher(IKubernetes kubernetes, TokenBroker tokens
     {
         try
         {
-            return await retry.RunAsync(c => kubernetes.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: c), ct).ConfigureAwait(false);
+            return await retry.RunAsync(c => kubernetes.ReadSecretAsync(ns, name, c), ct).ConfigureAwait(false);
         }
-        catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)
+        catch (KubeApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
             return null;
         }
-        catch (HttpOperationException e)
+        catch (KubeApiException e)
         {
             throw ApiFailure(e, "read", "Secret", ns, name);
         }
@@ -353,9 +337,9 @@ internal sealed class SecretRefresher(IKubernetes kubernetes, TokenBroker tokens
     {
         try
         {
-            return await retry.RunAsync(c => kubernetes.CoreV1.ReadNamespacedServiceAccountAsync(account, ns, cancellationToken: c), ct).ConfigureAwait(false);
+            return await retry.RunAsync(c => kubernetes.ReadServiceAccountAsync(ns, account, c), ct).ConfigureAwait(false);
         }
-        catch (HttpOperationException e)
+        catch (KubeApiException e)
         {
             throw ApiFailure(e, "read", "ServiceAccount", ns, account);
         }
@@ -379,14 +363,13 @@ internal sealed class SecretRefresher(IKubernetes kubernetes, TokenBroker tokens
             var patch = ServiceAccountPatch.Json(current.Metadata?.ResourceVersion, [.. names.Where(n => n is not null)!, secretName], string.Join(',', added));
             try
             {
-                await retry.RunAsync(c => kubernetes.CoreV1.PatchNamespacedServiceAccountAsync(
-                    new V1Patch(patch, V1Patch.PatchType.MergePatch), account, ns, cancellationToken: c), ct).ConfigureAwait(false);
+                await retry.RunAsync(c => kubernetes.PatchServiceAccountAsync(ns, account, patch, c), ct).ConfigureAwait(false);
                 return true;
             }
-            catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.Conflict && attempt < conflictRetries)
+            catch (KubeApiException e) when (e.StatusCode == HttpStatusCode.Conflict && attempt < conflictRetries)
             {
             }
-            catch (HttpOperationException e)
+            catch (KubeApiException e)
             {
                 throw ApiFailure(e, "patch", "ServiceAccount", ns, account);
             }
@@ -408,13 +391,13 @@ internal sealed class SecretRefresher(IKubernetes kubernetes, TokenBroker tokens
             V1ServiceAccount current;
             try
             {
-                current = await retry.RunAsync(c => kubernetes.CoreV1.ReadNamespacedServiceAccountAsync(account, ns, cancellationToken: c), ct).ConfigureAwait(false);
+                current = await retry.RunAsync(c => kubernetes.ReadServiceAccountAsync(ns, account, c), ct).ConfigureAwait(false);
             }
-            catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)
+            catch (KubeApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
             {
                 return DetachResult.Gone;
             }
-            catch (HttpOperationException e)
+            catch (KubeApiException e)
             {
                 throw ApiFailure(e, "read", "ServiceAccount", ns, account);
             }
@@ -428,28 +411,27 @@ internal sealed class SecretRefresher(IKubernetes kubernetes, TokenBroker tokens
             var patch = ServiceAccountPatch.Json(current.Metadata?.ResourceVersion, names!, remaining.Count == 0 ? null : string.Join(',', remaining));
             try
             {
-                await retry.RunAsync(c => kubernetes.CoreV1.PatchNamespacedServiceAccountAsync(
-                    new V1Patch(patch, V1Patch.PatchType.MergePatch), account, ns, cancellationToken: c), ct).ConfigureAwait(false);
+                await retry.RunAsync(c => kubernetes.PatchServiceAccountAsync(ns, account, patch, c), ct).ConfigureAwait(false);
                 return DetachResult.Removed;
             }
-            catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.Conflict && attempt < conflictRetries)
+            catch (KubeApiException e) when (e.StatusCode == HttpStatusCode.Conflict && attempt < conflictRetries)
             {
             }
-            catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)
+            catch (KubeApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
             {
                 return DetachResult.Gone;
             }
-            catch (HttpOperationException e)
+            catch (KubeApiException e)
             {
                 throw ApiFailure(e, "patch", "ServiceAccount", ns, account);
             }
         }
     }
 
-    private static TargetFailedException ApiFailure(HttpOperationException e, string verb, string kind, string ns, string name)
+    private static TargetFailedException ApiFailure(KubeApiException e, string verb, string kind, string ns, string name)
     {
-        var status = e.Response?.StatusCode is { } code ? ((int)code).ToString(CultureInfo.InvariantCulture) : "no response";
-        var reason = e.Response?.StatusCode switch
+        var status = ((int)e.StatusCode).ToString(CultureInfo.InvariantCulture);
+        var reason = e.StatusCode switch
         {
             HttpStatusCode.Conflict => "Conflict",
             HttpStatusCode.Forbidden => "Forbidden",

@@ -1,6 +1,6 @@
 using System.Net;
-using k8s.Autorest;
 using RegistryInfra.Core;
+using RegistryInfra.Refresher.KubernetesApi;
 
 namespace RegistryInfra.Refresher;
 
@@ -24,6 +24,13 @@ internal sealed class TransientRetry(int retries, TimeSpan baseDelay, TimeProvid
         }
     }
 
+    public Task RunAsync(Func<CancellationToken, Task> action, CancellationToken cancellationToken) =>
+        RunAsync<bool>(async c =>
+        {
+            await action(c).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
     /// <summary>Full jitter: a uniform delay in [0, min(max, base·2^attempt)], so many workers do not retry in step.</summary>
     private TimeSpan Delay(int attempt)
     {
@@ -33,7 +40,7 @@ internal sealed class TransientRetry(int retries, TimeSpan baseDelay, TimeProvid
 
     public static bool IsTransient(Exception e, CancellationToken cancellationToken) => e switch
     {
-        HttpOperationException h => h.Response?.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.InternalServerError
+        KubeApiException h => h.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.InternalServerError
             or HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout,
         HttpRequestException => true,
         RegistryException r => r.IsTransient,

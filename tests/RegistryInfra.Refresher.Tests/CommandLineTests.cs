@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using k8s;
+using RegistryInfra.Refresher.KubernetesApi;
 
 namespace RegistryInfra.Refresher.Tests;
 
@@ -32,8 +32,8 @@ public sealed class CommandLineTests : IDisposable
     /// <summary>Runs the program; any attempt to make a Kubernetes client is counted (and fails).</summary>
     private Task<int> RunAsync(params string[] args) => RefresherApp.RunAsync(args, services =>
     {
-        services.RemoveAll<IKubernetes>();
-        services.AddSingleton<IKubernetes>(_ =>
+        services.RemoveAll<IKubeApi>();
+        services.AddSingleton<IKubeApi>(_ =>
         {
             Interlocked.Increment(ref _clientsMade);
             throw new InvalidOperationException("this test contacts no cluster");

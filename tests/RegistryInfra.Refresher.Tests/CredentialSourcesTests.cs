@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using k8s;
+using RegistryInfra.Refresher.KubernetesApi;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -67,8 +67,8 @@ public sealed class CredentialSourcesTests
             {
                 services.RemoveAll<ILoggerProvider>();
                 services.AddSingleton<ILoggerProvider>(logs);
-                services.RemoveAll<IKubernetes>();
-                services.AddSingleton<IKubernetes>(_ => new Kubernetes(new KubernetesClientConfiguration { Host = api.Host }));
+                services.RemoveAll<IKubeApi>();
+                services.AddSingleton<IKubeApi>(_ => new KubeApi(new KubeEndpoint { Server = new Uri(api.Host), Credentials = new KubeCredentials() }, TimeSpan.FromSeconds(100)));
             }, TestContext.Current.CancellationToken);
 
             Assert.Equal(0, code);

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Amazon.Runtime;
-using k8s;
+using RegistryInfra.Refresher.KubernetesApi;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -72,8 +72,8 @@ public sealed class RefresherAppTests : IAsyncLifetime
     {
         services.RemoveAll<ILoggerProvider>();
         services.AddSingleton<ILoggerProvider>(_logs);
-        services.RemoveAll<IKubernetes>();
-        services.AddSingleton<IKubernetes>(_ => new Kubernetes(new KubernetesClientConfiguration { Host = _api.Host }));
+        services.RemoveAll<IKubeApi>();
+        services.AddSingleton<IKubeApi>(_ => new KubeApi(new KubeEndpoint { Server = new Uri(_api.Host), Credentials = new KubeCredentials() }, TimeSpan.FromSeconds(100)));
         services.RemoveAll<ICredentialSources>();
         services.AddSingleton<ICredentialSources>(new FakeEcrSources(_ecr));
         services.AddSingleton<IRegistryProbe>(_probe);

@@ -1,15 +1,15 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using k8s;
 using Microsoft.Extensions.Logging;
 using Moq;
 using RegistryInfra.Core.Credentials;
 using RegistryInfra.Core.Refresher;
+using RegistryInfra.Refresher.KubernetesApi;
 using RegistryInfra.Testing.Kubernetes;
 
 namespace RegistryInfra.Refresher.Tests;
 
-/// <summary>The fake API, the real KubernetesClient pointed at it, a mocked token source, and a way to run one refresh.</summary>
+/// <summary>The fake API, the refresher's own Kubernetes client pointed at it, a mocked token source, and a way to run one refresh.</summary>
 internal sealed class RefresherTestBed : IAsyncDisposable
 {
     public const string EcrServer = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
@@ -20,8 +20,8 @@ internal sealed class RefresherTestBed : IAsyncDisposable
     private RefresherTestBed(FakeKubeApi api)
     {
         Api = api;
-        // As the program builds it: answers buffered asynchronously before the client reads them.
-        Client = new Kubernetes(new KubernetesClientConfiguration { Host = api.Host }, new RegistryInfra.Refresher.KubernetesApi.BufferedResponses());
+        // As the program builds it from a kubeconfig naming the server and a token (KubernetesClient's default timeout of 100 s).
+        Client = new KubeApi(new KubeEndpoint { Server = new Uri(api.Host), Credentials = new KubeCredentials { Token = "not-a-real-token" } }, TimeSpan.FromSeconds(100));
         Source.SetupGet(s => s.Description).Returns("ecr(123456789012, eu-west-1)");
         Source.Setup(s => s.GetCredentialAsync(It.IsAny<CancellationToken>()))
             .Returns(() => ValueTask.FromResult(NextCredential()));
@@ -30,7 +30,7 @@ internal sealed class RefresherTestBed : IAsyncDisposable
 
     public FakeKubeApi Api { get; }
 
-    public Kubernetes Client { get; }
+    public KubeApi Client { get; }
 
     public Mock<ICredentialSource> Source { get; } = new();
 

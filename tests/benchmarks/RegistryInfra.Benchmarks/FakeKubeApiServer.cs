@@ -8,10 +8,14 @@ namespace RegistryInfra.Benchmarks;
 /// The fake Kubernetes API as a process of its own, so the refresher benchmark measures the refresher alone.
 /// Arguments: <c>--namespaces N --latency-ms L [--tls]</c>. It prints one line <c>listening URL</c> (and, with TLS,
 /// <c>ca PATH</c> before it), then answers commands on stdin: <c>stats</c> prints the request counts as one JSON
-/// line, <c>reset</c> clears them; end of input stops it.
+/// line, <c>reset</c> clears them, <c>cpu</c> prints this process's CPU time so far (user + system, ms); end of input stops it.
+/// Besides the <c>pull=ecr</c> namespaces it holds <see cref="WarmUpNamespaces"/> labelled <c>pull=warm-up</c>.
 /// </summary>
 public sealed class FakeKubeApiServer : IBenchmark
 {
+    /// <summary>Namespaces (<c>warm-NNN</c>, label <c>pull=warm-up</c>) a warm-up run works on.</summary>
+    public const int WarmUpNamespaces = 200;
+
     public string Name => "fake-kube-api";
 
     public string Description => "serve the fake Kubernetes API in this process (the refresher benchmark starts it)";
@@ -23,6 +27,8 @@ public sealed class FakeKubeApiServer : IBenchmark
         var tls = args.Contains("--tls");
         await using var api = await FakeKubeApi.StartAsync(new FakeKubeFaults { Latency = latency }, tls, cancellationToken);
         api.AddNamespaces(Enumerable.Range(0, namespaces).Select(i => $"ns-{i:D5}"), new Dictionary<string, string> { ["pull"] = "ecr" }, "default");
+        // What the refresher benchmark warms this process up on (its own JIT and TLS set-up are not the refresher's cost).
+        api.AddNamespaces(Enumerable.Range(0, WarmUpNamespaces).Select(i => $"warm-{i:D3}"), new Dictionary<string, string> { ["pull"] = "warm-up" }, "default");
         if (api.CertificateAuthorityPem is { } pem)
         {
             var path = Path.Combine(Path.GetTempPath(), $"fake-kube-api-{Environment.ProcessId}.crt");
@@ -48,6 +54,11 @@ public sealed class FakeKubeApiServer : IBenchmark
                         }
                     }
                     Console.WriteLine(counts.ToJsonString());
+                    break;
+                case "cpu":
+                    var process = System.Diagnostics.Process.GetCurrentProcess();
+                    process.Refresh();
+                    Console.WriteLine(process.TotalProcessorTime.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture));
                     break;
                 case "reset":
                     api.ResetCounters();

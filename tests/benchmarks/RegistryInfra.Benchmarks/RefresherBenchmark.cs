@@ -8,8 +8,10 @@ namespace RegistryInfra.Benchmarks;
 /// The published refresher process against the fake Kubernetes API in another process (<see cref="FakeKubeApiServer"/>),
 /// over TLS (HTTP/2, as an API server speaks) with an injected latency per request: a first run (every Secret created,
 /// every service account patched) and an unchanged run, per namespace count, latency and concurrency, each repeated on
-/// a fresh API. Prints wall time, the refresher's CPU time (user + system: what the run costs whatever else the
-/// machine does), requests by kind, token requests, writes and peak RSS, with medians and ratios.
+/// a fresh API that has first served one unmeasured warm-up run on namespaces of its own (so its JIT and TLS set-up, the
+/// fake's costs, do not land in the first measured run). Prints wall time, the refresher's CPU time (user + system: what
+/// the run costs whatever else the machine does), the fake API's CPU time in the same run (it shares the 2 cores), requests
+/// by kind, token requests, writes and peak RSS, with medians and ratios.
 /// Arguments: <c>[--refresher PATH] [--namespaces 1000,10000] [--latency-ms 0,5] [--concurrency 8,32] [--repeat 3]</c>.
 /// </summary>
 public sealed class RefresherBenchmark : IBenchmark
@@ -66,15 +68,16 @@ public sealed class RefresherBenchmark : IBenchmark
         }
 
         Console.WriteLine();
-        Console.WriteLine("medians (ms wall; ms CPU user+system; MiB peak RSS; requests per namespace):");
+        Console.WriteLine("medians (ms wall; ms CPU user+system of the refresher and of the fake API; MiB peak RSS; requests per namespace):");
         foreach (var group in results.GroupBy(r => (r.Namespaces, r.LatencyMs, r.Concurrency, r.Run)))
         {
             var wall = Median(group.Select(r => r.Wall.TotalMilliseconds));
             var cpu = Median(group.Select(r => r.Cpu.TotalMilliseconds));
+            var apiCpu = Median(group.Select(r => r.ApiCpu.TotalMilliseconds));
             var rss = Median(group.Select(r => r.PeakRssKiB / 1024.0));
             var perNamespace = Median(group.Select(r => (double)r.Requests.Values.Sum() / r.Namespaces));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {group.Key.Namespaces,6} ns  {group.Key.LatencyMs,2} ms  c{group.Key.Concurrency,-3} {group.Key.Run,-9}  wall {wall,7:F0}  cpu {cpu,6:F0}  rss {rss,5:F1}  req/ns {perNamespace:F2}  (n={group.Count()})"));
+                $"  {group.Key.Namespaces,6} ns  {group.Key.LatencyMs,2} ms  c{group.Key.Concurrency,-3} {group.Key.Run,-9}  wall {wall,7:F0}  cpu {cpu,6:F0}  api cpu {apiCpu,6:F0}  rss {rss,5:F1}  req/ns {perNamespace:F2}  (n={group.Count()})"));
         }
         Console.WriteLine("ratios:");
         foreach (var namespaces in counts)
@@ -101,11 +104,13 @@ public sealed class RefresherBenchmark : IBenchmark
     private sealed record Result(int Namespaces, int LatencyMs, int Concurrency, string Run, TimeSpan Wall, TimeSpan Cpu, long PeakRssKiB, int Exit,
         IReadOnlyDictionary<string, int> Requests, int Tokens)
     {
+        public TimeSpan ApiCpu { get; init; }
+
         public int Writes => Requests.Where(kv => kv.Key.StartsWith("POST ", StringComparison.Ordinal) || kv.Key.StartsWith("PUT ", StringComparison.Ordinal)
             || kv.Key.StartsWith("PATCH ", StringComparison.Ordinal)).Sum(kv => kv.Value);
 
         public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-            $"{Namespaces,6} ns {LatencyMs,2} ms c{Concurrency,-3} {Run,-9} wall {Wall.TotalMilliseconds,7:F0} ms  cpu {Cpu.TotalMilliseconds,6:F0} ms  rss {PeakRssKiB / 1024.0,5:F1} MiB  exit {Exit}  tokens {Tokens}  writes {Writes}  ")
+            $"{Namespaces,6} ns {LatencyMs,2} ms c{Concurrency,-3} {Run,-9} wall {Wall.TotalMilliseconds,7:F0} ms  cpu {Cpu.TotalMilliseconds,6:F0} ms  api cpu {ApiCpu.TotalMilliseconds,6:F0} ms  rss {PeakRssKiB / 1024.0,5:F1} MiB  exit {Exit}  tokens {Tokens}  writes {Writes}  ")
             + string.Join("  ", Requests.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value}")));
     }
 
@@ -153,6 +158,10 @@ public sealed class RefresherBenchmark : IBenchmark
                 concurrency: {{concurrency}}
                 deadline: 10m
                 """, ct);
+            // Unmeasured: the fake API's own warm-up, on its warm-up namespaces.
+            var warmUp = Path.Combine(dir, "warm-up.yaml");
+            await File.WriteAllTextAsync(warmUp, (await File.ReadAllTextAsync(config, ct)).Replace("pull=ecr", "pull=warm-up", StringComparison.Ordinal), ct);
+            await RunRefresherAsync(refresher, warmUp, kubeconfig, api, FakeKubeApiServer.WarmUpNamespaces, latencyMs, concurrency, "warm-up", ct);
             var first = await RunRefresherAsync(refresher, config, kubeconfig, api, namespaces, latencyMs, concurrency, "first", ct);
             var unchanged = await RunRefresherAsync(refresher, config, kubeconfig, api, namespaces, latencyMs, concurrency, "unchanged", ct);
             Directory.Delete(dir, recursive: true);
@@ -172,6 +181,7 @@ public sealed class RefresherBenchmark : IBenchmark
     {
         await api.StandardInput.WriteLineAsync("reset".AsMemory(), ct);
         await api.StandardOutput.ReadLineAsync(ct);
+        var apiCpuBefore = await ApiCpuAsync(api, ct);
         var rssFile = Path.GetTempFileName();
         var start = new ProcessStartInfo("/usr/bin/time") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { "-f", "%M %U %S", "-o", rssFile, refresher, "refresh", "--config", config, "--kubeconfig", kubeconfig })
@@ -196,12 +206,19 @@ public sealed class RefresherBenchmark : IBenchmark
         await api.StandardInput.WriteLineAsync("stats".AsMemory(), ct);
         var stats = JsonNode.Parse((await api.StandardOutput.ReadLineAsync(ct))!)!.AsObject();
         var requests = stats.ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<int>(), StringComparer.Ordinal);
+        var apiCpu = await ApiCpuAsync(api, ct) - apiCpuBefore;
         var tokens = TokenRequests(output);
         if (process.ExitCode != 0)
         {
             Console.WriteLine(output.Length > 4000 ? output[^4000..] : output);
         }
-        return new Result(namespaces, latencyMs, concurrency, run, clock.Elapsed, cpu, rss, process.ExitCode, requests, tokens);
+        return new Result(namespaces, latencyMs, concurrency, run, clock.Elapsed, cpu, rss, process.ExitCode, requests, tokens) { ApiCpu = apiCpu };
+    }
+
+    private static async Task<TimeSpan> ApiCpuAsync(Process api, CancellationToken ct)
+    {
+        await api.StandardInput.WriteLineAsync("cpu".AsMemory(), ct);
+        return TimeSpan.FromMilliseconds(double.Parse((await api.StandardOutput.ReadLineAsync(ct))!, CultureInfo.InvariantCulture));
     }
 
     /// <summary>The summary line's token count ("token requests N").</summary>
