@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using k8s;
 using k8s.Autorest;
 using Microsoft.Extensions.Logging;
@@ -269,7 +270,13 @@ internal sealed partial class RefreshRun(
         return outcome;
     }
 
-    /// <summary>The namespaces of a target: listed, or read page by page (<c>limit</c>/<c>continue</c>) from the API.</summary>
+    /// <summary>
+    /// The namespaces of a target: listed, or read page by page (<c>limit</c>/<c>continue</c>) from the API. A continue
+    /// token that expired between two pages (410 Gone: etcd compacted the list's snapshot, after five to fifteen minutes)
+    /// restarts the list from the first page, as kubernetes.io/docs/reference/using-api/api-concepts/#retrieving-large-results-sets-in-chunks
+    /// says a client that needs a consistent list must (the ledger decides what to detach from it), at most
+    /// <see cref="ListRestarts"/> times.
+    /// </summary>
     internal static async Task<IReadOnlyList<string>> ResolveNamespacesAsync(IKubernetes kubernetes, TargetConfiguration target, TransientRetry retry, CancellationToken ct)
     {
         if (target.Namespaces.Count > 0)
@@ -279,15 +286,29 @@ internal sealed partial class RefreshRun(
         var selector = target.AllNamespaces ? null : target.NamespaceSelector;
         var names = new List<string>();
         string? next = null;
-        do
+        for (var restarts = 0; ;)
         {
-            var page = await retry.RunAsync(c => kubernetes.CoreV1.ListNamespaceAsync(continueParameter: next, labelSelector: selector, limit: NamespacePageSize, cancellationToken: c), ct).ConfigureAwait(false);
-            names.AddRange(page.Items.Where(n => n.Status?.Phase != "Terminating").Select(n => n.Metadata.Name));
-            next = page.Metadata?.ContinueProperty;
+            try
+            {
+                var page = await retry.RunAsync(c => kubernetes.CoreV1.ListNamespaceAsync(continueParameter: next, labelSelector: selector, limit: NamespacePageSize, cancellationToken: c), ct).ConfigureAwait(false);
+                names.AddRange(page.Items.Where(n => n.Status?.Phase != "Terminating").Select(n => n.Metadata.Name));
+                next = page.Metadata?.ContinueProperty;
+                if (string.IsNullOrEmpty(next))
+                {
+                    return names;
+                }
+            }
+            catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.Gone && next is not null && restarts < ListRestarts)
+            {
+                restarts++;
+                names.Clear();
+                next = null;
+            }
         }
-        while (!string.IsNullOrEmpty(next));
-        return names;
     }
+
+    /// <summary>How often a namespace list whose continue token expired is started again before the target fails.</summary>
+    internal const int ListRestarts = 3;
 
     /// <summary>Namespaces per LIST page: the API server's own chunk size for kubectl (500), a few hundred KB a page.</summary>
     internal const int NamespacePageSize = 500;

@@ -23,7 +23,9 @@ namespace RegistryInfra.Testing.Kubernetes;
 /// with <c>labelSelector</c> and in chunks (<c>limit</c>/<c>continue</c>, kubernetes.io/docs/reference/using-api/api-concepts/
 /// #retrieving-large-results-sets-in-chunks: a list with <c>limit</c> returns at most that many items and, when more remain,
 /// an opaque <c>metadata.continue</c> token and <c>remainingItemCount</c>; the next request passes the token back with the
-/// same selector), and garbage collection by <c>ownerReferences</c> (<see cref="Delete(string, string, string, string)"/>).
+/// same selector; a token whose snapshot has been compacted away, <see cref="Compact"/>, is answered <c>410 Gone</c> with reason
+/// <c>Expired</c> and a token in the Status's <c>metadata.continue</c> for an inconsistent continuation, as the same page says:
+/// "If the client needs a consistent list, it must restart their list without the continue field"), and garbage collection by <c>ownerReferences</c> (<see cref="Delete(string, string, string, string)"/>).
 /// <see cref="Faults"/> injects conflicts, 500s, latency, hangs and malformed answers. Over TLS
 /// (<see cref="StartAsync(FakeKubeFaults?, bool, CancellationToken)"/>) it speaks HTTP/2, as API servers do.
 /// </summary>
@@ -45,6 +47,8 @@ public sealed class FakeKubeApi : IAsyncDisposable
     private readonly ConcurrentDictionary<string, int> _requests = new(StringComparer.Ordinal);
     private readonly WebApplication _app;
     private long _resourceVersion = 1000;
+    private long _compactedRevision;
+    private int _expiredTokensServed;
     private int _injected;
     private Random _random;
     private FakeKubeFaults _faults;
@@ -63,7 +67,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
     public FakeKubeFaults Faults
     {
         get { lock (_gate) { return _faults; } }
-        set { lock (_gate) { _faults = value; _random = new Random(value.Seed); _conflicted.Clear(); } }
+        set { lock (_gate) { _faults = value; _random = new Random(value.Seed); _conflicted.Clear(); _expiredTokensServed = 0; } }
     }
 
     /// <summary>Starts the API on a free loopback port, over plain HTTP/1.1.</summary>
@@ -265,6 +269,18 @@ public sealed class FakeKubeApi : IAsyncDisposable
     /// <summary>Forgets the request counts.</summary>
     public void ResetCounters() => _requests.Clear();
 
+    /// <summary>
+    /// Compacts the history, as etcd does every five minutes under the API server: every continue token handed out so
+    /// far names a snapshot that is gone, and a LIST presenting one is answered 410 Gone (reason <c>Expired</c>).
+    /// </summary>
+    public void Compact()
+    {
+        lock (_gate)
+        {
+            _compactedRevision = ++_resourceVersion;
+        }
+    }
+
     // ---- HTTP ----
 
     private async Task HandleAsync(HttpContext context)
@@ -431,13 +447,21 @@ public sealed class FakeKubeApi : IAsyncDisposable
     {
         var selector = LabelSelector.Parse(labelSelector);
         var limit = int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out var l) && l > 0 ? l : int.MaxValue;
-        // The token names the last key returned; keys are listed in order, so the next chunk starts after it.
+        // The token names the snapshot (the resourceVersion of the list's first chunk) and the last key returned; keys are
+        // listed in order, so the next chunk starts after it.
         string? after = null;
+        long snapshot = 0;
         if (continueToken.Length > 0)
         {
             try
             {
-                after = Encoding.UTF8.GetString(Convert.FromBase64String(continueToken));
+                var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(continueToken));
+                var colon = decoded.IndexOf(':', StringComparison.Ordinal);
+                if (colon <= 0 || !long.TryParse(decoded.AsSpan(0, colon), NumberStyles.None, CultureInfo.InvariantCulture, out snapshot))
+                {
+                    throw new FormatException("no snapshot");
+                }
+                after = decoded[(colon + 1)..];
             }
             catch (FormatException)
             {
@@ -446,6 +470,15 @@ public sealed class FakeKubeApi : IAsyncDisposable
         }
         lock (_gate)
         {
+            if (after is not null && (snapshot < _compactedRevision || _expiredTokensServed++ < _faults.ExpiredContinueTokens))
+            {
+                // The API server's answer (k8s.io/apiserver storage: a compacted continue revision is a 410 ResourceExpired),
+                // with a token that continues from the same key in the latest snapshot.
+                var expired = StatusObject(410, "Expired", "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.", resource, "");
+                expired["metadata"] = new JsonObject { ["continue"] = Token(_resourceVersion, after) };
+                return (410, expired);
+            }
+            var version = after is null ? _resourceVersion : snapshot;
             var matching = _objects
                 .Where(kv => kv.Key.Resource == resource && (resource == "namespaces" || kv.Key.Namespace == ns))
                 .Select(kv => (Key: kv.Key.Namespace + "/" + kv.Key.Name, Value: kv.Value))
@@ -454,10 +487,10 @@ public sealed class FakeKubeApi : IAsyncDisposable
                 .Where(o => selector.Matches(o.Value["metadata"]?["labels"] as JsonObject))
                 .ToList();
             var page = matching.Take(limit).ToList();
-            var metadata = new JsonObject { ["resourceVersion"] = _resourceVersion.ToString(CultureInfo.InvariantCulture) };
+            var metadata = new JsonObject { ["resourceVersion"] = version.ToString(CultureInfo.InvariantCulture) };
             if (matching.Count > page.Count)
             {
-                metadata["continue"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(page[^1].Key));
+                metadata["continue"] = Token(version, page[^1].Key);
                 metadata["remainingItemCount"] = matching.Count - page.Count;
             }
             return (200, new JsonObject
@@ -469,6 +502,9 @@ public sealed class FakeKubeApi : IAsyncDisposable
             });
         }
     }
+
+    private static string Token(long snapshot, string lastKey) =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes(snapshot.ToString(CultureInfo.InvariantCulture) + ":" + lastKey));
 
     private (int, JsonObject) Read(string resource, string ns, string name)
     {

@@ -24,6 +24,9 @@ public sealed record FakeKubeFaults
     /// <summary>Answers that arrive with status 200 but cannot be read, as from a broken proxy or a cut connection.</summary>
     public IReadOnlyList<MalformedAnswer> Malformed { get; init; } = [];
 
+    /// <summary>The first this many continue tokens presented to a LIST are answered 410 Gone (reason <c>Expired</c>), as after a compaction.</summary>
+    public int ExpiredContinueTokens { get; init; }
+
     /// <summary>No faults.</summary>
     public static FakeKubeFaults None { get; } = new();
 }
