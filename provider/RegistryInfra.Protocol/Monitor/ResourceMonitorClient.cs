@@ -13,7 +13,6 @@ namespace RegistryInfra.Protocol.Monitor;
 /// </summary>
 public sealed class ResourceMonitorClient : IDisposable
 {
-    private readonly GrpcChannel? _channel;
     private readonly ResourceMonitor.ResourceMonitorClient _client;
     private readonly Dictionary<string, bool> _features = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _featureLock = new(1, 1);
@@ -24,24 +23,39 @@ public sealed class ResourceMonitorClient : IDisposable
         _client = client ?? throw new ArgumentNullException(nameof(client));
     }
 
-    private ResourceMonitorClient(GrpcChannel channel)
-    {
-        _channel = channel;
-        _client = new ResourceMonitor.ResourceMonitorClient(channel);
-    }
-
-    /// <summary>Connects to the monitor at <paramref name="endpoint"/> (<c>host:port</c>, as the engine sends it, or a URL).</summary>
+    /// <summary>
+    /// A client of the monitor at <paramref name="endpoint"/> (<c>host:port</c>, as the engine sends it, or a URL).
+    /// Every Construct of a deployment names the same monitor, so the clients of one endpoint share one channel
+    /// (its HTTP/2 connections stay open between Constructs and carry all of their registrations); disposing a
+    /// client leaves the shared channel open for the next.
+    /// </summary>
     public static ResourceMonitorClient Connect(string endpoint)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(endpoint);
         var address = endpoint.Contains("://", StringComparison.Ordinal) ? endpoint : "http://" + endpoint;
-        var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
-        {
-            MaxReceiveMessageSize = 400 * 1024 * 1024,
-            MaxSendMessageSize = 400 * 1024 * 1024,
-        });
-        return new ResourceMonitorClient(channel);
+        return new ResourceMonitorClient(new ResourceMonitor.ResourceMonitorClient(Channels.GetOrAdd(address, OpenChannel)));
     }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, GrpcChannel> Channels = new(StringComparer.Ordinal);
+
+    private static GrpcChannel OpenChannel(string address) => GrpcChannel.ForAddress(address, new GrpcChannelOptions
+    {
+        MaxReceiveMessageSize = 400 * 1024 * 1024,
+        MaxSendMessageSize = 400 * 1024 * 1024,
+        HttpHandler = new System.Net.Http.SocketsHttpHandler
+        {
+            // Several Constructs at once each keep up to ConstructSession.DefaultConcurrency registrations in flight,
+            // more than a server may allow on one connection (Kestrel: 100 streams): open another instead of queueing.
+            EnableMultipleHttp2Connections = true,
+            // As GrpcChannel configures its own handler when given none.
+            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+            KeepAlivePingDelay = Timeout.InfiniteTimeSpan,
+            UseProxy = false,
+            UseCookies = false,
+            AllowAutoRedirect = false,
+        },
+        DisposeHttpClient = true,
+    });
 
     /// <summary>Whether the engine supports a feature such as <c>secrets</c>, <c>resourceReferences</c> or <c>outputValues</c>; asked once per feature.</summary>
     public async Task<bool> SupportsFeatureAsync(string feature, CancellationToken cancellationToken)
@@ -124,12 +138,12 @@ public sealed class ResourceMonitorClient : IDisposable
             // The status detail is the engine's own message; never the inputs, which may hold secrets.
             throw new ResourceMonitorException($"registering {registration.Type} '{registration.Name}' failed: {e.Status.StatusCode}: {e.Status.Detail}", e);
         }
-        var outputs = response.Object is null
-            ? ImmutableSortedDictionary<string, PropertyValue>.Empty.WithComparers(StringComparer.Ordinal)
-            : PropertyValueSerializer.Deserialize(response.Object);
-        return new RegisteredResource(response.Urn, response.Id, outputs)
+        // The outputs stay on the wire until the component reads one: most children's outputs are never read.
+        return new RegisteredResource(response.Urn, response.Id, response.Object)
         {
-            PropertyDependencies = response.PropertyDependencies.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.Urns.ToImmutableArray(), StringComparer.Ordinal),
+            PropertyDependencies = response.PropertyDependencies.Count == 0
+                ? ImmutableDictionary<string, ImmutableArray<string>>.Empty
+                : response.PropertyDependencies.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.Urns.ToImmutableArray(), StringComparer.Ordinal),
         };
     }
 
@@ -166,12 +180,8 @@ public sealed class ResourceMonitorClient : IDisposable
         return new Alias { Spec = spec };
     }
 
-    /// <summary>Closes the channel this client opened.</summary>
-    public void Dispose()
-    {
-        _channel?.Dispose();
-        _featureLock.Dispose();
-    }
+    /// <summary>Releases this client; the channel of its endpoint stays open for the deployment's other Constructs.</summary>
+    public void Dispose() => _featureLock.Dispose();
 }
 
 /// <summary>The engine's ResourceMonitor refused or failed a call.</summary>

@@ -1,4 +1,6 @@
 using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
+using Google.Protobuf.WellKnownTypes;
 using RegistryInfra.Protocol.Values;
 
 namespace RegistryInfra.Protocol.Monitor;
@@ -55,9 +57,58 @@ public sealed record ResourceRegistration(string Type, string Name)
     public bool? Protect { get; init; }
 }
 
-/// <summary>The engine's answer to a registration: URN, ID, outputs (unknown during preview when not yet known).</summary>
-public sealed record RegisteredResource(string Urn, string Id, ImmutableSortedDictionary<string, PropertyValue> Outputs)
+/// <summary>
+/// The engine's answer to a registration: URN, ID, outputs (unknown during preview when not yet known). Outputs
+/// answered over the wire are decoded when read, one key at a time (<see cref="TryGetOutput"/>), so outputs no
+/// component reads cost nothing; a malformed value is reported when it is read.
+/// </summary>
+public sealed record RegisteredResource
 {
+    private readonly Struct? _wire;
+    private ImmutableSortedDictionary<string, PropertyValue>? _outputs;
+
+    /// <summary>An answer with decoded outputs.</summary>
+    public RegisteredResource(string urn, string id, ImmutableSortedDictionary<string, PropertyValue> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
+        Urn = urn;
+        Id = id;
+        _outputs = outputs;
+    }
+
+    /// <summary>An answer whose outputs are the engine's <paramref name="wire"/> Struct, decoded when read.</summary>
+    public RegisteredResource(string urn, string id, Struct? wire)
+    {
+        Urn = urn;
+        Id = id;
+        _wire = wire;
+        if (wire is null)
+        {
+            _outputs = ImmutableSortedDictionary<string, PropertyValue>.Empty.WithComparers(StringComparer.Ordinal);
+        }
+    }
+
+    /// <summary>The resource's URN.</summary>
+    public string Urn { get; init; }
+
+    /// <summary>The resource's ID; empty for a component, and in preview for a resource not yet created.</summary>
+    public string Id { get; init; }
+
+    /// <summary>Every output, decoded.</summary>
+    /// <exception cref="FormatException">An output is malformed; the message names the property path.</exception>
+    public ImmutableSortedDictionary<string, PropertyValue> Outputs => _outputs ??= PropertyValueSerializer.Deserialize(_wire);
+
+    /// <summary>The output <paramref name="key"/>, decoded alone; false when the answer has no such output.</summary>
+    /// <exception cref="FormatException">The output is malformed; the message names the property path.</exception>
+    public bool TryGetOutput(string key, [MaybeNullWhen(false)] out PropertyValue value)
+    {
+        if (_outputs is { } outputs)
+        {
+            return outputs.TryGetValue(key, out value);
+        }
+        return PropertyValueSerializer.TryDeserializeField(_wire!, key, out value);
+    }
+
     /// <summary>For each output, the URNs it depends on.</summary>
     public ImmutableDictionary<string, ImmutableArray<string>> PropertyDependencies { get; init; } = ImmutableDictionary<string, ImmutableArray<string>>.Empty;
 }

@@ -98,6 +98,20 @@ public static class PropertyValueSerializer
     /// <exception cref="FormatException">A signature object is malformed; the message names the property path.</exception>
     public static PropertyValue Deserialize(Value value) => Deserialize(value, "");
 
+    /// <summary>Decodes the field <paramref name="key"/> of a Struct alone, as <see cref="Deserialize(Struct)"/> decodes it among the others.</summary>
+    /// <exception cref="FormatException">A signature object is malformed; the message names the property path.</exception>
+    public static bool TryDeserializeField(Struct properties, string key, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out PropertyValue value)
+    {
+        ArgumentNullException.ThrowIfNull(properties);
+        if (!properties.Fields.TryGetValue(key, out var item))
+        {
+            value = null;
+            return false;
+        }
+        value = Deserialize(item, key);
+        return true;
+    }
+
     private static PropertyValue Deserialize(Value value, string path)
     {
         ArgumentNullException.ThrowIfNull(value);

@@ -137,31 +137,36 @@ public sealed class ConstructBenchmark : IBenchmark
         var registrations = 0;
         var critical = 0;
         var cpuTicks = 0L;
+        var monitorTicks = 0L;
         var measured = 0L;
         for (var run = 0; run <= runs; run++)
         {
             await monitor.CommandAsync("clear", cancellationToken);
             var cpuBefore = CpuTicks(plugin.ProcessId);
+            var monitorBefore = CpuTicks(monitor.ProcessId);
             var clock = Stopwatch.StartNew();
             await Parallel.ForEachAsync(Enumerable.Range(0, clusters), new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = cancellationToken },
                 async (i, ct) => await plugin.Provider.ConstructAsync(Request(i, namespaces, monitor.Endpoint), ct));
             clock.Stop();
             var cpu = CpuTicks(plugin.ProcessId) - cpuBefore;
+            var monitorCpu = CpuTicks(monitor.ProcessId) - monitorBefore;
             var stats = (await monitor.CommandAsync("stats", cancellationToken)).Split(' ');
             registrations = int.Parse(stats[1], CultureInfo.InvariantCulture);
             critical = int.Parse(stats[3], CultureInfo.InvariantCulture);
-            Console.WriteLine($"  {label,-9} {clusters,4} clusters run {run}{(run == 0 ? " (warm-up)" : "")}: {registrations} registrations in {clock.Elapsed.TotalSeconds:F3} s, CPU {cpu * 10} ms");
+            Console.WriteLine($"  {label,-9} {clusters,4} clusters run {run}{(run == 0 ? " (warm-up)" : "")}: {registrations} registrations in {clock.Elapsed.TotalSeconds:F3} s, CPU {cpu * 10} ms (monitor {monitorCpu * 10} ms)");
             if (run > 0)
             {
                 walls.Add(clock.Elapsed.TotalSeconds);
                 cpuTicks += cpu;
+                monitorTicks += monitorCpu;
                 measured += registrations;
             }
         }
         walls.Sort();
         var median = walls[walls.Count / 2];
         var cpuMicros = cpuTicks * 1_000_000.0 / TicksPerSecond / Math.Max(1, measured);
-        return new Result(label, clusters, namespaces, latencyMs, registrations, critical, median, registrations / median, cpuMicros, PeakRssKiB(plugin.ProcessId) / 1024.0);
+        var monitorMicros = monitorTicks * 1_000_000.0 / TicksPerSecond / Math.Max(1, measured);
+        return new Result(label, clusters, namespaces, latencyMs, registrations, critical, median, registrations / median, cpuMicros, PeakRssKiB(plugin.ProcessId) / 1024.0, monitorMicros);
     }
 
     private static ConstructRequest Request(int cluster, int namespaces, string monitorEndpoint) =>
@@ -218,10 +223,10 @@ public sealed class ConstructBenchmark : IBenchmark
             .Select(l => long.Parse(l["VmHWM:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture)).FirstOrDefault();
 
     private sealed record Result(string Label, int Clusters, int Namespaces, int LatencyMs, int Registrations, int CriticalPath, double Median,
-        double PerSecond, double CpuMicrosPerRegistration, double PeakRssMiB)
+        double PerSecond, double CpuMicrosPerRegistration, double PeakRssMiB, double MonitorCpuMicrosPerRegistration)
     {
         public override string ToString() =>
-            $"{Label,-9} {Clusters,4}x{Namespaces} {LatencyMs,3} ms/create: {Median,7:F3} s, {Registrations} registrations, {PerSecond,7:F0}/s, CPU {CpuMicrosPerRegistration,6:F0} us/registration, peak RSS {PeakRssMiB,4:F0} MiB";
+            $"{Label,-9} {Clusters,4}x{Namespaces} {LatencyMs,3} ms/create: {Median,7:F3} s, {Registrations} registrations, {PerSecond,7:F0}/s, CPU {CpuMicrosPerRegistration,6:F0} us/registration, peak RSS {PeakRssMiB,4:F0} MiB (monitor CPU {MonitorCpuMicrosPerRegistration:F0} us/registration)";
     }
 
     /// <summary>The <see cref="MonitorProcessBenchmark"/> started as a child process of this one, one command and answer at a time.</summary>
@@ -237,6 +242,8 @@ public sealed class ConstructBenchmark : IBenchmark
         }
 
         public string Endpoint { get; }
+
+        public int ProcessId => _process.Id;
 
         public static async Task<MonitorProcess> StartAsync(CancellationToken cancellationToken)
         {
