@@ -23,10 +23,10 @@ public sealed class RefresherBenchmark : IBenchmark
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
         var root = RepositoryRoot();
-        var refresher = FakeKubeApiServer.Value(args, "--refresher") ?? Path.Combine(root, "artifacts", "refresher", "registryinfra-refresher");
+        var refresher = FakeKubeApiServer.Value(args, "--refresher") ?? Path.Combine(root, "artifacts", "refresher-image", "publish-linux-x64", "registryinfra-refresher");
         if (!File.Exists(refresher))
         {
-            Console.Error.WriteLine($"refresher: no published refresher at {refresher}; publish it first (dotnet publish programs/refresher -c Release -r linux-x64 -o artifacts/refresher) or pass --refresher PATH");
+            Console.Error.WriteLine($"refresher: no published refresher at {refresher}; publish it first (programs/refresher/image/build publishes the NativeAOT refresher there) or pass --refresher PATH");
             return 2;
         }
         if (!File.Exists("/usr/bin/time"))
