@@ -120,8 +120,11 @@ public sealed class AcrPullAccessTests : MonitoredConstructTests
 
         var clientId = ProviderAnswers.GuidOf("client", "aks-wi-acr-identity");
         var credential = Registered(AcrPullAccessComponent.FederatedCredentialType, "aks-wi-acr-federated-credential");
-        Assert.Equal("system:serviceaccount:registryinfra-system:registryinfra-refresher", Text(credential.Inputs["subject"]));
         var account = Registered("kubernetes:core/v1:ServiceAccount", "aks-wi-refresher-service-account");
+        // The identity trusts exactly the refresher's account, in the refresher's own namespace (a default that differs per component).
+        var refresherNamespace = Text(account.Inputs["metadata"].ObjectValue["namespace"]);
+        Assert.StartsWith("aks-wi-refresher-", refresherNamespace, StringComparison.Ordinal);
+        Assert.Equal($"system:serviceaccount:{refresherNamespace}:registryinfra-refresher", Text(credential.Inputs["subject"]));
         Assert.Equal(clientId, Text(account.Inputs["metadata"].ObjectValue["annotations"].ObjectValue["azure.workload.identity/client-id"]));
         foreach (var (type, name) in new[] { ("kubernetes:batch/v1:CronJob", "aks-wi-refresher-cron-job"), ("kubernetes:batch/v1:Job", "aks-wi-refresher-run-on-deploy") })
         {
