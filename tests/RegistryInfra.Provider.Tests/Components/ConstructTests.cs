@@ -20,7 +20,9 @@ public sealed class ConstructTests : IAsyncLifetime
     private const string AwsProvider = "urn:pulumi:test::fleet::pulumi:providers:aws::acct::9f8e-aws";
     private const string GcpProvider = "urn:pulumi:test::fleet::pulumi:providers:gcp::proj::77aa-gcp";
     private const string Image = "ghcr.io/acme/refresher@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-    private static readonly string[] Credentials = [Password, AuthB64];
+    private static readonly string[] Credentials = [Password, AuthB64, KubeToken];
+    private const string KubeToken = "kube-token-never-in-plain";
+    private const string KubeconfigText = "apiVersion: v1\\nkind: Config\\nusers: [{name: u, user: {token: " + KubeToken + "}}]";
 
     private FakeResourceMonitor _monitor = null!;
     private ResourceMonitorClient _client = null!;
@@ -46,6 +48,7 @@ public sealed class ConstructTests : IAsyncLifetime
       ],
       "namespaces": ["apps", "jobs"],
       "serviceAccounts": ["default"],
+      "kubeconfig": "{{KubeconfigText}}",
       "refresher": { "image": "{{Image}}" },
       "aws": { "oidcProviderArn": "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC", "region": "eu-west-1", "repositories": ["app"] },
       "gcp": { "project": "acme-prod", "accountId": "registry-puller", "repositories": [{ "location": "europe", "repository": "images" }] }
@@ -69,7 +72,7 @@ public sealed class ConstructTests : IAsyncLifetime
             JsonValue v => PropertyValue.Create(v.GetValue<double>()),
             _ => PropertyValue.Null,
         };
-        return key is "password" or "authEntry" && !value.IsComputed ? PropertyValue.CreateSecret(value) : value;
+        return key is "password" or "authEntry" or "kubeconfig" && !value.IsComputed ? PropertyValue.CreateSecret(value) : value;
     }
 
     private Task<ConstructResponse> Construct(string type, string name, string json, bool dryRun) => Construct(type, name, Inputs(json), dryRun, []);
@@ -309,7 +312,7 @@ public sealed class ConstructTests : IAsyncLifetime
     }
 
     private static string Plain(ImmutableSortedDictionary<string, PropertyValue> inputs) =>
-        ComponentPlans.ToJson(inputs.Where(kv => !kv.Value.IsNull).ToImmutableSortedDictionary(StringComparer.Ordinal)).Json.ToJsonString();
+        ComponentPlans.ToJson(inputs.Where(kv => !kv.Value.IsNull && kv.Key != "kubeconfig").ToImmutableSortedDictionary(StringComparer.Ordinal)).Json.ToJsonString();
 
     private const string StaticPassword = "ghp_Zq8static-never-in-plain";
 
@@ -319,7 +322,8 @@ public sealed class ConstructTests : IAsyncLifetime
         { "server": "ghcr.io", "username": "octo", "password": "{{StaticPassword}}" },
         { "server": "registry.example.com", "kind": "generic", "authEntry": "{\"auth\":\"{{AuthB64}}\"}" }
       ],
-      "namespaces": ["apps", "jobs"]{{extra}}
+      "namespaces": ["apps", "jobs"],
+      "kubeconfig": "{{KubeconfigText}}"{{extra}}
     }
     """;
 
@@ -401,7 +405,7 @@ public sealed class ConstructTests : IAsyncLifetime
     public async Task The_kubeconfig_reaches_every_attachment_as_a_secret()
     {
         const string kubeconfig = "apiVersion: v1\nkind: Config\nusers: [{name: u, user: {token: kube-token-never-in-plain}}]";
-        var inputs = Inputs(StaticOnlyInputs()).Add("kubeconfig", PropertyValue.CreateSecret(PropertyValue.Create(kubeconfig))).Add("kubeContext", PropertyValue.Create("prod"));
+        var inputs = Inputs(StaticOnlyInputs()).SetItem("kubeconfig", PropertyValue.CreateSecret(PropertyValue.Create(kubeconfig))).Add("kubeContext", PropertyValue.Create("prod"));
 
         await Construct("registryinfra:index:ClusterRegistryAccess", "edge", inputs, dryRun: false, []);
 
@@ -414,6 +418,18 @@ public sealed class ConstructTests : IAsyncLifetime
         }
         Assert.DoesNotContain(_monitor.Registrations, r => r.Type.StartsWith("kubernetes:", StringComparison.Ordinal)
             && r.Request.Object.ToString().Contains("kube-token-never-in-plain", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task With_an_explicit_kubernetes_provider_the_attachments_need_its_kubeconfig()
+    {
+        var json = StaticOnlyInputs().Replace($"\"kubeconfig\": \"{KubeconfigText}\"", "\"kubeconfig\": \"\"", StringComparison.Ordinal);
+
+        var e = await Assert.ThrowsAsync<ComponentInputException>(() => Construct("registryinfra:index:ClusterRegistryAccess", "edge", json, dryRun: false));
+
+        Assert.Equal("kubeconfig", e.Field);
+        Assert.Contains("attachServiceAccounts", e.Message, StringComparison.Ordinal);
+        Assert.Empty(_monitor.Registrations);
     }
 
     [Fact]

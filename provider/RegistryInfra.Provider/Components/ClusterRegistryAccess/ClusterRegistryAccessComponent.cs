@@ -275,6 +275,12 @@ public sealed class ClusterRegistryAccessComponent : IComponent<ClusterRegistryA
         {
             KubernetesNames.RequireSubdomain(knownAccounts[i], $"serviceAccounts[{i}]");
         }
+        if (scope.ProviderFor("kubernetes").Length > 0 && args.Kubeconfig.TryGetKnown(out var kubeconfig) && string.IsNullOrWhiteSpace(kubeconfig))
+        {
+            // The attachments reach the cluster themselves: with an explicit kubernetes provider, the ambient kubeconfig may
+            // name another cluster, so patching it would attach names in the wrong place.
+            throw new ComponentInputException("kubeconfig", "required when the component is given a kubernetes provider (providers): give the same kubeconfig as that provider, so that the service-account attachments patch that cluster, or set attachServiceAccounts to false");
+        }
         var secretNames = Output.Tuple(pullSecret.Outputs.StaticSecretName, pullSecret.Outputs.TokenSecretName)
             .Apply(v => (IReadOnlyList<string>)[.. new[] { v.Item1, v.Item2 }.OfType<string>()]);
         foreach (var ns in namespaces)
