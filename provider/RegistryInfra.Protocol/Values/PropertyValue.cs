@@ -340,6 +340,16 @@ public sealed class PropertyValue : IEquatable<PropertyValue>
 
     private static ImmutableSortedDictionary<string, PropertyValue> ToMap(IEnumerable<KeyValuePair<string, PropertyValue>> properties)
     {
+        // A map already in ordinal order (what the binder writes and the serializer reads) is kept as it is, not rebuilt.
+        if (properties is ImmutableSortedDictionary<string, PropertyValue> map && ReferenceEquals(map.KeyComparer, StringComparer.Ordinal)
+            && ReferenceEquals(map.ValueComparer, EqualityComparer<PropertyValue>.Default))
+        {
+            foreach (var (_, value) in map)
+            {
+                ArgumentNullException.ThrowIfNull(value);
+            }
+            return map;
+        }
         var builder = ImmutableSortedDictionary.CreateBuilder<string, PropertyValue>(StringComparer.Ordinal);
         foreach (var (key, value) in properties)
         {

@@ -204,8 +204,12 @@ public sealed class FakeResourceMonitor : IAsyncDisposable
             if (request.Custom)
             {
                 response.Id = DryRun ? "" : request.Name + "-id";
+                // The inputs' values as they are (nothing changes them afterwards), in a map of the answer's own.
                 var outputs = new Struct();
-                outputs.MergeFrom(request.Object);
+                if (request.Object is not null)
+                {
+                    outputs.Fields.Add(request.Object.Fields);
+                }
                 if (!DryRun)
                 {
                     outputs.Fields["id"] = Value.ForString(response.Id);
