@@ -96,9 +96,19 @@ internal sealed partial class RefreshRun(
             }
         }
 
-        using var gate = new SemaphoreSlim(options.EffectiveConcurrency);
-        var running = jobs.Select(job => RefreshOneAsync(job.Namespace, job.Target, hosts, refresher, events, gate, admit.Token, work.Token, overall.Token)).ToList();
-        outcomes.AddRange(await Task.WhenAll(running).ConfigureAwait(false));
+        // A fixed set of workers takes the targets in order: memory stays bounded by the concurrency, not by the number
+        // of namespaces (a task per target made 10,000 namespaces cost tens of MiB before any of them was worked on).
+        var results = new TargetOutcome[jobs.Count];
+        var taken = -1;
+        async Task WorkAsync()
+        {
+            for (var i = Interlocked.Increment(ref taken); i < jobs.Count; i = Interlocked.Increment(ref taken))
+            {
+                results[i] = await RefreshOneAsync(jobs[i].Namespace, jobs[i].Target, hosts, refresher, events, admit.Token, work.Token, overall.Token).ConfigureAwait(false);
+            }
+        }
+        await Task.WhenAll(Enumerable.Range(0, Math.Min(options.EffectiveConcurrency, jobs.Count)).Select(_ => Task.Run(WorkAsync, CancellationToken.None))).ConfigureAwait(false);
+        outcomes.AddRange(results);
         var (detached, detachFailed) = options.Ledger is { } ledger && !stop.IsCancellationRequested
             ? await ReconcileLedgerAsync(ledger, jobs, outcomes, refresher, retry, events, work.Token, overall.Token).ConfigureAwait(false)
             : (0, 0);
@@ -190,21 +200,17 @@ internal sealed partial class RefreshRun(
     }
 
     private async Task<TargetOutcome> RefreshOneAsync(string ns, TargetConfiguration target, Dictionary<string, RegistryHost> hosts,
-        SecretRefresher refresher, FailureEvents events, SemaphoreSlim gate, CancellationToken admit, CancellationToken work, CancellationToken overall)
+        SecretRefresher refresher, FailureEvents events, CancellationToken admit, CancellationToken work, CancellationToken overall)
     {
         var registries = options.Registries.Where(r => target.Registries.Count == 0 || target.Registries.Contains(r.Key))
             .Select(r => (r.Key, hosts[r.Key])).ToList();
         TargetOutcome outcome;
-        try
-        {
-            await gate.WaitAsync(admit).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!work.IsCancellationRequested)
+        if (admit.IsCancellationRequested && !work.IsCancellationRequested)
         {
             // Asked to stop before this target started: it is left exactly as it was, and the next run does it.
             return new TargetOutcome(ns, target.SecretName, TargetResult.NotStarted, "Stopped", $"secret {ns}/{target.SecretName}: not started, the run was asked to stop");
         }
-        catch (OperationCanceledException)
+        if (work.IsCancellationRequested)
         {
             outcome = new TargetOutcome(ns, target.SecretName, TargetResult.Failed, "DeadlineExceeded",
                 $"secret {ns}/{target.SecretName}: the run's deadline was reached before it started", "Secret", target.SecretName);
@@ -231,10 +237,6 @@ internal sealed partial class RefreshRun(
             };
             outcome = new TargetOutcome(ns, target.SecretName, TargetResult.Failed, reason,
                 $"secret {ns}/{target.SecretName}: {Describe(e, work)}", "Secret", target.SecretName);
-        }
-        finally
-        {
-            gate.Release();
         }
         return await RecordAsync(outcome, target, events, overall).ConfigureAwait(false);
     }
