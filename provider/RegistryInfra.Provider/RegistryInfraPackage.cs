@@ -8,6 +8,7 @@ using RegistryInfra.Provider.Components.PullSecret;
 using RegistryInfra.Provider.Components.TokenRefresher;
 using RegistryInfra.Provider.Components.WorkloadIdentityBinding;
 using RegistryInfra.Provider.Resources.GetImage;
+using RegistryInfra.Provider.Resources.PullSecretAttachment;
 using RegistryInfra.Provider.Resources.RegistryProfile;
 
 namespace RegistryInfra.Provider;
@@ -54,9 +55,10 @@ internal static class RegistryInfraPackage
         connections ??= new RegistryConnections();
         return new ResourceTable()
             .Resource(RegistryProfileResource.Token, new RegistryProfileResource(connections), RegistryProfileResource.Description)
+            .Resource(PullSecretAttachmentResource.Token, new PullSecretAttachmentResource(), PullSecretAttachmentResource.Description)
             .Function(GetImageFunction.Token, new GetImageFunction(connections), GetImageFunction.Description)
             .Component(PullSecretComponent.Instance,
-                "Pull secrets (kubernetes.io/dockerconfigjson) for a set of registries in each listed namespace: static credentials in a Secret whose data Pulumi owns, token-based registries in a Secret whose data the refresher owns. This component attaches no service account: workloads name the secrets through the `imagePullSecrets` output, or the refresher adds them to service accounts (ClusterRegistryAccess's `serviceAccounts`, or a TokenRefresher target, `attachOnly` for the static secret), because `imagePullSecrets` is an atomic list that a server-side-apply patch would replace whole.")
+                "Pull secrets (kubernetes.io/dockerconfigjson) for a set of registries in each listed namespace: static credentials in a Secret whose data Pulumi owns, token-based registries in a Secret whose data the refresher owns. This component attaches no service account: workloads name the secrets through the `imagePullSecrets` output, or a PullSecretAttachment adds them to service accounts (ClusterRegistryAccess creates one per namespace), because `imagePullSecrets` is an atomic list that a server-side-apply patch would replace whole.")
             .Component(EcrPullAccessComponent.Instance,
                 "An IAM role for one Kubernetes service account (IRSA or EKS Pod Identity) with least-privilege ECR pull on the listed repositories.")
             .Component(WorkloadIdentityBindingComponent.Instance,
@@ -68,7 +70,7 @@ internal static class RegistryInfraPackage
             .Component(DevRegistryComponent.Instance,
                 "A container registry in the cluster for development (the distribution registry with htpasswd authentication, a NodePort Service so that nodes pull from `localhost:NODEPORT`, and the KEP-1755 `local-registry-hosting` ConfigMap), with the outputs of a static profile for ClusterRegistryAccess or PullSecret.")
             .Component(ClusterRegistryAccessComponent.Instance,
-                "One cluster's whole registry access: pull secrets in each namespace, the refresher with its cloud identity where a token-based registry needs it, and the listed service accounts made to name the pull secrets by the refresher (with static registries only, an attach-only refresher that writes no secret; opt out with `attachServiceAccounts: false`).");
+                "One cluster's whole registry access: pull secrets in each namespace, the refresher with its cloud identity where a token-based registry needs it, and a PullSecretAttachment per namespace that makes the listed service accounts name the pull secrets and removes exactly those names again when they leave the program (opt out with `attachServiceAccounts: false`). Default object names differ per component and per stack.");
     }
 
     public static PackageProvider CreateProvider(RegistryConnections? connections = null)

@@ -4,50 +4,51 @@ using RegistryInfra.Testing.Kubernetes;
 namespace RegistryInfra.Refresher.Tests;
 
 /// <summary>
-/// Every removal of guarantee 3, played as an update would play it against the fake API: Pulumi creates what the
-/// program declares (the owner ConfigMaps, the static Secrets, the refresher's configuration ConfigMap), the
-/// run-on-deploy Job runs the refresher with the new configuration, and only then does the engine delete what left
-/// the program (pulumi/pulumi pkg/resource/deploy/deployment_executor.go performPostSteps, commit 1b5949891b3c;
-/// pulumi-kubernetes deletes with foreground propagation by default, provider/pkg/metadata/overrides.go
-/// DeletionPropagation, commit 94977969d641). RBAC is played as the component generates it: a Role names only the
-/// configured service accounts, updated before the Job (the Job waits for the bindings), and a removed namespace's
-/// Role is deleted after it. Each namespace also holds another owner's Secret and names.
+/// Every removal of guarantee 3, played as an update would play it against the fake API: during the program Pulumi
+/// creates what the program declares (the owner ConfigMaps, the static Secrets, the refresher's configuration ConfigMap)
+/// and creates or updates each namespace's PullSecretAttachment (the provider's own resource: it adds and removes service
+/// account names with the user's access), the run-on-deploy Job runs the refresher with the new configuration (it renews
+/// token Secrets and patches no service account), and only then does the engine delete what left the program, dependents
+/// first (pulumi/pulumi pkg/resource/deploy/deployment_executor.go performPostSteps, commit 1b5949891b3c; the attachment
+/// depends on the PullSecret component, so it is deleted before the Secrets it names); pulumi-kubernetes deletes with
+/// foreground propagation by default (provider/pkg/metadata/overrides.go DeletionPropagation, commit 94977969d641), and
+/// the fake API's garbage collection deletes the token Secrets with their owner ConfigMaps. Each namespace also holds
+/// another owner's Secret and names, which must all stay.
 /// </summary>
 public sealed class DeprovisioningMatrixTests(ITestOutputHelper output)
 {
-    private const string Token = "registryinfra-pull-tokens";
-    private const string Static = "registryinfra-pull";
+    private const string Token = "access-pull-tokens";
+    private const string Static = "access-pull";
     private const string Theirs = "their-pull";
-    private const string RefresherNamespace = "registryinfra-system";
+    private const string RefresherNamespace = "access-refresher-1a2b3c";
     private const string ConfigMap = "registryinfra-refresher-config";
     private const string Ledger = "registryinfra-refresher-attachments";
     private const string SecondServer = "234567890123.dkr.ecr.us-east-1.amazonaws.com";
     private static readonly string[] AllNamespaces = ["apps", "jobs"];
     private static readonly string[] AllAccounts = ["default", "builder"];
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>What the program declares in the cluster; <see cref="Present"/> false once the component is gone.</summary>
     private sealed record Declared(string[] Namespaces, string[] Registries, string[] ServiceAccounts, bool Present = true);
 
     private static readonly Declared Full = new(AllNamespaces, [RefresherTestBed.EcrServer, SecondServer], AllAccounts);
 
-    public static TheoryData<string, string, int> Removals => new()
+    public static TheoryData<string, string> Removals => new()
     {
-        // removal, how it is played, our entries and objects left behind: 0 where a run of the refresher with the new
-        // configuration still holds the RBAC to undo what it added; the rest are service-account names recorded as ours
-        // (annotation and ledger) that nothing runs to remove (README "Who owns what", what is left of guarantee 3)
-        { "namespace", "jobs leaves namespaces", 0 },
-        { "registry", "the second ECR registry leaves profiles", 0 },
-        { "service account", "builder leaves serviceAccounts (its Role no longer names it when the Job runs)", 4 },
-        { "component", "the ClusterRegistryAccess leaves the program (no Job runs)", 8 },
-        { "cluster", "the cluster's ClusterRegistryAccess and provider leave the program (no Job runs)", 8 },
-        { "stack", "pulumi destroy (no Job runs)", 8 },
+        { "namespace", "jobs leaves namespaces: its attachment, owner ConfigMap and static Secret are deleted after the Job" },
+        { "registry", "the second ECR registry leaves profiles: the Job's run removes its entry" },
+        { "service account", "builder leaves serviceAccounts: each attachment's update removes its names" },
+        { "component", "the ClusterRegistryAccess leaves the program: every child is deleted, attachments first" },
+        { "cluster", "the cluster's ClusterRegistryAccess and provider leave the program: the same deletes" },
+        { "stack", "pulumi destroy: the same deletes" },
     };
 
     [Theory]
     [MemberData(nameof(Removals))]
-    public async Task Removal_leaves_nothing_of_ours_where_the_job_runs_and_all_of_theirs_everywhere(string removal, string played, int expectedLeft)
+    public async Task Removal_leaves_nothing_of_ours_and_all_of_theirs(string removal, string played)
     {
         await using var bed = await RefresherTestBed.StartAsync();
+        var attachments = new AttachmentLifecycle(bed.Api);
         bed.Api.AddNamespace(RefresherNamespace);
         foreach (var ns in AllNamespaces)
         {
@@ -58,7 +59,7 @@ public sealed class DeprovisioningMatrixTests(ITestOutputHelper output)
                 bed.Api.AddServiceAccount(ns, account, Theirs);
             }
         }
-        await DeployAsync(bed, Full, null);
+        await DeployAsync(bed, attachments, Full, null);
         var before = Count(bed);
         var theirsBefore = Theirs_(bed);
 
@@ -72,7 +73,7 @@ public sealed class DeprovisioningMatrixTests(ITestOutputHelper output)
         var previous = Full;
         foreach (var step in steps)
         {
-            await DeployAsync(bed, step, previous);
+            await DeployAsync(bed, attachments, step, previous);
             previous = step;
         }
         var after = Count(bed);
@@ -81,15 +82,16 @@ public sealed class DeprovisioningMatrixTests(ITestOutputHelper output)
         output.WriteLine($"{removal} ({played}): ours before {before.Ours.Count}, after {after.Ours.Count}, left behind {left.Count}"
             + $" [{string.Join(", ", left)}]; theirs before {theirsBefore.Count}, after {Theirs_(bed).Count}");
         Assert.Equal(theirsBefore, Theirs_(bed));
-        Assert.Equal(expectedLeft, left.Count);
-        // What is left is never an object: only names in service accounts, each recorded as ours for a later run to remove.
-        Assert.All(left, l => Assert.StartsWith("name ", l, StringComparison.Ordinal));
+        Assert.Empty(left);
+        // Nothing we no longer want is recorded as ours either: no account keeps our annotation for a name it lost.
+        Assert.All(AllNamespaces.SelectMany(ns => AllAccounts.Select(a => bed.Api.GetServiceAccount(ns, a))),
+            account => Assert.True(account!["metadata"]!["annotations"]?["registryinfra.io/added-image-pull-secrets"] is null
+                || ((string)account["metadata"]!["annotations"]!["registryinfra.io/added-image-pull-secrets"]!).Split(',').All(n => account["imagePullSecrets"]!.AsArray().Any(r => (string?)r!["name"] == n))));
     }
 
-    /// <summary>One update: creates and the Job during the program, then the deletes of what left it.</summary>
-    private static async Task DeployAsync(RefresherTestBed bed, Declared declared, Declared? previous)
+    /// <summary>One update: creates and updates during the program, the Job, then the deletes of what left it.</summary>
+    private static async Task DeployAsync(RefresherTestBed bed, AttachmentLifecycle attachments, Declared declared, Declared? previous)
     {
-        bed.Api.Forbidden.Clear();
         if (declared.Present)
         {
             foreach (var ns in declared.Namespaces)
@@ -102,30 +104,23 @@ public sealed class DeprovisioningMatrixTests(ITestOutputHelper output)
                 {
                     bed.Api.AddSecret(ns, Static, "kubernetes.io/dockerconfigjson", new Dictionary<string, byte[]> { [".dockerconfigjson"] = RefresherTestBed.Utf8("""{"auths":{"ghcr.io":{"auth":"b2N0bzpwdw=="}}}""") });
                 }
+                await attachments.ApplyAsync(ns, declared.ServiceAccounts, [Static, Token], Ct);
             }
             if (bed.Api.GetConfigMap(RefresherNamespace, ConfigMap) is null)
             {
                 bed.Api.AddConfigMap(RefresherNamespace, ConfigMap);
             }
-            var removedNamespaces = (previous?.Namespaces ?? []).Except(declared.Namespaces).ToList();
-            foreach (var ns in AllNamespaces)
-            {
-                foreach (var account in AllAccounts)
-                {
-                    var granted = (declared.Namespaces.Contains(ns) && declared.ServiceAccounts.Contains(account))
-                        || (removedNamespaces.Contains(ns) && previous!.ServiceAccounts.Contains(account));
-                    if (!granted)
-                    {
-                        bed.Api.Forbidden[$"PATCH serviceaccounts {ns}/{account}"] = true;
-                    }
-                }
-            }
+            var patchesBefore = bed.Api.RequestCount("PATCH", "serviceaccounts");
             var summary = await bed.RunAsync(Configuration(declared));
             Assert.Equal(0, summary.Failed);
+            // The refresher has no service-account rule in its RBAC any more, and makes no such request.
+            Assert.Equal(patchesBefore, bed.Api.RequestCount("PATCH", "serviceaccounts"));
         }
-        var gone = declared.Present ? (previous?.Namespaces ?? []).Except(declared.Namespaces) : previous?.Namespaces ?? [];
+        var gone = declared.Present ? (previous?.Namespaces ?? []).Except(declared.Namespaces).ToList() : previous?.Namespaces.ToList() ?? [];
         foreach (var ns in gone)
         {
+            // Dependents first: the attachment names the Secrets, so it goes before them.
+            await attachments.DeleteAsync(ns, Ct);
             bed.Api.Delete("configmaps", ns, Token, "Foreground");
             bed.Api.Delete("secrets", ns, Static, "Foreground");
         }
@@ -138,13 +133,8 @@ public sealed class DeprovisioningMatrixTests(ITestOutputHelper output)
     private static RefresherConfiguration Configuration(Declared declared) => RefresherTestBed.Options(tune: o => o with
     {
         Registries = [.. declared.Registries.Select((server, i) => new RegistryConfiguration { Name = $"r{i}", Server = server, Source = new TokenSourceConfiguration { Type = "ecr" } })],
-        Targets =
-        [
-            new TargetConfiguration { SecretName = Token, Namespaces = declared.Namespaces, ServiceAccounts = declared.ServiceAccounts, Owner = Token },
-            .. declared.ServiceAccounts.Length > 0
-                ? new[] { new TargetConfiguration { SecretName = Static, Namespaces = declared.Namespaces, ServiceAccounts = declared.ServiceAccounts, AttachOnly = true } }
-                : [],
-        ],
+        // As ClusterRegistryAccess generates it: the token Secret, renewed under its owner ConfigMap, attached to nothing.
+        Targets = [new TargetConfiguration { SecretName = Token, Namespaces = declared.Namespaces, ServiceAccounts = [], Owner = Token }],
         Ledger = new LedgerConfiguration { Namespace = RefresherNamespace, Name = Ledger, Owner = ConfigMap },
     });
 

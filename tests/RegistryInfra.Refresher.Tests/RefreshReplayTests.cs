@@ -51,6 +51,14 @@ public sealed class RefreshReplayTests : IDisposable
         {
             Apply(bed, child);
         }
+        // The service-account attachments, created by the provider itself against the same API.
+        var attachments = new AttachmentLifecycle(bed.Api);
+        foreach (var child in plan.Children.Where(c => c.Type == "registryinfra:kubernetes:PullSecretAttachment"))
+        {
+            await attachments.ApplyAsync(child.Inputs["namespace"]!.GetValue<string>(),
+                [.. child.Inputs["serviceAccounts"]!.AsArray().Select(a => a!.GetValue<string>())],
+                [.. child.Inputs["secretNames"]!.AsArray().Select(a => a!.GetValue<string>())], TestContext.Current.CancellationToken);
+        }
         var configText = kubernetes.Single(c => c.Type == TokenRefresherComponent.ConfigMapType && c.Inputs["data"]?[RefresherPod.ConfigKey] is not null)
             .Inputs["data"]![RefresherPod.ConfigKey]!.GetValue<string>();
         var path = Path.Combine(_root, RefresherPod.ConfigKey);
@@ -64,12 +72,20 @@ public sealed class RefreshReplayTests : IDisposable
         var tokens = bed.IssuedPasswords.SelectMany(p => new[] { p, Convert.ToBase64String(Encoding.UTF8.GetBytes("AWS:" + p)) }).ToList();
         Assert.Equal(4, tokens.Count);
         // The tokens are in the cluster (so the search below can find them), in Secrets that are no Pulumi resource.
-        Assert.Contains(tokens[^1], Encoding.UTF8.GetString(bed.Api.GetSecretData("apps", "registryinfra-pull-tokens", ".dockerconfigjson")!), StringComparison.Ordinal);
-        Assert.DoesNotContain(kubernetes, c => c.Type == "kubernetes:core/v1:Secret" && Name(c) == "registryinfra-pull-tokens");
+        Assert.Contains(tokens[^1], Encoding.UTF8.GetString(bed.Api.GetSecretData("apps", "prod-3b0c05-tokens", ".dockerconfigjson")!), StringComparison.Ordinal);
+        Assert.DoesNotContain(kubernetes, c => c.Type == "kubernetes:core/v1:Secret" && Name(c) == "prod-3b0c05-tokens");
         foreach (var child in plan.Children)
         {
-            var stored = Read(bed, child);
+            var stored = child.Type == "registryinfra:kubernetes:PullSecretAttachment"
+                ? string.Join(",", (await attachments.ReadAsync(child.Inputs["namespace"]!.GetValue<string>(), TestContext.Current.CancellationToken)).Properties.Select(kv => $"{kv.Key}={kv.Value}"))
+                : Read(bed, child);
             Assert.All(tokens, t => Assert.DoesNotContain(t, stored, StringComparison.Ordinal));
+        }
+        if (mode != "token only, nothing attached")
+        {
+            // The replay saw the attachments and their read: the token Secret is named in the accounts, the token nowhere in state.
+            Assert.Contains("prod-3b0c05-tokens", bed.Api.ImagePullSecrets("apps", "default"));
+            Assert.NotEmpty(attachments.Namespaces);
         }
     }
 

@@ -6,7 +6,9 @@
 //     declare, every required property present, and nested values of the declared types (strings, numbers,
 //     booleans, string literals, arrays, maps, nested input types), at any depth;
 //   - every Kubernetes object also against the Kubernetes OpenAPI JSON schema of its kind, as compiled by ajv in
-//     the package kubernetes-models (required fields, types, formats, enums).
+//     the package kubernetes-models (required fields, types, formats, enums);
+//   - a child of this package (registryinfra:kubernetes:PullSecretAttachment) against the package schema the plugin serves
+//     (schema/schema.json, which SchemaTests keep equal to the code): inputs it declares, required inputs present, types.
 // An unknown value (a preview's computed input) fits any type.
 //
 // usage: node child-check.js DUMP.json
@@ -238,6 +240,82 @@ async function checkKubernetes(child, problems) {
   }
 }
 
+// --- this package's own resources: against the package schema the plugin serves (schema/schema.json) ------------
+
+let ownSchema = null;
+
+function checkSchemaValue(spec, value, at, problems) {
+  if (isUnknown(value) || value === null || value === undefined) {
+    return;
+  }
+  if (spec.$ref) {
+    const name = decodeURIComponent(spec.$ref.replace(/^#\/types\//, ""));
+    const type = ownSchema.types[name];
+    if (!type) {
+      problems.push({ path: at, message: `the schema has no type ${spec.$ref}` });
+    } else if (type.enum) {
+      if (!type.enum.some((e) => e.value === value)) {
+        problems.push({ path: at, message: `${JSON.stringify(value)} is not a value of ${name}` });
+      }
+    } else {
+      checkSchemaObject(type, value, at, problems);
+    }
+    return;
+  }
+  const kinds = { string: "string", boolean: "boolean", number: "number", integer: "number" };
+  if (kinds[spec.type]) {
+    if (typeof value !== kinds[spec.type]) {
+      problems.push({ path: at, message: `${JSON.stringify(value)} is not a ${spec.type}` });
+    }
+  } else if (spec.type === "array") {
+    if (!Array.isArray(value)) {
+      problems.push({ path: at, message: `not an array` });
+    } else {
+      value.forEach((v, i) => checkSchemaValue(spec.items, v, `${at}[${i}]`, problems));
+    }
+  } else if (spec.type === "object") {
+    if (typeof value !== "object" || Array.isArray(value)) {
+      problems.push({ path: at, message: `not an object` });
+    } else if (spec.additionalProperties) {
+      for (const [k, v] of Object.entries(value)) {
+        checkSchemaValue(spec.additionalProperties, v, `${at}.${k}`, problems);
+      }
+    }
+  }
+}
+
+function checkSchemaObject(type, value, at, problems) {
+  const properties = type.inputProperties || type.properties || {};
+  const required = type.requiredInputs || type.required || [];
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    problems.push({ path: at, message: `not an object` });
+    return;
+  }
+  for (const [key, v] of Object.entries(value)) {
+    const where = at ? `${at}.${key}` : key;
+    if (!properties[key]) {
+      problems.push({ path: where, message: `'${key}' is not an input of the schema` });
+    } else {
+      checkSchemaValue(properties[key], v, where, problems);
+    }
+  }
+  for (const key of required) {
+    if (!(key in value)) {
+      problems.push({ path: at ? `${at}.${key}` : key, message: `required input '${key}' is missing` });
+    }
+  }
+}
+
+function checkOwn(child, problems) {
+  ownSchema = ownSchema || JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "schema", "schema.json"), "utf8"));
+  const resource = ownSchema.resources[child.type];
+  if (!resource || resource.isComponent) {
+    problems.push({ path: "", message: `the package schema has no custom resource ${child.type}` });
+    return;
+  }
+  checkSchemaObject(resource, child.inputs, "", problems);
+}
+
 async function main() {
   const dumpPath = process.argv[2];
   if (!dumpPath) {
@@ -251,6 +329,13 @@ async function main() {
   for (const child of children) {
     const where = { mode: child.mode + (child.preview ? " (preview)" : ""), child: `${child.type} ${child.name}` };
     const pkg = child.type.split(":")[0];
+    if (pkg === "registryinfra") {
+      const own = [];
+      checkOwn(child, own);
+      problems.push(...own.map((p) => ({ ...where, ...p })));
+      checked[child.mode] = (checked[child.mode] || 0) + 1;
+      continue;
+    }
     if (!SDKS[pkg]) {
       problems.push({ ...where, path: "", message: `no SDK is checked for package '${pkg}'` });
       continue;

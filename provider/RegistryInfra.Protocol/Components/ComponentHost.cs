@@ -26,11 +26,13 @@ public static class ComponentHost
         {
             Providers = request.Providers.ToImmutableDictionary(StringComparer.Ordinal),
             Dependencies = request.Dependencies,
+            Deployment = request.Deployment.MonitorEndpoint,
         };
         // The component declares its children first, so that an input it refuses fails the Construct before
         // anything is registered; the children wait for the component's URN.
         var urn = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var scope = ComponentScope.Root(session, urn.Task, request.Type, request.Name);
+        var scope = ComponentScope.Root(session, urn.Task, request.Type, request.Name,
+            ComponentScope.UrnOf(request.Deployment.Stack, request.Deployment.Project, request.Parent, request.Type, request.Name));
         TOutputs outputs;
         try
         {

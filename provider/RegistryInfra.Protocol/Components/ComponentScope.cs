@@ -60,6 +60,9 @@ public sealed class ConstructSession : IDisposable
     /// <summary>Provider references (<c>URN::ID</c>) by package, for custom children.</summary>
     public ImmutableDictionary<string, string> Providers { get; init; } = ImmutableDictionary<string, string>.Empty;
 
+    /// <summary>Which deployment this is (the engine's monitor endpoint): what components claim is kept per deployment.</summary>
+    public string Deployment { get; init; } = "";
+
     /// <summary>URNs the top-level component depends on; every child depends on them too.</summary>
     public ImmutableArray<string> Dependencies { get; init; } = [];
 
@@ -150,23 +153,65 @@ public sealed class ComponentScope
     private readonly Task<string> _parent;
     private readonly ConcurrentQueue<IChild> _children = new();
 
-    internal ComponentScope(ConstructSession session, Task<string> parent, string type, string name)
+    internal ComponentScope(ConstructSession session, Task<string> parent, string type, string name, string urn)
     {
         _session = session;
         _parent = parent;
         Type = type;
         Name = name;
+        Urn = urn;
     }
 
     /// <summary>The root scope of a component already registered as <paramref name="urn"/>.</summary>
-    public static ComponentScope Root(ConstructSession session, string urn, string type, string name) => Root(session, Task.FromResult(urn), type, name);
+    public static ComponentScope Root(ConstructSession session, string urn, string type, string name) => Root(session, Task.FromResult(urn), type, name, urn);
 
-    /// <summary>The root scope of a component registered as <paramref name="urn"/> resolves to.</summary>
-    public static ComponentScope Root(ConstructSession session, Task<string> urn, string type, string name)
+    /// <summary>
+    /// The root scope of a component registered as <paramref name="urn"/> resolves to; <paramref name="expectedUrn"/> is the
+    /// URN it will get (<see cref="UrnOf"/>), known before the registration answers.
+    /// </summary>
+    public static ComponentScope Root(ConstructSession session, Task<string> urn, string type, string name, string? expectedUrn = null)
     {
         ArgumentNullException.ThrowIfNull(session);
-        return new ComponentScope(session, urn, type, name);
+        return new ComponentScope(session, urn, type, name, expectedUrn ?? UrnOf("", "", "", type, name));
     }
+
+    /// <summary>
+    /// The URN the engine gives a resource, as pulumi/pulumi computes it (sdk/go/common/resource/urn.go, <c>NewURN</c>, and
+    /// pkg/resource/deploy/source_eval.go, which qualifies the type with the parent's unless the parent is the stack):
+    /// <c>urn:pulumi:STACK::PROJECT::[PARENT-TYPE$]TYPE::NAME</c>.
+    /// </summary>
+    public static string UrnOf(string stack, string project, string parentUrn, string type, string name)
+    {
+        var parentType = "";
+        var separator = parentUrn.LastIndexOf("::", StringComparison.Ordinal);
+        if (separator > 0)
+        {
+            var qualified = parentUrn[..separator];
+            qualified = qualified[(qualified.LastIndexOf("::", StringComparison.Ordinal) + 2)..];
+            parentType = qualified == "pulumi:pulumi:Stack" ? "" : qualified + "$";
+        }
+        return $"urn:pulumi:{stack}::{project}::{parentType}{type}::{name}";
+    }
+
+    private static string UrnStack(string urn) => urn.StartsWith("urn:pulumi:", StringComparison.Ordinal) ? urn["urn:pulumi:".Length..urn.IndexOf("::", StringComparison.Ordinal)] : "";
+
+    private static string UrnProject(string urn)
+    {
+        var parts = urn.Split("::");
+        return parts.Length > 1 ? parts[1] : "";
+    }
+
+    /// <summary>This component's URN (the one its registration gets), known at once.</summary>
+    public string Urn { get; }
+
+    /// <summary>The URN a child of this component named <paramref name="name"/> of type <paramref name="type"/> gets.</summary>
+    public string ChildUrn(string type, string name) => UrnOf(UrnStack(Urn), UrnProject(Urn), Urn, type, name);
+
+    /// <summary>The provider reference (<c>URN::ID</c>) that children of <paramref name="package"/> are registered with; empty for the default provider.</summary>
+    public string ProviderFor(string package) => _session.Providers.TryGetValue(package, out var reference) ? reference : "";
+
+    /// <summary>Which deployment this scope is part of (the engine's monitor): names claimed in one deployment never meet another's.</summary>
+    public string Deployment => _session.Deployment;
 
     /// <summary>The component's type token.</summary>
     public string Type { get; }
@@ -231,7 +276,7 @@ public sealed class ComponentScope
             Providers = _session.Providers,
         }));
         var urn = registration.ContinueWith(t => t.Result.Urn, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        var scope = new ComponentScope(_session, urn, component.Type, name);
+        var scope = new ComponentScope(_session, urn, component.Type, name, ChildUrn(component.Type, name));
         var outputs = component.Construct(scope, name, args);
         var completion = CompleteAsync(scope, urn, outputs);
         _session.Track(completion);

@@ -89,6 +89,28 @@ internal static partial class KubernetesNames
         return text.Length > 64 ? clean + "…" : clean;
     }
 
+    /// <summary>
+    /// A default object name that two components (or two stacks) never share: the component's name as a DNS label (at most
+    /// 36 characters), <paramref name="suffix"/>, and 6 hex digits of the SHA-256 of its URN (which holds the stack, the
+    /// project and the parents), so the name stays the same across updates and differs between stacks.
+    /// </summary>
+    public static string InstanceName(string name, string urn, string? suffix = null)
+    {
+        var label = new StringBuilder();
+        foreach (var c in name.ToLowerInvariant())
+        {
+            var keep = c is >= 'a' and <= 'z' or >= '0' and <= '9';
+            if (keep || (label.Length > 0 && label[^1] != '-'))
+            {
+                label.Append(keep ? c : '-');
+            }
+        }
+        var head = label.ToString().Trim('-');
+        head = head.Length > 36 ? head[..36].TrimEnd('-') : head;
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(urn)))[..6];
+        return string.Join('-', new[] { head.Length == 0 ? "registryinfra" : head, suffix, hash }.Where(p => !string.IsNullOrEmpty(p)));
+    }
+
     /// <summary>A short, stable hash of <paramref name="text"/> for names that must change when a content changes.</summary>
     public static string ShortHash(string text) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..10];

@@ -46,6 +46,8 @@ public sealed record ComponentMode(string Id, string Type, string Name, string J
 public static class ComponentModes
 {
     private const string Image = "ghcr.io/acme/refresher@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    // The cluster the attachments reach, as the kubernetes provider's (a component given that provider must say which).
+    private const string Kubeconfig = "apiVersion: v1\nkind: Config\ncurrent-context: prod\ncontexts: [{name: prod, context: {cluster: prod, user: deployer}}]\nclusters: [{name: prod, cluster: {server: 'https://prod.example:6443'}}]\nusers: [{name: deployer, user: {token: kube-token}}]";
     private const string Auth = "{\"auth\":\"cm9ib3Q6dG9rZW4tc2VjcmV0LWF1dGg=\"}";
     private const string Oidc = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC";
     private const string AksIssuer = "https://westeurope.oic.prod-aks.azure.com/00000000-0000-0000-0000-000000000001/11111111-2222-3333-4444-555555555555/";
@@ -152,36 +154,36 @@ public static class ComponentModes
             { "profiles": [{ "server": "registry.example.com", "username": "robot", "password": "pw-Zq8" },
                            { "server": "123456789012.dkr.ecr.eu-west-1.amazonaws.com", "kind": "ecr" },
                            { "server": "europe-docker.pkg.dev", "authEntry": {{Quote(Auth)}} }],
-              "namespaces": ["apps", "jobs"], "serviceAccounts": ["default"], "refresher": { "image": {{Quote(Image)}} },
+              "kubeconfig": {{Quote(Kubeconfig)}}, "namespaces": ["apps", "jobs"], "serviceAccounts": ["default"], "refresher": { "image": {{Quote(Image)}} },
               "aws": { "oidcProviderArn": {{Quote(Oidc)}}, "region": "eu-west-1", "repositories": ["app"] },
               "gcp": { "project": "acme-prod", "accountId": "registry-puller", "repositories": [{ "location": "europe", "repository": "images" }] } }
             """),
-        new("clusterRegistryAccess/static-attach-only", "registryinfra:index:ClusterRegistryAccess", "edge", $$"""
+        new("clusterRegistryAccess/static-attached", "registryinfra:index:ClusterRegistryAccess", "edge", $$"""
             { "profiles": [{ "server": "ghcr.io", "username": "octo", "password": "ghp-pw" }, { "server": "registry.example.com", "kind": "generic", "authEntry": {{Quote(Auth)}} }],
-              "namespaces": ["apps", "jobs"], "serviceAccounts": ["default", "builder"], "secretName": "creds",
+              "kubeconfig": {{Quote(Kubeconfig)}}, "namespaces": ["apps", "jobs"], "serviceAccounts": ["default", "builder"], "secretName": "creds",
               "refresher": { "image": {{Quote(Image)}}, "namespace": "ops", "createNamespace": false, "serviceAccountName": "attacher" } }
             """),
         new("clusterRegistryAccess/static-no-attach", "registryinfra:index:ClusterRegistryAccess", "bare", """
             { "profiles": [{ "server": "docker.io", "username": "me", "password": "dckr-pw" }], "namespaces": ["apps"], "attachServiceAccounts": false }
             """),
         new("clusterRegistryAccess/ecr-pod-identity", "registryinfra:index:ClusterRegistryAccess", "eks", $$"""
-            { "profiles": [{ "server": "123456789012.dkr.ecr.eu-west-1.amazonaws.com", "kind": "ecr" }], "namespaces": ["apps"],
+            { "profiles": [{ "server": "123456789012.dkr.ecr.eu-west-1.amazonaws.com", "kind": "ecr" }], "kubeconfig": {{Quote(Kubeconfig)}}, "namespaces": ["apps"],
               "refresher": { "image": {{Quote(Image)}}, "schedule": "0 */4 * * *", "podLabels": { "team": "platform" } },
               "aws": { "mode": "podIdentity", "clusterName": "prod", "accountId": "123456789012", "region": "eu-west-1", "repositories": ["team/app"] } }
             """),
         new("clusterRegistryAccess/artifact-registry", "registryinfra:index:ClusterRegistryAccess", "gke", $$"""
-            { "profiles": [{ "server": "europe-west1-docker.pkg.dev", "kind": "artifactRegistry" }], "namespaces": ["apps", "web"], "serviceAccounts": ["default"],
+            { "profiles": [{ "server": "europe-west1-docker.pkg.dev", "kind": "artifactRegistry" }], "kubeconfig": {{Quote(Kubeconfig)}}, "namespaces": ["apps", "web"], "serviceAccounts": ["default"],
               "refresher": { "image": {{Quote(Image)}}, "schedule": "*/20 * * * *" },
               "gcp": { "project": "acme-prod", "accountId": "registry-puller", "repositories": [{ "location": "europe-west1", "repository": "images" }] } }
             """),
         new("clusterRegistryAccess/acr-workload-identity", "registryinfra:index:ClusterRegistryAccess", "aks-wi", $$"""
             { "profiles": [{ "server": "acme.azurecr.io", "kind": "acr" }, { "server": "ghcr.io", "username": "octo", "password": "ghp-pw" }],
-              "namespaces": ["apps", "web"], "serviceAccounts": ["default"], "refresher": { "image": {{Quote(Image)}}, "schedule": "0 * * * *" },
+              "kubeconfig": {{Quote(Kubeconfig)}}, "namespaces": ["apps", "web"], "serviceAccounts": ["default"], "refresher": { "image": {{Quote(Image)}}, "schedule": "0 * * * *" },
               "azure": { "oidcIssuerUrl": {{Quote(AksIssuer)}}, "registryIds": [{{Quote(Acr)}}], "resourceGroupName": "aks-prod", "location": "westeurope" } }
             """),
         new("clusterRegistryAccess/acr", "registryinfra:index:ClusterRegistryAccess", "aks", $$"""
             { "profiles": [{ "server": "acme.azurecr.io", "kind": "acr", "tenantId": "00000000-0000-0000-0000-000000000001", "clientId": "00000000-0000-0000-0000-000000000002" }],
-              "namespaces": ["apps"], "refresher": { "image": {{Quote(Image)}} } }
+              "kubeconfig": {{Quote(Kubeconfig)}}, "namespaces": ["apps"], "refresher": { "image": {{Quote(Image)}} } }
             """),
     ];
 }

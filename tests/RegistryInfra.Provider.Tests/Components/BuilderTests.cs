@@ -31,10 +31,10 @@ public sealed class PullSecretBuilderTests
 
         Assert.Equal(
         [
-            "kubernetes:core/v1:Secret ps-apps-registryinfra-pull",
-            "kubernetes:core/v1:ConfigMap ps-apps-registryinfra-pull-tokens-owner",
-            "kubernetes:core/v1:Secret ps-jobs-registryinfra-pull",
-            "kubernetes:core/v1:ConfigMap ps-jobs-registryinfra-pull-tokens-owner",
+            "kubernetes:core/v1:Secret ps-apps-ps-3b0c05",
+            "kubernetes:core/v1:ConfigMap ps-apps-ps-3b0c05-tokens-owner",
+            "kubernetes:core/v1:Secret ps-jobs-ps-3b0c05",
+            "kubernetes:core/v1:ConfigMap ps-jobs-ps-3b0c05-tokens-owner",
         ], plan.Children.Select(c => $"{c.Type} {c.Name}"));
     }
 
@@ -44,7 +44,7 @@ public sealed class PullSecretBuilderTests
         var secret = ComponentPlans.Build(PullSecretComponent.Instance, "ps", Args()).Children[0];
 
         Assert.Equal("kubernetes.io/dockerconfigjson", secret.Inputs["type"]!.GetValue<string>());
-        Assert.Equal("registryinfra-pull", secret.Inputs["metadata"]!["name"]!.GetValue<string>());
+        Assert.Equal("ps-3b0c05", secret.Inputs["metadata"]!["name"]!.GetValue<string>());
         Assert.Equal("apps", secret.Inputs["metadata"]!["namespace"]!.GetValue<string>());
         Assert.Equal(["stringData"], secret.SecretInputs);
         Assert.Empty(secret.IgnoreChanges);
@@ -62,9 +62,9 @@ public sealed class PullSecretBuilderTests
 
         // The refresher creates the Secret with an ownerReference to this ConfigMap of the same name; Pulumi holds no data of it.
         Assert.Equal("kubernetes:core/v1:ConfigMap", owner.Type);
-        Assert.Equal("registryinfra-pull-tokens", owner.Inputs["metadata"]!["name"]!.GetValue<string>());
-        Assert.Equal("Secret/registryinfra-pull-tokens", owner.Inputs["metadata"]!["annotations"]![PullSecretComponent.OwnsAnnotation]!.GetValue<string>());
-        Assert.Equal("registryinfra:kubernetes:PullSecret/ps", owner.Inputs["metadata"]!["annotations"]![PullSecretComponent.OwnerAnnotation]!.GetValue<string>());
+        Assert.Equal("ps-3b0c05-tokens", owner.Inputs["metadata"]!["name"]!.GetValue<string>());
+        Assert.Equal("Secret/ps-3b0c05-tokens", owner.Inputs["metadata"]!["annotations"]![PullSecretComponent.OwnsAnnotation]!.GetValue<string>());
+        Assert.Equal(ComponentPlans.ComponentUrn, owner.Inputs["metadata"]!["annotations"]![PullSecretComponent.OwnerAnnotation]!.GetValue<string>());
         Assert.Null(owner.Inputs["data"]);
         Assert.Empty(owner.IgnoreChanges);
         Assert.Empty(owner.SecretInputs);
@@ -96,7 +96,7 @@ public sealed class PullSecretBuilderTests
         var plan = ComponentPlans.Build(PullSecretComponent.Instance, "ps", args);
 
         // The key goes into the static Secret, whose data Pulumi owns, so a rotated key reaches the cluster on the next update.
-        Assert.Equal(["ps-apps-registryinfra-pull", "ps-jobs-registryinfra-pull"], plan.Children.Select(c => c.Name));
+        Assert.Equal(["ps-apps-ps-3b0c05", "ps-jobs-ps-3b0c05"], plan.Children.Select(c => c.Name));
         Assert.Contains(auth, plan.Children[0].Inputs["stringData"]![".dockerconfigjson"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Empty(plan.Children[0].IgnoreChanges);
     }
@@ -128,8 +128,8 @@ public sealed class PullSecretBuilderTests
     {
         var outputs = ComponentPlans.Build(PullSecretComponent.Instance, "ps", Args()).Outputs;
 
-        Assert.Equal("""["registryinfra-pull","registryinfra-pull-tokens"]""", outputs["secretNames"]!["jobs"]!.ToJsonString());
-        Assert.Equal("""[{"name":"registryinfra-pull"},{"name":"registryinfra-pull-tokens"}]""", outputs["imagePullSecrets"]!.ToJsonString());
+        Assert.Equal("""["ps-3b0c05","ps-3b0c05-tokens"]""", outputs["secretNames"]!["jobs"]!.ToJsonString());
+        Assert.Equal("""[{"name":"ps-3b0c05"},{"name":"ps-3b0c05-tokens"}]""", outputs["imagePullSecrets"]!.ToJsonString());
         Assert.DoesNotContain(Password, outputs.ToJsonString(), StringComparison.Ordinal);
     }
 
@@ -427,7 +427,7 @@ public sealed class TokenRefresherBuilderTests
         var config = Child(ComponentPlans.Build(TokenRefresherComponent.Instance, "r", Args()), TokenRefresherComponent.ConfigMapType)["data"]![RefresherPod.ConfigKey]!.GetValue<string>();
 
         Assert.Equal(
-            """{"registries":[{"server":"123456789012.dkr.ecr.eu-west-1.amazonaws.com","source":{"type":"ecr","region":"eu-west-1","accountId":"123456789012"}}],"targets":[{"secretName":"registryinfra-pull-tokens","namespaces":["apps","jobs"],"serviceAccounts":["default"]}],"ledger":{"namespace":"registryinfra-system","name":"registryinfra-refresher-attachments","owner":"registryinfra-refresher-config"}}""",
+            """{"registries":[{"server":"123456789012.dkr.ecr.eu-west-1.amazonaws.com","source":{"type":"ecr","region":"eu-west-1","accountId":"123456789012"}}],"targets":[{"secretName":"registryinfra-pull-tokens","namespaces":["apps","jobs"],"serviceAccounts":["default"]}],"ledger":{"namespace":"r-3b0c05","name":"registryinfra-refresher-attachments","owner":"registryinfra-refresher-config"}}""",
             config);
     }
 
@@ -465,7 +465,7 @@ public sealed class TokenRefresherBuilderTests
 
         var plan = ComponentPlans.Build(TokenRefresherComponent.Instance, "r", args);
 
-        Assert.Equal("""{"targets":[{"secretName":"static-pull","namespaceSelector":"team=web","serviceAccounts":["default"],"attachOnly":true}],"ledger":{"namespace":"registryinfra-system","name":"registryinfra-refresher-attachments","owner":"registryinfra-refresher-config"}}""",
+        Assert.Equal("""{"targets":[{"secretName":"static-pull","namespaceSelector":"team=web","serviceAccounts":["default"],"attachOnly":true}],"ledger":{"namespace":"r-3b0c05","name":"registryinfra-refresher-attachments","owner":"registryinfra-refresher-config"}}""",
             Child(plan, TokenRefresherComponent.ConfigMapType)["data"]![RefresherPod.ConfigKey]!.GetValue<string>());
         Assert.Equal(
             """[{"apiGroups":[""],"resources":["namespaces"],"verbs":["get","list"]},{"apiGroups":[""],"resourceNames":["static-pull"],"resources":["secrets"],"verbs":["get"]},{"apiGroups":["","events.k8s.io"],"resources":["events"],"verbs":["create","patch"]},{"apiGroups":[""],"resourceNames":["default"],"resources":["serviceaccounts"],"verbs":["get","patch"]}]""",

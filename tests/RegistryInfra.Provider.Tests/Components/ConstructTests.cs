@@ -20,7 +20,9 @@ public sealed class ConstructTests : IAsyncLifetime
     private const string AwsProvider = "urn:pulumi:test::fleet::pulumi:providers:aws::acct::9f8e-aws";
     private const string GcpProvider = "urn:pulumi:test::fleet::pulumi:providers:gcp::proj::77aa-gcp";
     private const string Image = "ghcr.io/acme/refresher@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-    private static readonly string[] Credentials = [Password, AuthB64];
+    private static readonly string[] Credentials = [Password, AuthB64, KubeToken];
+    private const string KubeToken = "kube-token-never-in-plain";
+    private const string KubeconfigText = "apiVersion: v1\\nkind: Config\\nusers: [{name: u, user: {token: " + KubeToken + "}}]";
 
     private FakeResourceMonitor _monitor = null!;
     private ResourceMonitorClient _client = null!;
@@ -46,6 +48,7 @@ public sealed class ConstructTests : IAsyncLifetime
       ],
       "namespaces": ["apps", "jobs"],
       "serviceAccounts": ["default"],
+      "kubeconfig": "{{KubeconfigText}}",
       "refresher": { "image": "{{Image}}" },
       "aws": { "oidcProviderArn": "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC", "region": "eu-west-1", "repositories": ["app"] },
       "gcp": { "project": "acme-prod", "accountId": "registry-puller", "repositories": [{ "location": "europe", "repository": "images" }] }
@@ -69,7 +72,7 @@ public sealed class ConstructTests : IAsyncLifetime
             JsonValue v => PropertyValue.Create(v.GetValue<double>()),
             _ => PropertyValue.Null,
         };
-        return key is "password" or "authEntry" && !value.IsComputed ? PropertyValue.CreateSecret(value) : value;
+        return key is "password" or "authEntry" or "kubeconfig" && !value.IsComputed ? PropertyValue.CreateSecret(value) : value;
     }
 
     private Task<ConstructResponse> Construct(string type, string name, string json, bool dryRun) => Construct(type, name, Inputs(json), dryRun, []);
@@ -107,10 +110,12 @@ public sealed class ConstructTests : IAsyncLifetime
         [
             "registryinfra:index:ClusterRegistryAccess prod-eu",
             "registryinfra:kubernetes:PullSecret prod-eu-pull-secret",
-            "kubernetes:core/v1:Secret prod-eu-pull-secret-apps-registryinfra-pull",
-            "kubernetes:core/v1:ConfigMap prod-eu-pull-secret-apps-registryinfra-pull-tokens-owner",
-            "kubernetes:core/v1:Secret prod-eu-pull-secret-jobs-registryinfra-pull",
-            "kubernetes:core/v1:ConfigMap prod-eu-pull-secret-jobs-registryinfra-pull-tokens-owner",
+            "kubernetes:core/v1:Secret prod-eu-pull-secret-apps-prod-eu-dcd591",
+            "kubernetes:core/v1:ConfigMap prod-eu-pull-secret-apps-prod-eu-dcd591-tokens-owner",
+            "kubernetes:core/v1:Secret prod-eu-pull-secret-jobs-prod-eu-dcd591",
+            "kubernetes:core/v1:ConfigMap prod-eu-pull-secret-jobs-prod-eu-dcd591-tokens-owner",
+            "registryinfra:kubernetes:PullSecretAttachment prod-eu-apps-attachment",
+            "registryinfra:kubernetes:PullSecretAttachment prod-eu-jobs-attachment",
             "registryinfra:aws:EcrPullAccess prod-eu-ecr",
             "aws:iam/role:Role prod-eu-ecr-role",
             "aws:iam/rolePolicy:RolePolicy prod-eu-ecr-ecr-pull",
@@ -131,14 +136,14 @@ public sealed class ConstructTests : IAsyncLifetime
             "kubernetes:batch/v1:CronJob prod-eu-refresher-cron-job",
         ], regs.Where(r => r.Type != "kubernetes:batch/v1:Job").Select(r => $"{r.Type} {r.Name}"), new OrderInsensitive());
         Assert.Single(regs, r => r.Type == "kubernetes:batch/v1:Job");
-        Assert.Equal(25, regs.Count);
+        Assert.Equal(27, regs.Count);
         // Children are registered concurrently, each after its parent.
         var order = regs.Select((r, i) => (r.Urn, i)).ToDictionary(x => x.Urn, x => x.i, StringComparer.Ordinal);
         Assert.All(regs.Skip(1), r => Assert.True(order[r.Request.Parent] < order[r.Urn], $"{r.Name} was registered before its parent"));
 
         // URNs nest the types of the parents, as the engine makes them.
-        var secret = Registered("kubernetes:core/v1:Secret", "prod-eu-pull-secret-apps-registryinfra-pull");
-        Assert.Equal("urn:pulumi:test::fleet::registryinfra:index:ClusterRegistryAccess$registryinfra:kubernetes:PullSecret$kubernetes:core/v1:Secret::prod-eu-pull-secret-apps-registryinfra-pull", secret.Urn);
+        var secret = Registered("kubernetes:core/v1:Secret", "prod-eu-pull-secret-apps-prod-eu-dcd591");
+        Assert.Equal("urn:pulumi:test::fleet::registryinfra:index:ClusterRegistryAccess$registryinfra:kubernetes:PullSecret$kubernetes:core/v1:Secret::prod-eu-pull-secret-apps-prod-eu-dcd591", secret.Urn);
         Assert.Equal(Registered("registryinfra:kubernetes:PullSecret", "prod-eu-pull-secret").Urn, secret.Request.Parent);
     }
 
@@ -166,13 +171,13 @@ public sealed class ConstructTests : IAsyncLifetime
     {
         await Construct("registryinfra:index:ClusterRegistryAccess", "prod-eu", ClusterInputs(KnownAuthEntry), dryRun: false);
 
-        var staticSecret = Registered("kubernetes:core/v1:Secret", "prod-eu-pull-secret-apps-registryinfra-pull");
+        var staticSecret = Registered("kubernetes:core/v1:Secret", "prod-eu-pull-secret-apps-prod-eu-dcd591");
         Assert.True(staticSecret.Inputs["stringData"].IsSecret);
         Assert.Empty(staticSecret.Request.IgnoreChanges);
         Assert.Equal(["data", "stringData"], staticSecret.Request.AdditionalSecretOutputs);
         // No token passes through Pulumi: the token Secret is not a Pulumi resource; its owner ConfigMap carries no data.
         Assert.DoesNotContain(_monitor.Registrations, r => r.Type == "kubernetes:core/v1:Secret" && r.Name.EndsWith("-tokens", StringComparison.Ordinal));
-        var owner = Registered("kubernetes:core/v1:ConfigMap", "prod-eu-pull-secret-apps-registryinfra-pull-tokens-owner");
+        var owner = Registered("kubernetes:core/v1:ConfigMap", "prod-eu-pull-secret-apps-prod-eu-dcd591-tokens-owner");
         Assert.False(owner.Inputs.ContainsKey("data"));
         Assert.DoesNotContain(AuthB64, owner.Request.ToString(), StringComparison.Ordinal);
     }
@@ -243,8 +248,8 @@ public sealed class ConstructTests : IAsyncLifetime
 
         // The unknown entry is a token-based registry's (tokenBased: true): only its Secret's owner ConfigMap is Pulumi's,
         // and the static Secret's document is known.
-        Assert.False(Registered("kubernetes:core/v1:ConfigMap", "prod-eu-pull-secret-apps-registryinfra-pull-tokens-owner").Inputs.ContainsKey("data"));
-        var staticSecret = Registered("kubernetes:core/v1:Secret", "prod-eu-pull-secret-apps-registryinfra-pull");
+        Assert.False(Registered("kubernetes:core/v1:ConfigMap", "prod-eu-pull-secret-apps-prod-eu-dcd591-tokens-owner").Inputs.ContainsKey("data"));
+        var staticSecret = Registered("kubernetes:core/v1:Secret", "prod-eu-pull-secret-apps-prod-eu-dcd591");
         Assert.False(staticSecret.Inputs["stringData"].SecretValue.ObjectValue[".dockerconfigjson"].IsComputed);
 
         _monitor.Clear();
@@ -274,27 +279,40 @@ public sealed class ConstructTests : IAsyncLifetime
         await Construct("registryinfra:index:ClusterRegistryAccess", "prod-eu", ClusterInputs(KnownAuthEntry), dryRun: false);
 
         var refresher = Registered("registryinfra:kubernetes:TokenRefresher", "prod-eu-refresher");
-        Assert.Contains(Registered("kubernetes:core/v1:ConfigMap", "prod-eu-pull-secret-jobs-registryinfra-pull-tokens-owner").Urn, refresher.Request.Dependencies);
+        Assert.Contains(Registered("kubernetes:core/v1:ConfigMap", "prod-eu-pull-secret-jobs-prod-eu-dcd591-tokens-owner").Urn, refresher.Request.Dependencies);
         Assert.Contains(Registered("aws:iam/rolePolicy:RolePolicy", "prod-eu-ecr-ecr-pull").Urn, refresher.Request.Dependencies);
         var job = _monitor.Registrations.Single(r => r.Type == "kubernetes:batch/v1:Job");
         Assert.Contains(Registered("kubernetes:core/v1:ConfigMap", "prod-eu-refresher-config").Urn, job.Request.Dependencies);
     }
 
     [Fact]
-    public async Task Service_accounts_are_attached_by_the_refresher_and_never_patched_by_pulumi()
+    public async Task Service_accounts_are_attached_by_one_attachment_per_namespace_and_never_by_pulumi_kubernetes()
     {
         await Construct("registryinfra:index:ClusterRegistryAccess", "prod-eu", ClusterInputs(KnownAuthEntry), dryRun: false);
 
-        // The only ServiceAccount Pulumi writes is the refresher's own; imagePullSecrets is atomic, so a patch would own the list.
-        Assert.Equal(["prod-eu-refresher-service-account"], _monitor.Registrations.Where(r => r.Type.Contains("ServiceAccount", StringComparison.Ordinal)).Select(r => r.Name));
-        // Both secrets are attached: the token secret by the target that renews it, the static one by an attach-only target.
+        // The only ServiceAccount pulumi-kubernetes writes is the refresher's own; imagePullSecrets is atomic, so a patch would own the list.
+        Assert.Equal(["prod-eu-refresher-service-account"], _monitor.Registrations.Where(r => r.Type.StartsWith("kubernetes:", StringComparison.Ordinal)
+            && r.Type.Contains("ServiceAccount", StringComparison.Ordinal)).Select(r => r.Name));
+        foreach (var ns in new[] { "apps", "jobs" })
+        {
+            var attachment = Registered("registryinfra:kubernetes:PullSecretAttachment", $"prod-eu-{ns}-attachment");
+            Assert.Equal("", attachment.Request.Provider);
+            Assert.Equal($$"""{"namespace":"{{ns}}","secretNames":["prod-eu-dcd591","prod-eu-dcd591-tokens"],"serviceAccounts":["default"]}""",
+                Plain(attachment.Inputs));
+            // It waits for the Secrets (their component), so the names it adds exist or are being filled.
+            Assert.Contains(Registered("registryinfra:kubernetes:PullSecret", "prod-eu-pull-secret").Urn, attachment.Request.Dependencies);
+        }
+        // The refresher renews the token Secret and attaches nothing, so its RBAC has no service-account rule.
         Assert.Equal(
-            """[{"secretName":"registryinfra-pull-tokens","namespaces":["apps","jobs"],"serviceAccounts":["default"],"owner":"registryinfra-pull-tokens"},{"secretName":"registryinfra-pull","namespaces":["apps","jobs"],"serviceAccounts":["default"],"attachOnly":true}]""",
+            """[{"secretName":"prod-eu-dcd591-tokens","namespaces":["apps","jobs"],"owner":"prod-eu-dcd591-tokens"}]""",
             Configuration("prod-eu")["targets"]!.ToJsonString());
         Assert.Equal(
-            """[{"apiGroups":[""],"resourceNames":["registryinfra-pull-tokens"],"resources":["secrets"],"verbs":["get","update","patch","delete"]},{"apiGroups":[""],"resources":["secrets"],"verbs":["create"]},{"apiGroups":[""],"resourceNames":["registryinfra-pull-tokens"],"resources":["configmaps"],"verbs":["get"]},{"apiGroups":[""],"resourceNames":["registryinfra-pull"],"resources":["secrets"],"verbs":["get"]},{"apiGroups":["","events.k8s.io"],"resources":["events"],"verbs":["create","patch"]},{"apiGroups":[""],"resourceNames":["default"],"resources":["serviceaccounts"],"verbs":["get","patch"]}]""",
+            """[{"apiGroups":[""],"resourceNames":["prod-eu-dcd591-tokens"],"resources":["secrets"],"verbs":["get","update","patch","delete"]},{"apiGroups":[""],"resources":["secrets"],"verbs":["create"]},{"apiGroups":[""],"resourceNames":["prod-eu-dcd591-tokens"],"resources":["configmaps"],"verbs":["get"]},{"apiGroups":["","events.k8s.io"],"resources":["events"],"verbs":["create","patch"]}]""",
             Rules("kubernetes:rbac.authorization.k8s.io/v1:Role", "prod-eu-refresher-role-apps"));
     }
+
+    private static string Plain(ImmutableSortedDictionary<string, PropertyValue> inputs) =>
+        ComponentPlans.ToJson(inputs.Where(kv => !kv.Value.IsNull && kv.Key != "kubeconfig").ToImmutableSortedDictionary(StringComparer.Ordinal)).Json.ToJsonString();
 
     private const string StaticPassword = "ghp_Zq8static-never-in-plain";
 
@@ -305,7 +323,7 @@ public sealed class ConstructTests : IAsyncLifetime
         { "server": "registry.example.com", "kind": "generic", "authEntry": "{\"auth\":\"{{AuthB64}}\"}" }
       ],
       "namespaces": ["apps", "jobs"],
-      "refresher": { "image": "{{Image}}" }{{extra}}
+      "kubeconfig": "{{KubeconfigText}}"{{extra}}
     }
     """;
 
@@ -316,7 +334,7 @@ public sealed class ConstructTests : IAsyncLifetime
         JsonNode.Parse(JsonFormatter.Default.Format(Registered(type, name).Request.Object))!["rules"]!.ToJsonString();
 
     [Fact]
-    public async Task Static_only_access_deploys_an_attach_only_refresher_for_the_listed_service_accounts()
+    public async Task Static_only_access_attaches_the_listed_service_accounts_without_any_refresher()
     {
         var result = await Construct("registryinfra:index:ClusterRegistryAccess", "edge", StaticOnlyInputs(""", "serviceAccounts": ["default", "builder"]"""), dryRun: false);
 
@@ -324,38 +342,15 @@ public sealed class ConstructTests : IAsyncLifetime
         [
             "registryinfra:index:ClusterRegistryAccess edge",
             "registryinfra:kubernetes:PullSecret edge-pull-secret",
-            "kubernetes:core/v1:Secret edge-pull-secret-apps-registryinfra-pull",
-            "kubernetes:core/v1:Secret edge-pull-secret-jobs-registryinfra-pull",
-            "registryinfra:kubernetes:TokenRefresher edge-refresher",
-            "kubernetes:core/v1:Namespace edge-refresher-namespace",
-            "kubernetes:core/v1:ServiceAccount edge-refresher-service-account",
-            "kubernetes:rbac.authorization.k8s.io/v1:Role edge-refresher-role-apps",
-            "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding edge-refresher-role-binding-apps",
-            "kubernetes:rbac.authorization.k8s.io/v1:Role edge-refresher-role-jobs",
-            "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding edge-refresher-role-binding-jobs",
-            "kubernetes:rbac.authorization.k8s.io/v1:Role edge-refresher-ledger-role",
-            "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding edge-refresher-ledger-role-binding",
-            "kubernetes:core/v1:ConfigMap edge-refresher-config",
-            "kubernetes:batch/v1:CronJob edge-refresher-cron-job",
-            "kubernetes:batch/v1:Job edge-refresher-run-on-deploy",
+            "kubernetes:core/v1:Secret edge-pull-secret-apps-edge-f2b189",
+            "kubernetes:core/v1:Secret edge-pull-secret-jobs-edge-f2b189",
+            "registryinfra:kubernetes:PullSecretAttachment edge-apps-attachment",
+            "registryinfra:kubernetes:PullSecretAttachment edge-jobs-attachment",
         ], _monitor.Registrations.Select(r => $"{r.Type} {r.Name}"), new OrderInsensitive());
-
-        // Least privilege: see the static secret by name, patch the listed accounts, record Events; no secret write, no namespace list.
-        foreach (var ns in new[] { "apps", "jobs" })
-        {
-            Assert.Equal(
-                """[{"apiGroups":[""],"resourceNames":["registryinfra-pull"],"resources":["secrets"],"verbs":["get"]},{"apiGroups":["","events.k8s.io"],"resources":["events"],"verbs":["create","patch"]},{"apiGroups":[""],"resourceNames":["builder","default"],"resources":["serviceaccounts"],"verbs":["get","patch"]}]""",
-                Rules("kubernetes:rbac.authorization.k8s.io/v1:Role", $"edge-refresher-role-{ns}"));
-        }
-        Assert.Equal(
-            """{"targets":[{"secretName":"registryinfra-pull","namespaces":["apps","jobs"],"serviceAccounts":["default","builder"],"attachOnly":true}],"ledger":{"namespace":"registryinfra-system","name":"registryinfra-refresher-attachments","owner":"registryinfra-refresher-config"}}""",
-            Configuration("edge").ToJsonString());
-        // No cloud identity: the service account carries no annotation.
-        var metadata = Registered("kubernetes:core/v1:ServiceAccount", "edge-refresher-service-account").Inputs["metadata"].ObjectValue;
-        Assert.True(!metadata.TryGetValue("annotations", out var annotations) || annotations.ObjectValue.IsEmpty);
-        Assert.DoesNotContain(_monitor.Registrations, r => r.Type.StartsWith("aws:", StringComparison.Ordinal) || r.Type.StartsWith("gcp:", StringComparison.Ordinal) || r.Type.Contains("ClusterRole", StringComparison.Ordinal));
-        Assert.Equal(("registryinfra-system", "registryinfra-refresher"), (result.State["refresherNamespace"].StringValue, result.State["refresherServiceAccount"].StringValue));
-        Assert.Equal(["registryinfra-pull"], result.State["imagePullSecrets"].ArrayValue.Select(r => r.ObjectValue["name"].StringValue));
+        Assert.Equal("""{"namespace":"apps","secretNames":["edge-f2b189"],"serviceAccounts":["default","builder"]}""",
+            Plain(Registered("registryinfra:kubernetes:PullSecretAttachment", "edge-apps-attachment").Inputs));
+        Assert.False(result.State.ContainsKey("refresherNamespace") && !result.State["refresherNamespace"].IsNull);
+        Assert.Equal(["edge-f2b189"], result.State["imagePullSecrets"].ArrayValue.Select(r => r.ObjectValue["name"].StringValue));
     }
 
     [Fact]
@@ -363,13 +358,13 @@ public sealed class ConstructTests : IAsyncLifetime
     {
         await Construct("registryinfra:index:ClusterRegistryAccess", "edge", StaticOnlyInputs(), dryRun: false);
 
-        Assert.Equal(["default"], Configuration("edge")["targets"]![0]!["serviceAccounts"]!.AsArray().Select(a => a!.GetValue<string>()));
+        Assert.Equal(["default"], Registered("registryinfra:kubernetes:PullSecretAttachment", "edge-jobs-attachment").Inputs["serviceAccounts"].ArrayValue.Select(a => a.StringValue));
     }
 
     [Theory]
     [InlineData(""", "attachServiceAccounts": false""")]
     [InlineData(""", "serviceAccounts": []""")]
-    public async Task Static_only_access_without_attachment_has_no_refresher(string extra)
+    public async Task Static_only_access_without_attachment_has_no_attachment(string extra)
     {
         var result = await Construct("registryinfra:index:ClusterRegistryAccess", "edge", StaticOnlyInputs(extra), dryRun: false);
 
@@ -377,11 +372,11 @@ public sealed class ConstructTests : IAsyncLifetime
         [
             "registryinfra:index:ClusterRegistryAccess edge",
             "registryinfra:kubernetes:PullSecret edge-pull-secret",
-            "kubernetes:core/v1:Secret edge-pull-secret-apps-registryinfra-pull",
-            "kubernetes:core/v1:Secret edge-pull-secret-jobs-registryinfra-pull",
+            "kubernetes:core/v1:Secret edge-pull-secret-apps-edge-f2b189",
+            "kubernetes:core/v1:Secret edge-pull-secret-jobs-edge-f2b189",
         ], _monitor.Registrations.Select(r => $"{r.Type} {r.Name}"), new OrderInsensitive());
         Assert.False(result.State.ContainsKey("refresherNamespace") && !result.State["refresherNamespace"].IsNull);
-        Assert.Equal(["registryinfra-pull"], result.State["imagePullSecrets"].ArrayValue.Select(r => r.ObjectValue["name"].StringValue));
+        Assert.Equal(["edge-f2b189"], result.State["imagePullSecrets"].ArrayValue.Select(r => r.ObjectValue["name"].StringValue));
     }
 
     [Fact]
@@ -391,8 +386,8 @@ public sealed class ConstructTests : IAsyncLifetime
 
         await Construct("registryinfra:index:ClusterRegistryAccess", "prod-eu", json, dryRun: false);
 
-        Assert.Equal("""[{"secretName":"registryinfra-pull-tokens","namespaces":["apps","jobs"],"owner":"registryinfra-pull-tokens"}]""", Configuration("prod-eu")["targets"]!.ToJsonString());
-        Assert.DoesNotContain("serviceaccounts", Rules("kubernetes:rbac.authorization.k8s.io/v1:Role", "prod-eu-refresher-role-apps"), StringComparison.Ordinal);
+        Assert.Equal("""[{"secretName":"prod-eu-dcd591-tokens","namespaces":["apps","jobs"],"owner":"prod-eu-dcd591-tokens"}]""", Configuration("prod-eu")["targets"]!.ToJsonString());
+        Assert.DoesNotContain(_monitor.Registrations, r => r.Type == "registryinfra:kubernetes:PullSecretAttachment");
     }
 
     [Fact]
@@ -407,48 +402,62 @@ public sealed class ConstructTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Static_only_attachment_without_a_refresher_image_names_the_field_and_the_opt_out()
+    public async Task The_kubeconfig_reaches_every_attachment_as_a_secret()
     {
-        var json = StaticOnlyInputs().Replace($$"""
-            "refresher": { "image": "{{Image}}" }
-            """.Trim(), "\"secretName\": \"creds\"", StringComparison.Ordinal);
+        const string kubeconfig = "apiVersion: v1\nkind: Config\nusers: [{name: u, user: {token: kube-token-never-in-plain}}]";
+        var inputs = Inputs(StaticOnlyInputs()).SetItem("kubeconfig", PropertyValue.CreateSecret(PropertyValue.Create(kubeconfig))).Add("kubeContext", PropertyValue.Create("prod"));
 
-        var e = await Assert.ThrowsAsync<ComponentInputException>(() => Construct("registryinfra:index:ClusterRegistryAccess", "edge", json, dryRun: false));
+        await Construct("registryinfra:index:ClusterRegistryAccess", "edge", inputs, dryRun: false, []);
 
-        Assert.Equal("refresher.image", e.Field);
-        Assert.Contains("attachServiceAccounts", e.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain(StaticPassword, e.Message, StringComparison.Ordinal);
+        foreach (var ns in new[] { "apps", "jobs" })
+        {
+            var attachment = Registered("registryinfra:kubernetes:PullSecretAttachment", $"edge-{ns}-attachment");
+            Assert.True(attachment.Inputs["kubeconfig"].IsSecret);
+            Assert.Equal(kubeconfig, attachment.Inputs["kubeconfig"].SecretValue.StringValue);
+            Assert.Equal("prod", attachment.Inputs["kubeContext"].StringValue);
+        }
+        Assert.DoesNotContain(_monitor.Registrations, r => r.Type.StartsWith("kubernetes:", StringComparison.Ordinal)
+            && r.Request.Object.ToString().Contains("kube-token-never-in-plain", StringComparison.Ordinal));
     }
 
     [Fact]
-    public async Task Static_only_attachment_puts_no_credential_in_any_non_secret_input_or_output()
+    public async Task With_an_explicit_kubernetes_provider_the_attachments_need_its_kubeconfig()
     {
-        var result = await Construct("registryinfra:index:ClusterRegistryAccess", "edge", StaticOnlyInputs(), dryRun: false);
+        var json = StaticOnlyInputs().Replace($"\"kubeconfig\": \"{KubeconfigText}\"", "\"kubeconfig\": \"\"", StringComparison.Ordinal);
 
-        string[] credentials = [StaticPassword, AuthB64];
-        foreach (var reg in _monitor.Registrations)
-        {
-            foreach (var (key, value) in reg.Inputs)
-            {
-                AssertNoCredential(value, $"{reg.Type} {reg.Name} .{key}", credentials);
-            }
-        }
-        foreach (var (urn, outputs) in _monitor.ComponentOutputs)
-        {
-            foreach (var (key, value) in outputs)
-            {
-                AssertNoCredential(value, $"{urn} output {key}", credentials);
-            }
-        }
-        foreach (var (key, value) in result.State)
-        {
-            AssertNoCredential(value, $"state {key}", credentials);
-        }
-        // The scan can fail: both credentials are on the wire, inside the static secret's secret data.
-        var wire = string.Concat(_monitor.Registrations.Select(r => r.Request.Object.ToString()));
-        Assert.Contains(StaticPassword, wire, StringComparison.Ordinal);
-        Assert.Contains(AuthB64, wire, StringComparison.Ordinal);
-        Assert.DoesNotContain(StaticPassword, Configuration("edge").ToJsonString(), StringComparison.Ordinal);
+        var e = await Assert.ThrowsAsync<ComponentInputException>(() => Construct("registryinfra:index:ClusterRegistryAccess", "edge", json, dryRun: false));
+
+        Assert.Equal("kubeconfig", e.Field);
+        Assert.Contains("attachServiceAccounts", e.Message, StringComparison.Ordinal);
+        Assert.Empty(_monitor.Registrations);
+    }
+
+    [Fact]
+    public async Task Two_components_forcing_one_secret_name_in_one_cluster_are_refused_naming_the_other()
+    {
+        await Construct("registryinfra:index:ClusterRegistryAccess", "team-a", StaticOnlyInputs(""", "secretName": "shared-pull" """), dryRun: false);
+
+        var e = await Assert.ThrowsAsync<ComponentInputException>(() => Construct("registryinfra:index:ClusterRegistryAccess", "team-b",
+            StaticOnlyInputs(""", "secretName": "shared-pull" """), dryRun: false));
+
+        Assert.Equal("secretName", e.Field);
+        Assert.Contains("Secret apps/shared-pull is also created by urn:pulumi:test::fleet::registryinfra:index:ClusterRegistryAccess$registryinfra:kubernetes:PullSecret::team-a-pull-secret", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(_monitor.Registrations, r => r.Name.StartsWith("team-b", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Two_components_with_default_names_in_one_cluster_share_no_object()
+    {
+        var json = ClusterInputs(KnownAuthEntry);
+        await Construct("registryinfra:index:ClusterRegistryAccess", "team-a", json, dryRun: false);
+        await Construct("registryinfra:index:ClusterRegistryAccess", "team-b", json, dryRun: false);
+
+        var objects = _monitor.Registrations.Where(r => r.Type.StartsWith("kubernetes:", StringComparison.Ordinal))
+            .Select(r => (r.Type, Metadata: r.Inputs["metadata"].ObjectValue))
+            .Select(x => $"{x.Type} {(x.Metadata.TryGetValue("namespace", out var n) && n.Kind == PropertyValueKind.String ? n.StringValue : "")}/{x.Metadata["name"].StringValue}")
+            .ToList();
+        Assert.Equal(objects.Count, objects.Distinct(StringComparer.Ordinal).Count());
+        Assert.Equal(2, _monitor.Registrations.Count(r => r.Type == "kubernetes:core/v1:Namespace"));
     }
 
     [Theory]
@@ -520,7 +529,7 @@ public sealed class ConstructTests : IAsyncLifetime
         var result = await Construct("registryinfra:index:ClusterRegistryAccess", "prod-eu", ClusterInputs(KnownAuthEntry), dryRun: false);
 
         Assert.All(result.State.Values, v => Assert.False(v.ContainsSecrets()));
-        var secret = Registered("kubernetes:core/v1:Secret", "prod-eu-pull-secret-apps-registryinfra-pull");
+        var secret = Registered("kubernetes:core/v1:Secret", "prod-eu-pull-secret-apps-prod-eu-dcd591");
         Assert.True(secret.Inputs["stringData"].IsSecret);
         Assert.False(secret.Inputs["metadata"].IsSecret);
     }

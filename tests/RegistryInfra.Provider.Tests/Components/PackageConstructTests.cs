@@ -33,10 +33,10 @@ public sealed class PackageConstructTests
             TestContext.Current.CancellationToken);
 
         Assert.Equal("urn:pulumi:test::fleet::registryinfra:index:ClusterRegistryAccess::c1", response.Urn);
-        Assert.Equal(25, monitor.Registrations.Count);
+        Assert.Equal(27, monitor.Registrations.Count);
         Assert.Equal("arn:aws:iam::123456789012:role/c1-ecr-ecr-pull", response.State["roleArn"].StringValue);
         // In preview and update alike the token Secret is no Pulumi resource, only its owner ConfigMap (no data) is.
-        var owner = monitor.Registrations.Single(r => r.Name == "c1-pull-secret-apps-registryinfra-pull-tokens-owner");
+        var owner = monitor.Registrations.Single(r => r.Name == "c1-pull-secret-apps-c1-5fb8cd-tokens-owner");
         Assert.Equal("kubernetes:core/v1:ConfigMap", owner.Type);
         Assert.False(owner.Inputs.ContainsKey("data"));
     }

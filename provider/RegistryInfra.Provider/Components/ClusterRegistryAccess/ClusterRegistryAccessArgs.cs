@@ -21,26 +21,32 @@ public sealed partial record ClusterRegistryAccessArgs
     [PulumiProperty("namespaces", Description = "The namespaces that each get the pull secrets.")]
     public InputList<string> Namespaces { get; init; } = [];
 
-    /// <summary>
-    /// Service accounts, by name, to which the refresher adds the pull secrets in every namespace (it never
-    /// removes an entry; see <c>PullSecretBuilder</c> for why Pulumi does not patch them).
-    /// </summary>
-    [PulumiProperty("serviceAccounts", Description = "Service accounts, by name, that the refresher makes name the pull secrets (static and token) in `imagePullSecrets` in every namespace; it adds entries and never removes one. Default `[\"default\"]`; an empty list attaches nothing. With static registries only, the refresher is deployed for this alone (attach-only, no secret writes) unless `attachServiceAccounts` is false.")]
+    /// <summary>Service accounts, by name, that name the pull secrets in every namespace (a PullSecretAttachment per namespace).</summary>
+    [PulumiProperty("serviceAccounts", Description = "Service accounts, by name, that are made to name the pull secrets (static and token) in `imagePullSecrets` in every namespace, by a `PullSecretAttachment` per namespace: it keeps every name an account already has, records the names it adds, and removes exactly those when a namespace, an account or the component leaves the program or the stack is destroyed. Default `[\"default\"]`; an empty list attaches nothing. An account that does not exist yet is skipped and reported (the attachment's `missingServiceAccounts`), and attached by the next update that finds it.")]
     public InputList<string>? ServiceAccounts { get; init; }
 
 
-    /// <summary>Attach the pull secrets to <see cref="ServiceAccounts"/> (through the refresher); false when workloads name them through the <c>imagePullSecrets</c> output.</summary>
-    [PulumiProperty("attachServiceAccounts", Description = "Make `serviceAccounts` name the pull secrets, through the refresher. Set false when workloads name the secrets themselves through the `imagePullSecrets` output: then no service account is touched, and with static registries only no refresher is deployed. Default true.", Default = true)]
+    /// <summary>Attach the pull secrets to <see cref="ServiceAccounts"/>; false when workloads name them through the <c>imagePullSecrets</c> output.</summary>
+    [PulumiProperty("attachServiceAccounts", Description = "Make `serviceAccounts` name the pull secrets. Set false when workloads name the secrets themselves through the `imagePullSecrets` output: then no service account is touched and no cluster access beyond the kubernetes provider's is needed. Default true.", Default = true)]
     public Output<bool?> AttachServiceAccounts { get; init; } = Output.Create<bool?>(null);
+
+    /// <summary>The cluster the attachments reach (the kubernetes provider's cluster).</summary>
+    [PulumiProperty("kubeconfig", Description = "The cluster the service-account attachments patch, the same one the kubernetes provider of this component deploys to: the content of a kubeconfig (YAML or JSON, such as a cluster resource's `kubeconfig` output) or its path. Default: as kubectl and pulumi-kubernetes choose (the files of `KUBECONFIG`, else `~/.kube/config`, else in-cluster). Secret; kept in each attachment's state so that removal reaches the same cluster.")]
+    [Secret]
+    public Output<string?> Kubeconfig { get; init; } = Output.Create<string?>(null);
+
+    /// <summary>The kubeconfig context for the attachments.</summary>
+    [PulumiProperty("kubeContext", Description = "The kubeconfig context the service-account attachments use. Default: its `current-context`.")]
+    public Output<string?> KubeContext { get; init; } = Output.Create<string?>(null);
 
 
     /// <summary>The static secret's name; the refresher-owned one adds <c>-tokens</c>.</summary>
-    [PulumiProperty("secretName", Description = "The name of the static-credentials Secret in each namespace; the token Secret is this plus `-tokens`. Default `registryinfra-pull`.", Default = PullSecret.PullSecretComponent.DefaultSecretName)]
+    [PulumiProperty("secretName", Description = "The name of the static-credentials Secret in each namespace; the token Secret is this plus `-tokens`. Default: the component's name and 6 hex digits of a hash of its URN (such as `access-3f9a1c`), which differ between components and between stacks, so two of them in one cluster never share a Secret; a name given twice in one stack for one cluster is refused, naming the other component.")]
     public Output<string?> SecretName { get; init; } = Output.Create<string?>(null);
 
 
-    /// <summary>The refresher, deployed when a token-based registry is listed or static secrets are attached to service accounts.</summary>
-    [PulumiProperty("refresher", Description = "How the refresher runs. It is deployed when a token-based registry is listed, or when the static secret is attached to service accounts; its `image` is then required.")]
+    /// <summary>The refresher, deployed when a token-based registry is listed.</summary>
+    [PulumiProperty("refresher", Description = "How the refresher runs. It is deployed when a token-based registry is listed; its `image` is then required.")]
     public Output<ClusterRefresherSettings?> Refresher { get; init; } = Output.Create<ClusterRefresherSettings?>(null);
 
 
@@ -113,7 +119,7 @@ public sealed partial record ClusterRefresherSettings
     [PulumiProperty("image", Description = "The refresher image pinned by digest (`REPOSITORY@sha256:HEX`). Required whenever the refresher is deployed, unless this build of the provider carries a released image.")]
     public Output<string?> Image { get; init; } = Output.Create<string?>(null);
 
-    [PulumiProperty("namespace", Description = "The refresher's namespace. Default `registryinfra-system`.", Default = TokenRefresher.TokenRefresherComponent.DefaultNamespace)]
+    [PulumiProperty("namespace", Description = "The refresher's namespace, created unless `createNamespace` is false. Default: the refresher component's name and a hash of its URN (such as `access-refresher-8c41d2`), one namespace per ClusterRegistryAccess, so that two of them (or two stacks) in one cluster never share the refresher's objects and removing one deletes only its own.")]
     public Output<string?> Namespace { get; init; } = Output.Create<string?>(null);
 
 
@@ -125,7 +131,7 @@ public sealed partial record ClusterRefresherSettings
     public Output<string?> ServiceAccountName { get; init; } = Output.Create<string?>(null);
 
 
-    [PulumiProperty("schedule", Description = "The CronJob schedule. Default: every third of the shortest token lifetime of the token-based profiles (Artifact Registry/GCR every 20 minutes, ACR hourly, ECR every 4 hours); every 6 hours for attach-only.")]
+    [PulumiProperty("schedule", Description = "The CronJob schedule. Default: every third of the shortest token lifetime of the token-based profiles (Artifact Registry/GCR every 20 minutes, ACR hourly, ECR every 4 hours).")]
     public Output<string?> Schedule { get; init; } = Output.Create<string?>(null);
 
 

@@ -8,6 +8,7 @@ using RegistryInfra.Provider.Components.EcrPullAccess;
 using RegistryInfra.Provider.Components.PullSecret;
 using RegistryInfra.Provider.Components.TokenRefresher;
 using RegistryInfra.Provider.Components.WorkloadIdentityBinding;
+using RegistryInfra.Provider.Resources.PullSecretAttachment;
 
 namespace RegistryInfra.Provider.Components.ClusterRegistryAccess;
 
@@ -42,9 +43,9 @@ public sealed partial record ClusterRegistryAccessOutputs
 
 /// <summary>
 /// <c>registryinfra:index:ClusterRegistryAccess</c>: a PullSecret component, and when a token-based registry is
-/// listed a TokenRefresher with its cloud identities (EcrPullAccess, WorkloadIdentityBinding). With static
-/// registries only, the TokenRefresher is deployed in attach-only form when service accounts are to be
-/// attached: no registries, no identity, no secret writes. Nested components exchange typed outputs.
+/// listed a TokenRefresher with its cloud identities (EcrPullAccess, WorkloadIdentityBinding, AcrPullAccess), and a
+/// PullSecretAttachment per namespace that makes the listed service accounts name the pull secrets. With static
+/// registries only there is no refresher. Nested components exchange typed outputs.
 /// </summary>
 public sealed class ClusterRegistryAccessComponent : IComponent<ClusterRegistryAccessArgs, ClusterRegistryAccessOutputs>
 {
@@ -70,7 +71,7 @@ public sealed class ClusterRegistryAccessComponent : IComponent<ClusterRegistryA
         // A whole settings object may be one unknown output in preview (the program computes it): its fields are then
         // unknown with its secretness and dependencies, and the refresher is still previewed.
         var refresher = args.Refresher.TryGetKnown(out var givenRefresher) ? givenRefresher ?? new ClusterRefresherSettings() : UnknownSettings(args.Refresher);
-        var secretName = args.SecretName.Apply(s => s ?? PullSecretComponent.DefaultSecretName);
+        var secretName = args.SecretName.Apply(s => s ?? PullSecretComponent.DefaultSecretNameFor(scope, name));
         var pullSecret = Prefixed("profiles", () => scope.Component(PullSecretComponent.Instance, $"{name}-pull-secret", new PullSecretArgs
         {
             Registries = args.Profiles.Items.Apply(profiles => profiles.Select(RegistryOf).ToImmutableArray()),
@@ -108,22 +109,18 @@ public sealed class ClusterRegistryAccessComponent : IComponent<ClusterRegistryA
         {
             CheckAzure(tokenProfiles);
         }
-        var attach = args.AttachServiceAccounts.Apply(a => a ?? true);
-        var accounts = Output.Tuple(attach, (args.ServiceAccounts ?? ["default"]).Items).Apply(v => v.Item1 ? v.Item2 : []);
+        if (hasStatic || tokenProfiles.Count > 0)
+        {
+            Attach(scope, name, args, pullSecret);
+        }
         if (tokenProfiles.Count == 0)
         {
-            // Static registries only: a refresher is needed just to attach the static secret to service accounts.
-            if (!scope.Known(accounts, "serviceAccounts", "the attach-only refresher", out var attached) || !hasStatic || attached.Length == 0)
-            {
-                return outputs;
-            }
-            if (refresher.Image.TryGetKnown(out var image) && (image ?? RefresherRelease.Image) is null)
-            {
-                throw new ComponentInputException("refresher.image", "required to attach the static secret to serviceAccounts (the refresher does it, in attach-only mode): give the refresher image pinned by digest (REPOSITORY@sha256:HEX), or set attachServiceAccounts to false and name the secret in pod specs through the imagePullSecrets output");
-            }
+            // Static registries only: Pulumi owns every Secret, and the attachments name them; no refresher is needed.
+            return outputs;
         }
 
-        var refresherNamespace = refresher.Namespace.Apply(n => n ?? TokenRefresherComponent.DefaultNamespace);
+        var refresherName = $"{name}-refresher";
+        var refresherNamespace = refresher.Namespace.Apply(n => n ?? TokenRefresherComponent.DefaultNamespaceFor(scope.ChildUrn(TokenRefresherComponent.TypeToken, refresherName), refresherName));
         var refresherAccount = refresher.ServiceAccountName.Apply(n => n ?? TokenRefresherComponent.DefaultServiceAccountName);
         var identities = new List<IChild> { pullSecret };
         var annotations = new List<Output<IReadOnlyDictionary<string, string>>>();
@@ -200,9 +197,8 @@ public sealed class ClusterRegistryAccessComponent : IComponent<ClusterRegistryA
         });
 
         var registries = tokenProfiles.Select(x => RefresherRegistryOf(x.Profile, x.Index, azure is not null || !azureKnown ? (azureClientId, azureTenantId) : null)).ToImmutableArray();
-        var targets = Output.Tuple(pullSecret.Outputs.TokenSecretName, pullSecret.Outputs.StaticSecretName, Output.Tuple(args.Namespaces.Items, accounts))
-            .Apply(v => Targets(v.Item1, v.Item2, v.Item3.Item1, v.Item3.Item2));
-        var tokenRefresher = Prefixed("refresher", () => scope.Component(TokenRefresherComponent.Instance, $"{name}-refresher", new TokenRefresherArgs
+        var targets = Output.Tuple(pullSecret.Outputs.TokenSecretName, args.Namespaces.Items).Apply(v => Targets(v.Item1, v.Item2));
+        var tokenRefresher = Prefixed("refresher", () => scope.Component(TokenRefresherComponent.Instance, refresherName, new TokenRefresherArgs
         {
             Image = refresher.Image,
             Namespace = refresherNamespace.Apply(n => (string?)n),
@@ -250,22 +246,54 @@ public sealed class ClusterRegistryAccessComponent : IComponent<ClusterRegistryA
     };
 
     /// <summary>
-    /// The token secret is renewed (and attached); the static secret, whose data Pulumi owns, is only attached:
-    /// imagePullSecrets is an atomic list, so the refresher's guarded read-merge-write is its only safe writer.
+    /// The token secret is renewed by the refresher, created under PullSecret's owner ConfigMap of the same name; the
+    /// refresher attaches nothing (the PullSecretAttachments do, with the user's access, and undo it on delete).
     /// </summary>
-    private static ImmutableArray<RefresherTarget> Targets(string? tokenSecret, string? staticSecret, ImmutableArray<string> namespaces, ImmutableArray<string> accounts)
+    private static ImmutableArray<RefresherTarget> Targets(string? tokenSecret, ImmutableArray<string> namespaces) =>
+        tokenSecret is null
+            ? []
+            : [new RefresherTarget { SecretName = tokenSecret, Namespaces = namespaces, Owner = Output.Create<string?>(tokenSecret) }];
+
+    /// <summary>
+    /// One PullSecretAttachment per namespace naming the pull secrets in the listed service accounts. Which exist depends
+    /// on the namespaces, on whether to attach and on the accounts (an empty list attaches nothing); the secret names may
+    /// stay unknown in preview.
+    /// </summary>
+    private static void Attach(ComponentScope scope, string name, ClusterRegistryAccessArgs args, ComponentChild<PullSecretOutputs> pullSecret)
     {
-        var targets = ImmutableArray.CreateBuilder<RefresherTarget>();
-        if (tokenSecret is not null)
+        if (!scope.Known(args.AttachServiceAccounts, "attachServiceAccounts", "the service-account attachments", out var attach) || attach == false)
         {
-            // PullSecret's owner ConfigMap has the token Secret's name: the refresher creates the Secret under it.
-            targets.Add(new RefresherTarget { SecretName = tokenSecret, Namespaces = namespaces, ServiceAccounts = accounts, Owner = Output.Create<string?>(tokenSecret) });
+            return;
         }
-        if (staticSecret is not null && accounts.Length > 0)
+        var accounts = (args.ServiceAccounts ?? ["default"]).Items;
+        if (!scope.Known(accounts, "serviceAccounts", "the service-account attachments", out var knownAccounts) || knownAccounts.Length == 0
+            || !scope.Known(args.Namespaces.Items, "namespaces", "the service-account attachments", out var namespaces))
         {
-            targets.Add(new RefresherTarget { SecretName = staticSecret, Namespaces = namespaces, ServiceAccounts = accounts, AttachOnly = Output.Create<bool?>(true) });
+            return;
         }
-        return targets.ToImmutable();
+        for (var i = 0; i < knownAccounts.Length; i++)
+        {
+            KubernetesNames.RequireSubdomain(knownAccounts[i], $"serviceAccounts[{i}]");
+        }
+        if (scope.ProviderFor("kubernetes").Length > 0 && args.Kubeconfig.TryGetKnown(out var kubeconfig) && string.IsNullOrWhiteSpace(kubeconfig))
+        {
+            // The attachments reach the cluster themselves: with an explicit kubernetes provider, the ambient kubeconfig may
+            // name another cluster, so patching it would attach names in the wrong place.
+            throw new ComponentInputException("kubeconfig", "required when the component is given a kubernetes provider (providers): give the same kubeconfig as that provider, so that the service-account attachments patch that cluster, or set attachServiceAccounts to false");
+        }
+        var secretNames = Output.Tuple(pullSecret.Outputs.StaticSecretName, pullSecret.Outputs.TokenSecretName)
+            .Apply(v => (IReadOnlyList<string>)[.. new[] { v.Item1, v.Item2 }.OfType<string>()]);
+        foreach (var ns in namespaces)
+        {
+            scope.Resource(PullSecretAttachmentResource.Token, $"{name}-{ns}-attachment", new PullSecretAttachmentInputs
+            {
+                Namespace = ns,
+                ServiceAccounts = accounts.Apply(a => (IReadOnlyList<string>)[.. a]),
+                SecretNames = secretNames,
+                Kubeconfig = args.Kubeconfig,
+                KubeContext = args.KubeContext,
+            }, new ChildOptions { DependsOn = [pullSecret] });
+        }
     }
 
     /// <summary>

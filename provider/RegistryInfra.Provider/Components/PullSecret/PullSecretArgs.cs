@@ -16,7 +16,7 @@ public sealed partial record PullSecretArgs
     public InputList<string> Namespaces { get; init; } = [];
 
     /// <summary>Name of the Secret of static credentials; the token-based one is this plus <c>-tokens</c>.</summary>
-    [PulumiProperty("secretName", Description = "The name of the static-credentials Secret (its data owned by Pulumi); the token Secret is this plus `-tokens`: the refresher creates and owns it, with an ownerReference to the ConfigMap of the same name that this component creates in each namespace (so Pulumi never holds a token, and deleting the ConfigMap deletes the Secret).", Default = PullSecretComponent.DefaultSecretName)]
+    [PulumiProperty("secretName", Description = "The name of the static-credentials Secret (its data owned by Pulumi); the token Secret is this plus `-tokens`: the refresher creates and owns it, with an ownerReference to the ConfigMap of the same name that this component creates in each namespace (so Pulumi never holds a token, and deleting the ConfigMap deletes the Secret). Default: the component's name and 6 hex digits of a hash of its URN (such as `pull-3f9a1c`), which differ between components and between stacks, so two of them never share a Secret.")]
     public Output<string?> SecretName { get; init; } = Output.Create<string?>(null);
 
     /// <summary>Extra labels on every Secret.</summary>

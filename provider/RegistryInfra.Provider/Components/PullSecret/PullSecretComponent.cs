@@ -33,7 +33,15 @@ public sealed class PullSecretComponent : IComponent<PullSecretArgs, PullSecretO
     public const string TypeToken = "registryinfra:kubernetes:PullSecret";
     public const string SecretType = "kubernetes:core/v1:Secret";
     public const string TokenSecretSuffix = "-tokens";
-    public const string DefaultSecretName = "registryinfra-pull";
+    /// <summary>
+    /// The secret name when none is given: the component's name and a hash of its URN (<see cref="KubernetesNames.InstanceName"/>),
+    /// so two components or two stacks in one cluster never share a Secret by default.
+    /// </summary>
+    public static string DefaultSecretNameFor(ComponentScope scope, string name)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        return KubernetesNames.InstanceName(name, scope.Urn);
+    }
     public const string ConfigMapType = "kubernetes:core/v1:ConfigMap";
 
     /// <summary>On the owner ConfigMap: the object it owns (the token Secret of the same name, which the refresher creates).</summary>
@@ -63,10 +71,10 @@ public sealed class PullSecretComponent : IComponent<PullSecretArgs, PullSecretO
             | !scope.Known(args.Namespaces, "namespaces", "the pull Secrets", out var namespaces)
             | !scope.Known(args.SecretName, "secretName", "the pull Secrets", out var secretNameInput))
         {
-            Validate(registries, namespaces, secretNameInput ?? DefaultSecretName);
+            Validate(registries, namespaces, secretNameInput ?? DefaultSecretNameFor(scope, name));
             return Unknown();
         }
-        var secretName = secretNameInput ?? DefaultSecretName;
+        var secretName = secretNameInput ?? DefaultSecretNameFor(scope, name);
         Validate(registries, namespaces, secretName);
         var owners = registries.Select((r, i) => OwnershipOf(r, $"registries[{i}]")).ToList();
         if (owners.Contains(Ownership.Unknown))
@@ -96,6 +104,17 @@ public sealed class PullSecretComponent : IComponent<PullSecretArgs, PullSecretO
         {
             if (staticDocument is not null)
             {
+                ObjectClaims.Claim(scope, "Secret", ns, secretName, "secretName");
+            }
+            if (tokens.Count > 0)
+            {
+                ObjectClaims.Claim(scope, "Secret", ns, tokenSecretName, "secretName");
+            }
+        }
+        foreach (var ns in namespaces)
+        {
+            if (staticDocument is not null)
+            {
                 children.Add(scope.Resource(SecretType, $"{name}-{ns}-{secretName}", Secret(secretName, ns, labels, staticDocument, null),
                     new ChildOptions { AdditionalSecretOutputs = ["data", "stringData"] }));
             }
@@ -108,7 +127,9 @@ public sealed class PullSecretComponent : IComponent<PullSecretArgs, PullSecretO
                 var annotations = new Dictionary<string, string>
                 {
                     [OwnsAnnotation] = $"Secret/{tokenSecretName}",
-                    [OwnerAnnotation] = $"{TypeToken}/{name}",
+                    // The owning component's URN (stack, project and parents): another stack's component forcing the same
+                    // name applies another value here, which server-side apply refuses as a conflict with our field manager.
+                    [OwnerAnnotation] = scope.Urn,
                 };
                 children.Add(scope.Resource(ConfigMapType, $"{name}-{ns}-{tokenSecretName}-owner", new ConfigMapInputs
                 {

@@ -8,7 +8,7 @@ namespace RegistryInfra.Provider.Components.TokenRefresher;
 public sealed partial record TokenRefresherArgs
 {
     /// <summary>The namespace the refresher runs in.</summary>
-    [PulumiProperty("namespace", Description = "The namespace the refresher runs in (its ServiceAccount, ConfigMap, CronJob and Job). Default `registryinfra-system`.", Default = TokenRefresherComponent.DefaultNamespace)]
+    [PulumiProperty("namespace", Description = "The namespace the refresher runs in (its ServiceAccount, ConfigMap, CronJob and Job). Default: the component's name and 6 hex digits of a hash of its URN (such as `refresher-8c41d2`), so two refreshers (or two stacks) in one cluster never share one; a namespace and service account given twice in one stack for one cluster are refused, naming the other component.")]
     public Output<string?> Namespace { get; init; } = Output.Create<string?>(null);
 
 

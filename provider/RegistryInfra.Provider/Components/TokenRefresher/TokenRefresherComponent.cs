@@ -23,7 +23,8 @@ public sealed partial class TokenRefresherComponent : IComponent<TokenRefresherA
     public const string ConfigMapType = "kubernetes:core/v1:ConfigMap";
     public const string CronJobType = "kubernetes:batch/v1:CronJob";
     public const string JobType = "kubernetes:batch/v1:Job";
-    public const string DefaultNamespace = "registryinfra-system";
+    /// <summary>The namespace when none is given: the component's name and a hash of its URN, so two refreshers never share one.</summary>
+    public static string DefaultNamespaceFor(string urn, string name) => KubernetesNames.InstanceName(name, urn);
     public const string DefaultServiceAccountName = "registryinfra-refresher";
     public const string DefaultSchedule = "0 */6 * * *";
 
@@ -72,8 +73,8 @@ public sealed partial class TokenRefresherComponent : IComponent<TokenRefresherA
     {
         ArgumentNullException.ThrowIfNull(scope);
         ArgumentNullException.ThrowIfNull(args);
-        ValidateKnown(args);
-        var ns = args.Namespace.Apply(n => n ?? DefaultNamespace);
+        ValidateKnown(args, DefaultNamespaceFor(scope.Urn, name));
+        var ns = args.Namespace.Apply(n => n ?? DefaultNamespaceFor(scope.Urn, name));
         var sa = args.ServiceAccountName.Apply(n => n ?? DefaultServiceAccountName);
         var image = args.Image.Apply(i => i ?? RefresherRelease.Image ?? "");
         var labels = KubernetesLabels.Of("refresher", name, null);
@@ -93,6 +94,16 @@ public sealed partial class TokenRefresherComponent : IComponent<TokenRefresherA
 
         var before = new List<IChild>();
         ChildResource? namespaceChild = null;
+        var createsNamespace = args.CreateNamespace.TryGetKnown(out var creates) && creates != false;
+        if (ns.TryGetKnown(out var knownNamespace) && sa.TryGetKnown(out var knownAccount))
+        {
+            // The refresher's objects are named after its service account in its namespace.
+            if (createsNamespace)
+            {
+                ObjectClaims.Claim(scope, "Namespace", "", knownNamespace, "namespace");
+            }
+            ObjectClaims.Claim(scope, "ServiceAccount", knownNamespace, knownAccount, "serviceAccountName");
+        }
         if (scope.Known(args.CreateNamespace, "createNamespace", "the refresher's Namespace", out var createNamespace) && createNamespace != false)
         {
             namespaceChild = scope.Resource(NamespaceType, $"{name}-namespace", new NamespaceInputs
@@ -250,7 +261,7 @@ public sealed partial class TokenRefresherComponent : IComponent<TokenRefresherA
     }
 
     // Known inputs are checked even when others are unknown (preview): an unknown never hides an error.
-    private static void ValidateKnown(TokenRefresherArgs args)
+    private static void ValidateKnown(TokenRefresherArgs args, string defaultNamespace)
     {
         if (args.Image.TryGetKnown(out var imageInput))
         {
@@ -263,7 +274,7 @@ public sealed partial class TokenRefresherComponent : IComponent<TokenRefresherA
         }
         if (args.Namespace.TryGetKnown(out var ns))
         {
-            KubernetesNames.RequireLabel(ns ?? DefaultNamespace, "namespace");
+            KubernetesNames.RequireLabel(ns ?? defaultNamespace, "namespace");
         }
         if (args.ServiceAccountName.TryGetKnown(out var sa))
         {
