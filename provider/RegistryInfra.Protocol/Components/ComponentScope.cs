@@ -381,7 +381,7 @@ public sealed class ChildResource : IChild
     {
         var registered = await _registration.ConfigureAwait(false);
         ImmutableHashSet<string> resources = [registered.Urn];
-        if (!registered.Outputs.TryGetValue(key, out var raw) || raw.IsNull)
+        if (!registered.TryGetOutput(key, out var raw) || raw.IsNull)
         {
             return _preview
                 ? new OutputData<T>(default!, false, false, resources)

@@ -398,6 +398,8 @@ public sealed class FakeKubeApi : IAsyncDisposable
             "GET" => Read(resource, ns, name),
             "POST" when name.Length == 0 => Create(resource, ns, body!),
             "PUT" when name.Length > 0 => Replace(resource, ns, name, body!),
+            "PATCH" when name.Length > 0 && (context.Request.ContentType ?? "").StartsWith("application/apply-patch", StringComparison.OrdinalIgnoreCase) =>
+                Apply(resource, ns, name, body!, context.Request.Query["fieldManager"].ToString(), context.Request.Query["force"].ToString() == "true"),
             "PATCH" when name.Length > 0 => Patch(resource, ns, name, body!, context.Request.ContentType ?? ""),
             "DELETE" when name.Length > 0 => DeleteRequest(resource, ns, name, context.Request.Query["propagationPolicy"].ToString()),
             _ => (405, StatusObject(405, "MethodNotAllowed", $"{method} is not supported here", resource, name)),
@@ -642,6 +644,139 @@ public sealed class FakeKubeApi : IAsyncDisposable
             _collectPending |= merged["metadata"]!["ownerReferences"] is JsonArray || patch["metadata"]?["uid"] is not null;
             return (200, (JsonObject)merged.DeepClone());
         }
+    }
+
+    private readonly Dictionary<(string Resource, string Namespace, string Name), Dictionary<string, HashSet<string>>> _managers = [];
+
+    /// <summary>
+    /// A server-side apply (kubernetes.io/docs/reference/using-api/server-side-apply/): the body, sent as
+    /// <c>application/apply-patch+yaml</c> (JSON is YAML) with a required <c>fieldManager</c>, creates the object when it
+    /// does not exist (apply is an upsert) and otherwise sets the fields it names, each then managed by that manager
+    /// (several managers that apply the same value share a field). Changing a field another manager owns to a different
+    /// value is a conflict, answered 409 Conflict naming each field and its manager, unless <c>force=true</c>, which
+    /// transfers the field ("Conflicts" and "Using Server-Side Apply in a controller"). A field the manager applied before
+    /// and no longer sends, and that no other manager owns, is removed ("Merge strategy": fields are removed when no
+    /// manager owns them). Lists are atomic here (the fields our objects apply: labels, annotations, data keys, are maps).
+    /// </summary>
+    private (int, JsonObject) Apply(string resource, string ns, string name, JsonObject applied, string manager, bool force)
+    {
+        if (manager.Length == 0)
+        {
+            return (400, StatusObject(400, "BadRequest", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch", resource, name));
+        }
+        var key = (resource, ns, name);
+        var fields = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        Leaves(applied, "", fields);
+        foreach (var identity in new[] { "apiVersion", "kind", "metadata\u001fname", "metadata\u001fnamespace" })
+        {
+            fields.Remove(Separator + identity);
+        }
+        lock (_gate)
+        {
+            if (!_objects.TryGetValue(key, out var current))
+            {
+                var created = (JsonObject)applied.DeepClone();
+                var meta = created["metadata"] as JsonObject ?? new JsonObject();
+                created["metadata"] = meta;
+                meta["name"] = name;
+                if (ns.Length > 0)
+                {
+                    meta["namespace"] = ns;
+                }
+                meta["uid"] = Guid.NewGuid().ToString();
+                meta["resourceVersion"] = NextVersion();
+                created["kind"] = Kinds[resource];
+                _objects[key] = created;
+                _managers[key] = fields.Keys.ToDictionary(f => f, _ => new HashSet<string>(StringComparer.Ordinal) { manager }, StringComparer.Ordinal);
+                return (201, (JsonObject)created.DeepClone());
+            }
+            var owners = _managers.TryGetValue(key, out var known) ? known : _managers[key] = [];
+            var existing = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+            Leaves(current, "", existing);
+            var conflicts = fields
+                .Where(f => owners.TryGetValue(f.Key, out var by) && by.Any(m => m != manager)
+                    && existing.TryGetValue(f.Key, out var value) && !JsonNode.DeepEquals(value, f.Value))
+                .Select(f => (Field: f.Key, By: owners[f.Key].First(m => m != manager)))
+                .ToList();
+            if (conflicts.Count > 0 && !force)
+            {
+                return (409, StatusObject(409, "Conflict",
+                    $"Apply failed with {conflicts.Count} conflict{(conflicts.Count == 1 ? "" : "s")}: " + string.Join("; ", conflicts.Select(c => $"conflict with \"{c.By}\": {Shown(c.Field)}")), resource, name));
+            }
+            var merged = (JsonObject)current.DeepClone();
+            foreach (var (field, by) in owners.ToList())
+            {
+                if (!fields.ContainsKey(field) && by.Remove(manager) && by.Count == 0)
+                {
+                    owners.Remove(field);
+                    RemoveLeaf(merged, field);
+                }
+            }
+            foreach (var (field, value) in fields)
+            {
+                SetLeaf(merged, field, value?.DeepClone());
+                if (!owners.TryGetValue(field, out var by) || (force && conflicts.Any(c => c.Field == field)))
+                {
+                    owners[field] = by = new HashSet<string>(StringComparer.Ordinal);
+                }
+                by.Add(manager);
+            }
+            merged["metadata"]!["resourceVersion"] = NextVersion();
+            _objects[key] = merged;
+            return (200, (JsonObject)merged.DeepClone());
+        }
+    }
+
+    // A field path as its keys joined by a separator no key holds (annotation keys hold dots and slashes); shown with dots.
+    private const char Separator = '\u001f';
+
+    private static string Shown(string path) => path.Replace(Separator, '.');
+
+    private static void Leaves(JsonObject node, string prefix, Dictionary<string, JsonNode?> into)
+    {
+        foreach (var (k, v) in node)
+        {
+            var path = prefix + Separator + k;
+            if (v is JsonObject child && child.Count > 0)
+            {
+                Leaves(child, path, into);
+            }
+            else if (!(prefix == Separator + "metadata" && k is "resourceVersion" or "uid" or "creationTimestamp" or "managedFields" or "ownerReferences"))
+            {
+                into[path] = v;
+            }
+        }
+    }
+
+    private static void SetLeaf(JsonObject root, string path, JsonNode? value)
+    {
+        var keys = path.Split(Separator, StringSplitOptions.RemoveEmptyEntries);
+        var node = root;
+        foreach (var key in keys[..^1])
+        {
+            if (node[key] is not JsonObject next)
+            {
+                next = new JsonObject();
+                node[key] = next;
+            }
+            node = next;
+        }
+        node[keys[^1]] = value;
+    }
+
+    private static void RemoveLeaf(JsonObject root, string path)
+    {
+        var keys = path.Split(Separator, StringSplitOptions.RemoveEmptyEntries);
+        var node = root;
+        foreach (var key in keys[..^1])
+        {
+            if (node[key] is not JsonObject next)
+            {
+                return;
+            }
+            node = next;
+        }
+        node.Remove(keys[^1]);
     }
 
     private (int, JsonObject) DeleteRequest(string resource, string ns, string name, string policy)
