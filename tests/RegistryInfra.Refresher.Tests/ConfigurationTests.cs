@@ -26,7 +26,7 @@ public sealed class ConfigurationTests
         Assert.Equal(("registry-credentials", true, 0), (options.Targets[2].SecretName, options.Targets[2].AttachOnly, options.Targets[2].Registries.Count));
         Assert.Equal(["default", "builder"], options.Targets[2].ServiceAccounts);
         Assert.False(options.Targets[1].AttachOnly);
-        Assert.Equal((TimeSpan.FromHours(7), 8, TimeSpan.FromMinutes(5)), (options.RenewBefore, options.Concurrency, options.Deadline));
+        Assert.Equal((TimeSpan.FromHours(7), 32, TimeSpan.FromMinutes(5)), (options.RenewBefore, options.Concurrency, options.Deadline));
         Assert.Empty(RefresherConfigurationValidator.Validate(options));
     }
 
