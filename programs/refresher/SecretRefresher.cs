@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using RegistryInfra.Core;
 using RegistryInfra.Core.DockerConfigJson;
+using RegistryInfra.Core.Refresher;
 using RegistryInfra.Core.References;
 using RegistryInfra.Refresher.KubernetesApi;
 
@@ -74,7 +75,7 @@ internal sealed class SecretRefresher(IKubeApi kubernetes, TokenBroker tokens, T
     public const string EntriesAnnotation = "registryinfra.io/entries";
 
     /// <summary>On a service account: the <c>imagePullSecrets</c> names a RegistryInfra refresher added (and so may remove); names it found there are not listed.</summary>
-    public const string AddedPullSecretsAnnotation = "registryinfra.io/added-image-pull-secrets";
+    public const string AddedPullSecretsAnnotation = ServiceAccountPullSecrets.AddedAnnotation;
 
     /// <summary>
     /// Refreshes one target; the registries are (key, host) pairs. The service accounts are read while the secret
@@ -360,7 +361,7 @@ internal sealed class SecretRefresher(IKubeApi kubernetes, TokenBroker tokens, T
             // A merge patch replaces the whole list, so it carries the union, and the resourceVersion makes
             // the API server refuse it if the list changed since we read it. The annotation records the name as ours.
             var added = SecretOwnership.List(AddedOf(current)).Append(secretName).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
-            var patch = ServiceAccountPatch.Json(current.Metadata?.ResourceVersion, [.. names.Where(n => n is not null)!, secretName], string.Join(',', added));
+            var patch = ServiceAccountPullSecrets.MergePatch(current.Metadata?.ResourceVersion, [.. names.Where(n => n is not null)!, secretName], string.Join(',', added));
             try
             {
                 await retry.RunAsync(c => kubernetes.PatchServiceAccountAsync(ns, account, patch, c), ct).ConfigureAwait(false);
@@ -408,7 +409,7 @@ internal sealed class SecretRefresher(IKubeApi kubernetes, TokenBroker tokens, T
             }
             var names = (current.ImagePullSecrets ?? []).Select(r => r?.Name).Where(n => n is not null && n != secretName).ToList();
             var remaining = added.Where(n => n != secretName).ToList();
-            var patch = ServiceAccountPatch.Json(current.Metadata?.ResourceVersion, names!, remaining.Count == 0 ? null : string.Join(',', remaining));
+            var patch = ServiceAccountPullSecrets.MergePatch(current.Metadata?.ResourceVersion, names!, remaining.Count == 0 ? null : string.Join(',', remaining));
             try
             {
                 await retry.RunAsync(c => kubernetes.PatchServiceAccountAsync(ns, account, patch, c), ct).ConfigureAwait(false);

@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using RegistryInfra.Core.Refresher;
 using RegistryInfra.Protocol.Hosting;
 using RegistryInfra.Protocol.Model;
 using RegistryInfra.Protocol.Resources;
@@ -35,7 +34,7 @@ internal sealed class PullSecretAttachmentResource :
     public const string Token = "registryinfra:kubernetes:PullSecretAttachment";
 
     /// <summary>The annotation that records, on each account, the names a RegistryInfra writer added (the refresher uses it too).</summary>
-    public const string AddedAnnotation = "registryinfra.io/added-image-pull-secrets";
+    public const string AddedAnnotation = ServiceAccountPullSecrets.AddedAnnotation;
 
     public const string Description =
         "Pull Secret names added to the `imagePullSecrets` of service accounts in one namespace, keeping every name they already have, and removed again " +
@@ -294,39 +293,7 @@ internal sealed class PullSecretAttachmentResource :
         ((string?)account["metadata"]?["annotations"]?[AddedAnnotation] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .ToHashSet(StringComparer.Ordinal);
 
-    /// <summary>
-    /// The JSON merge patch (RFC 7386: a list is replaced whole, a null deletes a key) that sets the whole new list and the
-    /// annotation, with the resourceVersion read as precondition.
-    /// </summary>
-    internal static string PatchOf(string? resourceVersion, IReadOnlyList<string> names, IReadOnlyList<string> recorded)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteStartObject("metadata");
-            writer.WriteString("resourceVersion", resourceVersion);
-            writer.WriteStartObject("annotations");
-            if (recorded.Count == 0)
-            {
-                writer.WriteNull(AddedAnnotation);
-            }
-            else
-            {
-                writer.WriteString(AddedAnnotation, string.Join(',', recorded));
-            }
-            writer.WriteEndObject();
-            writer.WriteEndObject();
-            writer.WriteStartArray("imagePullSecrets");
-            foreach (var name in names)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("name", name);
-                writer.WriteEndObject();
-            }
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
-    }
+    /// <summary>The merge patch that sets the whole new list and the annotation, with the resourceVersion read as precondition.</summary>
+    internal static string PatchOf(string? resourceVersion, IReadOnlyList<string> names, IReadOnlyList<string> recorded) =>
+        ServiceAccountPullSecrets.MergePatch(resourceVersion, names, recorded.Count == 0 ? null : string.Join(',', recorded));
 }
