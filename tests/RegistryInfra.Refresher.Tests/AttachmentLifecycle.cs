@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using RegistryInfra.Protocol.Hosting;
 using RegistryInfra.Protocol.Values;
 using RegistryInfra.Provider;
+using RegistryInfra.Testing.Components;
 using RegistryInfra.Testing.Kubernetes;
 
 namespace RegistryInfra.Refresher.Tests;
@@ -63,6 +64,17 @@ internal sealed class AttachmentLifecycle(FakeKubeApi api)
         Assert.Empty(diff.Replaces);
         var updated = await _provider.UpdateAsync(new UpdateRequest(live.Id, Urn(name), Type, name, live.State, live.Inputs, inputs, TimeSpan.Zero, [], Preview: false), cancellationToken);
         _live[ns] = (live.Id, inputs, updated.Properties);
+    }
+
+    /// <summary>Creates every PullSecretAttachment a component's plan declares, with the inputs it declares.</summary>
+    public async Task ApplyPlanAsync(ComponentPlan plan, CancellationToken cancellationToken)
+    {
+        foreach (var child in plan.Children.Where(c => c.Type == Type))
+        {
+            await ApplyAsync(child.Inputs["namespace"]!.GetValue<string>(),
+                [.. child.Inputs["serviceAccounts"]!.AsArray().Select(a => a!.GetValue<string>())],
+                [.. child.Inputs["secretNames"]!.AsArray().Select(a => a!.GetValue<string>())], cancellationToken);
+        }
     }
 
     /// <summary>Deletes the attachment of <paramref name="ns"/>, as the engine does once it left the program.</summary>

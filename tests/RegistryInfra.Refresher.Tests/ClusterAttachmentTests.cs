@@ -84,12 +84,7 @@ public sealed class ClusterAttachmentTests : IDisposable
             bed.Api.AddServiceAccount(ns, "builder");
         }
         var attachments = new AttachmentLifecycle(bed.Api);
-        foreach (var child in plan.Children.Where(c => c.Type == "registryinfra:kubernetes:PullSecretAttachment"))
-        {
-            await attachments.ApplyAsync(child.Inputs["namespace"]!.GetValue<string>(),
-                [.. child.Inputs["serviceAccounts"]!.AsArray().Select(a => a!.GetValue<string>())],
-                [.. child.Inputs["secretNames"]!.AsArray().Select(a => a!.GetValue<string>())], TestContext.Current.CancellationToken);
-        }
+        await attachments.ApplyPlanAsync(plan, TestContext.Current.CancellationToken);
 
         Assert.Equal(["team-pull", "edge-3b0c05"], bed.Api.ImagePullSecrets("jobs", "default"));
         Assert.Equal(["edge-3b0c05"], bed.Api.ImagePullSecrets("apps", "builder"));

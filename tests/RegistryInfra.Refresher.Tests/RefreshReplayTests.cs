@@ -53,12 +53,7 @@ public sealed class RefreshReplayTests : IDisposable
         }
         // The service-account attachments, created by the provider itself against the same API.
         var attachments = new AttachmentLifecycle(bed.Api);
-        foreach (var child in plan.Children.Where(c => c.Type == "registryinfra:kubernetes:PullSecretAttachment"))
-        {
-            await attachments.ApplyAsync(child.Inputs["namespace"]!.GetValue<string>(),
-                [.. child.Inputs["serviceAccounts"]!.AsArray().Select(a => a!.GetValue<string>())],
-                [.. child.Inputs["secretNames"]!.AsArray().Select(a => a!.GetValue<string>())], TestContext.Current.CancellationToken);
-        }
+        await attachments.ApplyPlanAsync(plan, TestContext.Current.CancellationToken);
         var configText = kubernetes.Single(c => c.Type == TokenRefresherComponent.ConfigMapType && c.Inputs["data"]?[RefresherPod.ConfigKey] is not null)
             .Inputs["data"]![RefresherPod.ConfigKey]!.GetValue<string>();
         var path = Path.Combine(_root, RefresherPod.ConfigKey);

@@ -26,7 +26,8 @@ public static class ComponentHost
         {
             Providers = request.Providers.ToImmutableDictionary(StringComparer.Ordinal),
             Dependencies = request.Dependencies,
-            Deployment = request.Deployment.MonitorEndpoint,
+            // One plugin process serves one deployment, but a long-lived host can see a monitor address reused by a later one.
+            Deployment = $"{request.Deployment.MonitorEndpoint} {request.Deployment.Stack}::{request.Deployment.Project}",
         };
         // The component declares its children first, so that an input it refuses fails the Construct before
         // anything is registered; the children wait for the component's URN.

@@ -60,7 +60,7 @@ public sealed class ConstructSession : IDisposable
     /// <summary>Provider references (<c>URN::ID</c>) by package, for custom children.</summary>
     public ImmutableDictionary<string, string> Providers { get; init; } = ImmutableDictionary<string, string>.Empty;
 
-    /// <summary>Which deployment this is (the engine's monitor endpoint): what components claim is kept per deployment.</summary>
+    /// <summary>Which deployment this is (the engine's monitor endpoint, stack and project): what components claim is kept per deployment.</summary>
     public string Deployment { get; init; } = "";
 
     /// <summary>URNs the top-level component depends on; every child depends on them too.</summary>

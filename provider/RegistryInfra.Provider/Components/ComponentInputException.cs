@@ -6,6 +6,7 @@ public sealed class ComponentInputException : Exception
     public ComponentInputException(string field, string problem) : base($"{field}: {problem}")
     {
         Field = field;
+        Problem = problem;
     }
 
     public ComponentInputException() : base("invalid component input")
@@ -19,4 +20,7 @@ public sealed class ComponentInputException : Exception
     }
 
     public string Field { get; }
+
+    /// <summary>What is wrong with <see cref="Field"/>, without the field's name.</summary>
+    public string Problem { get; } = "";
 }

@@ -27,10 +27,7 @@ internal static class ObjectClaims
             // A component built outside a deployment (builder tests, schema generation): nothing to share a cluster with.
             return;
         }
-        // The deployment is the engine's monitor and the stack and project the URN names (urn:pulumi:STACK::PROJECT::…):
-        // one plugin process serves one deployment, but an address can be reused by a later one in a long-lived host.
-        var stackAndProject = string.Join("::", scope.Urn.Split("::").Take(2));
-        var owner = Owners.GetOrAdd((scope.Deployment + " " + stackAndProject, scope.ProviderFor("kubernetes"), kind, ns, objectName), scope.Urn);
+        var owner = Owners.GetOrAdd((scope.Deployment, scope.ProviderFor("kubernetes"), kind, ns, objectName), scope.Urn);
         if (owner != scope.Urn)
         {
             throw new ComponentInputException(field,

@@ -371,11 +371,10 @@ public sealed class ClusterRegistryAccessComponent : IComponent<ClusterRegistryA
         }
         catch (ComponentInputException e) when (e.Field.Length > 0)
         {
-            var inner = e.Message[(e.Field.Length + 2)..];
             var path = field == "profiles" && e.Field.StartsWith("registries", StringComparison.Ordinal)
                 ? "profiles" + e.Field["registries".Length..]
                 : field == "profiles" ? e.Field : $"{field}.{e.Field}";
-            throw new ComponentInputException(path, inner);
+            throw new ComponentInputException(path, e.Problem);
         }
     }
 }

@@ -53,20 +53,9 @@ internal sealed class PullSecretAttachmentResource :
         var args = context.Args;
         var failures = new List<CheckFailure>();
         bool Known(string name) => !context.UnknownInputs.Any(p => p == name || p.StartsWith(name + "[", StringComparison.Ordinal));
-        void Require(Action check)
-        {
-            try
-            {
-                check();
-            }
-            catch (ComponentInputException e)
-            {
-                failures.Add(new CheckFailure(e.Field, e.Message[(e.Field.Length + 2)..]));
-            }
-        }
         if (Known("namespace"))
         {
-            Require(() => KubernetesNames.RequireLabel(args.Namespace, "namespace"));
+            Require(() => KubernetesNames.RequireLabel(args.Namespace, "namespace"), failures);
         }
         var accounts = Normalise(args.ServiceAccounts, "serviceAccounts", Known("serviceAccounts"), failures);
         var secrets = Normalise(args.SecretNames, "secretNames", Known("secretNames"), failures);
@@ -97,16 +86,24 @@ internal sealed class PullSecretAttachmentResource :
         }
         for (var i = 0; i < names.Count; i++)
         {
-            try
-            {
-                KubernetesNames.RequireSubdomain(names[i], $"{field}[{i}]");
-            }
-            catch (ComponentInputException e)
-            {
-                failures.Add(new CheckFailure(e.Field, e.Message[(e.Field.Length + 2)..]));
-            }
+            var at = $"{field}[{i}]";
+            var name = names[i];
+            Require(() => KubernetesNames.RequireSubdomain(name, at), failures);
         }
         return [.. names.Distinct(StringComparer.Ordinal)];
+    }
+
+    /// <summary>Runs a name check of the components' <see cref="KubernetesNames"/>, its refusal becoming a check failure of that field.</summary>
+    private static void Require(Action check, List<CheckFailure> failures)
+    {
+        try
+        {
+            check();
+        }
+        catch (ComponentInputException e)
+        {
+            failures.Add(new CheckFailure(e.Field, e.Problem));
+        }
     }
 
     public async Task<CreateResult<PullSecretAttachmentState>> CreateAsync(CreateContext<PullSecretAttachmentArgs> context, CancellationToken cancellationToken)
