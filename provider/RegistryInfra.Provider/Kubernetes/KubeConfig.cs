@@ -51,7 +51,8 @@ internal sealed class KubeConfigException(string message) : Exception(message);
 
 /// <summary>
 /// Reads kubeconfig files the way kubectl does (kubernetes.io/docs/concepts/configuration/organize-cluster-access-kubeconfig/
-/// #merging-kubeconfig-files, and kubernetes/client-go <c>tools/clientcmd/loader.go</c>, <c>ClientConfigLoadingRules.Load</c>:
+/// #merging-kubeconfig-files, and kubernetes/kubernetes at 03ced770639fac6c1ab10764dfe290c13ebe5517,
+/// <c>staging/src/k8s.io/client-go/tools/clientcmd/loader.go</c>, <c>ClientConfigLoadingRules.Load</c> and <c>ResolveLocalPaths</c>:
 /// the files of <c>KUBECONFIG</c>, split as <c>filepath.SplitList</c> does, are merged with the first file to set a map entry
 /// or a value such as <c>current-context</c> winning, missing files ignored; without <c>KUBECONFIG</c>, <c>~/.kube/config</c>;
 /// relative paths inside a file are resolved against that file's folder), and, where neither exists, the pod's in-cluster
