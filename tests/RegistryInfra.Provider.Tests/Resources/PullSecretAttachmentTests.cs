@@ -148,13 +148,15 @@ public sealed class PullSecretAttachmentTests
         Assert.False(after.HasChanges);
     }
 
-    [Fact]
-    public async Task Conflicting_writers_are_retried_on_409_and_nothing_of_theirs_is_lost()
+    [Theory]
+    [MemberData(nameof(Hosts))]
+    public async Task Conflicting_writers_are_retried_on_409_and_nothing_of_theirs_is_lost(bool plugin)
     {
         await using var api = await FakeKubeApi.StartAsync(new FakeKubeFaults { ConflictOnFirstWrite = true }, tls: true, Ct);
         api.AddNamespace("apps");
         api.AddServiceAccount("apps", "default", "theirs-pull");
-        var provider = RegistryInfraPackage.CreateProvider();
+        var (provider, process) = await ProviderAsync(plugin);
+        await using var _ = process;
 
         var inputs = await CheckedAsync(provider, ImmutableDictionary<string, PropertyValue>.Empty, Inputs(api, ["default"], ["pull"]));
         await provider.CreateAsync(new CreateRequest(Urn, Type, "apps-attachment", inputs, TimeSpan.Zero, Preview: false), Ct);
@@ -163,13 +165,15 @@ public sealed class PullSecretAttachmentTests
         Assert.Equal(["theirs-pull", "pull"], api.ImagePullSecrets("apps", "default"));
     }
 
-    [Fact]
-    public async Task A_name_the_account_already_had_is_not_ours_and_survives_delete()
+    [Theory]
+    [MemberData(nameof(Hosts))]
+    public async Task A_name_the_account_already_had_is_not_ours_and_survives_delete(bool plugin)
     {
         await using var api = await FakeKubeApi.StartAsync(null, tls: true, Ct);
         api.AddNamespace("apps");
         api.AddServiceAccount("apps", "default", "pull");
-        var provider = RegistryInfraPackage.CreateProvider();
+        var (provider, process) = await ProviderAsync(plugin);
+        await using var _ = process;
 
         var inputs = await CheckedAsync(provider, ImmutableDictionary<string, PropertyValue>.Empty, Inputs(api, ["default"], ["pull"]));
         var created = await provider.CreateAsync(new CreateRequest(Urn, Type, "apps-attachment", inputs, TimeSpan.Zero, Preview: false), Ct);
@@ -204,8 +208,9 @@ public sealed class PullSecretAttachmentTests
         Assert.Equal(0, api.TotalRequests);
     }
 
-    [Fact]
-    public async Task A_server_whose_certificate_the_kubeconfig_does_not_trust_gets_no_token()
+    [Theory]
+    [MemberData(nameof(Hosts))]
+    public async Task A_server_whose_certificate_the_kubeconfig_does_not_trust_gets_no_token(bool plugin)
     {
         await using var api = await FakeKubeApi.StartAsync(null, tls: true, Ct);
         await using var other = await FakeKubeApi.StartAsync(null, tls: true, Ct);
@@ -214,7 +219,8 @@ public sealed class PullSecretAttachmentTests
         // The kubeconfig names this server but trusts another server's self-signed CA.
         var kubeconfig = Kubeconfig(api).Replace(api.ClientCertificateAuthorityData, other.ClientCertificateAuthorityData, StringComparison.Ordinal);
         var inputs = Inputs(api, ["default"], ["pull"]).SetItem("kubeconfig", PropertyValue.CreateSecret(PropertyValue.Create(kubeconfig)));
-        var provider = RegistryInfraPackage.CreateProvider();
+        var (provider, process) = await ProviderAsync(plugin);
+        await using var _ = process;
 
         var e = await Assert.ThrowsAnyAsync<Exception>(() => provider.CreateAsync(new CreateRequest(Urn, Type, "apps-attachment", inputs, TimeSpan.Zero, Preview: false), Ct));
 
@@ -274,8 +280,9 @@ public sealed class PullSecretAttachmentTests
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task An_exec_credential_plugin_gives_the_bearer_token_and_its_output_is_never_shown()
+    [Theory]
+    [MemberData(nameof(Hosts))]
+    public async Task An_exec_credential_plugin_gives_the_bearer_token_and_its_output_is_never_shown(bool viaPlugin)
     {
         await using var api = await FakeKubeApi.StartAsync(null, tls: true, Ct);
         api.AddNamespace("apps");
@@ -291,7 +298,8 @@ public sealed class PullSecretAttachmentTests
                 File.SetUnixFileMode(plugin, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             }
             var kubeconfig = Kubeconfig(api).Replace($"token: {KubeToken}", $"exec: {{ apiVersion: client.authentication.k8s.io/v1, command: {plugin}, args: [--cluster, fake] }}", StringComparison.Ordinal);
-            var provider = RegistryInfraPackage.CreateProvider();
+            var (provider, process) = await ProviderAsync(viaPlugin);
+            await using var _ = process;
             var inputs = Inputs(api, ["default"], ["pull"]).SetItem("kubeconfig", PropertyValue.CreateSecret(PropertyValue.Create(kubeconfig)));
 
             await provider.CreateAsync(new CreateRequest(Urn, Type, "apps-attachment", inputs, TimeSpan.Zero, Preview: false), Ct);
