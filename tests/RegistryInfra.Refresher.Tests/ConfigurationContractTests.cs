@@ -18,7 +18,11 @@ public sealed class ConfigurationContractTests
         [
             new TargetConfiguration { SecretName = "pull", Registries = ["prod"], NamespaceSelector = "team=a,env!=dev", ServiceAccounts = ["default"] },
             new TargetConfiguration { SecretName = "static", AttachOnly = true, Namespaces = ["a", "b"], ServiceAccounts = ["default", "builder"] },
+            new TargetConfiguration { SecretName = "everywhere", AllNamespaces = true, ExcludeNamespaces = ["kube-*"], ServiceAccountSelector = "pulls in (yes)", ClusterOwner = "refresher", Source = new SecretSourceConfiguration { Namespace = "refresher", Name = "static-source" } },
+            new TargetConfiguration { SecretName = "tokens", NamespaceSelector = "team", AllServiceAccounts = true, ClusterOwner = "refresher" },
         ],
+        Instance = "refresher",
+        Watch = new WatchConfiguration { LeaseNamespace = "refresher", LeaseName = "refresher-leader", RetryPeriod = TimeSpan.FromSeconds(3), Resync = TimeSpan.FromMinutes(15) },
         RenewBefore = TimeSpan.FromHours(7),
         Concurrency = 16,
         Deadline = TimeSpan.FromSeconds(150),
@@ -39,6 +43,11 @@ public sealed class ConfigurationContractTests
         Assert.Equal("012345678901", read.Registries[0].Source.AccountId);
         Assert.Equal(["--json", "x y"], read.Registries[2].Source.Args);
         Assert.Equal((TimeSpan?)TimeSpan.FromSeconds(150), read.Deadline);
+        Assert.Equal(Full.Targets[2].Source, read.Targets[2].Source);
+        Assert.Equal(["kube-*"], read.Targets[2].ExcludeNamespaces);
+        Assert.Equal(("pulls in (yes)", "refresher", true), (read.Targets[2].ServiceAccountSelector, read.Targets[3].ClusterOwner, read.Targets[3].AllServiceAccounts));
+        Assert.Equal(Full.Watch, read.Watch);
+        Assert.Equal("refresher", read.Instance);
         Assert.Empty(RefresherConfigurationValidator.Validate(read));
     }
 

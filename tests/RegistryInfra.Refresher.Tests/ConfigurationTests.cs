@@ -47,6 +47,17 @@ public sealed class ConfigurationTests
         Assert.NotEmpty(schema.Validate("""{"targets":[{"secretName":"x","attachOnly":true,"namespaces":["a"],"serviceAccounts":[]}]}"""));
         Assert.NotEmpty(schema.Validate("""{"registries":[{"server":"ghcr.io","source":{"type":"ecr"}}],"targets":[{"secretName":"x","attachOnly":true,"registries":["ghcr.io"],"namespaces":["a"],"serviceAccounts":["default"]}]}"""));
         Assert.NotEmpty(schema.Validate("""{"targets":[{"secretName":"x","namespaces":["a"]}]}"""));
+        // Selection and copy targets: a copy target needs no registries; the exclusive combinations are refused.
+        Assert.Empty(schema.Validate("""{"instance":"r","targets":[{"secretName":"x","allNamespaces":true,"excludeNamespaces":["kube-*"],"allServiceAccounts":true,"source":{"namespace":"r","name":"s"},"clusterOwner":"r"}]}"""));
+        Assert.Empty(schema.Validate("""{"instance":"r","targets":[{"secretName":"x","attachOnly":true,"namespaceSelector":"team in (a)","serviceAccountSelector":"pulls"}]}"""));
+        Assert.NotEmpty(schema.Validate("""{"targets":[{"secretName":"x","attachOnly":true,"namespaces":["a"],"serviceAccounts":["default"],"allServiceAccounts":true}]}"""));
+        Assert.NotEmpty(schema.Validate("""{"targets":[{"secretName":"x","attachOnly":true,"namespaces":["a"],"serviceAccounts":["default"],"excludeNamespaces":["b"]}]}"""));
+        Assert.NotEmpty(schema.Validate("""{"targets":[{"secretName":"x","attachOnly":true,"namespaces":["a"],"serviceAccounts":["default"],"source":{"namespace":"r","name":"s"}}]}"""));
+        Assert.NotEmpty(schema.Validate("""{"targets":[{"secretName":"x","namespaces":["a"],"source":{"namespace":"r","name":"s"},"owner":"o","clusterOwner":"r"}]}"""));
+        Assert.NotEmpty(schema.Validate("""{"targets":[{"secretName":"x","namespaces":["a"],"source":{"namespace":"r"}}]}"""));
+        Assert.NotEmpty(schema.Validate("""{"instance":"bad value","targets":[{"secretName":"x","namespaces":["a"],"source":{"namespace":"r","name":"s"}}]}"""));
+        Assert.Empty(schema.Validate("""{"targets":[{"secretName":"x","namespaces":["a"],"source":{"namespace":"r","name":"s"}}],"watch":{"leaseNamespace":"r","leaseName":"l","resync":"10m"}}"""));
+        Assert.NotEmpty(schema.Validate("""{"targets":[{"secretName":"x","namespaces":["a"],"source":{"namespace":"r","name":"s"}}],"watch":{"leaseName":"l"}}"""));
     }
 
     [Fact]

@@ -56,6 +56,23 @@ public sealed record RefresherConfiguration
     /// <summary>Log verbosity (<c>logging.logLevel.default</c>, as .NET configuration files spell it).</summary>
     public LoggingConfiguration? Logging { get; set; }
 
+    /// <summary>
+    /// A label value naming this refresher deployment (the TokenRefresher component sets the refresher namespace's
+    /// name). Required when a target selects namespaces by label or takes them all: every Secret the refresher creates
+    /// for such a target carries the label <see cref="InstanceLabel"/> with this value, and only a Secret with it is
+    /// pruned from a namespace that has left the selection.
+    /// </summary>
+    public string? Instance { get; set; }
+
+    /// <summary>The <c>watch</c> command's leader election and resync; the <c>refresh</c> command does not read it.</summary>
+    public WatchConfiguration? Watch { get; set; }
+
+    /// <summary>The label that marks a Secret the refresher created for a selector or all-namespaces target.</summary>
+    public const string InstanceLabel = "registryinfra.io/instance";
+
+    /// <summary>The annotation on a copied Secret recording which version of its source it holds.</summary>
+    public const string SourceVersionAnnotation = "registryinfra.io/source-version";
+
     /// <summary><see cref="RenewBefore"/> or its default.</summary>
     [JsonIgnore]
     public TimeSpan EffectiveRenewBefore => RenewBefore ?? RefresherDefaults.RenewBefore;
@@ -112,6 +129,74 @@ public static class RefresherDefaults
 
     /// <summary>Default of <see cref="RefresherConfiguration.RequestTimeout"/>.</summary>
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
+
+    // The three leader-election defaults are the values the LeaderElectionConfig field comments of client-go give as
+    // "Core clients default this value to ..." (kubernetes/client-go, tools/leaderelection/leaderelection.go,
+    // LeaderElectionConfig); its NewLeaderElector refuses leaseDuration <= renewDeadline and
+    // renewDeadline <= JitterFactor (1.2) * retryPeriod, which the validator checks as well.
+
+    /// <summary>Default of <see cref="WatchConfiguration.LeaseDuration"/>: 15 s (client-go leaderelection, "Core clients default this value to 15 seconds").</summary>
+    public static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(15);
+
+    /// <summary>Default of <see cref="WatchConfiguration.RenewDeadline"/>: 10 s (client-go leaderelection, "Core clients default this value to 10 seconds").</summary>
+    public static readonly TimeSpan RenewDeadline = TimeSpan.FromSeconds(10);
+
+    /// <summary>Default of <see cref="WatchConfiguration.RetryPeriod"/>: 2 s (client-go leaderelection, "Core clients default this value to 2 seconds").</summary>
+    public static readonly TimeSpan RetryPeriod = TimeSpan.FromSeconds(2);
+
+    /// <summary>Default of <see cref="WatchConfiguration.Resync"/>: a full run every 10 minutes, a safety net under the watches.</summary>
+    public static readonly TimeSpan Resync = TimeSpan.FromMinutes(10);
+
+    /// <summary>client-go's <c>JitterFactor</c> (1.2): the renew deadline must exceed the retry period times this.</summary>
+    public const double LeaderElectionJitterFactor = 1.2;
+}
+
+/// <summary>The <c>watch</c> command's settings: the Lease it elects a leader on, the election's timings, the full resync.</summary>
+public sealed record WatchConfiguration
+{
+    /// <summary>The namespace of the Lease (the refresher's own).</summary>
+    public string LeaseNamespace { get; set; } = "";
+
+    /// <summary>The Lease's name (coordination.k8s.io/v1); the refresher creates it.</summary>
+    public string LeaseName { get; set; } = "";
+
+    /// <summary>How long a standby waits after the last renewal before taking the lease over; default 15 s.</summary>
+    public TimeSpan? LeaseDuration { get; set; }
+
+    /// <summary>How long the leader keeps trying to renew before it gives leadership up; default 10 s.</summary>
+    public TimeSpan? RenewDeadline { get; set; }
+
+    /// <summary>The wait between two tries to acquire or renew; default 2 s.</summary>
+    public TimeSpan? RetryPeriod { get; set; }
+
+    /// <summary>How often the leader makes a full run (as the CronJob would) besides reacting to events; default 10 min.</summary>
+    public TimeSpan? Resync { get; set; }
+
+    /// <summary><see cref="LeaseDuration"/> or its default.</summary>
+    [JsonIgnore]
+    public TimeSpan EffectiveLeaseDuration => LeaseDuration ?? RefresherDefaults.LeaseDuration;
+
+    /// <summary><see cref="RenewDeadline"/> or its default.</summary>
+    [JsonIgnore]
+    public TimeSpan EffectiveRenewDeadline => RenewDeadline ?? RefresherDefaults.RenewDeadline;
+
+    /// <summary><see cref="RetryPeriod"/> or its default.</summary>
+    [JsonIgnore]
+    public TimeSpan EffectiveRetryPeriod => RetryPeriod ?? RefresherDefaults.RetryPeriod;
+
+    /// <summary><see cref="Resync"/> or its default.</summary>
+    [JsonIgnore]
+    public TimeSpan EffectiveResync => Resync ?? RefresherDefaults.Resync;
+}
+
+/// <summary>The Secret a copy target's data comes from.</summary>
+public sealed record SecretSourceConfiguration
+{
+    /// <summary>Its namespace (the refresher's own).</summary>
+    public string Namespace { get; set; } = "";
+
+    /// <summary>Its name; a <c>kubernetes.io/dockerconfigjson</c> Secret that Pulumi owns.</summary>
+    public string Name { get; set; } = "";
 }
 
 /// <summary>Where the refresher's metrics go, besides in-process <see cref="System.Diagnostics.Metrics"/> listeners.</summary>
@@ -296,14 +381,57 @@ public sealed record TargetConfiguration
     /// <summary>The namespaces, listed (exclusive with <see cref="NamespaceSelector"/> and <see cref="AllNamespaces"/>).</summary>
     public IReadOnlyList<string> Namespaces { get; set; } = [];
 
-    /// <summary>A label selector over namespaces, such as <c>team=payments,env!=dev</c>.</summary>
+    /// <summary>
+    /// A label selector over namespaces in the string form the API's <c>labelSelector</c> parameter takes
+    /// (<see cref="Kubernetes.Selector.TryParse"/>: <c>team=payments,env!=dev</c>, <c>tier in (a,b)</c>, <c>!legacy</c>).
+    /// </summary>
     public string? NamespaceSelector { get; set; }
 
     /// <summary>Every namespace in the cluster.</summary>
     public bool AllNamespaces { get; set; }
 
+    /// <summary>
+    /// Namespaces left out of <see cref="NamespaceSelector"/> or <see cref="AllNamespaces"/>: names or globs with
+    /// <c>*</c> and <c>?</c> (<see cref="Kubernetes.NamespacePatterns"/>). An excluded namespace is treated exactly
+    /// like one not selected (our Secret there is pruned).
+    /// </summary>
+    public IReadOnlyList<string> ExcludeNamespaces { get; set; } = [];
+
     /// <summary>Service accounts in each namespace whose <c>imagePullSecrets</c> must name the secret.</summary>
     public IReadOnlyList<string> ServiceAccounts { get; set; } = [];
+
+    /// <summary>Every service account of each selected namespace (not with <see cref="ServiceAccounts"/> or <see cref="ServiceAccountSelector"/>).</summary>
+    public bool AllServiceAccounts { get; set; }
+
+    /// <summary>A label selector over the service accounts of each selected namespace, in the string form of <see cref="NamespaceSelector"/>.</summary>
+    public string? ServiceAccountSelector { get; set; }
+
+    /// <summary>
+    /// A copy target: the refresher writes the data of this <c>kubernetes.io/dockerconfigjson</c> Secret into
+    /// <see cref="SecretName"/> in every selected namespace, with annotation
+    /// <see cref="RefresherConfiguration.SourceVersionAnnotation"/> so that an unchanged source costs no write.
+    /// Not with <see cref="Registries"/> or <see cref="AttachOnly"/>.
+    /// </summary>
+    public SecretSourceConfiguration? Source { get; set; }
+
+    /// <summary>
+    /// A ClusterRole (the refresher's own, created by Pulumi) that owns every Secret the refresher creates for this
+    /// target, through an ownerReference: deleting it lets garbage collection delete every copy, in namespaces that
+    /// appeared after the deploy too. Not with <see cref="Owner"/> or <see cref="AttachOnly"/>.
+    /// </summary>
+    public string? ClusterOwner { get; set; }
+
+    /// <summary>Whether the namespaces are chosen by the cluster (selector or all) rather than listed.</summary>
+    [JsonIgnore]
+    public bool SelectsNamespaces => AllNamespaces || !string.IsNullOrWhiteSpace(NamespaceSelector);
+
+    /// <summary>Whether the service accounts are chosen in each namespace (all or by selector) rather than named.</summary>
+    [JsonIgnore]
+    public bool SelectsServiceAccounts => AllServiceAccounts || !string.IsNullOrWhiteSpace(ServiceAccountSelector);
+
+    /// <summary>Whether the target makes service accounts name its secret at all.</summary>
+    [JsonIgnore]
+    public bool AttachesServiceAccounts => ServiceAccounts.Count > 0 || SelectsServiceAccounts;
 
     /// <summary>
     /// Someone else (Pulumi) owns the secret and its data: the refresher only makes <see cref="ServiceAccounts"/>

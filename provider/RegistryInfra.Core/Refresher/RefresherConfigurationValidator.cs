@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using RegistryInfra.Core.Credentials;
+using RegistryInfra.Core.Kubernetes;
 using RegistryInfra.Core.References;
 
 namespace RegistryInfra.Core.Refresher;
@@ -38,6 +39,9 @@ public static partial class RefresherConfigurationValidator
     /// <summary>The longest <see cref="RefresherConfiguration.RetryBaseDelay"/>.</summary>
     public static readonly TimeSpan MaxRetryBaseDelay = TimeSpan.FromMinutes(1);
 
+    /// <summary>The longest lease duration, renew deadline and retry period of <see cref="WatchConfiguration"/>.</summary>
+    public static readonly TimeSpan MaxLeaderElectionPeriod = TimeSpan.FromMinutes(10);
+
     /// <summary>The longest credential <see cref="TokenSourceConfiguration.Lifetime"/>.</summary>
     public static readonly TimeSpan MaxLifetime = TimeSpan.FromDays(3660);
 
@@ -48,10 +52,10 @@ public static partial class RefresherConfigurationValidator
         var problems = new List<ConfigurationProblem>();
         var registries = configuration.Registries;
         var targets = configuration.Targets;
-        // A configuration of attach-only targets alone (a cluster of static registries) obtains no token at all.
-        if (registries.Count == 0 && (targets.Count == 0 || targets.Any(t => !t.AttachOnly)))
+        // A configuration of attach-only and copy targets alone (a cluster of static registries) obtains no token at all.
+        if (registries.Count == 0 && (targets.Count == 0 || targets.Any(t => !t.AttachOnly && t.Source is null)))
         {
-            problems.Add(new("registries", "at least one registry is required (only a configuration whose targets are all attachOnly may have none)"));
+            problems.Add(new("registries", "at least one registry is required (only a configuration whose targets are all attachOnly or copy a source may have none)"));
         }
         var keys = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < registries.Count; i++)
@@ -98,6 +102,14 @@ public static partial class RefresherConfigurationValidator
         {
             problems.Add(new("logging.logLevel.default", $"'{level}' must be one of {string.Join(", ", LogLevelConfiguration.Levels)}"));
         }
+        if (configuration.Instance is { } instance && (instance.Length == 0 || LabelSyntax.ValueProblem(instance) is not null))
+        {
+            problems.Add(new("instance", $"'{Shorten(instance)}' is not a valid label value ({LabelSyntax.ValueProblem(instance) ?? "must not be empty"})"));
+        }
+        if (configuration.Watch is { } watch)
+        {
+            ValidateWatch(watch, problems);
+        }
         if (configuration.Ledger is { } ledger)
         {
             if (!IsDnsLabel(ledger.Namespace))
@@ -140,6 +152,21 @@ public static partial class RefresherConfigurationValidator
                 problems.Add(new($"{at}.namespaces[{n}]", $"'{t.Namespaces[n]}' is not a valid namespace name (lower-case DNS label, at most 63 characters)"));
             }
         }
+        if (!string.IsNullOrWhiteSpace(t.NamespaceSelector) && !Selector.TryParse(t.NamespaceSelector, out _, out var namespaceProblem))
+        {
+            problems.Add(new($"{at}.namespaceSelector", $"'{Shorten(t.NamespaceSelector)}' is not a label selector: {namespaceProblem}"));
+        }
+        if (t.ExcludeNamespaces.Count > 0 && !t.SelectsNamespaces)
+        {
+            problems.Add(new($"{at}.excludeNamespaces", "only with namespaceSelector or allNamespaces (leave a listed namespace out of namespaces instead)"));
+        }
+        for (var n = 0; n < t.ExcludeNamespaces.Count; n++)
+        {
+            if (NamespacePatterns.Problem(t.ExcludeNamespaces[n]) is { } patternProblem)
+            {
+                problems.Add(new($"{at}.excludeNamespaces[{n}]", patternProblem));
+            }
+        }
         for (var n = 0; n < t.ServiceAccounts.Count; n++)
         {
             if (!IsDnsSubdomain(t.ServiceAccounts[n]))
@@ -147,9 +174,56 @@ public static partial class RefresherConfigurationValidator
                 problems.Add(new($"{at}.serviceAccounts[{n}]", $"'{t.ServiceAccounts[n]}' is not a valid service account name"));
             }
         }
+        var accountWays = (t.ServiceAccounts.Count > 0 ? 1 : 0) + (t.AllServiceAccounts ? 1 : 0) + (string.IsNullOrWhiteSpace(t.ServiceAccountSelector) ? 0 : 1);
+        if (accountWays > 1)
+        {
+            problems.Add(new(at, $"give at most one of serviceAccounts, allServiceAccounts or serviceAccountSelector (got {accountWays})"));
+        }
+        if (!string.IsNullOrWhiteSpace(t.ServiceAccountSelector) && !Selector.TryParse(t.ServiceAccountSelector, out _, out var accountProblem))
+        {
+            problems.Add(new($"{at}.serviceAccountSelector", $"'{Shorten(t.ServiceAccountSelector)}' is not a label selector: {accountProblem}"));
+        }
         if (t.Owner is not null && !IsDnsSubdomain(t.Owner))
         {
             problems.Add(new($"{at}.owner", $"'{t.Owner}' is not a valid ConfigMap name"));
+        }
+        if (t.ClusterOwner is not null)
+        {
+            if (ClusterRoleNameProblem(t.ClusterOwner) is { } roleProblem)
+            {
+                problems.Add(new($"{at}.clusterOwner", $"'{Shorten(t.ClusterOwner)}' is not a valid ClusterRole name ({roleProblem})"));
+            }
+            if (t.Owner is not null)
+            {
+                problems.Add(new($"{at}.clusterOwner", "give owner (a ConfigMap in each namespace) or clusterOwner (one ClusterRole), not both"));
+            }
+            if (t.AttachOnly)
+            {
+                problems.Add(new($"{at}.clusterOwner", "an attachOnly target never creates its secret, so it names no owner"));
+            }
+        }
+        if (t.Source is { } source)
+        {
+            if (!IsDnsLabel(source.Namespace))
+            {
+                problems.Add(new($"{at}.source.namespace", $"'{Shorten(source.Namespace)}' is not a valid namespace name"));
+            }
+            if (!IsDnsSubdomain(source.Name))
+            {
+                problems.Add(new($"{at}.source.name", $"'{Shorten(source.Name)}' is not a valid Secret name"));
+            }
+            if (t.AttachOnly)
+            {
+                problems.Add(new($"{at}.source", "a copy target writes its secret's data, an attachOnly target never does: remove source or attachOnly"));
+            }
+            if (t.Registries.Count > 0)
+            {
+                problems.Add(new($"{at}.registries", "a copy target's data is its source Secret's; it names no registries"));
+            }
+            if (t.Namespaces.Contains(source.Namespace, StringComparer.Ordinal) && source.Name == t.SecretName)
+            {
+                problems.Add(new($"{at}.source", $"the source {source.Namespace}/{source.Name} would be its own copy"));
+            }
         }
         if (t.AttachOnly)
         {
@@ -161,9 +235,9 @@ public static partial class RefresherConfigurationValidator
             {
                 problems.Add(new($"{at}.registries", "an attachOnly target names no registries (its secret's data is owned by whoever created it, such as Pulumi); remove registries or attachOnly"));
             }
-            if (t.ServiceAccounts.Count == 0)
+            if (!t.AttachesServiceAccounts)
             {
-                problems.Add(new($"{at}.serviceAccounts", "required for an attachOnly target, which only makes these service accounts name the secret"));
+                problems.Add(new($"{at}.serviceAccounts", "required for an attachOnly target, which only makes these service accounts name the secret (or allServiceAccounts, or serviceAccountSelector)"));
             }
             // The same secret as a token target's would have its data rewritten by that target: two owners.
             var writer = configuration.Targets.ToList().FindIndex(o => !o.AttachOnly && o.SecretName == t.SecretName);
@@ -181,6 +255,50 @@ public static partial class RefresherConfigurationValidator
             }
         }
     }
+
+    private static void ValidateWatch(WatchConfiguration watch, List<ConfigurationProblem> problems)
+    {
+        if (!IsDnsLabel(watch.LeaseNamespace))
+        {
+            problems.Add(new("watch.leaseNamespace", $"'{Shorten(watch.LeaseNamespace)}' is not a valid namespace name"));
+        }
+        if (!IsDnsSubdomain(watch.LeaseName))
+        {
+            problems.Add(new("watch.leaseName", $"'{Shorten(watch.LeaseName)}' is not a valid Lease name"));
+        }
+        var before = problems.Count;
+        Positive(problems, "watch.leaseDuration", watch.LeaseDuration, MaxLeaderElectionPeriod);
+        Positive(problems, "watch.renewDeadline", watch.RenewDeadline, MaxLeaderElectionPeriod);
+        Positive(problems, "watch.retryPeriod", watch.RetryPeriod, MaxLeaderElectionPeriod);
+        Positive(problems, "watch.resync", watch.Resync, MaxDeadline);
+        if (problems.Count > before)
+        {
+            return;
+        }
+        // client-go's NewLeaderElector refuses these (tools/leaderelection/leaderelection.go): a leader must give up
+        // before a standby may take over, and have time for more than one retry before giving up.
+        if (watch.EffectiveLeaseDuration <= watch.EffectiveRenewDeadline)
+        {
+            problems.Add(new(watch.LeaseDuration is null ? "watch.renewDeadline" : "watch.leaseDuration", $"leaseDuration ({Duration.Format(watch.EffectiveLeaseDuration)}) must be greater than renewDeadline ({Duration.Format(watch.EffectiveRenewDeadline)})"));
+        }
+        if (watch.EffectiveRenewDeadline.TotalSeconds <= RefresherDefaults.LeaderElectionJitterFactor * watch.EffectiveRetryPeriod.TotalSeconds)
+        {
+            problems.Add(new(watch.RenewDeadline is null ? "watch.retryPeriod" : "watch.renewDeadline", $"renewDeadline ({Duration.Format(watch.EffectiveRenewDeadline)}) must be greater than 1.2 × retryPeriod ({Duration.Format(watch.EffectiveRetryPeriod)})"));
+        }
+    }
+
+    // ClusterRole names are path segment names (kubernetes pkg/apis/rbac/validation: ValidateRBACName is
+    // path.IsValidPathSegmentName): not "." or "..", no '/' or '%'; like every object name at most 253 characters.
+    private static string? ClusterRoleNameProblem(string name) => name switch
+    {
+        "" => "must not be empty",
+        "." or ".." => "may not be '.' or '..'",
+        _ when name.Length > 253 => "must be at most 253 characters",
+        _ when name.Contains('/', StringComparison.Ordinal) || name.Contains('%', StringComparison.Ordinal) => "may not contain '/' or '%'",
+        _ => null,
+    };
+
+    private static string Shorten(string text) => text.Length <= 64 ? text : text[..61] + "...";
 
     private static void ValidateSource(RegistryConfiguration registry, string at, List<ConfigurationProblem> problems)
     {
