@@ -78,6 +78,25 @@ public sealed class FakeKubeApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Set_based_selectors_and_the_list_of_a_resource_in_all_namespaces()
+    {
+        // kubernetes.io/docs/concepts/overview/working-with-objects/labels/#set-based-requirement: notin also selects objects without the key.
+        Assert.Equal(["a", "b"], (await _client.CoreV1.ListNamespaceAsync(labelSelector: "team in (x,y)", cancellationToken: Ct)).Items.Select(n => n.Metadata.Name));
+        Assert.Equal(["b", "c"], (await _client.CoreV1.ListNamespaceAsync(labelSelector: "team notin (x)", cancellationToken: Ct)).Items.Select(n => n.Metadata.Name));
+        Assert.Equal(["b"], (await _client.CoreV1.ListNamespaceAsync(labelSelector: "team,team notin (x,z)", cancellationToken: Ct)).Items.Select(n => n.Metadata.Name));
+
+        // kubernetes.io/docs/reference/using-api/api-concepts/#resource-uris: GET /api/v1/{resource} lists it across all namespaces.
+        _api.AddServiceAccount("b", "builder");
+        _api.AddServiceAccount("a", "default");
+        _api.SetLabels("serviceaccounts", "b", "builder", new Dictionary<string, string> { ["pulls"] = "private" });
+        var all = await _client.CoreV1.ListServiceAccountForAllNamespacesAsync(cancellationToken: Ct);
+        Assert.Equal(["a/default", "b/builder"], all.Items.Select(s => s.Metadata.NamespaceProperty + "/" + s.Metadata.Name));
+        var labelled = await _client.CoreV1.ListServiceAccountForAllNamespacesAsync(labelSelector: "pulls in (private)", cancellationToken: Ct);
+        Assert.Equal(["builder"], labelled.Items.Select(s => s.Metadata.Name));
+        Assert.Equal(2, _api.RequestCount("LIST", "serviceaccounts"));
+    }
+
+    [Fact]
     public async Task Strategic_merge_adds_to_image_pull_secrets_and_merge_patch_replaces_the_list_under_a_precondition()
     {
         _api.AddServiceAccount("a", "default", "one");

@@ -175,6 +175,32 @@ public sealed class FakeKubeApi : IAsyncDisposable
         Store("serviceaccounts", ns, sa);
     }
 
+    /// <summary>Sets the labels of a stored namespace or service account (<c>resource</c> <c>namespaces</c> with <paramref name="ns"/> empty, or <c>serviceaccounts</c>).</summary>
+    public void SetLabels(string resource, string ns, string name, IReadOnlyDictionary<string, string> labels)
+    {
+        lock (_gate)
+        {
+            var meta = _objects[(resource, ns, name)]["metadata"]!.AsObject();
+            meta["labels"] = new JsonObject(labels.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
+            meta["resourceVersion"] = NextVersion();
+        }
+    }
+
+    /// <summary>
+    /// Marks a stored namespace as being deleted: <c>status.phase</c> <c>Terminating</c> and a <c>deletionTimestamp</c>, as the API
+    /// server shows a namespace whose contents are still being removed (kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/).
+    /// </summary>
+    public void MarkNamespaceTerminating(string name)
+    {
+        lock (_gate)
+        {
+            var ns = _objects[("namespaces", "", name)];
+            ns["status"] = new JsonObject { ["phase"] = "Terminating" };
+            ns["metadata"]!["deletionTimestamp"] = "2026-01-01T00:00:00Z";
+            ns["metadata"]!["resourceVersion"] = NextVersion();
+        }
+    }
+
     /// <summary>Adds a ConfigMap (as Pulumi creates a PullSecret's owner ConfigMap); returns its uid.</summary>
     public string AddConfigMap(string ns, string name, IReadOnlyDictionary<string, string>? data = null)
     {
@@ -298,7 +324,12 @@ public sealed class FakeKubeApi : IAsyncDisposable
     {
         var ct = context.RequestAborted;
         var parts = context.Request.Path.Value!.Trim('/').Split('/');
-        // api/v1/namespaces[/{ns}[/{resource}[/{name}]]]
+        // api/v1/namespaces[/{ns}[/{resource}[/{name}]]], or api/v1/{resource}: the list of a namespaced resource across all
+        // namespaces (kubernetes.io/docs/reference/using-api/api-concepts/#resource-uris: "GET /api/v1/pods - list all pods in all namespaces").
+        if (parts.Length == 3 && parts[0] == "api" && parts[1] == "v1" && parts[2] != "namespaces" && Resources.Contains(parts[2]))
+        {
+            parts = ["api", "v1", "namespaces", "", parts[2]];
+        }
         if (parts.Length < 3 || parts[0] != "api" || parts[1] != "v1" || parts[2] != "namespaces")
         {
             await WriteStatus(context, 404, "NotFound", $"the server could not find the requested resource ({context.Request.Path})", ct).ConfigureAwait(false);
@@ -321,6 +352,11 @@ public sealed class FakeKubeApi : IAsyncDisposable
             return;
         }
         var method = context.Request.Method;
+        if (resource != "namespaces" && ns.Length == 0 && method != "GET")
+        {
+            await WriteStatus(context, 405, "MethodNotAllowed", $"{method} is not supported on the list of {resource} in all namespaces", ct).ConfigureAwait(false);
+            return;
+        }
         var verb = method == "GET" && name.Length == 0 ? "LIST" : method;
         _requests.AddOrUpdate(verb + " " + resource, 1, (_, n) => n + 1);
         // Accept: application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1 asks for the metadata alone. As the
@@ -495,7 +531,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
             }
             var version = after is null ? _resourceVersion : snapshot;
             var matching = _objects
-                .Where(kv => kv.Key.Resource == resource && (resource == "namespaces" || kv.Key.Namespace == ns))
+                .Where(kv => kv.Key.Resource == resource && (resource == "namespaces" || ns.Length == 0 || kv.Key.Namespace == ns))
                 .Select(kv => (Key: kv.Key.Namespace + "/" + kv.Key.Name, Value: kv.Value))
                 .Where(o => after is null || string.CompareOrdinal(o.Key, after) > 0)
                 .OrderBy(o => o.Key, StringComparer.Ordinal)
@@ -965,15 +1001,24 @@ public sealed class FakeKubeApi : IAsyncDisposable
         }
     }
 
-    /// <summary>The equality-based selector grammar: <c>k=v</c>, <c>k==v</c>, <c>k!=v</c>, <c>k</c>, <c>!k</c>, comma-separated.</summary>
+    /// <summary>
+    /// The selector grammar: equality-based <c>k=v</c>, <c>k==v</c>, <c>k!=v</c>, and set-based <c>k in (a,b)</c>,
+    /// <c>k notin (a,b)</c>, <c>k</c>, <c>!k</c>, comma-separated (AND). As kubernetes.io/docs/concepts/overview/working-with-objects/labels/#set-based-requirement
+    /// says, <c>notin</c> (like <c>!=</c>) also matches an object without the key.
+    /// </summary>
     private sealed record LabelSelector(IReadOnlyList<Func<JsonObject?, bool>> Requirements)
     {
         public static LabelSelector Parse(string text)
         {
             var requirements = new List<Func<JsonObject?, bool>>();
-            foreach (var raw in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            foreach (var raw in Terms(text))
             {
-                if (raw.Contains("!=", StringComparison.Ordinal))
+                if (SetTerm(raw) is { } set)
+                {
+                    var (k, notIn, values) = set;
+                    requirements.Add(l => l?[k]?.GetValue<string>() is { } v ? values.Contains(v) != notIn : notIn);
+                }
+                else if (raw.Contains("!=", StringComparison.Ordinal))
                 {
                     var (k, v) = Split(raw, "!=");
                     requirements.Add(l => l?[k]?.GetValue<string>() != v);
@@ -997,6 +1042,49 @@ public sealed class FakeKubeApi : IAsyncDisposable
         }
 
         public bool Matches(JsonObject? labels) => Requirements.All(r => r(labels));
+
+        /// <summary>The comma-separated terms, a comma inside a value list's parentheses not separating.</summary>
+        private static IEnumerable<string> Terms(string text)
+        {
+            var depth = 0;
+            var start = 0;
+            for (var i = 0; i <= text.Length; i++)
+            {
+                if (i == text.Length || (text[i] == ',' && depth == 0))
+                {
+                    var term = text[start..i].Trim();
+                    if (term.Length > 0)
+                    {
+                        yield return term;
+                    }
+                    start = i + 1;
+                }
+                else if (text[i] == '(')
+                {
+                    depth++;
+                }
+                else if (text[i] == ')')
+                {
+                    depth--;
+                }
+            }
+        }
+
+        private static (string Key, bool NotIn, HashSet<string> Values)? SetTerm(string term)
+        {
+            var open = term.IndexOf('(', StringComparison.Ordinal);
+            if (open < 0 || !term.EndsWith(')'))
+            {
+                return null;
+            }
+            var head = term[..open].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (head.Length != 2 || head[1] is not ("in" or "notin"))
+            {
+                return null;
+            }
+            var values = term[(open + 1)..^1].Split(',', StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+            return (head[0], head[1] == "notin", values);
+        }
 
         private static (string, string) Split(string raw, string op)
         {
