@@ -4,12 +4,12 @@ using RegistryInfra.Refresher.KubernetesApi;
 
 namespace RegistryInfra.Refresher;
 
-/// <summary>Records a Warning Event on the object a failure is about, so <c>kubectl describe</c> shows it next to the secret.</summary>
+/// <summary>Records an Event (a Warning for a failure, Normal for a skip worth knowing) on the object it is about, so <c>kubectl describe</c> shows it next to the secret.</summary>
 internal sealed partial class FailureEvents(IKubeApi kubernetes, TimeProvider time, ILogger logger)
 {
     public const string Component = "registryinfra-refresher";
 
-    public async Task RecordAsync(string ns, string kind, string name, string reason, string message, CancellationToken cancellationToken)
+    public async Task RecordAsync(string ns, string kind, string name, string reason, string message, CancellationToken cancellationToken, string type = "Warning")
     {
         var now = time.GetUtcNow().UtcDateTime;
         var stamp = now.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
@@ -23,7 +23,7 @@ internal sealed partial class FailureEvents(IKubeApi kubernetes, TimeProvider ti
             InvolvedObject = new V1ObjectReference { ApiVersion = "v1", Kind = kind, Name = name, NamespaceProperty = ns },
             Reason = reason,
             Message = message.Length > 1024 ? message[..1024] : message,
-            Type = "Warning",
+            Type = type,
             Source = new V1EventSource { Component = Component },
             ReportingComponent = Component,
             FirstTimestamp = stamp,

@@ -30,6 +30,15 @@ internal sealed record RunSummary(int Checked, int Created, int Updated, int Unc
     /// <summary>Such names it could not remove (kept in the ledger for the next run); each is logged and recorded as an Event.</summary>
     public int DetachFailed { get; init; }
 
+    /// <summary>Named service accounts that did not exist (skipped with a Normal Event, attached once they exist).</summary>
+    public int MissingServiceAccounts { get; init; }
+
+    /// <summary>Namespaces that left a selection and lost our secret there.</summary>
+    public int Pruned { get; init; }
+
+    /// <summary>The requests this run made to the API server.</summary>
+    public ApiLoad Requests { get; init; } = ApiLoad.None;
+
     public int Written => Created + Updated;
 
     public IReadOnlyList<TargetOutcome> Outcomes { get; init; } = [];
@@ -68,21 +77,26 @@ internal sealed partial class RefreshRun(
         using var work = CancellationTokenSource.CreateLinkedTokenSource(overall.Token, workDeadline.Token);
         using var admit = CancellationTokenSource.CreateLinkedTokenSource(work.Token, stop);
 
+        var counting = new CountingKubeApi(kubernetes);
         var retry = new TransientRetry(options.EffectiveTransientRetries, options.EffectiveRetryBaseDelay, time);
         var hosts = options.Registries.ToDictionary(r => r.Key, r => RegistryHost.Parse(r.Server), StringComparer.Ordinal);
         var registries = options.Registries.ToDictionary(r => r.Key, r => (hosts[r.Key].Name, sources[r.Key]), StringComparer.Ordinal);
         var tokens = new TokenBroker(registries, retry, time, logger, work.Token, IdentityWait);
-        var refresher = new SecretRefresher(kubernetes, tokens, retry, time, options.EffectiveRenewBefore, options.EffectiveConflictRetries);
-        var events = new FailureEvents(kubernetes, time, logger);
+        var refresher = new SecretRefresher(counting, tokens, retry, time, options.EffectiveRenewBefore, options.EffectiveConflictRetries);
+        var events = new FailureEvents(counting, time, logger);
+        var reconciler = new NamespaceReconciler(counting, options, refresher, events, retry, logger, metrics);
 
         var outcomes = new List<TargetOutcome>();
         var jobs = new List<(string Namespace, TargetConfiguration Target)>();
+        // Namespaces a selector target could not list, or that are being deleted: nothing is pruned there on a guess.
+        var undecided = new HashSet<string>(StringComparer.Ordinal);
+        var terminating = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < options.Targets.Count; i++)
         {
             var target = options.Targets[i];
             try
             {
-                foreach (var ns in await ResolveNamespacesAsync(kubernetes, target, retry, admit.Token).ConfigureAwait(false))
+                foreach (var ns in await ResolveNamespacesAsync(counting, target, retry, admit.Token, terminating).ConfigureAwait(false))
                 {
                     jobs.Add((ns, target));
                 }
@@ -93,24 +107,35 @@ internal sealed partial class RefreshRun(
                 LogTargetFailed(logger, "*", target.SecretName, "NamespaceListFailed", message);
                 metrics.Failed("NamespaceListFailed");
                 outcomes.Add(new TargetOutcome("*", target.SecretName, TargetResult.Failed, "NamespaceListFailed", message));
+                undecided.Add(target.SecretName);
             }
         }
 
         // A fixed set of workers takes the targets in order: memory stays bounded by the concurrency, not by the number
         // of namespaces (a task per target made 10,000 namespaces cost tens of MiB before any of them was worked on).
-        var results = new TargetOutcome[jobs.Count];
-        var taken = -1;
-        async Task WorkAsync()
+        async Task<TargetOutcome[]> WorkAsync<T>(IReadOnlyList<T> items, Func<T, Task<TargetOutcome>> one)
         {
-            for (var i = Interlocked.Increment(ref taken); i < jobs.Count; i = Interlocked.Increment(ref taken))
+            var results = new TargetOutcome[items.Count];
+            var taken = -1;
+            async Task WorkerAsync()
             {
-                results[i] = await RefreshOneAsync(jobs[i].Namespace, jobs[i].Target, hosts, refresher, events, admit.Token, work.Token, overall.Token).ConfigureAwait(false);
+                for (var i = Interlocked.Increment(ref taken); i < items.Count; i = Interlocked.Increment(ref taken))
+                {
+                    results[i] = await one(items[i]).ConfigureAwait(false);
+                }
             }
+            await Task.WhenAll(Enumerable.Range(0, Math.Min(options.EffectiveConcurrency, items.Count)).Select(_ => Task.Run(WorkerAsync, CancellationToken.None))).ConfigureAwait(false);
+            return results;
         }
-        await Task.WhenAll(Enumerable.Range(0, Math.Min(options.EffectiveConcurrency, jobs.Count)).Select(_ => Task.Run(WorkAsync, CancellationToken.None))).ConfigureAwait(false);
-        outcomes.AddRange(results);
+        outcomes.AddRange(await WorkAsync(jobs, j => reconciler.ReconcileTargetAsync(j.Namespace, j.Target, admit.Token, work.Token, overall.Token)).ConfigureAwait(false));
+
+        if (!stop.IsCancellationRequested && reconciler.PrunableNames() is { Count: > 0 } prunable)
+        {
+            var prunes = await PruneCandidatesAsync(counting, retry, prunable, jobs, undecided, terminating, outcomes, work.Token).ConfigureAwait(false);
+            outcomes.AddRange(await WorkAsync(prunes, p => reconciler.PruneAsync(p.NamespaceProperty ?? "", p.Name ?? "", p, work.Token, overall.Token)).ConfigureAwait(false));
+        }
         var (detached, detachFailed) = options.Ledger is { } ledger && !stop.IsCancellationRequested
-            ? await ReconcileLedgerAsync(ledger, jobs, outcomes, refresher, retry, events, work.Token, overall.Token).ConfigureAwait(false)
+            ? await ReconcileLedgerAsync(counting, ledger, jobs, outcomes, refresher, retry, events, work.Token, overall.Token).ConfigureAwait(false)
             : (0, 0);
 
         metrics.TokensRequested(tokens.Requests);
@@ -118,7 +143,7 @@ internal sealed partial class RefreshRun(
             ?? outcomes.Where(o => o.Result is not (TargetResult.Failed or TargetResult.NotStarted)).Select(o => o.ExpiresAt).Where(e => e.HasValue).Min();
         metrics.Expiry(earliest);
         var summary = new RunSummary(
-            Checked: outcomes.Count(o => o.Result != TargetResult.NotStarted),
+            Checked: outcomes.Count(o => o.Result is not (TargetResult.NotStarted or TargetResult.Pruned) && o.Reason is not ("NotOurs" or "ChangedSinceListed")),
             Created: outcomes.Count(o => o.Result == TargetResult.Created),
             Updated: outcomes.Count(o => o.Result == TargetResult.Updated),
             Unchanged: outcomes.Count(o => o.Result == TargetResult.Unchanged),
@@ -136,10 +161,14 @@ internal sealed partial class RefreshRun(
             Stopped = stop.IsCancellationRequested,
             Detached = detached,
             DetachFailed = detachFailed,
+            MissingServiceAccounts = outcomes.Sum(o => o.MissingServiceAccounts.Count),
+            Pruned = outcomes.Count(o => o.Result == TargetResult.Pruned),
+            Requests = counting.Load(),
         };
         LogSummary(logger, summary.Checked, summary.Written, summary.Created, summary.Updated, summary.Unchanged, summary.Attached, summary.Skipped, summary.Failed,
             summary.NotStarted, summary.TokenRequests, summary.ServiceAccountsPatched, new UtcTime(summary.EarliestExpiry), summary.Duration.TotalSeconds,
-            summary.DeadlineExceeded, summary.Stopped);
+            summary.DeadlineExceeded, summary.Stopped, summary.MissingServiceAccounts, summary.Pruned, summary.Requests.Total, summary.Requests.KindsText,
+            summary.Requests.MaxPerNamespace, summary.Requests.MeanPerNamespace);
         return summary;
     }
 
@@ -148,10 +177,10 @@ internal sealed partial class RefreshRun(
     /// configuration no longer wants. A target whose namespaces could not be listed keeps its entries (nothing is
     /// removed on a guess); a name that cannot be removed stays in the ledger for the next run.
     /// </summary>
-    private async Task<(int Detached, int Failed)> ReconcileLedgerAsync(LedgerConfiguration configuration, List<(string Namespace, TargetConfiguration Target)> jobs,
+    private async Task<(int Detached, int Failed)> ReconcileLedgerAsync(IKubeApi api, LedgerConfiguration configuration, List<(string Namespace, TargetConfiguration Target)> jobs,
         List<TargetOutcome> outcomes, SecretRefresher refresher, TransientRetry retry, FailureEvents events, CancellationToken work, CancellationToken overall)
     {
-        var ledger = new AttachmentLedger(kubernetes, configuration, retry);
+        var ledger = new AttachmentLedger(api, configuration, retry);
         try
         {
             await ledger.ReadAsync(work).ConfigureAwait(false);
@@ -161,8 +190,12 @@ internal sealed partial class RefreshRun(
             LogLedgerFailed(logger, configuration.Namespace, configuration.Name, Describe(e, work));
             return (0, 0);
         }
-        var wanted = jobs.SelectMany(j => j.Target.ServiceAccounts.Select(a => new Attachment(j.Namespace, a, j.Target.SecretName))).ToHashSet();
-        var undecided = outcomes.Where(o => o.Namespace == "*").Select(o => o.SecretName).ToHashSet(StringComparer.Ordinal);
+        // The ledger keeps listed targets' named accounts; a selection's are found by the accounts' own annotation when a
+        // namespace leaves it (pruning), so its names are neither recorded nor detached here.
+        var wanted = jobs.Where(j => IsLedgerTarget(j.Target))
+            .SelectMany(j => j.Target.ServiceAccounts.Select(a => new Attachment(j.Namespace, a, j.Target.SecretName))).ToHashSet();
+        var undecided = outcomes.Where(o => o.Namespace == "*").Select(o => o.SecretName)
+            .Concat(options.Targets.Where(t => !IsLedgerTarget(t)).Select(t => t.SecretName)).ToHashSet(StringComparer.Ordinal);
         var attached = outcomes.Where(o => o.Result is TargetResult.Created or TargetResult.Updated or TargetResult.Unchanged or TargetResult.Attached)
             .Select(o => (o.Namespace, o.SecretName)).ToHashSet();
         var entries = ledger.Entries.ToHashSet();
@@ -199,76 +232,52 @@ internal sealed partial class RefreshRun(
         return (detached, failed);
     }
 
-    private async Task<TargetOutcome> RefreshOneAsync(string ns, TargetConfiguration target, Dictionary<string, RegistryHost> hosts,
-        SecretRefresher refresher, FailureEvents events, CancellationToken admit, CancellationToken work, CancellationToken overall)
+    private static bool IsLedgerTarget(TargetConfiguration target) => !target.SelectsNamespaces && !target.SelectsServiceAccounts;
+
+    /// <summary>
+    /// Our secrets in namespaces that left their selection, found by ONE cluster-wide LIST of secret metadata by our instance
+    /// label, page by page (a 410 restarts it, as for namespaces): never a request per namespace. Only the candidates are kept.
+    /// </summary>
+    private async Task<List<V1ObjectMeta>> PruneCandidatesAsync(CountingKubeApi api, TransientRetry retry, IReadOnlySet<string> prunable,
+        List<(string Namespace, TargetConfiguration Target)> jobs, HashSet<string> undecided, HashSet<string> terminating, List<TargetOutcome> outcomes,
+        CancellationToken ct)
     {
-        var registries = options.Registries.Where(r => target.Registries.Count == 0 || target.Registries.Contains(r.Key))
-            .Select(r => (r.Key, hosts[r.Key])).ToList();
-        TargetOutcome outcome;
-        if (admit.IsCancellationRequested && !work.IsCancellationRequested)
-        {
-            // Asked to stop before this target started: it is left exactly as it was, and the next run does it.
-            return new TargetOutcome(ns, target.SecretName, TargetResult.NotStarted, "Stopped", $"secret {ns}/{target.SecretName}: not started, the run was asked to stop");
-        }
-        if (work.IsCancellationRequested)
-        {
-            outcome = new TargetOutcome(ns, target.SecretName, TargetResult.Failed, "DeadlineExceeded",
-                $"secret {ns}/{target.SecretName}: the run's deadline was reached before it started", "Secret", target.SecretName);
-            return await RecordAsync(outcome, target, events, overall).ConfigureAwait(false);
-        }
+        var wanted = jobs.Select(j => (j.Namespace, j.Target.SecretName)).ToHashSet();
+        var candidates = new List<V1ObjectMeta>();
+        string? next = null;
+        var selector = $"{RefresherConfiguration.InstanceLabel}={options.Instance}";
         try
         {
-            outcome = target.AttachOnly
-                ? await refresher.AttachAsync(ns, target.SecretName, target.ServiceAccounts, work).ConfigureAwait(false)
-                : await refresher.RefreshAsync(ns, target.SecretName, registries, target.ServiceAccounts, target.Owner, work).ConfigureAwait(false);
-        }
-        catch (TargetFailedException e)
-        {
-            outcome = new TargetOutcome(ns, target.SecretName, TargetResult.Failed, e.Reason, e.Message, e.Kind, e.Name);
+            for (var restarts = 0; ;)
+            {
+                try
+                {
+                    var page = await retry.RunAsync(c => api.ListSecretMetadataAsync(selector, NamespacePageSize, next, c), ct).ConfigureAwait(false);
+                    candidates.AddRange(page.Items.Select(i => i.Metadata).OfType<V1ObjectMeta>().Where(m => m.Name is { } name && m.NamespaceProperty is { } ns
+                        && prunable.Contains(name) && !undecided.Contains(name) && !terminating.Contains(ns) && !wanted.Contains((ns, name))));
+                    next = page.Metadata?.ContinueProperty;
+                    if (string.IsNullOrEmpty(next))
+                    {
+                        return candidates;
+                    }
+                }
+                catch (KubeApiException e) when (e.StatusCode == HttpStatusCode.Gone && next is not null && restarts < ListRestarts)
+                {
+                    restarts++;
+                    candidates.Clear();
+                    next = null;
+                }
+            }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // Anything else (a malformed answer the client could not read, a dropped connection) fails this target only.
-            var reason = e switch
-            {
-                OperationCanceledException when work.IsCancellationRequested => "DeadlineExceeded",
-                _ when SecretRefresher.IsMalformedAnswer(e) => "MalformedResponse",
-                _ => "ApiError",
-            };
-            outcome = new TargetOutcome(ns, target.SecretName, TargetResult.Failed, reason,
-                $"secret {ns}/{target.SecretName}: {Describe(e, work)}", "Secret", target.SecretName);
+            var names = string.Join(',', prunable.Order(StringComparer.Ordinal));
+            var message = $"listing secrets labelled {selector} failed: {Describe(e, ct)}; nothing pruned this run";
+            LogTargetFailed(logger, "*", names, "SecretListFailed", message);
+            metrics.Failed("SecretListFailed");
+            outcomes.Add(new TargetOutcome("*", names, TargetResult.Failed, "SecretListFailed", message));
+            return [];
         }
-        return await RecordAsync(outcome, target, events, overall).ConfigureAwait(false);
-    }
-
-    private async Task<TargetOutcome> RecordAsync(TargetOutcome outcome, TargetConfiguration target, FailureEvents events, CancellationToken overall)
-    {
-        var ns = outcome.Namespace;
-        switch (outcome.Result)
-        {
-            case TargetResult.Failed:
-                LogTargetFailed(logger, ns, target.SecretName, outcome.Reason!, outcome.Message!);
-                metrics.Failed(outcome.Reason!);
-                await events.RecordAsync(ns, outcome.FailedKind ?? "Secret", outcome.FailedName ?? target.SecretName, "RefreshFailed",
-                    $"{outcome.Reason}: {outcome.Message}", overall).ConfigureAwait(false);
-                break;
-            case TargetResult.Attached:
-                metrics.Unchanged();
-                LogAttached(logger, ns, target.SecretName, outcome.ServiceAccountsPatched);
-                break;
-            case TargetResult.Skipped:
-                LogSkipped(logger, ns, target.SecretName, outcome.Message!);
-                break;
-            case TargetResult.Created or TargetResult.Updated:
-                metrics.Written(outcome.Result == TargetResult.Created ? "create" : "update");
-                LogWritten(logger, ns, target.SecretName, outcome.Result, new UtcTime(outcome.ExpiresAt), outcome.ServiceAccountsPatched);
-                break;
-            default:
-                metrics.Unchanged();
-                LogUnchanged(logger, ns, target.SecretName, new UtcTime(outcome.ExpiresAt), outcome.ServiceAccountsPatched);
-                break;
-        }
-        return outcome;
     }
 
     /// <summary>
@@ -278,7 +287,8 @@ internal sealed partial class RefreshRun(
     /// says a client that needs a consistent list must (the ledger decides what to detach from it), at most
     /// <see cref="ListRestarts"/> times.
     /// </summary>
-    internal static async Task<IReadOnlyList<string>> ResolveNamespacesAsync(IKubeApi kubernetes, TargetConfiguration target, TransientRetry retry, CancellationToken ct)
+    internal static async Task<IReadOnlyList<string>> ResolveNamespacesAsync(IKubeApi kubernetes, TargetConfiguration target, TransientRetry retry, CancellationToken ct,
+        ISet<string>? terminating = null)
     {
         if (target.Namespaces.Count > 0)
         {
@@ -292,7 +302,21 @@ internal sealed partial class RefreshRun(
             try
             {
                 var page = await retry.RunAsync(c => kubernetes.ListNamespacesAsync(selector, NamespacePageSize, next, c), ct).ConfigureAwait(false);
-                names.AddRange(page.Items.Where(n => n.Status?.Phase != "Terminating").Select(n => n.Metadata?.Name).OfType<string>());
+                foreach (var item in page.Items)
+                {
+                    if (item.Metadata?.Name is not { } name)
+                    {
+                        continue;
+                    }
+                    if (item.Status?.Phase == "Terminating")
+                    {
+                        terminating?.Add(name);
+                    }
+                    else if (!NamespaceReconciler.IsExcluded(target, name))
+                    {
+                        names.Add(name);
+                    }
+                }
                 next = page.Metadata?.ContinueProperty;
                 if (string.IsNullOrEmpty(next))
                 {
@@ -314,31 +338,10 @@ internal sealed partial class RefreshRun(
     /// <summary>Namespaces per LIST page: the API server's own chunk size for kubectl (500), a few hundred KB a page.</summary>
     internal const int NamespacePageSize = 500;
 
-    private static string Describe(Exception e, CancellationToken work) => e switch
-    {
-        OperationCanceledException when work.IsCancellationRequested => "the run's deadline was reached before it finished",
-        OperationCanceledException => "request timed out",
-        KubeApiException h => $"HTTP {((int)h.StatusCode).ToString(CultureInfo.InvariantCulture)}",
-        KubeCredentialException k => k.Message,
-        HttpRequestException h => $"connection failed ({h.HttpRequestError})",
-        _ when SecretRefresher.IsMalformedAnswer(e) => "the API server's answer could not be read (malformed or truncated JSON, or data that is not base64)",
-        _ => e.GetType().Name,
-    };
+    private static string Describe(Exception e, CancellationToken work) => NamespaceReconciler.Describe(e, work);
 
     [LoggerMessage(EventId = 20, Level = LogLevel.Error, Message = "Refresh of secret {Namespace}/{SecretName} failed: {Reason}: {Detail}")]
     private static partial void LogTargetFailed(ILogger logger, string @namespace, string secretName, string reason, string detail);
-
-    [LoggerMessage(EventId = 21, Level = LogLevel.Information, Message = "Secret {Namespace}/{SecretName} {Result}, expires {ExpiresAt}, service accounts patched {ServiceAccountsPatched}")]
-    private static partial void LogWritten(ILogger logger, string @namespace, string secretName, TargetResult result, UtcTime expiresAt, int serviceAccountsPatched);
-
-    [LoggerMessage(EventId = 22, Level = LogLevel.Debug, Message = "Secret {Namespace}/{SecretName} unchanged, expires {ExpiresAt}, service accounts patched {ServiceAccountsPatched}")]
-    private static partial void LogUnchanged(ILogger logger, string @namespace, string secretName, UtcTime expiresAt, int serviceAccountsPatched);
-
-    [LoggerMessage(EventId = 23, Level = LogLevel.Information, Message = "Secret {Namespace}/{SecretName} attached (attach only), service accounts patched {ServiceAccountsPatched}")]
-    private static partial void LogAttached(ILogger logger, string @namespace, string secretName, int serviceAccountsPatched);
-
-    [LoggerMessage(EventId = 24, Level = LogLevel.Information, Message = "Secret {Namespace}/{SecretName} skipped (attach only): {Detail}")]
-    private static partial void LogSkipped(ILogger logger, string @namespace, string secretName, string detail);
 
     [LoggerMessage(EventId = 25, Level = LogLevel.Information, Message = "Service account {Namespace}/{ServiceAccount}: {SecretName} removed from imagePullSecrets (no longer configured)")]
     private static partial void LogDetached(ILogger logger, string @namespace, string serviceAccount, string secretName);
@@ -349,9 +352,10 @@ internal sealed partial class RefreshRun(
     [LoggerMessage(EventId = 27, Level = LogLevel.Warning, Message = "Attachment ledger {Namespace}/{Name} could not be read or written: {Detail}")]
     private static partial void LogLedgerFailed(ILogger logger, string @namespace, string name, string detail);
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Refresh run: checked {Checked}, written {Written} (created {Created}, updated {Updated}), unchanged {Unchanged}, attached {Attached}, skipped {Skipped}, failed {Failed}, not started {NotStarted}, token requests {TokenRequests}, service accounts patched {ServiceAccountsPatched}, earliest expiry {EarliestExpiry}, {DurationSeconds:F1} s, deadline exceeded {DeadlineExceeded}, stopped {Stopped}")]
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Refresh run: checked {Checked}, written {Written} (created {Created}, updated {Updated}), unchanged {Unchanged}, attached {Attached}, skipped {Skipped}, failed {Failed}, not started {NotStarted}, token requests {TokenRequests}, service accounts patched {ServiceAccountsPatched}, earliest expiry {EarliestExpiry}, {DurationSeconds:F1} s, deadline exceeded {DeadlineExceeded}, stopped {Stopped}, service accounts missing {MissingServiceAccounts}, pruned {Pruned}, requests {Requests} ({RequestsByKind}), requests per namespace max {RequestsPerNamespaceMax} mean {RequestsPerNamespaceMean:F2}")]
     private static partial void LogSummary(ILogger logger, int @checked, int written, int created, int updated, int unchanged, int attached, int skipped, int failed,
-        int notStarted, int tokenRequests, int serviceAccountsPatched, UtcTime earliestExpiry, double durationSeconds, bool deadlineExceeded, bool stopped);
+        int notStarted, int tokenRequests, int serviceAccountsPatched, UtcTime earliestExpiry, double durationSeconds, bool deadlineExceeded, bool stopped,
+        int missingServiceAccounts, int pruned, int requests, string requestsByKind, int requestsPerNamespaceMax, double requestsPerNamespaceMean);
 }
 
 /// <summary>A time in log lines: ISO 8601 in UTC (the invariant culture's default text is month-first), or "unknown".</summary>

@@ -37,6 +37,9 @@ internal enum TargetResult
 
     /// <summary>Never started: the run was asked to stop first. Left exactly as it was.</summary>
     NotStarted,
+
+    /// <summary>A namespace that left a selector target's selection: our secret there deleted and the names we added removed.</summary>
+    Pruned,
 }
 
 /// <summary>The outcome of one target (secret name in a namespace); <see cref="Reason"/> and <see cref="Message"/> are secret-free.</summary>
@@ -45,6 +48,30 @@ internal sealed record TargetOutcome(string Namespace, string SecretName, Target
     public DateTimeOffset? ExpiresAt { get; init; }
 
     public int ServiceAccountsPatched { get; init; }
+
+    /// <summary>Named service accounts that do not exist in the namespace: skipped (a Normal Event each), attached once they exist.</summary>
+    public IReadOnlyList<string> MissingServiceAccounts { get; init; } = [];
+}
+
+/// <summary>Which service accounts of a namespace a target attaches: listed names, or every one matching a label selector ("" for all).</summary>
+internal sealed record AccountChoice(IReadOnlyList<string> Names, string? Selector)
+{
+    public static AccountChoice For(TargetConfiguration target) => target.AllServiceAccounts
+        ? new AccountChoice([], "")
+        : !string.IsNullOrWhiteSpace(target.ServiceAccountSelector) ? new AccountChoice([], target.ServiceAccountSelector) : new AccountChoice(target.ServiceAccounts, null);
+
+    public bool IsEmpty => Selector is null && Names.Count == 0;
+}
+
+/// <summary>A copy target's source Secret as read once per run: its <c>.dockerconfigjson</c> bytes and their version.</summary>
+internal sealed record CopySource(string Namespace, string Name, byte[] Content, string Version);
+
+/// <summary>How one target's secret is written: the registries (token) or the source (copy), the owner, the labels it must carry.</summary>
+internal sealed record SecretWrite(IReadOnlyList<(string Key, RegistryHost Host)> Registries, CopySource? Copy, SecretOwner? Owner,
+    string? OwnerConfigMap, IReadOnlyDictionary<string, string> Labels)
+{
+    /// <summary>A selector target's secret must be ours to write (our owner reference or our shape): it may be pruned later.</summary>
+    public bool MustBeOurs => Labels.Count > 0 || Copy is not null;
 }
 
 /// <summary>A target failed for a reason worth an Event; the message names what and why, never a credential.</summary>
@@ -71,6 +98,9 @@ internal sealed class SecretRefresher(IKubeApi kubernetes, TokenBroker tokens, T
     public const string RefreshedAtAnnotation = "registryinfra.io/refreshed-at";
     public const string ExpiresAtAnnotation = "registryinfra.io/expires-at";
 
+    /// <summary>On a copied secret: the version of the source it holds (<see cref="RefresherConfiguration.SourceVersionAnnotation"/>).</summary>
+    public const string SourceVersionAnnotation = RefresherConfiguration.SourceVersionAnnotation;
+
     /// <summary>On a secret: the <c>.dockerconfigjson</c> keys this refresher wrote, so a removed registry's entry is removed and nobody else's is touched.</summary>
     public const string EntriesAnnotation = "registryinfra.io/entries";
 
@@ -80,45 +110,81 @@ internal sealed class SecretRefresher(IKubeApi kubernetes, TokenBroker tokens, T
     /// <summary>
     /// Refreshes one target; the registries are (key, host) pairs. The service accounts are read while the secret
     /// is worked on (one round trip instead of two on an unchanged namespace); an account is patched to name the
-    /// secret only once the secret exists, so no account ever names a secret this run failed to create.
+    /// secret only once the secret exists, so no account ever names a secret this run failed to create. A named
+    /// account that does not exist is skipped (<see cref="TargetOutcome.MissingServiceAccounts"/>), not a failure.
     /// </summary>
-    public async Task<TargetOutcome> RefreshAsync(string ns, string secretName, IReadOnlyList<(string Key, RegistryHost Host)> registries,
-        IReadOnlyList<string> serviceAccounts, string? owner, CancellationToken cancellationToken)
+    public async Task<TargetOutcome> RefreshAsync(string ns, string secretName, SecretWrite write, AccountChoice accounts, CancellationToken cancellationToken)
     {
-        V1ObjectMeta? ownerMeta = null;
-        if (owner is not null)
+        var owner = write.Owner;
+        if (write.OwnerConfigMap is { } ownerName)
         {
             // No owner, no secret: a secret created without it would outlive the namespace's removal from the program.
-            ownerMeta = await ReadOwnerAsync(ns, owner, cancellationToken).ConfigureAwait(false);
+            var ownerMeta = await ReadOwnerAsync(ns, ownerName, cancellationToken).ConfigureAwait(false);
             if (ownerMeta is null)
             {
                 return new TargetOutcome(ns, secretName, TargetResult.Skipped, "OwnerNotFound",
-                    $"configmap {ns}/{owner}, which owns secret {secretName}, does not exist; the secret is not created here (it is garbage-collected once its owner is gone)");
+                    $"configmap {ns}/{ownerName}, which owns secret {secretName}, does not exist; the secret is not created here (it is garbage-collected once its owner is gone)");
             }
+            owner = SecretOwner.ConfigMap(ownerMeta);
         }
-        var accounts = serviceAccounts.Select(a => ReadServiceAccountAsync(ns, a, cancellationToken)).ToList();
+        var reads = ReadServiceAccountsAsync(ns, accounts, cancellationToken);
         TargetResult result;
         DateTimeOffset? expiresAt;
         try
         {
-            (result, expiresAt) = await WriteSecretAsync(ns, secretName, registries, ownerMeta, cancellationToken).ConfigureAwait(false);
+            (result, expiresAt) = write.Copy is { } copy
+                ? await WriteCopyAsync(ns, secretName, copy, owner, write.Labels, cancellationToken).ConfigureAwait(false)
+                : await WriteSecretAsync(ns, secretName, write.Registries, owner, write.Labels, write.MustBeOurs, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
             // The reads' own failures are not this target's story once the secret failed; they must not go unobserved.
-            await Task.WhenAll(accounts.Select(a => a.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default))).ConfigureAwait(false);
+            await reads.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
             throw;
         }
-        var patched = await EnsureServiceAccountsAsync(ns, serviceAccounts, accounts, secretName, cancellationToken).ConfigureAwait(false);
-        return new TargetOutcome(ns, secretName, result) { ExpiresAt = expiresAt, ServiceAccountsPatched = patched };
+        var (patched, missing) = await EnsureServiceAccountsAsync(ns, await reads.ConfigureAwait(false), secretName, cancellationToken).ConfigureAwait(false);
+        return new TargetOutcome(ns, secretName, result) { ExpiresAt = expiresAt, ServiceAccountsPatched = patched, MissingServiceAccounts = missing };
     }
 
-    private async Task<int> EnsureServiceAccountsAsync(string ns, IReadOnlyList<string> serviceAccounts, List<Task<V1ServiceAccount>> reads,
+    /// <summary>The accounts to attach: each named one read (null when it does not exist), or the matching ones listed page by page.</summary>
+    private async Task<IReadOnlyList<(string Name, V1ServiceAccount? Account)>> ReadServiceAccountsAsync(string ns, AccountChoice accounts, CancellationToken ct)
+    {
+        if (accounts.Selector is { } selector)
+        {
+            var listed = new List<(string, V1ServiceAccount?)>();
+            string? next = null;
+            do
+            {
+                V1ServiceAccountList page;
+                try
+                {
+                    page = await retry.RunAsync(c => kubernetes.ListServiceAccountsAsync(ns, selector.Length == 0 ? null : selector, ServiceAccountPageSize, next, c), ct).ConfigureAwait(false);
+                }
+                catch (KubeApiException e)
+                {
+                    // A 410 here (a continue token expired while this namespace was listed) fails the namespace for this run only.
+                    throw ApiFailure(e, "list", "ServiceAccount", ns, "*");
+                }
+                listed.AddRange(page.Items.Where(a => a.Metadata?.Name is not null).Select(a => (a.Metadata!.Name!, (V1ServiceAccount?)a)));
+                next = page.Metadata?.ContinueProperty;
+            }
+            while (!string.IsNullOrEmpty(next));
+            return listed;
+        }
+        var reads = accounts.Names.Select(async a => (a, await ReadServiceAccountOrNullAsync(ns, a, ct).ConfigureAwait(false))).ToList();
+        return await Task.WhenAll(reads).ConfigureAwait(false);
+    }
+
+    /// <summary>Service accounts per LIST page in one namespace.</summary>
+    internal const int ServiceAccountPageSize = 500;
+
+    private async Task<(int Patched, IReadOnlyList<string> Missing)> EnsureServiceAccountsAsync(string ns, IReadOnlyList<(string Name, V1ServiceAccount? Account)> accounts,
         string secretName, CancellationToken cancellationToken)
     {
-        var patches = serviceAccounts.Select((account, i) => EnsureServiceAccountAsync(ns, account, secretName, reads[i], cancellationToken)).ToList();
+        var present = accounts.Where(a => a.Account is not null).ToList();
+        var patches = present.Select(a => EnsureServiceAccountAsync(ns, a.Name, secretName, a.Account!, cancellationToken)).ToList();
         var done = await Task.WhenAll(patches).ConfigureAwait(false);
-        return done.Count(p => p);
+        return (done.Count(p => p), [.. accounts.Where(a => a.Account is null).Select(a => a.Name)]);
     }
 
     /// <summary>True for an answer the client could not read: truncated or non-JSON bodies, data that is not base64.</summary>
@@ -130,16 +196,16 @@ internal sealed class SecretRefresher(IKubeApi kubernetes, TokenBroker tokens, T
     /// it (keeping every other entry). It reads only the secret's metadata and never writes it; a missing
     /// secret skips the namespace.
     /// </summary>
-    public async Task<TargetOutcome> AttachAsync(string ns, string secretName, IReadOnlyList<string> serviceAccounts, CancellationToken cancellationToken)
+    public async Task<TargetOutcome> AttachAsync(string ns, string secretName, AccountChoice accounts, CancellationToken cancellationToken)
     {
         if (!await SecretExistsAsync(ns, secretName, cancellationToken).ConfigureAwait(false))
         {
             return new TargetOutcome(ns, secretName, TargetResult.Skipped, "SecretNotFound",
                 $"secret {ns}/{secretName} does not exist; nothing to attach in this namespace");
         }
-        var reads = serviceAccounts.Select(a => ReadServiceAccountAsync(ns, a, cancellationToken)).ToList();
-        var patched = await EnsureServiceAccountsAsync(ns, serviceAccounts, reads, secretName, cancellationToken).ConfigureAwait(false);
-        return new TargetOutcome(ns, secretName, TargetResult.Attached) { ServiceAccountsPatched = patched };
+        var reads = await ReadServiceAccountsAsync(ns, accounts, cancellationToken).ConfigureAwait(false);
+        var (patched, missing) = await EnsureServiceAccountsAsync(ns, reads, secretName, cancellationToken).ConfigureAwait(false);
+        return new TargetOutcome(ns, secretName, TargetResult.Attached) { ServiceAccountsPatched = patched, MissingServiceAccounts = missing };
     }
 
     private async Task<bool> SecretExistsAsync(string ns, string name, CancellationToken ct)
@@ -160,7 +226,7 @@ internal sealed class SecretRefresher(IKubeApi kubernetes, TokenBroker tokens, T
     }
 
     private async Task<(TargetResult, DateTimeOffset?)> WriteSecretAsync(string ns, string name, IReadOnlyList<(string Key, RegistryHost Host)> registries,
-        V1ObjectMeta? owner, CancellationToken ct)
+        SecretOwner? owner, IReadOnlyDictionary<string, string> labels, bool mustBeOurs, CancellationToken ct)
     {
         var ours = registries.Select(r => r.Host.DockerConfigKey).Order(StringComparer.Ordinal).ToList();
         var oursText = string.Join(',', ours);
@@ -175,15 +241,12 @@ internal sealed class SecretRefresher(IKubeApi kubernetes, TokenBroker tokens, T
             }
             else
             {
-                if (owner is not null)
-                {
-                    SecretOwnership.Claim(existing, owner, ns, name);
-                }
+                Claim(existing, owner, mustBeOurs, ns, name);
                 current = ParseExisting(existing, ns, name);
                 // Entries this refresher wrote for registries it no longer renews; entries it never wrote are not ours.
                 stale = SecretOwnership.List(Annotation(existing, EntriesAnnotation)).Except(ours, StringComparer.Ordinal).ToList();
                 if (stale.Count == 0 && IsFresh(existing, current, registries) is { } freshUntil
-                    && Annotation(existing, EntriesAnnotation) == oursText && SecretOwnership.Points(existing, owner))
+                    && Annotation(existing, EntriesAnnotation) == oursText && SecretOwnership.Points(existing, owner) && HasLabels(existing, labels))
                 {
                     return (TargetResult.Unchanged, freshUntil);
                 }
@@ -210,7 +273,7 @@ internal sealed class SecretRefresher(IKubeApi kubernetes, TokenBroker tokens, T
             // Only this refresher's entries are replaced; the serialisation is canonical, so equality is "content unchanged".
             var merged = stale.Aggregate(current.Merge(entries), (config, key) => config.Remove(key));
             if (existing is not null && merged.Equals(current) && Annotation(existing, ExpiresAtAnnotation) == expiresText && IsManagedShape(existing)
-                && Annotation(existing, EntriesAnnotation) == oursText && SecretOwnership.Points(existing, owner))
+                && Annotation(existing, EntriesAnnotation) == oursText && SecretOwnership.Points(existing, owner) && HasLabels(existing, labels))
             {
                 return (TargetResult.Unchanged, expiresAt);
             }
@@ -229,37 +292,109 @@ internal sealed class SecretRefresher(IKubeApi kubernetes, TokenBroker tokens, T
                 secret.Metadata.Annotations[ExpiresAtAnnotation] = expiresText;
             }
             secret.Metadata.Annotations[EntriesAnnotation] = oursText;
-            if (existing is null)
+            if (await SaveAsync(secret, existing is null, owner, labels, attempt, ns, name, ct).ConfigureAwait(false) is { } saved)
             {
-                secret.Metadata.Labels = new Dictionary<string, string> { [ManagedByLabel] = ManagedByValue };
-            }
-            if (owner is not null)
-            {
-                SecretOwnership.PointAt(secret, owner);
-            }
-
-            try
-            {
-                if (existing is null)
-                {
-                    await retry.RunAsync(c => kubernetes.CreateSecretAsync(secret, ns, c), ct).ConfigureAwait(false);
-                    return (TargetResult.Created, expiresAt);
-                }
-                // The resourceVersion read above travels in the body: the API server refuses the write if anyone wrote since.
-                await retry.RunAsync(c => kubernetes.ReplaceSecretAsync(secret, ns, name, c), ct).ConfigureAwait(false);
-                return (TargetResult.Updated, expiresAt);
-            }
-            catch (KubeApiException e) when (attempt < conflictRetries
-                && (e.StatusCode == HttpStatusCode.Conflict || (existing is not null && e.StatusCode == HttpStatusCode.NotFound)))
-            {
-                // Someone else wrote (or created) it first, or garbage collection deleted it since the read: read again and start from what is there.
-            }
-            catch (KubeApiException e)
-            {
-                throw ApiFailure(e, existing is null ? "create" : "update", "Secret", ns, name);
+                return (saved, expiresAt);
             }
         }
     }
+
+    /// <summary>
+    /// Writes a copy target's secret: the source's <c>.dockerconfigjson</c> as it is, annotated with the source's version,
+    /// so an unchanged source (same content in the copy, same version annotation) costs no write.
+    /// </summary>
+    private async Task<(TargetResult, DateTimeOffset?)> WriteCopyAsync(string ns, string name, CopySource source, SecretOwner? owner,
+        IReadOnlyDictionary<string, string> labels, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var existing = await ReadSecretAsync(ns, name, ct).ConfigureAwait(false);
+            if (existing is not null)
+            {
+                Claim(existing, owner, mustBeOurs: true, ns, name);
+                if (existing.Type != DockerConfigType)
+                {
+                    throw new TargetFailedException("MalformedSecret", $"secret {ns}/{name} has type '{existing.Type}', not {DockerConfigType}; left untouched", "Secret", name);
+                }
+                if (existing.Data is { } data && data.TryGetValue(DockerConfigKey, out var content) && content.AsSpan().SequenceEqual(source.Content)
+                    && Annotation(existing, SourceVersionAnnotation) == source.Version && SecretOwnership.Points(existing, owner) && HasLabels(existing, labels))
+                {
+                    return (TargetResult.Unchanged, null);
+                }
+            }
+            var secret = existing ?? new V1Secret { Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns }, Type = DockerConfigType };
+            secret.Data = new Dictionary<string, byte[]> { [DockerConfigKey] = source.Content };
+            secret.Metadata.Annotations ??= new Dictionary<string, string>();
+            secret.Metadata.Annotations[RefreshedAtAnnotation] = time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+            secret.Metadata.Annotations[SourceVersionAnnotation] = source.Version;
+            secret.Metadata.Annotations.Remove(ExpiresAtAnnotation);
+            secret.Metadata.Annotations.Remove(EntriesAnnotation);
+            if (await SaveAsync(secret, existing is null, owner, labels, attempt, ns, name, ct).ConfigureAwait(false) is { } saved)
+            {
+                return (saved, null);
+            }
+        }
+    }
+
+    /// <summary>Creates or replaces <paramref name="secret"/> with our labels and owner; null when a conflict means: read again.</summary>
+    private async Task<TargetResult?> SaveAsync(V1Secret secret, bool create, SecretOwner? owner, IReadOnlyDictionary<string, string> labels, int attempt,
+        string ns, string name, CancellationToken ct)
+    {
+        secret.Metadata.Labels ??= new Dictionary<string, string>();
+        if (create)
+        {
+            secret.Metadata.Labels[ManagedByLabel] = ManagedByValue;
+        }
+        foreach (var (key, value) in labels)
+        {
+            secret.Metadata.Labels[key] = value;
+        }
+        if (owner is not null)
+        {
+            SecretOwnership.PointAt(secret, owner);
+        }
+        try
+        {
+            if (create)
+            {
+                await retry.RunAsync(c => kubernetes.CreateSecretAsync(secret, ns, c), ct).ConfigureAwait(false);
+                return TargetResult.Created;
+            }
+            // The resourceVersion read travels in the body: the API server refuses the write if anyone wrote since.
+            await retry.RunAsync(c => kubernetes.ReplaceSecretAsync(secret, ns, name, c), ct).ConfigureAwait(false);
+            return TargetResult.Updated;
+        }
+        catch (KubeApiException e) when (attempt < conflictRetries
+            && (e.StatusCode == HttpStatusCode.Conflict || (!create && e.StatusCode == HttpStatusCode.NotFound)))
+        {
+            // Someone else wrote (or created) it first, or garbage collection deleted it since the read: read again and start from what is there.
+            return null;
+        }
+        catch (KubeApiException e)
+        {
+            throw ApiFailure(e, create ? "create" : "update", "Secret", ns, name);
+        }
+    }
+
+    /// <summary>
+    /// With an owner, the secret must point at it (or be an ownerless one of ours, adopted); a secret a selector target may
+    /// later prune must be ours even without an owner. A plain token target merges its entries into whatever is there, as before.
+    /// </summary>
+    private static void Claim(V1Secret existing, SecretOwner? owner, bool mustBeOurs, string ns, string name)
+    {
+        if (owner is not null)
+        {
+            SecretOwnership.Claim(existing, owner, ns, name);
+        }
+        else if (mustBeOurs && !SecretOwnership.IsOurShape(existing))
+        {
+            throw new TargetFailedException("OwnedElsewhere",
+                $"secret {ns}/{name} exists and was not written by registryinfra-refresher; left untouched: give this target another secretName", "Secret", name);
+        }
+    }
+
+    private static bool HasLabels(V1Secret secret, IReadOnlyDictionary<string, string> labels) =>
+        labels.All(l => secret.Metadata?.Labels?.TryGetValue(l.Key, out var v) == true && v == l.Value);
 
     /// <summary>The expiry when the secret can be left alone: it holds entries for all our registries and expires after now + renewBefore.</summary>
     private DateTimeOffset? IsFresh(V1Secret existing, DockerConfig current, IReadOnlyList<(string Key, RegistryHost Host)> registries)
@@ -334,6 +469,22 @@ internal sealed class SecretRefresher(IKubeApi kubernetes, TokenBroker tokens, T
         }
     }
 
+    private async Task<V1ServiceAccount?> ReadServiceAccountOrNullAsync(string ns, string account, CancellationToken ct)
+    {
+        try
+        {
+            return await retry.RunAsync(c => kubernetes.ReadServiceAccountAsync(ns, account, c), ct).ConfigureAwait(false);
+        }
+        catch (KubeApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+        catch (KubeApiException e)
+        {
+            throw ApiFailure(e, "read", "ServiceAccount", ns, account);
+        }
+    }
+
     private async Task<V1ServiceAccount> ReadServiceAccountAsync(string ns, string account, CancellationToken ct)
     {
         try
@@ -347,11 +498,11 @@ internal sealed class SecretRefresher(IKubeApi kubernetes, TokenBroker tokens, T
     }
 
     /// <summary>Adds the secret to the account's imagePullSecrets when missing; true when it patched. Existing entries are always kept.</summary>
-    private async Task<bool> EnsureServiceAccountAsync(string ns, string account, string secretName, Task<V1ServiceAccount> firstRead, CancellationToken ct)
+    private async Task<bool> EnsureServiceAccountAsync(string ns, string account, string secretName, V1ServiceAccount firstRead, CancellationToken ct)
     {
         for (var attempt = 0; ; attempt++)
         {
-            var current = attempt == 0 ? await firstRead.ConfigureAwait(false) : await ReadServiceAccountAsync(ns, account, ct).ConfigureAwait(false);
+            var current = attempt == 0 ? firstRead : await ReadServiceAccountAsync(ns, account, ct).ConfigureAwait(false);
             var names = (current.ImagePullSecrets ?? []).Select(r => r?.Name).ToList();
             if (names.Contains(secretName))
             {

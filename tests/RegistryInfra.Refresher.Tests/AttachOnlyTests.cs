@@ -133,7 +133,7 @@ public sealed class AttachOnlyTests
     }
 
     [Fact]
-    public async Task A_missing_service_account_fails_the_target_with_an_event_as_the_token_path_does()
+    public async Task A_missing_service_account_is_skipped_with_a_normal_event_and_attached_once_it_exists()
     {
         await using var bed = await StartAsync();
         bed.Api.AddNamespace("apps");
@@ -144,13 +144,22 @@ public sealed class AttachOnlyTests
 
         var summary = await bed.RunAsync(AttachOnly(["apps", "jobs"], "builder"));
 
-        Assert.Equal((1, 1), (summary.Attached, summary.Failed));
-        var failed = summary.Outcomes.Single(o => o.Result == TargetResult.Failed);
-        Assert.Equal(("apps", "NotFound", "ServiceAccount", "builder"), (failed.Namespace, failed.Reason, failed.FailedKind, failed.FailedName));
+        // Issue #14: a named account missing in one namespace is not a failed target.
+        Assert.Equal((2, 0, 1), (summary.Attached, summary.Failed, summary.MissingServiceAccounts));
+        var skipped = summary.Outcomes.Single(o => o.Namespace == "apps");
+        Assert.Equal(TargetResult.Attached, skipped.Result);
+        Assert.Equal(["builder"], skipped.MissingServiceAccounts);
         var ev = Assert.Single(bed.Api.Events("apps"));
-        Assert.Equal(("ServiceAccount", "builder", "RefreshFailed"), (ev["involvedObject"]!["kind"]!.GetValue<string>(), ev["involvedObject"]!["name"]!.GetValue<string>(), ev["reason"]!.GetValue<string>()));
-        Assert.Contains(bed.Logs.Entries, e => e.Contains("read ServiceAccount apps/builder failed: HTTP 404", StringComparison.Ordinal));
+        Assert.Equal(("Secret", StaticSecret, "ServiceAccountMissing", "Normal"),
+            (ev["involvedObject"]!["kind"]!.GetValue<string>(), ev["involvedObject"]!["name"]!.GetValue<string>(), ev["reason"]!.GetValue<string>(), ev["type"]!.GetValue<string>()));
+        Assert.Contains(bed.Logs.Entries, e => e.Contains("Service account apps/builder does not exist: skipped", StringComparison.Ordinal));
         Assert.Equal([StaticSecret], bed.Api.ImagePullSecrets("jobs", "builder"));
+
+        bed.Api.AddServiceAccount("apps", "builder", "theirs");
+        var next = await bed.RunAsync(AttachOnly(["apps", "jobs"], "builder"));
+
+        Assert.Equal((0, 0, 1), (next.MissingServiceAccounts, next.Failed, next.ServiceAccountsPatched));
+        Assert.Equal(["theirs", StaticSecret], bed.Api.ImagePullSecrets("apps", "builder"));
     }
 
     [Fact]

@@ -44,6 +44,18 @@ internal interface IKubeApi
     Task<V1NamespaceList> ListNamespacesAsync(string? labelSelector, int limit, string? continueToken, CancellationToken ct);
 
     Task CreateEventAsync(CoreV1Event ev, string ns, CancellationToken ct);
+
+    /// <summary>One chunk of the service accounts of a namespace, optionally by label selector.</summary>
+    Task<V1ServiceAccountList> ListServiceAccountsAsync(string ns, string? labelSelector, int limit, string? continueToken, CancellationToken ct);
+
+    /// <summary>One chunk of the metadata of the Secrets of every namespace (<c>/api/v1/secrets</c>, <c>as=PartialObjectMetadataList</c>) by label selector.</summary>
+    Task<PartialObjectMetadataList> ListSecretMetadataAsync(string? labelSelector, int limit, string? continueToken, CancellationToken ct);
+
+    /// <summary>Deletes a Secret only if its uid and resourceVersion are still these (DeleteOptions preconditions; 409 otherwise).</summary>
+    Task DeleteSecretAsync(string ns, string name, string uid, string resourceVersion, CancellationToken ct);
+
+    /// <summary>A ClusterRole's metadata (<c>rbac.authorization.k8s.io/v1</c>), for the uid of an ownerReference.</summary>
+    Task<V1ObjectMeta> ReadClusterRoleMetadataAsync(string name, CancellationToken ct);
 }
 
 /// <summary>
@@ -58,6 +70,7 @@ internal sealed class KubeApi : IKubeApi, IDisposable
 
     private const string Json = "application/json";
     private const string MetadataOnly = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
+    private const string MetadataListOnly = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
 
     private readonly HttpClient _http;
     private readonly KubeCredentials _credentials;
@@ -130,6 +143,35 @@ internal sealed class KubeApi : IKubeApi, IDisposable
 
     public Task CreateEventAsync(CoreV1Event ev, string ns, CancellationToken ct) =>
         SendAsync(HttpMethod.Post, Path("events", ns), Body(ev, KubeJson.Default.CoreV1Event), Json, (JsonTypeInfo<CoreV1Event>?)null, ct);
+
+    public Task<V1ServiceAccountList> ListServiceAccountsAsync(string ns, string? labelSelector, int limit, string? continueToken, CancellationToken ct) =>
+        SendAsync(HttpMethod.Get, ListQuery(Path("serviceaccounts", ns), labelSelector, limit, continueToken), null, Json, KubeJson.Default.V1ServiceAccountList, ct)!;
+
+    public Task<PartialObjectMetadataList> ListSecretMetadataAsync(string? labelSelector, int limit, string? continueToken, CancellationToken ct) =>
+        SendAsync(HttpMethod.Get, ListQuery("/api/v1/secrets", labelSelector, limit, continueToken), null, MetadataListOnly, KubeJson.Default.PartialObjectMetadataList, ct)!;
+
+    public Task DeleteSecretAsync(string ns, string name, string uid, string resourceVersion, CancellationToken ct) =>
+        SendAsync(HttpMethod.Delete, Path("secrets", ns, name),
+            Body(new V1DeleteOptions { Preconditions = new V1Preconditions { Uid = uid, ResourceVersion = resourceVersion } }, KubeJson.Default.V1DeleteOptions),
+            Json, (JsonTypeInfo<V1Secret>?)null, ct);
+
+    public async Task<V1ObjectMeta> ReadClusterRoleMetadataAsync(string name, CancellationToken ct) =>
+        (await SendAsync(HttpMethod.Get, "/apis/rbac.authorization.k8s.io/v1/clusterroles/" + Uri.EscapeDataString(name), null, MetadataOnly,
+            KubeJson.Default.PartialObjectMetadata, ct).ConfigureAwait(false))!.Metadata ?? new();
+
+    private static string ListQuery(string path, string? labelSelector, int limit, string? continueToken)
+    {
+        var query = new StringBuilder(path).Append("?limit=").Append(limit.ToString(CultureInfo.InvariantCulture));
+        if (!string.IsNullOrEmpty(labelSelector))
+        {
+            query.Append("&labelSelector=").Append(Uri.EscapeDataString(labelSelector));
+        }
+        if (!string.IsNullOrEmpty(continueToken))
+        {
+            query.Append("&continue=").Append(Uri.EscapeDataString(continueToken));
+        }
+        return query.ToString();
+    }
 
     private static ByteArrayContent Body<T>(T value, JsonTypeInfo<T> type)
     {

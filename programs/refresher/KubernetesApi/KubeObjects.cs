@@ -119,6 +119,40 @@ internal sealed class V1NamespaceList
     public List<V1Namespace> Items { get; set; } = [];
 }
 
+internal sealed class V1ServiceAccountList
+{
+    public V1ListMeta? Metadata { get; set; }
+
+    public List<V1ServiceAccount> Items { get; set; } = [];
+}
+
+/// <summary>A list asked for as <c>as=PartialObjectMetadataList</c>: the items' metadata alone (a Secret's data never travels).</summary>
+internal sealed class PartialObjectMetadataList
+{
+    public V1ListMeta? Metadata { get; set; }
+
+    public List<PartialObjectMetadata> Items { get; set; } = [];
+}
+
+/// <summary>The <c>DeleteOptions</c> body of a DELETE: preconditions make the API server refuse it (409) if the object changed since it was read.</summary>
+internal sealed class V1DeleteOptions
+{
+    public string ApiVersion { get; set; } = "v1";
+
+    public string Kind { get; set; } = "DeleteOptions";
+
+    public V1Preconditions? Preconditions { get; set; }
+
+    public string? PropagationPolicy { get; set; }
+}
+
+internal sealed class V1Preconditions
+{
+    public string? Uid { get; set; }
+
+    public string? ResourceVersion { get; set; }
+}
+
 internal sealed class V1ObjectReference
 {
     public string? ApiVersion { get; set; }
@@ -189,6 +223,9 @@ internal sealed class ExecCredentialStatus
 [JsonSerializable(typeof(V1ConfigMap))]
 [JsonSerializable(typeof(PartialObjectMetadata))]
 [JsonSerializable(typeof(V1NamespaceList))]
+[JsonSerializable(typeof(V1ServiceAccountList))]
+[JsonSerializable(typeof(PartialObjectMetadataList))]
+[JsonSerializable(typeof(V1DeleteOptions))]
 [JsonSerializable(typeof(CoreV1Event))]
 [JsonSerializable(typeof(ExecCredential))]
 internal sealed partial class KubeJson : JsonSerializerContext;

@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using RegistryInfra.Core.Kubernetes;
 
 namespace RegistryInfra.Testing.Kubernetes;
 
@@ -32,9 +33,17 @@ namespace RegistryInfra.Testing.Kubernetes;
 public sealed class FakeKubeApi : IAsyncDisposable
 {
     private static readonly string[] Resources = ["namespaces", "secrets", "serviceaccounts", "events", "configmaps"];
+
+    // Cluster-scoped resources: stored with the namespace "", listed whole (namespaces and the rbac ClusterRoles owners point at).
+    private static readonly string[] ClusterScoped = ["namespaces", "clusterroles"];
+
+    /// <summary>The namespace argument of a cluster-wide list of a namespaced resource (<c>/api/v1/secrets</c>).</summary>
+    private const string AllNamespaces = "*";
+
     private static readonly Dictionary<string, string> Kinds = new(StringComparer.Ordinal)
     {
         ["namespaces"] = "Namespace",
+        ["clusterroles"] = "ClusterRole",
         ["configmaps"] = "ConfigMap",
         ["secrets"] = "Secret",
         ["serviceaccounts"] = "ServiceAccount",
@@ -175,6 +184,49 @@ public sealed class FakeKubeApi : IAsyncDisposable
         Store("serviceaccounts", ns, sa);
     }
 
+    /// <summary>Adds a ConfigMap (as Pulumi creates a PullSecret's owner ConfigMap); returns its uid.</summary>
+    public string AddConfigMap(string ns, string name, IReadOnlyDictionary<string, string>? data = null)
+    {
+        var map = new JsonObject { ["apiVersion"] = "v1", ["kind"] = "ConfigMap", ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns } };
+        if (data is not null)
+        {
+            map["data"] = new JsonObject(data.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
+        }
+        Store("configmaps", ns, map);
+        return map["metadata"]!["uid"]!.GetValue<string>();
+    }
+
+    /// <summary>Adds a ClusterRole (as Pulumi creates the refresher's own, which a cluster owner names); returns its uid.</summary>
+    public string AddClusterRole(string name)
+    {
+        var role = new JsonObject { ["apiVersion"] = "rbac.authorization.k8s.io/v1", ["kind"] = "ClusterRole", ["metadata"] = new JsonObject { ["name"] = name }, ["rules"] = new JsonArray() };
+        Store("clusterroles", "", role);
+        return role["metadata"]!["uid"]!.GetValue<string>();
+    }
+
+    /// <summary>Sets a label on a stored namespace (relabelling it into or out of a selection), moving its resourceVersion on.</summary>
+    public void SetNamespaceLabel(string name, string key, string? value)
+    {
+        lock (_gate)
+        {
+            var meta = _objects[("namespaces", "", name)]["metadata"]!.AsObject();
+            if (meta["labels"] is not JsonObject labels)
+            {
+                labels = new JsonObject();
+                meta["labels"] = labels;
+            }
+            if (value is null)
+            {
+                labels.Remove(key);
+            }
+            else
+            {
+                labels[key] = value;
+            }
+            meta["resourceVersion"] = NextVersion();
+        }
+    }
+
     /// <summary>Sets the labels of a stored namespace or service account (<c>resource</c> <c>namespaces</c> with <paramref name="ns"/> empty, or <c>serviceaccounts</c>).</summary>
     public void SetLabels(string resource, string ns, string name, IReadOnlyDictionary<string, string> labels)
     {
@@ -199,18 +251,6 @@ public sealed class FakeKubeApi : IAsyncDisposable
             ns["metadata"]!["deletionTimestamp"] = "2026-01-01T00:00:00Z";
             ns["metadata"]!["resourceVersion"] = NextVersion();
         }
-    }
-
-    /// <summary>Adds a ConfigMap (as Pulumi creates a PullSecret's owner ConfigMap); returns its uid.</summary>
-    public string AddConfigMap(string ns, string name, IReadOnlyDictionary<string, string>? data = null)
-    {
-        var map = new JsonObject { ["apiVersion"] = "v1", ["kind"] = "ConfigMap", ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns } };
-        if (data is not null)
-        {
-            map["data"] = new JsonObject(data.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
-        }
-        Store("configmaps", ns, map);
-        return map["metadata"]!["uid"]!.GetValue<string>();
     }
 
     /// <summary>A copy of a stored ConfigMap, or null.</summary>
@@ -324,37 +364,46 @@ public sealed class FakeKubeApi : IAsyncDisposable
     {
         var ct = context.RequestAborted;
         var parts = context.Request.Path.Value!.Trim('/').Split('/');
-        // api/v1/namespaces[/{ns}[/{resource}[/{name}]]], or api/v1/{resource}: the list of a namespaced resource across all
-        // namespaces (kubernetes.io/docs/reference/using-api/api-concepts/#resource-uris: "GET /api/v1/pods - list all pods in all namespaces").
-        if (parts.Length == 3 && parts[0] == "api" && parts[1] == "v1" && parts[2] != "namespaces" && Resources.Contains(parts[2]))
+        string resource, ns, name;
+        if (parts is ["apis", "rbac.authorization.k8s.io", "v1", "clusterroles", ..] && parts.Length <= 5)
         {
-            parts = ["api", "v1", "namespaces", "", parts[2]];
+            // apis/rbac.authorization.k8s.io/v1/clusterroles[/{name}]: read only here (Pulumi creates the ClusterRole; tests seed it).
+            (resource, ns, name) = ("clusterroles", "", parts.Length == 5 ? parts[4] : "");
         }
-        if (parts.Length < 3 || parts[0] != "api" || parts[1] != "v1" || parts[2] != "namespaces")
+        else if (parts is ["api", "v1", var collection] && collection != "namespaces")
+        {
+            // api/v1/{resource}: the list of a namespaced resource across all namespaces (api-concepts, "Resource URIs":
+            // GET /api/v1/pods returns the pods of every namespace); the only verbs it takes here are list (and watch).
+            (resource, ns, name) = (collection, AllNamespaces, "");
+        }
+        else if (parts.Length >= 3 && parts[0] == "api" && parts[1] == "v1" && parts[2] == "namespaces")
+        {
+            // api/v1/namespaces[/{ns}[/{resource}[/{name}]]]
+            switch (parts.Length)
+            {
+                case 3: (resource, ns, name) = ("namespaces", "", ""); break;
+                case 4: (resource, ns, name) = ("namespaces", "", parts[3]); break;
+                case 5: (resource, ns, name) = (parts[4], parts[3], ""); break;
+                case 6: (resource, ns, name) = (parts[4], parts[3], parts[5]); break;
+                default:
+                    await WriteStatus(context, 404, "NotFound", "unknown path", ct).ConfigureAwait(false);
+                    return;
+            }
+        }
+        else
         {
             await WriteStatus(context, 404, "NotFound", $"the server could not find the requested resource ({context.Request.Path})", ct).ConfigureAwait(false);
             return;
         }
-        string resource, ns, name;
-        switch (parts.Length)
-        {
-            case 3: (resource, ns, name) = ("namespaces", "", ""); break;
-            case 4: (resource, ns, name) = ("namespaces", "", parts[3]); break;
-            case 5: (resource, ns, name) = (parts[4], parts[3], ""); break;
-            case 6: (resource, ns, name) = (parts[4], parts[3], parts[5]); break;
-            default:
-                await WriteStatus(context, 404, "NotFound", "unknown path", ct).ConfigureAwait(false);
-                return;
-        }
-        if (!Resources.Contains(resource))
+        if (!Resources.Contains(resource) && resource != "clusterroles")
         {
             await WriteStatus(context, 404, "NotFound", $"unknown resource {resource}", ct).ConfigureAwait(false);
             return;
         }
         var method = context.Request.Method;
-        if (resource != "namespaces" && ns.Length == 0 && method != "GET")
+        if ((ns == AllNamespaces || resource == "clusterroles") && method != "GET")
         {
-            await WriteStatus(context, 405, "MethodNotAllowed", $"{method} is not supported on the list of {resource} in all namespaces", ct).ConfigureAwait(false);
+            await WriteStatus(context, 405, "MethodNotAllowed", $"{method} is not supported on {context.Request.Path} here", ct).ConfigureAwait(false);
             return;
         }
         var verb = method == "GET" && name.Length == 0 ? "LIST" : method;
@@ -365,6 +414,9 @@ public sealed class FakeKubeApi : IAsyncDisposable
         LastProtocol = context.Request.Protocol;
         var firstAccept = context.Request.Headers.Accept.ToString().Split(',')[0];
         var metadataOnly = method == "GET" && name.Length > 0 && firstAccept.Contains("as=PartialObjectMetadata", StringComparison.Ordinal);
+        // A list asks for as=PartialObjectMetadataList: every item as a PartialObjectMetadata (api-concepts, "Receiving resources as Tables"
+        // and "Retrieving metadata only": the server answers kind PartialObjectMetadataList, items holding metadata alone).
+        var metadataListOnly = method == "GET" && name.Length == 0 && firstAccept.Contains("as=PartialObjectMetadataList", StringComparison.Ordinal);
         if (metadataOnly)
         {
             _requests.AddOrUpdate("GET-METADATA " + resource, 1, (_, n) => n + 1);
@@ -397,18 +449,17 @@ public sealed class FakeKubeApi : IAsyncDisposable
         }
 
         JsonObject? body = null;
-        if (method == "DELETE" && context.Request.ContentLength is > 0)
+        if (method == "DELETE" && name.Length > 0 && context.Request.ContentLength is > 0)
         {
-            // DeleteOptions in the body, as client-go and KubernetesClient send them.
+            // DeleteOptions in the body, as client-go and KubernetesClient send them: a propagation policy and preconditions.
             var options = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: ct).ConfigureAwait(false) as JsonObject;
-            if (options?["propagationPolicy"]?.GetValue<string>() is { } policy)
-            {
-                var (dc, danswer) = DeleteRequest(resource, ns, name, policy);
-                context.Response.StatusCode = dc;
-                context.Response.ContentType = "application/json";
-                await context.Response.WriteAsync(danswer.ToJsonString(), ct).ConfigureAwait(false);
-                return;
-            }
+            var policy = options?["propagationPolicy"]?.GetValue<string>() ?? context.Request.Query["propagationPolicy"].ToString();
+            var (dc, danswer) = DeleteRequest(resource, ns, name, policy,
+                options?["preconditions"]?["uid"]?.GetValue<string>(), options?["preconditions"]?["resourceVersion"]?.GetValue<string>());
+            context.Response.StatusCode = dc;
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(danswer.ToJsonString(), ct).ConfigureAwait(false);
+            return;
         }
         if (method is "POST" or "PUT" or "PATCH")
         {
@@ -429,7 +480,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
         var (code, answer) = method switch
         {
             "GET" when name.Length == 0 => List(resource, ns, context.Request.Query["labelSelector"].ToString(),
-                context.Request.Query["limit"].ToString(), context.Request.Query["continue"].ToString()),
+                context.Request.Query["limit"].ToString(), context.Request.Query["continue"].ToString(), metadataListOnly),
             "GET" when metadataOnly => ReadMetadata(resource, ns, name),
             "GET" => Read(resource, ns, name),
             "POST" when name.Length == 0 => Create(resource, ns, body!),
@@ -437,7 +488,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
             "PATCH" when name.Length > 0 && (context.Request.ContentType ?? "").StartsWith("application/apply-patch", StringComparison.OrdinalIgnoreCase) =>
                 Apply(resource, ns, name, body!, context.Request.Query["fieldManager"].ToString(), context.Request.Query["force"].ToString() == "true"),
             "PATCH" when name.Length > 0 => Patch(resource, ns, name, body!, context.Request.ContentType ?? ""),
-            "DELETE" when name.Length > 0 => DeleteRequest(resource, ns, name, context.Request.Query["propagationPolicy"].ToString()),
+            "DELETE" when name.Length > 0 => DeleteRequest(resource, ns, name, context.Request.Query["propagationPolicy"].ToString(), null, null),
             _ => (405, StatusObject(405, "MethodNotAllowed", $"{method} is not supported here", resource, name)),
         };
         context.Response.StatusCode = code;
@@ -494,9 +545,20 @@ public sealed class FakeKubeApi : IAsyncDisposable
         ["details"] = new JsonObject { ["name"] = name, ["kind"] = resource },
     };
 
-    private (int, JsonObject) List(string resource, string ns, string labelSelector, string limitText, string continueToken)
+    /// <summary>
+    /// A LIST. <c>labelSelector</c> has the API's grammar and semantics (kubernetes.io/docs/concepts/overview/working-with-objects/labels/,
+    /// "Label selectors": equality-based <c>=</c>, <c>==</c>, <c>!=</c> and set-based <c>in</c>, <c>notin</c>, exists and <c>!key</c>,
+    /// comma meaning AND; <c>!=</c> and <c>notin</c> also select objects without the key), parsed by Core's <see cref="Selector"/>
+    /// (ported from apimachinery labels.Parse); a selector that does not parse is a 400 BadRequest, as the API server answers.
+    /// Chunks: see the class summary; the continue token carries the snapshot and the last key, so a cluster-wide list
+    /// (<paramref name="ns"/> <c>*</c>) pages over namespace/name in order.
+    /// </summary>
+    private (int, JsonObject) List(string resource, string ns, string labelSelector, string limitText, string continueToken, bool metadataOnly = false)
     {
-        var selector = LabelSelector.Parse(labelSelector);
+        if (!Selector.TryParse(labelSelector, out var selector, out var selectorProblem))
+        {
+            return (400, StatusObject(400, "BadRequest", $"unable to parse requirement: {selectorProblem}", resource, ""));
+        }
         var limit = int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out var l) && l > 0 ? l : int.MaxValue;
         // The token names the snapshot (the resourceVersion of the list's first chunk) and the last key returned; keys are
         // listed in order, so the next chunk starts after it.
@@ -531,11 +593,11 @@ public sealed class FakeKubeApi : IAsyncDisposable
             }
             var version = after is null ? _resourceVersion : snapshot;
             var matching = _objects
-                .Where(kv => kv.Key.Resource == resource && (resource == "namespaces" || ns.Length == 0 || kv.Key.Namespace == ns))
+                .Where(kv => kv.Key.Resource == resource && (ClusterScoped.Contains(resource) || ns == AllNamespaces || kv.Key.Namespace == ns))
                 .Select(kv => (Key: kv.Key.Namespace + "/" + kv.Key.Name, Value: kv.Value))
                 .Where(o => after is null || string.CompareOrdinal(o.Key, after) > 0)
                 .OrderBy(o => o.Key, StringComparer.Ordinal)
-                .Where(o => selector.Matches(o.Value["metadata"]?["labels"] as JsonObject))
+                .Where(o => selector.IsEmpty || selector.Matches(LabelsOf(o.Value)))
                 .ToList();
             var page = matching.Take(limit).ToList();
             var metadata = new JsonObject { ["resourceVersion"] = version.ToString(CultureInfo.InvariantCulture) };
@@ -544,10 +606,25 @@ public sealed class FakeKubeApi : IAsyncDisposable
                 metadata["continue"] = Token(version, page[^1].Key);
                 metadata["remainingItemCount"] = matching.Count - page.Count;
             }
+            if (metadataOnly)
+            {
+                return (200, new JsonObject
+                {
+                    ["kind"] = "PartialObjectMetadataList",
+                    ["apiVersion"] = "meta.k8s.io/v1",
+                    ["metadata"] = metadata,
+                    ["items"] = new JsonArray([.. page.Select(o => (JsonNode)new JsonObject
+                    {
+                        ["kind"] = "PartialObjectMetadata",
+                        ["apiVersion"] = "meta.k8s.io/v1",
+                        ["metadata"] = o.Value["metadata"]!.DeepClone(),
+                    })]),
+                });
+            }
             return (200, new JsonObject
             {
                 ["kind"] = Kinds[resource] + "List",
-                ["apiVersion"] = "v1",
+                ["apiVersion"] = resource == "clusterroles" ? "rbac.authorization.k8s.io/v1" : "v1",
                 ["metadata"] = metadata,
                 ["items"] = new JsonArray([.. page.Select(o => o.Value.DeepClone())]),
             });
@@ -614,9 +691,17 @@ public sealed class FakeKubeApi : IAsyncDisposable
             body["kind"] = Kinds[resource];
             meta["resourceVersion"] = NextVersion();
             _objects[key] = body;
+            _uids[meta["uid"]!.GetValue<string>()] = key;
             var created = (JsonObject)body.DeepClone();
-            _collectPending |= meta["ownerReferences"] is JsonArray;
-            CollectAbsentOwners();
+            if (_collectPending)
+            {
+                CollectAbsentOwners();
+            }
+            else if (meta["ownerReferences"] is JsonArray refs && refs.Count > 0 && !refs.Any(r => OwnerExists(ns, r?["uid"]?.GetValue<string>())))
+            {
+                // Nothing else changed since the collector last looked: only the new object can have dangling owners.
+                Remove(key);
+            }
             return (201, created);
         }
     }
@@ -678,6 +763,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
             merged["metadata"]!["resourceVersion"] = NextVersion();
             _objects[key] = merged;
             _collectPending |= merged["metadata"]!["ownerReferences"] is JsonArray || patch["metadata"]?["uid"] is not null;
+            _uidsDirty |= patch["metadata"]?["uid"] is not null;
             return (200, (JsonObject)merged.DeepClone());
         }
     }
@@ -723,6 +809,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
                 meta["resourceVersion"] = NextVersion();
                 created["kind"] = Kinds[resource];
                 _objects[key] = created;
+                _uids[meta["uid"]!.GetValue<string>()] = key;
                 _managers[key] = fields.Keys.ToDictionary(f => f, _ => new HashSet<string>(StringComparer.Ordinal) { manager }, StringComparer.Ordinal);
                 return (201, (JsonObject)created.DeepClone());
             }
@@ -815,10 +902,30 @@ public sealed class FakeKubeApi : IAsyncDisposable
         node.Remove(keys[^1]);
     }
 
-    private (int, JsonObject) DeleteRequest(string resource, string ns, string name, string policy)
+    /// <summary>
+    /// A DELETE; <c>preconditions</c> (DeleteOptions: uid, resourceVersion) that no longer hold are a 409 Conflict and nothing
+    /// is deleted (api-concepts and the DeleteOptions reference: "Must be fulfilled before a deletion is carried out. If not
+    /// possible, a 409 Conflict status will be returned").
+    /// </summary>
+    private (int, JsonObject) DeleteRequest(string resource, string ns, string name, string policy, string? uid, string? resourceVersion)
     {
-        var gone = Delete(resource, ns, name, policy.Length == 0 ? "Background" : policy);
-        return gone is null ? NotFound(resource, name) : (200, gone);
+        lock (_gate)
+        {
+            if (_objects.TryGetValue((resource, ns, name), out var current))
+            {
+                var meta = current["metadata"];
+                if (uid is not null && meta?["uid"]?.GetValue<string>() != uid)
+                {
+                    return (409, StatusObject(409, "Conflict", $"Operation cannot be fulfilled on {resource} \"{name}\": Precondition failed: UID in precondition: {uid}, UID in object meta: {meta?["uid"]}", resource, name));
+                }
+                if (resourceVersion is not null && Version(current) != resourceVersion)
+                {
+                    return (409, StatusObject(409, "Conflict", $"Operation cannot be fulfilled on {resource} \"{name}\": Precondition failed: ResourceVersion in precondition: {resourceVersion}, ResourceVersion in object meta: {Version(current)}", resource, name));
+                }
+            }
+            var gone = Delete(resource, ns, name, policy.Length == 0 ? "Background" : policy);
+            return gone is null ? NotFound(resource, name) : (200, gone);
+        }
     }
 
     /// <summary>
@@ -865,7 +972,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
                 {
                     references.Remove(reference);
                 }
-                var othersAlive = references.Any(r => OwnerExists(ns, r?["uid"]?.GetValue<string>()));
+                var othersAlive = references.Any(r => OwnerExists(key.Item2, r?["uid"]?.GetValue<string>()));
                 if (propagation == "Orphan" || othersAlive)
                 {
                     dependent["metadata"]!["resourceVersion"] = NextVersion();
@@ -892,19 +999,48 @@ public sealed class FakeKubeApi : IAsyncDisposable
 
     private void Remove((string Resource, string Namespace, string Name) key)
     {
-        if (_objects.Remove(key))
+        if (_objects.Remove(key, out var removed))
         {
+            if (removed["metadata"]?["uid"]?.GetValue<string>() is { } uid)
+            {
+                _uids.Remove(uid);
+            }
             _collectPending = true;
             _deletions.Add($"{key.Resource}/{key.Namespace}/{key.Name}");
         }
     }
 
+    // A cluster-scoped owner (namespace "") has dependents in every namespace; a namespaced one only in its own.
     private List<(string, string, string)> DependentsOf(string ns, string? uid) =>
-        uid is null ? [] : _objects.Where(kv => kv.Key.Namespace == ns && kv.Value["metadata"]?["ownerReferences"] is JsonArray refs
+        uid is null ? [] : _objects.Where(kv => (ns.Length == 0 || kv.Key.Namespace == ns) && kv.Value["metadata"]?["ownerReferences"] is JsonArray refs
             && refs.Any(r => r?["uid"]?.GetValue<string>() == uid)).Select(kv => kv.Key).ToList();
 
-    private bool OwnerExists(string ns, string? uid) =>
-        uid is not null && _objects.Any(kv => (kv.Key.Namespace == ns || kv.Key.Resource == "namespaces") && kv.Value["metadata"]?["uid"]?.GetValue<string>() == uid);
+    // An owner exists when an object of that uid is in the dependent's namespace or is cluster-scoped (garbage-collection:
+    // "Cluster-scoped dependents can only specify cluster-scoped owners"; a namespaced dependent may name either).
+    private bool OwnerExists(string ns, string? uid)
+    {
+        if (uid is null)
+        {
+            return false;
+        }
+        if (_uidsDirty)
+        {
+            _uids.Clear();
+            foreach (var (key, value) in _objects)
+            {
+                if (value["metadata"]?["uid"]?.GetValue<string>() is { } u)
+                {
+                    _uids[u] = key;
+                }
+            }
+            _uidsDirty = false;
+        }
+        return _uids.TryGetValue(uid, out var owner) && _objects.ContainsKey(owner) && (owner.Namespace == ns || ClusterScoped.Contains(owner.Resource));
+    }
+
+    // Which object holds which uid, rebuilt after any write (a scan per run of the collector instead of one per owner reference).
+    private readonly Dictionary<string, (string Resource, string Namespace, string Name)> _uids = new(StringComparer.Ordinal);
+    private bool _uidsDirty = true;
 
     /// <summary>
     /// The collector's "absent owner" rule: a dependent none of whose owners exists (by uid, in its namespace) is
@@ -990,6 +1126,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
             value["metadata"]!["uid"] = Guid.NewGuid().ToString();
             _objects[(resource, ns, value["metadata"]!["name"]!.GetValue<string>())] = value;
             _collectPending = true;
+            _uidsDirty = true;
         }
     }
 
@@ -1001,95 +1138,8 @@ public sealed class FakeKubeApi : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// The selector grammar: equality-based <c>k=v</c>, <c>k==v</c>, <c>k!=v</c>, and set-based <c>k in (a,b)</c>,
-    /// <c>k notin (a,b)</c>, <c>k</c>, <c>!k</c>, comma-separated (AND). As kubernetes.io/docs/concepts/overview/working-with-objects/labels/#set-based-requirement
-    /// says, <c>notin</c> (like <c>!=</c>) also matches an object without the key.
-    /// </summary>
-    private sealed record LabelSelector(IReadOnlyList<Func<JsonObject?, bool>> Requirements)
-    {
-        public static LabelSelector Parse(string text)
-        {
-            var requirements = new List<Func<JsonObject?, bool>>();
-            foreach (var raw in Terms(text))
-            {
-                if (SetTerm(raw) is { } set)
-                {
-                    var (k, notIn, values) = set;
-                    requirements.Add(l => l?[k]?.GetValue<string>() is { } v ? values.Contains(v) != notIn : notIn);
-                }
-                else if (raw.Contains("!=", StringComparison.Ordinal))
-                {
-                    var (k, v) = Split(raw, "!=");
-                    requirements.Add(l => l?[k]?.GetValue<string>() != v);
-                }
-                else if (raw.Contains('=', StringComparison.Ordinal))
-                {
-                    var (k, v) = Split(raw, raw.Contains("==", StringComparison.Ordinal) ? "==" : "=");
-                    requirements.Add(l => l?[k]?.GetValue<string>() == v);
-                }
-                else if (raw.StartsWith('!'))
-                {
-                    var k = raw[1..];
-                    requirements.Add(l => l?.ContainsKey(k) != true);
-                }
-                else
-                {
-                    requirements.Add(l => l?.ContainsKey(raw) == true);
-                }
-            }
-            return new LabelSelector(requirements);
-        }
-
-        public bool Matches(JsonObject? labels) => Requirements.All(r => r(labels));
-
-        /// <summary>The comma-separated terms, a comma inside a value list's parentheses not separating.</summary>
-        private static IEnumerable<string> Terms(string text)
-        {
-            var depth = 0;
-            var start = 0;
-            for (var i = 0; i <= text.Length; i++)
-            {
-                if (i == text.Length || (text[i] == ',' && depth == 0))
-                {
-                    var term = text[start..i].Trim();
-                    if (term.Length > 0)
-                    {
-                        yield return term;
-                    }
-                    start = i + 1;
-                }
-                else if (text[i] == '(')
-                {
-                    depth++;
-                }
-                else if (text[i] == ')')
-                {
-                    depth--;
-                }
-            }
-        }
-
-        private static (string Key, bool NotIn, HashSet<string> Values)? SetTerm(string term)
-        {
-            var open = term.IndexOf('(', StringComparison.Ordinal);
-            if (open < 0 || !term.EndsWith(')'))
-            {
-                return null;
-            }
-            var head = term[..open].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (head.Length != 2 || head[1] is not ("in" or "notin"))
-            {
-                return null;
-            }
-            var values = term[(open + 1)..^1].Split(',', StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
-            return (head[0], head[1] == "notin", values);
-        }
-
-        private static (string, string) Split(string raw, string op)
-        {
-            var at = raw.IndexOf(op, StringComparison.Ordinal);
-            return (raw[..at].Trim(), raw[(at + op.Length)..].Trim());
-        }
-    }
+    private static Dictionary<string, string>? LabelsOf(JsonObject o) =>
+        o["metadata"]?["labels"] is JsonObject labels
+            ? labels.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<string>(), StringComparer.Ordinal)
+            : null;
 }
