@@ -63,7 +63,7 @@ internal interface IKubeApi
 /// many streams, as client-go), HTTP/1.1 otherwise; every answer read asynchronously and bounded before it is parsed
 /// with source-generated JSON, so no thread waits on the network and nothing is reflected over.
 /// </summary>
-internal sealed class KubeApi : IKubeApi, IDisposable
+internal sealed partial class KubeApi : IKubeApi, IDisposable
 {
     /// <summary>Far above any answer of the refresher's (a 500-namespace page is a few hundred KB).</summary>
     public const long DefaultMaxBytes = 64L * 1024 * 1024;

@@ -30,9 +30,9 @@ namespace RegistryInfra.Testing.Kubernetes;
 /// <see cref="Faults"/> injects conflicts, 500s, latency, hangs and malformed answers. Over TLS
 /// (<see cref="StartAsync(FakeKubeFaults?, bool, CancellationToken)"/>) it speaks HTTP/2, as API servers do.
 /// </summary>
-public sealed class FakeKubeApi : IAsyncDisposable
+public sealed partial class FakeKubeApi : IAsyncDisposable
 {
-    private static readonly string[] Resources = ["namespaces", "secrets", "serviceaccounts", "events", "configmaps"];
+    private static readonly string[] Resources = ["namespaces", "secrets", "serviceaccounts", "events", "configmaps", "leases"];
 
     // Cluster-scoped resources: stored with the namespace "", listed whole (namespaces and the rbac ClusterRoles owners point at).
     private static readonly string[] ClusterScoped = ["namespaces", "clusterroles"];
@@ -48,10 +48,11 @@ public sealed class FakeKubeApi : IAsyncDisposable
         ["secrets"] = "Secret",
         ["serviceaccounts"] = "ServiceAccount",
         ["events"] = "Event",
+        ["leases"] = "Lease",
     };
 
     private readonly object _gate = new();
-    private readonly Dictionary<(string Resource, string Namespace, string Name), JsonObject> _objects = [];
+    private readonly ObjectStore _objects;
     private readonly HashSet<(string Resource, string Namespace, string Name)> _conflicted = [];
     private readonly ConcurrentDictionary<string, int> _requests = new(StringComparer.Ordinal);
     private readonly WebApplication _app;
@@ -71,6 +72,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
     {
         _app = app;
         _faults = faults;
+        _objects = new ObjectStore(Record);
         _random = new Random(faults.Seed);
     }
 
@@ -209,6 +211,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
     {
         lock (_gate)
         {
+            var before = (JsonObject)_objects[("namespaces", "", name)].DeepClone();
             var meta = _objects[("namespaces", "", name)]["metadata"]!.AsObject();
             if (meta["labels"] is not JsonObject labels)
             {
@@ -224,6 +227,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
                 labels[key] = value;
             }
             meta["resourceVersion"] = NextVersion();
+            _objects.Touched(("namespaces", "", name), before);
         }
     }
 
@@ -232,9 +236,11 @@ public sealed class FakeKubeApi : IAsyncDisposable
     {
         lock (_gate)
         {
+            var before = (JsonObject)_objects[(resource, ns, name)].DeepClone();
             var meta = _objects[(resource, ns, name)]["metadata"]!.AsObject();
             meta["labels"] = new JsonObject(labels.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
             meta["resourceVersion"] = NextVersion();
+            _objects.Touched((resource, ns, name), before);
         }
     }
 
@@ -247,9 +253,11 @@ public sealed class FakeKubeApi : IAsyncDisposable
         lock (_gate)
         {
             var ns = _objects[("namespaces", "", name)];
+            var before = (JsonObject)ns.DeepClone();
             ns["status"] = new JsonObject { ["phase"] = "Terminating" };
             ns["metadata"]!["deletionTimestamp"] = "2026-01-01T00:00:00Z";
             ns["metadata"]!["resourceVersion"] = NextVersion();
+            _objects.Touched(("namespaces", "", name), before);
         }
     }
 
@@ -271,8 +279,10 @@ public sealed class FakeKubeApi : IAsyncDisposable
         lock (_gate)
         {
             var secret = _objects[("secrets", ns, name)];
+            var before = (JsonObject)secret.DeepClone();
             secret["data"]![key] = Convert.ToBase64String(value);
             secret["metadata"]!["resourceVersion"] = NextVersion();
+            _objects.Touched(("secrets", ns, name), before);
         }
     }
 
@@ -282,6 +292,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
         lock (_gate)
         {
             var sa = _objects[("serviceaccounts", ns, name)];
+            var before = (JsonObject)sa.DeepClone();
             var meta = sa["metadata"]!.AsObject();
             if (meta["annotations"] is not JsonObject annotations)
             {
@@ -290,6 +301,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
             }
             annotations[key] = value;
             meta["resourceVersion"] = NextVersion();
+            _objects.Touched(("serviceaccounts", ns, name), before);
         }
     }
 
@@ -355,6 +367,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
         lock (_gate)
         {
             _compactedRevision = ++_resourceVersion;
+            CompactHistory(_compactedRevision);
         }
     }
 
@@ -365,7 +378,12 @@ public sealed class FakeKubeApi : IAsyncDisposable
         var ct = context.RequestAborted;
         var parts = context.Request.Path.Value!.Trim('/').Split('/');
         string resource, ns, name;
-        if (parts is ["apis", "rbac.authorization.k8s.io", "v1", "clusterroles", ..] && parts.Length <= 5)
+        if (parts is ["apis", "coordination.k8s.io", "v1", "namespaces", var leaseNs, "leases", ..] && parts.Length <= 7)
+        {
+            // apis/coordination.k8s.io/v1/namespaces/{ns}/leases[/{name}]: the Lease API (leader election).
+            (resource, ns, name) = ("leases", leaseNs, parts.Length == 7 ? parts[6] : "");
+        }
+        else if (parts is ["apis", "rbac.authorization.k8s.io", "v1", "clusterroles", ..] && parts.Length <= 5)
         {
             // apis/rbac.authorization.k8s.io/v1/clusterroles[/{name}]: read only here (Pulumi creates the ClusterRole; tests seed it).
             (resource, ns, name) = ("clusterroles", "", parts.Length == 5 ? parts[4] : "");
@@ -395,7 +413,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
             await WriteStatus(context, 404, "NotFound", $"the server could not find the requested resource ({context.Request.Path})", ct).ConfigureAwait(false);
             return;
         }
-        if (!Resources.Contains(resource) && resource != "clusterroles")
+        if ((!Resources.Contains(resource) && resource != "clusterroles") || (resource == "leases" && parts[0] != "apis"))
         {
             await WriteStatus(context, 404, "NotFound", $"unknown resource {resource}", ct).ConfigureAwait(false);
             return;
@@ -406,7 +424,8 @@ public sealed class FakeKubeApi : IAsyncDisposable
             await WriteStatus(context, 405, "MethodNotAllowed", $"{method} is not supported on {context.Request.Path} here", ct).ConfigureAwait(false);
             return;
         }
-        var verb = method == "GET" && name.Length == 0 ? "LIST" : method;
+        var watch = method == "GET" && name.Length == 0 && IsWatch(context);
+        var verb = watch ? "WATCH" : method == "GET" && name.Length == 0 ? "LIST" : method;
         _requests.AddOrUpdate(verb + " " + resource, 1, (_, n) => n + 1);
         // Accept: application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1 asks for the metadata alone. As the
         // API server negotiates, the first media type listed wins: a plain application/json before it means the object.
@@ -448,6 +467,11 @@ public sealed class FakeKubeApi : IAsyncDisposable
             return;
         }
 
+        if (watch)
+        {
+            await WatchAsync(context, resource, ns, ct).ConfigureAwait(false);
+            return;
+        }
         JsonObject? body = null;
         if (method == "DELETE" && name.Length > 0 && context.Request.ContentLength is > 0)
         {
@@ -624,7 +648,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
             return (200, new JsonObject
             {
                 ["kind"] = Kinds[resource] + "List",
-                ["apiVersion"] = resource == "clusterroles" ? "rbac.authorization.k8s.io/v1" : "v1",
+                ["apiVersion"] = ApiVersion(resource),
                 ["metadata"] = metadata,
                 ["items"] = new JsonArray([.. page.Select(o => o.Value.DeepClone())]),
             });
@@ -687,7 +711,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
             }
             meta["uid"] = Guid.NewGuid().ToString();
             meta["creationTimestamp"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
-            body["apiVersion"] = "v1";
+            body["apiVersion"] = ApiVersion(resource);
             body["kind"] = Kinds[resource];
             meta["resourceVersion"] = NextVersion();
             _objects[key] = body;
@@ -729,7 +753,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
             }
             meta["uid"] = current["metadata"]!["uid"]?.DeepClone();
             meta["creationTimestamp"] = current["metadata"]!["creationTimestamp"]?.DeepClone();
-            body["apiVersion"] = "v1";
+            body["apiVersion"] = ApiVersion(resource);
             body["kind"] = Kinds[resource];
             meta["resourceVersion"] = NextVersion();
             _objects[key] = body;
@@ -967,6 +991,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
                 {
                     continue;
                 }
+                var before = (JsonObject)dependent.DeepClone();
                 var references = dependent["metadata"]!["ownerReferences"]!.AsArray();
                 foreach (var reference in references.Where(r => r?["uid"]?.GetValue<string>() == uid).ToList())
                 {
@@ -976,6 +1001,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
                 if (propagation == "Orphan" || othersAlive)
                 {
                     dependent["metadata"]!["resourceVersion"] = NextVersion();
+                    _objects.Touched(key, before);
                     continue;
                 }
                 var (depResource, depNs, depName) = key;
@@ -1102,7 +1128,9 @@ public sealed class FakeKubeApi : IAsyncDisposable
     {
         if (_objects.TryGetValue(key, out var current))
         {
+            var before = (JsonObject)current.DeepClone();
             current["metadata"]!["resourceVersion"] = NextVersion();
+            _objects.Touched(key, before);
         }
         Interlocked.Increment(ref _injected);
         return true;

@@ -27,6 +27,12 @@ public sealed record FakeKubeFaults
     /// <summary>The first this many continue tokens presented to a LIST are answered 410 Gone (reason <c>Expired</c>), as after a compaction.</summary>
     public int ExpiredContinueTokens { get; init; }
 
+    /// <summary>
+    /// A watch from a resourceVersion whose history is gone is answered with HTTP 410 Gone itself instead of the API server's
+    /// 200 and an ERROR event carrying a 410 Status (what a proxy, or a server without the watch cache, may send).
+    /// </summary>
+    public bool WatchExpiredAsHttpStatus { get; init; }
+
     /// <summary>No faults.</summary>
     public static FakeKubeFaults None { get; } = new();
 }
