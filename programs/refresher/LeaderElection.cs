@@ -50,6 +50,9 @@ internal sealed partial class LeaderElection(
 
     public string Identity => identity;
 
+    /// <summary>This replica has tried the lease at least once (so it knows whether it is a standby).</summary>
+    public bool Attempted { get; private set; }
+
     /// <summary>This replica holds the lease.</summary>
     public bool IsLeader => _leader;
 
@@ -104,7 +107,9 @@ internal sealed partial class LeaderElection(
         LogCampaigning(logger, identity, ns, name);
         while (!stop.IsCancellationRequested)
         {
-            if (await TryAcquireOrRenewAsync(stop).ConfigureAwait(false))
+            var acquired = await TryAcquireOrRenewAsync(stop).ConfigureAwait(false);
+            Attempted = true;
+            if (acquired)
             {
                 metrics.BecameLeader();
                 LogAcquired(logger, identity, ns, name, _observed?.Spec.LeaseTransitions ?? 0);

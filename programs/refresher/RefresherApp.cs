@@ -8,6 +8,7 @@ using RegistryInfra.Core.Credentials;
 using RegistryInfra.Core.Refresher;
 using RegistryInfra.Refresher.Configuration;
 using RegistryInfra.Refresher.KubernetesApi;
+using RegistryInfra.Refresher.Watch;
 
 namespace RegistryInfra.Refresher;
 
@@ -73,9 +74,23 @@ internal static partial class RefresherApp
         check.SetAction((parse, ct) => ExecuteAsync(new Invocation(parse.GetValue(configOption)!, parse.GetValue(kubeconfigOption), parse.GetValue(contextOption),
             Check: true, Offline: parse.GetValue(offlineOption)), configureServices, env, error, ct));
 
+        var watch = new Command("watch", "Keep the pull secrets of every selected namespace as namespaces and service accounts come and change (the Deployment's entry point): leader election on a Lease, a full run, then list and watch.");
+        watch.Options.Add(configOption);
+        watch.Options.Add(kubeconfigOption);
+        watch.Options.Add(contextOption);
+        var healthPortOption = new Option<int>("--health-port")
+        {
+            Description = "The port of GET /healthz (alive) and GET /readyz (a standby, or the leader once its first full run finished). Default: 8081.",
+            DefaultValueFactory = _ => DefaultHealthPort,
+        };
+        watch.Options.Add(healthPortOption);
+        watch.SetAction((parse, ct) => ExecuteWatchAsync(parse.GetValue(configOption)!, parse.GetValue(kubeconfigOption), parse.GetValue(contextOption),
+            parse.GetValue(healthPortOption), configureServices, env, error, ct));
+
         var root = new RootCommand("registryinfra-refresher: keeps Kubernetes image pull secrets filled with fresh registry tokens.");
         root.Subcommands.Add(refresh);
         root.Subcommands.Add(check);
+        root.Subcommands.Add(watch);
         var configuration = new InvocationConfiguration { Output = output, Error = error };
         if (args.Length == 0)
         {
@@ -218,9 +233,117 @@ internal static partial class RefresherApp
         builder.Services.AddSingleton<RefresherMetrics>();
         builder.Services.AddSingleton<ICredentialSources, CredentialSources>();
         builder.Services.AddSingleton<IKubeApi>(_ => new KubeApi(Endpoint(kubeconfig, context, environment), options.EffectiveRequestTimeout));
+        // The watch command's calls are the same client's (one connection to the API server).
+        builder.Services.AddSingleton(s => (IKubeWatchApi)s.GetRequiredService<IKubeApi>());
+        builder.Services.AddSingleton<WatchMetrics>();
         MetricsExport.AddTo(builder.Configuration, options.Metrics?.OtlpEndpoint, builder.Services, environment);
         configureServices?.Invoke(builder.Services);
         return builder.Build();
+    }
+
+    /// <summary>The default <c>--health-port</c>.</summary>
+    public const int DefaultHealthPort = 8081;
+
+    /// <summary>
+    /// The <c>watch</c> command: campaigns for the Lease; as the leader, runs <see cref="WatchLoop"/> (a full run, then
+    /// events); as a standby, only campaigns. SIGTERM stops the work, lets what is in flight finish and releases the lease.
+    /// </summary>
+    private static async Task<int> ExecuteWatchAsync(string configPath, string? kubeconfig, string? context, int healthPort, Action<IServiceCollection>? configureServices,
+        IDictionary environment, TextWriter error, CancellationToken cancellationToken)
+    {
+        if (healthPort is < 0 or > 65535)
+        {
+            await error.WriteLineAsync($"registryinfra-refresher: --health-port: {healthPort} is not a port (0-65535)").ConfigureAwait(false);
+            return ExitCodes.InvalidConfiguration;
+        }
+        RefresherConfiguration options;
+        IHost host;
+        try
+        {
+            options = ConfigurationFile.Load(configPath, environment);
+            if (options.Watch is null)
+            {
+                throw new ConfigurationException([new ConfigurationProblem("watch", "the watch command needs the watch section (leaseNamespace, leaseName; the Lease it elects a leader on)")]);
+            }
+            host = BuildHost(options, kubeconfig, context, configureServices, environment);
+        }
+        catch (ConfigurationException e)
+        {
+            await WriteProblemsAsync(error, e.Problems).ConfigureAwait(false);
+            return ExitCodes.InvalidConfiguration;
+        }
+        using (host)
+        {
+            var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RegistryInfra.Refresher");
+            try
+            {
+                await host.StartAsync(cancellationToken).ConfigureAwait(false);
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken,
+                    host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
+                var factory = host.Services.GetRequiredService<ICredentialSources>();
+                var sources = options.Registries.ToDictionary(r => r.Key, factory.Create, StringComparer.Ordinal);
+                var time = host.Services.GetRequiredService<TimeProvider>();
+                var kube = host.Services.GetRequiredService<IKubeApi>();
+                var watchApi = host.Services.GetRequiredService<IKubeWatchApi>();
+                var metrics = host.Services.GetRequiredService<RefresherMetrics>();
+                var watchMetrics = host.Services.GetRequiredService<WatchMetrics>();
+                var runLogger = host.Services.GetRequiredService<ILogger<RefreshRun>>();
+                var settings = options.Watch!;
+                var election = new LeaderElection(watchApi, settings.LeaseNamespace, settings.LeaseName, LeaderElection.NewIdentity(environment),
+                    settings.EffectiveLeaseDuration, settings.EffectiveRenewDeadline, settings.EffectiveRetryPeriod, time,
+                    host.Services.GetRequiredService<ILogger<LeaderElection>>(), watchMetrics);
+                WatchLoop? current = null;
+                // Alive while this replica is a standby, or a leader that renewed within its lease (client-go's HealthzAdaptor
+                // reports a leader unhealthy once it is past its lease without renewing: it should have stepped down).
+                var healthy = () => !election.IsLeader || election.SinceRenewal < settings.EffectiveLeaseDuration + settings.EffectiveRenewDeadline;
+                var ready = () => election.IsLeader ? current?.FirstRunDone == true : election.Attempted;
+                var health = new HealthServer(healthPort, healthy, ready, host.Services.GetRequiredService<ILogger<HealthServer>>());
+                await using (health.ConfigureAwait(false))
+                {
+                    health.Start();
+                    await election.RunAsync(async leading =>
+                    {
+                        using var loop = new WatchLoop(kube, watchApi, options, settings.EffectiveResync,
+                            new RefreshRunReconciler(kube, options, sources, time, runLogger, metrics),
+                            (o, ct) => new RefreshRun(kube, o, sources, time, runLogger, metrics).RunAsync(ct),
+                            watchMetrics, time, host.Services.GetRequiredService<ILogger<WatchLoop>>());
+                        current = loop;
+                        try
+                        {
+                            await loop.RunAsync(leading).ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            current = null;
+                        }
+                    }, stop.Token).ConfigureAwait(false);
+                }
+                if (!MetricsExport.Flush(host.Services))
+                {
+                    LogMetricsNotExported(logger, MetricsExport.FlushTimeout.TotalSeconds);
+                }
+                await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                return ExitCodes.Success;
+            }
+            catch (Exception e) when (e is ConfigurationException or KubeConfigException or InvalidOperationException { InnerException: KubeConfigException }
+                or RegistryException { Kind: RegistryErrorKind.InvalidInput })
+            {
+                IReadOnlyList<ConfigurationProblem> problems = e switch
+                {
+                    ConfigurationException c => c.Problems,
+                    { InnerException: KubeConfigException k } => [new ConfigurationProblem("kubernetes", k.Message)],
+                    KubeConfigException k => [new ConfigurationProblem("kubernetes", k.Message)],
+                    _ => [new ConfigurationProblem("config", e.Message)],
+                };
+                await WriteProblemsAsync(error, problems).ConfigureAwait(false);
+                return ExitCodes.InvalidConfiguration;
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                await error.WriteLineAsync($"registryinfra-refresher: --health-port {healthPort}: {e.SocketErrorCode}").ConfigureAwait(false);
+                return ExitCodes.InvalidConfiguration;
+            }
+        }
     }
 
     /// <summary>How long in-flight writes may take after SIGTERM: within Kubernetes' default 30 s grace period.</summary>

@@ -171,8 +171,8 @@ internal sealed partial class WatchLoop(
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
-    /// <summary>The configuration with only the targets whose Secrets hold registry tokens (they expire), and no ledger (a partial run must not detach the rest).</summary>
-    internal RefresherConfiguration TokenTargets() => options with { Targets = [.. options.Targets.Where(t => !t.AttachOnly)], Ledger = null };
+    /// <summary>The configuration with only the targets whose Secrets hold registry tokens (they expire: not attach-only, not copies), and no ledger (a partial run must not detach the rest).</summary>
+    internal RefresherConfiguration TokenTargets() => options with { Targets = [.. options.Targets.Where(t => !t.AttachOnly && t.Source is null)], Ledger = null };
 
     private async Task ListUntilDoneAsync<T>(Reflector<T> reflector, CancellationToken stop)
         where T : class
