@@ -303,8 +303,8 @@ internal static partial class RefresherApp
                     health.Start();
                     await election.RunAsync(async leading =>
                     {
-                        using var loop = new WatchLoop(kube, watchApi, options, settings.EffectiveResync,
-                            new RefreshRunReconciler(kube, options, sources, time, runLogger, metrics),
+                        using var reconciler = new WatchReconciler(kube, options, sources, time, runLogger, metrics);
+                        using var loop = new WatchLoop(kube, watchApi, options, settings.EffectiveResync, reconciler,
                             (o, ct) => new RefreshRun(kube, o, sources, time, runLogger, metrics).RunAsync(ct),
                             watchMetrics, time, host.Services.GetRequiredService<ILogger<WatchLoop>>());
                         current = loop;

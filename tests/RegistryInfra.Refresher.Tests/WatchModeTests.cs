@@ -145,7 +145,7 @@ public sealed class WatchModeTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_namespace_created_or_relabelled_into_the_selection_after_start_is_served_within_seconds_and_readyz_waits_for_the_first_run()
+    public async Task A_namespace_created_or_relabelled_into_the_selection_after_start_is_served_within_seconds_one_relabelled_out_is_pruned_and_readyz_waits_for_the_first_run()
     {
         var leader = Start(Config());
         await WaitForAsync(() => ProbeAsync(leader.HealthPort, "/healthz").Result == HttpStatusCode.OK, TimeSpan.FromSeconds(20));
@@ -163,6 +163,12 @@ public sealed class WatchModeTests : IAsyncLifetime
 
         _api.SetLabels("namespaces", "", "plain", new Dictionary<string, string> { ["pull"] = "ecr" });
         await WaitForAsync(() => Served("plain"), TimeSpan.FromSeconds(5));
+
+        // Relabelled out: our Secret and the name we added go; their own names stay.
+        _api.AddServiceAccount("plain", "builder", "their-pull");
+        _api.SetLabels("namespaces", "", "plain", new Dictionary<string, string> { ["pull"] = "none" });
+        await WaitForAsync(() => _api.GetSecret("plain", "ecr-pull") is null && !_api.ImagePullSecrets("plain", "default").Contains("ecr-pull"), TimeSpan.FromSeconds(5));
+        Assert.Equal(["their-pull"], _api.ImagePullSecrets("plain", "builder"));
 
         // A namespace outside the selection gets nothing.
         _api.AddNamespace("other", new Dictionary<string, string> { ["pull"] = "none" });

@@ -49,20 +49,6 @@ internal sealed partial class KubeApi : IKubeWatchApi
     private static string ServiceAccountCollection(string? ns) =>
         ns is null ? "/api/v1/serviceaccounts" : $"/api/v1/namespaces/{Uri.EscapeDataString(ns)}/serviceaccounts";
 
-    private static string ListQuery(string collection, string? labelSelector, int limit, string? continueToken)
-    {
-        var query = new StringBuilder(collection).Append("?limit=").Append(limit.ToString(CultureInfo.InvariantCulture));
-        if (!string.IsNullOrEmpty(labelSelector))
-        {
-            query.Append("&labelSelector=").Append(Uri.EscapeDataString(labelSelector));
-        }
-        if (!string.IsNullOrEmpty(continueToken))
-        {
-            query.Append("&continue=").Append(Uri.EscapeDataString(continueToken));
-        }
-        return query.ToString();
-    }
-
     public Task<V1ServiceAccountList> ListServiceAccountPageAsync(string? ns, string? labelSelector, int limit, string? continueToken, CancellationToken ct) =>
         SendAsync(HttpMethod.Get, ListQuery(ServiceAccountCollection(ns), labelSelector, limit, continueToken), null, Json, KubeWatchJson.Default.V1ServiceAccountList, ct)!;
 

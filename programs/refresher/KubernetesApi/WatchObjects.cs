@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace RegistryInfra.Refresher.KubernetesApi;
 
 // The shapes the watch command reads and writes besides the core ones in KubeObjects.cs: watch events, the Status an
-// ERROR event carries, service-account lists and the coordination.k8s.io/v1 Lease of the leader election.
+// ERROR event carries and the coordination.k8s.io/v1 Lease of the leader election.
 
 /// <summary>The type of one watch event (kubernetes.io/docs/reference/using-api/api-concepts/#efficient-detection-of-changes).</summary>
 internal enum WatchEventType
@@ -30,13 +30,6 @@ internal sealed class V1Status
     public int? Code { get; set; }
 
     public string? Message { get; set; }
-}
-
-internal sealed class V1ServiceAccountList
-{
-    public V1ListMeta? Metadata { get; set; }
-
-    public List<V1ServiceAccount> Items { get; set; } = [];
 }
 
 /// <summary>A <c>coordination.k8s.io/v1</c> Lease: the leader election's lock (client-go resourcelock/leaselock.go).</summary>

@@ -13,6 +13,9 @@ internal interface INamespaceReconciler
 
     /// <summary>Everything for one namespace: every target that selects it written and attached, every one that no longer does pruned.</summary>
     Task<IReadOnlyList<TargetOutcome>> ReconcileAsync(V1Namespace ns, CancellationToken ct);
+
+    /// <summary>A full run has just finished: what the reconciliation kept (tokens, sources) is read again from now on.</summary>
+    void NewEpoch();
 }
 
 /// <summary>
@@ -112,6 +115,7 @@ internal sealed partial class WatchLoop(
             return;
         }
         var first = await fullRun(options, stop).ConfigureAwait(false);
+        reconciler.NewEpoch();
         SetExpiry(first.EarliestExpiry, replace: true);
         FirstRunDone = true;
         var lastFull = time.GetTimestamp();
@@ -148,6 +152,7 @@ internal sealed partial class WatchLoop(
             {
                 LogResync(logger, resync.TotalMinutes);
                 var summary = await fullRun(options, stop).ConfigureAwait(false);
+                reconciler.NewEpoch();
                 SetExpiry(summary.EarliestExpiry, replace: !summary.Stopped);
                 lastFull = time.GetTimestamp();
                 lastTokenRun = time.GetUtcNow();
@@ -158,6 +163,7 @@ internal sealed partial class WatchLoop(
                 LogTokenRun(logger, tokens.Targets.Count, new UtcTime(EarliestExpiry));
                 lastTokenRun = time.GetUtcNow();
                 var summary = await fullRun(tokens, stop).ConfigureAwait(false);
+                reconciler.NewEpoch();
                 SetExpiry(summary.EarliestExpiry, replace: !summary.Stopped);
             }
         }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using RegistryInfra.Core.Kubernetes;
 
 namespace RegistryInfra.Testing.Kubernetes;
 
@@ -138,7 +139,11 @@ public sealed partial class FakeKubeApi
     {
         Interlocked.Increment(ref _watchRequests);
         var query = context.Request.Query;
-        var selector = LabelSelector.Parse(query["labelSelector"].ToString());
+        if (!Selector.TryParse(query["labelSelector"].ToString(), out var selector, out var problem))
+        {
+            await WriteStatus(context, 400, "BadRequest", $"unable to parse requirement: {problem}", ct).ConfigureAwait(false);
+            return;
+        }
         var bookmarks = query["allowWatchBookmarks"].ToString() is "true" or "1";
         var requested = query["resourceVersion"].ToString();
         var timeout = long.TryParse(query["timeoutSeconds"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds > 0
@@ -155,7 +160,7 @@ public sealed partial class FakeKubeApi
                 initial.AddRange(_objects
                     .Where(kv => kv.Key.Resource == resource && (ns == AllNamespaces || kv.Key.Namespace == ns))
                     .OrderBy(kv => kv.Key.Namespace + "/" + kv.Key.Name, StringComparer.Ordinal)
-                    .Where(kv => selector.Matches(kv.Value["metadata"]?["labels"] as JsonObject))
+                    .Where(kv => selector.Matches(LabelsOf(kv.Value)))
                     .Select(kv => (JsonObject)kv.Value.DeepClone()));
             }
             else if (!long.TryParse(requested, NumberStyles.None, CultureInfo.InvariantCulture, out cursor))
@@ -256,7 +261,7 @@ public sealed partial class FakeKubeApi
     }
 
     /// <summary>The events after <paramref name="cursor"/> this watch is shown, as the cacher converts them (called with the gate held).</summary>
-    private List<(string Type, JsonObject Object)> Pending(string resource, string ns, LabelSelector selector, long cursor)
+    private List<(string Type, JsonObject Object)> Pending(string resource, string ns, Selector selector, long cursor)
     {
         var result = new List<(string, JsonObject)>();
         var from = _history.BinarySearch(new WatchEvent(cursor, "", "", "", "", new JsonObject(), null), ByVersion.Instance);
@@ -268,10 +273,10 @@ public sealed partial class FakeKubeApi
             {
                 continue;
             }
-            var nowMatches = e.Type != "DELETED" && selector.Matches(e.Object["metadata"]?["labels"] as JsonObject);
+            var nowMatches = e.Type != "DELETED" && selector.Matches(LabelsOf(e.Object));
             var beforeMatches = e.Type == "DELETED"
-                ? selector.Matches(e.Object["metadata"]?["labels"] as JsonObject)
-                : e.Previous is not null && selector.Matches(e.Previous["metadata"]?["labels"] as JsonObject);
+                ? selector.Matches(LabelsOf(e.Object))
+                : e.Previous is not null && selector.Matches(LabelsOf(e.Previous));
             if (nowMatches && !beforeMatches)
             {
                 result.Add(("ADDED", e.Object));
@@ -351,13 +356,15 @@ internal sealed class ObjectStore(Action<(string Resource, string Namespace, str
 
     public bool ContainsKey((string Resource, string Namespace, string Name) key) => _items.ContainsKey(key);
 
-    public bool Remove((string Resource, string Namespace, string Name) key)
+    public bool Remove((string Resource, string Namespace, string Name) key) => Remove(key, out _);
+
+    public bool Remove((string Resource, string Namespace, string Name) key, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out JsonObject removed)
     {
-        if (!_items.Remove(key, out var before))
+        if (!_items.Remove(key, out removed))
         {
             return false;
         }
-        record(key, null, before);
+        record(key, null, removed);
         return true;
     }
 
