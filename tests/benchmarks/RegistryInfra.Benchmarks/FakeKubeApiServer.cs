@@ -8,7 +8,9 @@ namespace RegistryInfra.Benchmarks;
 /// The fake Kubernetes API as a process of its own, so the refresher benchmark measures the refresher alone.
 /// Arguments: <c>--namespaces N --latency-ms L [--tls]</c>. It prints one line <c>listening URL</c> (and, with TLS,
 /// <c>ca PATH</c> before it), then answers commands on stdin: <c>stats</c> prints the request counts as one JSON
-/// line, <c>reset</c> clears them, <c>cpu</c> prints this process's CPU time so far (user + system, ms); end of input stops it.
+/// line, <c>reset</c> clears them, <c>cpu</c> prints this process's CPU time so far (user + system, ms); for the watch
+/// benchmark <c>serve NAME</c> creates a namespace and prints the milliseconds until it is served, <c>compact</c> and <c>drop</c>
+/// compact the history and cut the open watches, <c>watches</c> prints how many are open; end of input stops it.
 /// Besides the <c>pull=ecr</c> namespaces it holds <see cref="WarmUpNamespaces"/> labelled <c>pull=warm-up</c>.
 /// </summary>
 public sealed class FakeKubeApiServer : IBenchmark
@@ -43,9 +45,9 @@ public sealed class FakeKubeApiServer : IBenchmark
             {
                 case "stats":
                     var counts = new JsonObject();
-                    foreach (var verb in new[] { "LIST", "GET", "POST", "PUT", "PATCH" })
+                    foreach (var verb in new[] { "LIST", "WATCH", "GET", "POST", "PUT", "PATCH" })
                     {
-                        foreach (var resource in new[] { "namespaces", "secrets", "serviceaccounts", "events" })
+                        foreach (var resource in new[] { "namespaces", "secrets", "serviceaccounts", "events", "leases" })
                         {
                             if (api.RequestCount(verb, resource) is var n and > 0)
                             {
@@ -64,9 +66,41 @@ public sealed class FakeKubeApiServer : IBenchmark
                     api.ResetCounters();
                     Console.WriteLine("ok");
                     break;
+                case "compact":
+                    api.Compact();
+                    Console.WriteLine("ok");
+                    break;
+                case "drop":
+                    api.DropWatches();
+                    Console.WriteLine("ok");
+                    break;
+                case "watches":
+                    Console.WriteLine(api.OpenWatches.ToString(CultureInfo.InvariantCulture));
+                    break;
+                case var command when command.StartsWith("serve ", StringComparison.Ordinal):
+                    // The watch benchmark: a namespace (pull=ecr, with its default service account) appears; the answer is the
+                    // milliseconds until its Secret "pull" exists and the account names it, measured here, or "timeout".
+                    Console.WriteLine(await ServeAsync(api, command[6..].Trim(), cancellationToken));
+                    break;
             }
         }
         return 0;
+    }
+
+    private static async Task<string> ServeAsync(FakeKubeApi api, string name, CancellationToken ct)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        api.AddNamespace(name, new Dictionary<string, string> { ["pull"] = "ecr" });
+        api.AddServiceAccount(name, "default");
+        while (clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            if (api.GetSecret(name, "pull") is not null && api.ImagePullSecrets(name, "default").Contains("pull"))
+            {
+                return clock.Elapsed.TotalMilliseconds.ToString("F1", CultureInfo.InvariantCulture);
+            }
+            await Task.Delay(1, ct);
+        }
+        return "timeout";
     }
 
     internal static string? Value(string[] args, string name)
