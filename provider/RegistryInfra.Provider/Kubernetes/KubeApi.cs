@@ -18,9 +18,9 @@ internal sealed class KubeApiException(HttpStatusCode? status, string message) :
 }
 
 /// <summary>
-/// The few Kubernetes API calls the provider makes itself (reading and patching service accounts), over one HTTP/2
-/// connection pool per cluster, authenticated as the kubeconfig says. The credential goes only to the kubeconfig's
-/// server: the handler follows no redirect.
+/// The few Kubernetes API calls the provider makes itself (listing namespaces and service accounts, reading and patching
+/// service accounts), over one HTTP/2 connection pool per cluster, authenticated as the kubeconfig says. The credential
+/// goes only to the kubeconfig's server: the handler follows no redirect.
 /// </summary>
 internal sealed class KubeApi : IDisposable
 {
@@ -78,6 +78,32 @@ internal sealed class KubeApi : IDisposable
             return null;
         }
         await ThrowIfFailedAsync(response, "get", what, cancellationToken).ConfigureAwait(false);
+        return await ReadObjectAsync(response, what, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// One page of a LIST (kubernetes.io/docs/reference/using-api/api-concepts/#retrieving-large-results-sets-in-chunks):
+    /// at most <paramref name="limit"/> items of the collection at <paramref name="path"/> (such as <c>/api/v1/namespaces</c>
+    /// or the cluster-wide <c>/api/v1/serviceaccounts</c>), those matching <paramref name="labelSelector"/> (the API's
+    /// <c>labelSelector</c> query parameter, evaluated by the server), from the <paramref name="continueToken"/> of the page
+    /// before; the answer's <c>metadata.continue</c> is the next page's token, absent on the last. A token whose snapshot the
+    /// server no longer has is answered 410 Gone (reason <c>Expired</c>), thrown as a <see cref="KubeApiException"/> with
+    /// <see cref="HttpStatusCode.Gone"/>: a client that needs a consistent list restarts it without the token.
+    /// </summary>
+    public async Task<JsonObject> ListAsync(string path, string? labelSelector, int limit, string? continueToken, string what, CancellationToken cancellationToken)
+    {
+        var query = new StringBuilder(path).Append("?limit=").Append(limit.ToString(CultureInfo.InvariantCulture));
+        if (labelSelector is { Length: > 0 })
+        {
+            query.Append("&labelSelector=").Append(Uri.EscapeDataString(labelSelector));
+        }
+        if (continueToken is { Length: > 0 })
+        {
+            query.Append("&continue=").Append(Uri.EscapeDataString(continueToken));
+        }
+        using var request = new HttpRequestMessage(HttpMethod.Get, query.ToString());
+        using var response = await SendAsync(request, what, "list", cancellationToken).ConfigureAwait(false);
+        await ThrowIfFailedAsync(response, "list", what, cancellationToken).ConfigureAwait(false);
         return await ReadObjectAsync(response, what, cancellationToken).ConfigureAwait(false);
     }
 

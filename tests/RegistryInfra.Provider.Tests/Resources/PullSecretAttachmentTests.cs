@@ -4,7 +4,6 @@ using RegistryInfra.Protocol.Hosting;
 using RegistryInfra.Protocol.Values;
 using RegistryInfra.Provider.Kubernetes;
 using RegistryInfra.Testing.Kubernetes;
-using RegistryInfra.Testing.Plugin;
 
 namespace RegistryInfra.Provider.Tests.Resources;
 
@@ -22,25 +21,9 @@ public sealed class PullSecretAttachmentTests
     private const string KubeToken = "kube-bearer-Zq8-never-in-plain";
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public static TheoryData<bool> Hosts => new() { false, true };
+    public static TheoryData<bool> Hosts => AttachmentHosts.Both;
 
-    private static string Kubeconfig(FakeKubeApi api) => $$"""
-        apiVersion: v1
-        kind: Config
-        current-context: fake
-        clusters:
-        - name: fake
-          cluster:
-            server: {{api.Host}}
-            certificate-authority-data: {{api.ClientCertificateAuthorityData}}
-        users:
-        - name: admin
-          user:
-            token: {{KubeToken}}
-        contexts:
-        - name: fake
-          context: { cluster: fake, user: admin }
-        """;
+    private static string Kubeconfig(FakeKubeApi api) => AttachmentHosts.Kubeconfig(api, KubeToken);
 
     private static ImmutableSortedDictionary<string, PropertyValue> Inputs(FakeKubeApi api, string[] accounts, string[] secrets, string ns = "apps") =>
         ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, new Dictionary<string, PropertyValue>
@@ -51,10 +34,7 @@ public sealed class PullSecretAttachmentTests
             ["kubeconfig"] = PropertyValue.CreateSecret(PropertyValue.Create(Kubeconfig(api))),
         });
 
-    private static async Task<(RegistryInfra.Protocol.Hosting.Provider Provider, IAsyncDisposable? Process)> ProviderAsync(bool plugin) =>
-        plugin
-            ? await PluginProcess.StartAsync(PluginBinary.Path, Ct) is var process ? (process.Provider, process) : default
-            : (RegistryInfraPackage.CreateProvider(), null);
+    private static Task<(RegistryInfra.Protocol.Hosting.Provider Provider, IAsyncDisposable? Process)> ProviderAsync(bool plugin) => AttachmentHosts.ProviderAsync(plugin, Ct);
 
     private static async Task<IReadOnlyDictionary<string, PropertyValue>> CheckedAsync(RegistryInfra.Protocol.Hosting.Provider provider, IReadOnlyDictionary<string, PropertyValue> olds, IReadOnlyDictionary<string, PropertyValue> news)
     {

@@ -1,26 +1,31 @@
 using System.Collections.Immutable;
 using System.Text.Json.Nodes;
+using RegistryInfra.Core.Kubernetes;
 using RegistryInfra.Core.Refresher;
 using RegistryInfra.Protocol.Hosting;
 using RegistryInfra.Protocol.Model;
 using RegistryInfra.Protocol.Resources;
 using RegistryInfra.Protocol.Values;
 using RegistryInfra.Provider.Components;
+using RegistryInfra.Provider.Components.Kubernetes;
 using RegistryInfra.Provider.Kubernetes;
 
 namespace RegistryInfra.Provider.Resources.PullSecretAttachment;
 
 /// <summary>
 /// <c>registryinfra:kubernetes:PullSecretAttachment</c>: pull Secret names in the <c>imagePullSecrets</c> of service accounts
-/// in one namespace, added and removed by this provider itself, because no pulumi-kubernetes resource can do it safely:
-/// <c>imagePullSecrets</c> is an atomic list (<c>+listType=atomic</c> in kubernetes/api <c>core/v1/types.go</c>), so a
-/// server-side-apply <c>ServiceAccountPatch</c> replaces the whole list on apply and removes it on delete, and a
-/// ServiceAccount resource would take the account over. Every write is a read, a merge and a JSON merge patch carrying the
-/// <c>metadata.resourceVersion</c> read (the API server answers 409 Conflict when the account changed since,
-/// kubernetes.io/docs/reference/using-api/api-concepts/#patch-and-apply), retried on conflict. Only names it added are ever
-/// removed: they are in its state and in the account's <c>registryinfra.io/added-image-pull-secrets</c> annotation; a name
-/// the account had before stays, whoever put it there. Delete runs in every <c>pulumi destroy</c> and whenever the resource
-/// leaves the program, so removing a namespace, a service account or a whole component leaves no name of ours behind.
+/// in one namespace, or cluster-wide in the namespaces a label selector matches or in all, added and removed by this
+/// provider itself, because no pulumi-kubernetes resource can do it safely: <c>imagePullSecrets</c> is an atomic list
+/// (<c>+listType=atomic</c> in kubernetes/api <c>core/v1/types.go</c>), so a server-side-apply <c>ServiceAccountPatch</c>
+/// replaces the whole list on apply and removes it on delete, and a ServiceAccount resource would take the account over.
+/// Every write is a read, a merge and a JSON merge patch carrying the <c>metadata.resourceVersion</c> read (the API server
+/// answers 409 Conflict when the account changed since, kubernetes.io/docs/reference/using-api/api-concepts/#patch-and-apply),
+/// retried on conflict. Only names it added are ever removed: they are in the account's
+/// <c>registryinfra.io/added-image-pull-secrets</c> annotation (and, with one namespace, in its state); a name the account
+/// had before stays, whoever put it there. Delete runs in every <c>pulumi destroy</c> and whenever the resource leaves the
+/// program, so removing a namespace, a service account or a whole component leaves no name of ours behind. Cluster-wide
+/// (<see cref="ClusterAttachment"/>) the state keeps counts only, so it does not grow with the cluster: update and delete
+/// find our names from the annotation on a cluster-wide list of service accounts.
 /// Preview makes no request; no Secret, token or credential is read or written.
 /// </summary>
 internal sealed class PullSecretAttachmentResource :
@@ -37,11 +42,16 @@ internal sealed class PullSecretAttachmentResource :
     public const string AddedAnnotation = ServiceAccountPullSecrets.AddedAnnotation;
 
     public const string Description =
-        "Pull Secret names added to the `imagePullSecrets` of service accounts in one namespace, keeping every name they already have, and removed again " +
-        "(only the names this resource added) when it is deleted or its lists shrink. Reads and patches only the listed ServiceAccounts, with a " +
-        "`resourceVersion` precondition and a retry on conflict; a missing account is skipped and reported. ClusterRegistryAccess creates one per namespace.";
+        "Pull Secret names added to the `imagePullSecrets` of service accounts, keeping every name they already have, and removed again " +
+        "(only the names this resource added) when it is deleted or its selection shrinks: in one `namespace` (the listed accounts are read and " +
+        "patched by name), or cluster-wide in every namespace a `namespaceSelector` matches or in `allNamespaces` (namespaces and service accounts " +
+        "are listed in pages; the names added are recorded on each account, not in the state). Each write carries a `resourceVersion` precondition " +
+        "and is retried on conflict; a missing named account is skipped and reported. ClusterRegistryAccess creates these.";
 
-    private const int ConflictRetries = 8;
+    /// <summary>The most <c>missingServiceAccounts</c> entries kept in the state (<c>missingCount</c> counts them all).</summary>
+    internal const int MissingListed = 100;
+
+    private static readonly string[] ComputedOutputs = ["attached", "missingServiceAccounts", "namespaceCount", "serviceAccountCount", "attachedCount", "missingCount"];
 
     private readonly Func<string?, string?, KubeConnection> _connect;
 
@@ -52,12 +62,60 @@ internal sealed class PullSecretAttachmentResource :
     {
         var args = context.Args;
         var failures = new List<CheckFailure>();
-        bool Known(string name) => !context.UnknownInputs.Any(p => p == name || p.StartsWith(name + "[", StringComparison.Ordinal));
-        if (Known("namespace"))
+        bool Known(string name) => !context.UnknownInputs.Any(p => p == name || p.StartsWith(name + "[", StringComparison.Ordinal) || p.StartsWith(name + ".", StringComparison.Ordinal));
+
+        // Where: exactly one of namespace, namespaceSelector, allNamespaces (an unknown one may still turn out given).
+        var where = new (string Field, bool Given, bool Maybe)[]
+        {
+            ("namespace", Known("namespace") && args.Namespace is not null, !Known("namespace")),
+            ("namespaceSelector", Known("namespaceSelector") && args.NamespaceSelector is not null, !Known("namespaceSelector")),
+            ("allNamespaces", Known("allNamespaces") && args.AllNamespaces == true, !Known("allNamespaces")),
+        };
+        ExactlyOne(where, "namespace", failures);
+        if (Known("namespace") && args.Namespace is not null)
         {
             Require(() => KubernetesNames.RequireLabel(args.Namespace, "namespace"), failures);
+            if (Known("excludeNamespaces") && args.ExcludeNamespaces is { Count: > 0 })
+            {
+                failures.Add(new CheckFailure("excludeNamespaces", "only with namespaceSelector or allNamespaces; namespace names the one namespace"));
+            }
         }
-        var accounts = Normalise(args.ServiceAccounts, "serviceAccounts", Known("serviceAccounts"), failures);
+        if (Known("namespaceSelector") && args.NamespaceSelector is { } namespaceSelector)
+        {
+            Require(() => LabelSelectors.ValidateKnown(namespaceSelector, "namespaceSelector"), failures);
+        }
+        if (Known("excludeNamespaces") && args.ExcludeNamespaces is { } exclude)
+        {
+            for (var i = 0; i < exclude.Count; i++)
+            {
+                if (NamespacePatterns.Problem(exclude[i]) is { } problem)
+                {
+                    failures.Add(new CheckFailure($"excludeNamespaces[{i}]", problem));
+                }
+            }
+        }
+
+        // Which accounts: at most one of serviceAccounts, allServiceAccounts, serviceAccountSelector; none means ["default"].
+        var which = new (string Field, bool Given, bool Maybe)[]
+        {
+            ("serviceAccounts", Known("serviceAccounts") && args.ServiceAccounts is not null, !Known("serviceAccounts")),
+            ("allServiceAccounts", Known("allServiceAccounts") && args.AllServiceAccounts == true, !Known("allServiceAccounts")),
+            ("serviceAccountSelector", Known("serviceAccountSelector") && args.ServiceAccountSelector is not null, !Known("serviceAccountSelector")),
+        };
+        AtMostOne(which, failures);
+        var accounts = args.ServiceAccounts;
+        if (accounts is not null)
+        {
+            accounts = Normalise(accounts, "serviceAccounts", Known("serviceAccounts"), failures);
+        }
+        else if (!which.Any(w => w.Given || w.Maybe))
+        {
+            accounts = ["default"];
+        }
+        if (Known("serviceAccountSelector") && args.ServiceAccountSelector is { } accountSelector)
+        {
+            Require(() => LabelSelectors.ValidateKnown(accountSelector, "serviceAccountSelector"), failures);
+        }
         var secrets = Normalise(args.SecretNames, "secretNames", Known("secretNames"), failures);
         if (Known("kubeconfig") && Known("kubeContext") && args.Kubeconfig is { Length: > 0 })
         {
@@ -71,7 +129,33 @@ internal sealed class PullSecretAttachmentResource :
                 failures.Add(new CheckFailure(e.Message.StartsWith("kubeContext", StringComparison.Ordinal) ? "kubeContext" : "kubeconfig", e.Message));
             }
         }
-        return Task.FromResult(new CheckResult<PullSecretAttachmentArgs>(args with { ServiceAccounts = accounts, SecretNames = secrets }, failures));
+        return Task.FromResult(new CheckResult<PullSecretAttachmentArgs>(args with
+        {
+            ServiceAccounts = accounts,
+            SecretNames = secrets,
+            AllNamespaces = args.AllNamespaces == true ? true : null,
+            AllServiceAccounts = args.AllServiceAccounts == true ? true : null,
+        }, failures));
+    }
+
+    private static void ExactlyOne((string Field, bool Given, bool Maybe)[] fields, string first, List<CheckFailure> failures)
+    {
+        var names = string.Join(", ", fields.Select(f => f.Field));
+        if (!fields.Any(f => f.Given || f.Maybe))
+        {
+            failures.Add(new CheckFailure(first, $"one of {names} is required"));
+            return;
+        }
+        AtMostOne(fields, failures);
+    }
+
+    private static void AtMostOne((string Field, bool Given, bool Maybe)[] fields, List<CheckFailure> failures)
+    {
+        var given = fields.Where(f => f.Given).ToList();
+        foreach (var extra in given.Skip(1))
+        {
+            failures.Add(new CheckFailure(extra.Field, $"give only one of {string.Join(", ", fields.Select(f => f.Field))} ({given[0].Field} is given)"));
+        }
     }
 
     private static IReadOnlyList<string> Normalise(IReadOnlyList<string> names, string field, bool known, List<CheckFailure> failures)
@@ -93,7 +177,7 @@ internal sealed class PullSecretAttachmentResource :
         return [.. names.Distinct(StringComparer.Ordinal)];
     }
 
-    /// <summary>Runs a name check of the components' <see cref="KubernetesNames"/>, its refusal becoming a check failure of that field.</summary>
+    /// <summary>Runs a check that throws <see cref="ComponentInputException"/>, its refusal becoming a check failure of that field.</summary>
     private static void Require(Action check, List<CheckFailure> failures)
     {
         try
@@ -106,43 +190,56 @@ internal sealed class PullSecretAttachmentResource :
         }
     }
 
+    /// <summary>The API's <c>labelSelector</c> string of a known selector input (Create, Update, Read: every part is known).</summary>
+    internal static string SelectorText(LabelSelectorArgs selector, string field) => selector.ToCore(field).ToSelectorString();
+
     public async Task<CreateResult<PullSecretAttachmentState>> CreateAsync(CreateContext<PullSecretAttachmentArgs> context, CancellationToken cancellationToken)
     {
         var args = context.Args;
-        var id = $"{args.Namespace}/{context.Resource.Name}";
+        var id = args.ClusterWide ? $"*/{context.Resource.Name}" : $"{args.Namespace}/{context.Resource.Name}";
         if (context.Preview)
         {
-            return new CreateResult<PullSecretAttachmentState>(id, StateOf(args, ImmutableSortedDictionary<string, IReadOnlyList<string>>.Empty, []),
-                ["attached", "missingServiceAccounts"]);
+            return new CreateResult<PullSecretAttachmentState>(id, StateOf(args, Applied.Empty), [.. ComputedOutputs]);
         }
-        var (attached, missing) = await ReconcileAsync(args.Kubeconfig, args.KubeContext, args.Namespace, args.ServiceAccounts, args.SecretNames,
-            ImmutableSortedDictionary<string, IReadOnlyList<string>>.Empty, cancellationToken).ConfigureAwait(false);
-        return new CreateResult<PullSecretAttachmentState>(id, StateOf(args, attached, missing));
+        var applied = args.ClusterWide
+            ? await ClusterAsync(args, [], write: true, cancellationToken).ConfigureAwait(false)
+            : await NamespaceAsync(args.Kubeconfig, args.KubeContext, args.Namespace!, args.ServiceAccounts ?? [], args.SecretNames,
+                ImmutableSortedDictionary<string, IReadOnlyList<string>>.Empty, cancellationToken).ConfigureAwait(false);
+        return new CreateResult<PullSecretAttachmentState>(id, StateOf(args, applied));
     }
 
     public async Task<UpdateResult<PullSecretAttachmentState>> UpdateAsync(UpdateContext<PullSecretAttachmentArgs, PullSecretAttachmentState> context, CancellationToken cancellationToken)
     {
         var args = context.Args;
+        var old = context.OldState;
         if (context.Preview)
         {
-            return new UpdateResult<PullSecretAttachmentState>(StateOf(args, context.OldState.Attached, context.OldState.MissingServiceAccounts),
-                ["attached", "missingServiceAccounts"]);
+            return new UpdateResult<PullSecretAttachmentState>(StateOf(args, new Applied(old.Attached, old.MissingServiceAccounts, old.MissingCount, old.NamespaceCount, old.ServiceAccountCount, old.AttachedCount)),
+                [.. ComputedOutputs]);
         }
-        // Names of accounts (or secrets) no longer listed are removed, through the connection the new inputs give.
-        var (attached, missing) = await ReconcileAsync(args.Kubeconfig, args.KubeContext, args.Namespace, args.ServiceAccounts, args.SecretNames,
-            context.OldState.Attached, cancellationToken).ConfigureAwait(false);
-        return new UpdateResult<PullSecretAttachmentState>(StateOf(args, attached, missing));
+        // Names the account records as ours that are no longer wanted there are removed, through the connection the new inputs give.
+        var applied = !args.ClusterWide && !old.ClusterWide
+            ? await NamespaceAsync(args.Kubeconfig, args.KubeContext, args.Namespace!, args.ServiceAccounts ?? [], args.SecretNames, old.Attached, cancellationToken).ConfigureAwait(false)
+            : await ClusterAsync(args, old.SecretNames, write: true, cancellationToken).ConfigureAwait(false);
+        return new UpdateResult<PullSecretAttachmentState>(StateOf(args, applied));
     }
 
     public async Task DeleteAsync(DeleteContext<PullSecretAttachmentState> context, CancellationToken cancellationToken)
     {
         var state = context.State;
-        await ReconcileAsync(state.Kubeconfig, state.KubeContext, state.Namespace, [], [], state.Attached, cancellationToken).ConfigureAwait(false);
+        if (state.ClusterWide)
+        {
+            // Everywhere the annotation records one of our secret names as RegistryInfra's, that name goes; nothing else.
+            await ClusterAttachment.RunAsync(Api(state.Kubeconfig, state.KubeContext), null, [], state.SecretNames, write: true, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        await NamespaceAsync(state.Kubeconfig, state.KubeContext, state.Namespace!, [], [], state.Attached, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Refresh reads the listed accounts and keeps, of the recorded names, those an account still has and still records as
-    /// ours (a name someone removed is no longer ours to remove); it writes nothing.
+    /// Refresh reads the accounts and keeps, of the recorded names, those an account still has and still records as
+    /// ours (a name someone removed is no longer ours to remove); cluster-wide it counts again what the selection holds
+    /// now. It writes nothing.
     /// </summary>
     public async Task<ReadResult<PullSecretAttachmentArgs, PullSecretAttachmentState>?> ReadAsync(
         ReadContext<PullSecretAttachmentArgs, PullSecretAttachmentState> context, CancellationToken cancellationToken)
@@ -151,15 +248,32 @@ internal sealed class PullSecretAttachmentResource :
         {
             throw new NotSupportedException($"import of {Token}: which names this resource added cannot be told from the cluster; declare it in the program and it adopts the names it finds recorded as RegistryInfra's");
         }
-        var api = KubeApi.For(_connect(state.Kubeconfig, state.KubeContext));
+        if (state.ClusterWide)
+        {
+            var outcome = await ClusterAttachment.RunAsync(Api(state.Kubeconfig, state.KubeContext), SelectionOf(state.Namespace, state.NamespaceSelector, state.AllNamespaces,
+                state.ExcludeNamespaces, state.ServiceAccounts, state.AllServiceAccounts, state.ServiceAccountSelector), state.SecretNames, state.SecretNames, write: false,
+                cancellationToken).ConfigureAwait(false);
+            return new ReadResult<PullSecretAttachmentArgs, PullSecretAttachmentState>(context.Id, state with
+            {
+                NamespaceCount = outcome.NamespaceCount,
+                ServiceAccountCount = outcome.AccountCount,
+                AttachedCount = outcome.AttachedCount,
+                MissingServiceAccounts = [.. outcome.Missing.Take(MissingListed)],
+                MissingCount = outcome.Missing.Count,
+            }, context.Args);
+        }
+        var api = Api(state.Kubeconfig, state.KubeContext);
         var attached = ImmutableSortedDictionary.CreateBuilder<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         var missing = new List<string>();
-        foreach (var account in state.ServiceAccounts.Union(state.Attached.Keys, StringComparer.Ordinal))
+        var accounts = state.ServiceAccounts ?? [];
+        var existing = 0;
+        var complete = 0;
+        foreach (var account in accounts.Union(state.Attached.Keys, StringComparer.Ordinal))
         {
-            var current = await api.GetAsync(AccountPath(state.Namespace, account), $"ServiceAccount {state.Namespace}/{account}", cancellationToken).ConfigureAwait(false);
+            var current = await api.GetAsync(AccountPath(state.Namespace!, account), $"ServiceAccount {state.Namespace}/{account}", cancellationToken).ConfigureAwait(false);
             if (current is null)
             {
-                if (state.ServiceAccounts.Contains(account))
+                if (accounts.Contains(account))
                 {
                     missing.Add(account);
                 }
@@ -172,115 +286,157 @@ internal sealed class PullSecretAttachmentResource :
             {
                 attached[account] = ours;
             }
+            if (accounts.Contains(account))
+            {
+                existing++;
+                complete += state.SecretNames.All(names.Contains) ? 1 : 0;
+            }
         }
         return new ReadResult<PullSecretAttachmentArgs, PullSecretAttachmentState>(context.Id, state with
         {
             Attached = attached.ToImmutable(),
             MissingServiceAccounts = missing,
+            MissingCount = missing.Count,
+            NamespaceCount = 1,
+            ServiceAccountCount = existing,
+            AttachedCount = complete,
         }, context.Args);
     }
 
     public Task<DiffResponse> DiffAsync(DiffContext<PullSecretAttachmentArgs, PullSecretAttachmentState> context, CancellationToken cancellationToken)
     {
         var request = context.Request;
-        var diff = InputDiff.Compute(ModelShape.Of<PullSecretAttachmentArgs>(), request.OldInputs.Count > 0 ? request.OldInputs : request.OldState, request.NewInputs,
-            request.IgnoreChanges, replaceEveryChange: false);
-        if (diff.HasChanges != true && context.OldState.MissingServiceAccounts.Count > 0 && !context.UnknownInputs.Contains("serviceAccounts"))
+        var olds = request.OldInputs.Count > 0 ? request.OldInputs : request.OldState;
+        var diff = InputDiff.Compute(ModelShape.Of<PullSecretAttachmentArgs>(), olds, request.NewInputs, request.IgnoreChanges, replaceEveryChange: false);
+        if (diff.Replaces.Contains("namespace") && (!Has(olds, "namespace") || !Has(request.NewInputs, "namespace")))
         {
-            // A listed account was missing at the last apply: the update attaches it if it exists now.
+            // Between one namespace and a cluster-wide selection: an update, which removes our names where the selection left
+            // (found from the annotation) and adds them where it came. Only one namespace for another replaces (its id names it).
+            diff = diff with
+            {
+                Replaces = diff.Replaces.Remove("namespace"),
+                DetailedDiff = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, diff.DetailedDiff).SetItem("namespace", new PropertyDiff(Has(olds, "namespace") ? PropertyDiffKind.Delete : PropertyDiffKind.Add)),
+            };
+        }
+        var old = context.OldState;
+        var pending = old.ClusterWide
+            // Cluster-wide, a named account missing in some namespaces is the normal state of a selection (no diff for it); a
+            // refresh that found accounts not naming the secrets (created since, or a name removed) asks for the update.
+            ? old.AttachedCount < old.ServiceAccountCount
+            // One namespace: a listed account was missing at the last apply: the update attaches it if it exists now.
+            : old.MissingServiceAccounts.Count > 0;
+        if (diff.HasChanges != true && pending && !context.UnknownInputs.Contains("serviceAccounts"))
+        {
             return Task.FromResult(new DiffResponse(true, [], [], false, ImmutableSortedDictionary<string, PropertyDiff>.Empty.Add(
                 "serviceAccounts", new PropertyDiff(PropertyDiffKind.Update))));
         }
         return Task.FromResult(diff);
     }
 
-    private static PullSecretAttachmentState StateOf(PullSecretAttachmentArgs args, IReadOnlyDictionary<string, IReadOnlyList<string>> attached, IReadOnlyList<string> missing) =>
-        new(args.Namespace, args.ServiceAccounts, args.SecretNames, attached, missing, args.Kubeconfig, args.KubeContext);
+    private static bool Has(IReadOnlyDictionary<string, PropertyValue> properties, string key) =>
+        properties.TryGetValue(key, out var value) && !value.IsNull;
 
-    /// <summary>
-    /// Makes each account of <paramref name="accounts"/> name every secret of <paramref name="secrets"/>, and removes from
-    /// every account the names of <paramref name="previous"/> (what this resource added before) that are no longer wanted
-    /// there. Returns what is ours afterwards, and the listed accounts that do not exist.
-    /// </summary>
-    private async Task<(ImmutableSortedDictionary<string, IReadOnlyList<string>> Attached, IReadOnlyList<string> Missing)> ReconcileAsync(
-        string? kubeconfig, string? kubeContext, string ns, IReadOnlyList<string> accounts, IReadOnlyList<string> secrets,
-        IReadOnlyDictionary<string, IReadOnlyList<string>> previous, CancellationToken cancellationToken)
+    /// <summary>What an apply leaves: the one-namespace record, the missing accounts (listed and counted) and the counts.</summary>
+    private sealed record Applied(IReadOnlyDictionary<string, IReadOnlyList<string>> Attached, IReadOnlyList<string> Missing, int MissingCount, int NamespaceCount,
+        int AccountCount, int AttachedCount)
     {
-        KubeConnection connection;
+        public static Applied Empty { get; } = new(ImmutableSortedDictionary<string, IReadOnlyList<string>>.Empty, [], 0, 0, 0, 0);
+    }
+
+    private static PullSecretAttachmentState StateOf(PullSecretAttachmentArgs args, Applied applied) =>
+        new(args.SecretNames, applied.Attached, applied.Missing, applied.NamespaceCount, applied.AccountCount, applied.AttachedCount, applied.MissingCount,
+            args.Namespace, args.NamespaceSelector, args.AllNamespaces, args.ExcludeNamespaces, args.ServiceAccounts, args.AllServiceAccounts,
+            args.ServiceAccountSelector, args.Kubeconfig, args.KubeContext);
+
+    private KubeApi Api(string? kubeconfig, string? kubeContext)
+    {
         try
         {
-            connection = _connect(kubeconfig, kubeContext);
+            return KubeApi.For(_connect(kubeconfig, kubeContext));
         }
         catch (KubeConfigException e)
         {
             throw new InvalidOperationException(e.Message);
         }
-        var api = KubeApi.For(connection);
+    }
+
+    /// <summary>The selection of checked inputs (or of a state), in the form the cluster-wide pass takes.</summary>
+    private static ClusterSelection SelectionOf(string? ns, LabelSelectorArgs? namespaceSelector, bool? allNamespaces, IReadOnlyList<string>? exclude,
+        IReadOnlyList<string>? accounts, bool? allAccounts, LabelSelectorArgs? accountSelector)
+    {
+        var selector = accountSelector is not null && accounts is null && allAccounts != true ? accountSelector.ToCore("serviceAccountSelector").ToSelector() : null;
+        return new ClusterSelection(
+            ns,
+            ns is null && allNamespaces != true && namespaceSelector is not null ? SelectorText(namespaceSelector, "namespaceSelector") : null,
+            exclude ?? [],
+            allAccounts == true || selector is not null ? null : accounts ?? ["default"],
+            selector);
+    }
+
+    /// <summary>
+    /// The cluster-wide pass for these inputs (also an update between one namespace and a selection, either way):
+    /// names of <paramref name="oldSecrets"/> and of the new secret names are removed wherever they are recorded as ours
+    /// and no longer wanted.
+    /// </summary>
+    private async Task<Applied> ClusterAsync(PullSecretAttachmentArgs args, IReadOnlyList<string> oldSecrets, bool write, CancellationToken cancellationToken)
+    {
+        var selection = SelectionOf(args.Namespace, args.NamespaceSelector, args.AllNamespaces, args.ExcludeNamespaces, args.ServiceAccounts,
+            args.AllServiceAccounts, args.ServiceAccountSelector);
+        var removable = args.SecretNames.Union(oldSecrets, StringComparer.Ordinal).ToList();
+        var outcome = await ClusterAttachment.RunAsync(Api(args.Kubeconfig, args.KubeContext), selection, args.SecretNames, removable, write, cancellationToken).ConfigureAwait(false);
+        if (!args.ClusterWide)
+        {
+            // One namespace (an update from a cluster-wide selection): its record is per account, as a namespace attachment keeps it.
+            var prefix = args.Namespace + "/";
+            var attached = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal,
+                outcome.Ours.Where(kv => kv.Value.Count > 0).Select(kv => KeyValuePair.Create(kv.Key[prefix.Length..], kv.Value)));
+            var missing = outcome.Missing.Select(m => m[prefix.Length..]).ToList();
+            return new Applied(attached, missing, missing.Count, outcome.NamespaceCount, outcome.AccountCount, outcome.AttachedCount);
+        }
+        return new Applied(ImmutableSortedDictionary<string, IReadOnlyList<string>>.Empty, [.. outcome.Missing.Take(MissingListed)], outcome.Missing.Count,
+            outcome.NamespaceCount, outcome.AccountCount, outcome.AttachedCount);
+    }
+
+    /// <summary>
+    /// One namespace: makes each account of <paramref name="accounts"/> name every secret of <paramref name="secrets"/>, and
+    /// removes from every account the names of <paramref name="previous"/> (what this resource added before) that are no
+    /// longer wanted there. Returns what is ours afterwards, the listed accounts that do not exist, and the counts.
+    /// </summary>
+    private async Task<Applied> NamespaceAsync(string? kubeconfig, string? kubeContext, string ns, IReadOnlyList<string> accounts, IReadOnlyList<string> secrets,
+        IReadOnlyDictionary<string, IReadOnlyList<string>> previous, CancellationToken cancellationToken)
+    {
+        var api = Api(kubeconfig, kubeContext);
         var attached = ImmutableSortedDictionary.CreateBuilder<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         var missing = new List<string>();
+        var existing = 0;
+        var complete = 0;
         foreach (var account in accounts.Union(previous.Keys, StringComparer.Ordinal))
         {
             var wanted = accounts.Contains(account) ? secrets : [];
             var had = previous.GetValueOrDefault(account, []);
-            var ours = await ReconcileAccountAsync(api, ns, account, wanted, had, cancellationToken).ConfigureAwait(false);
-            if (ours is null)
+            var result = await AccountPass.RunAsync(api, ns, account, wanted, had, null, write: true, cancellationToken).ConfigureAwait(false);
+            if (result is not { } done)
             {
                 if (wanted.Count > 0)
                 {
                     missing.Add(account);
                 }
-            }
-            else if (ours.Count > 0)
-            {
-                attached[account] = ours;
-            }
-        }
-        return (attached.ToImmutable(), missing);
-    }
-
-    /// <summary>One account's read-merge-patch; null when it does not exist.</summary>
-    private static async Task<IReadOnlyList<string>?> ReconcileAccountAsync(KubeApi api, string ns, string account, IReadOnlyList<string> wanted,
-        IReadOnlyList<string> had, CancellationToken cancellationToken)
-    {
-        var path = AccountPath(ns, account);
-        var what = $"ServiceAccount {ns}/{account}";
-        for (var attempt = 0; ; attempt++)
-        {
-            var current = await api.GetAsync(path, what, cancellationToken).ConfigureAwait(false);
-            if (current is null)
-            {
-                return null;
-            }
-            var names = NamesOf(current);
-            var recorded = RecordedOf(current);
-            // Ours to remove: what we added before and the account still records as added by RegistryInfra.
-            var remove = had.Where(n => !wanted.Contains(n) && recorded.Contains(n)).ToHashSet(StringComparer.Ordinal);
-            // Ours to keep: what we added before, or what the account records as RegistryInfra's (adopted from the refresher
-            // or from an earlier attempt of this resource); a present name not recorded is someone else's and never ours.
-            var add = wanted.Where(n => !names.Contains(n)).ToList();
-            var newNames = names.Where(n => !remove.Contains(n)).Concat(add).ToList();
-            var newRecorded = recorded.Where(n => !remove.Contains(n)).Concat(add).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-            var ours = wanted.Where(n => add.Contains(n) || recorded.Contains(n)).ToList();
-            if (remove.Count == 0 && add.Count == 0)
-            {
-                return ours;
-            }
-            var patch = PatchOf((string?)current["metadata"]?["resourceVersion"], newNames, newRecorded);
-            var (patched, conflict) = await api.MergePatchAsync(path, patch, what, cancellationToken).ConfigureAwait(false);
-            if (conflict)
-            {
-                if (attempt >= ConflictRetries)
-                {
-                    throw new KubeApiException(System.Net.HttpStatusCode.Conflict, $"patch {what}: it kept changing under {ConflictRetries + 1} attempts (409 Conflict each time); nothing of it was changed by this attempt, run the update again");
-                }
-                await Task.Delay(TimeSpan.FromMilliseconds(20 << Math.Min(attempt, 5)), cancellationToken).ConfigureAwait(false);
                 continue;
             }
-            return patched is null ? null : ours;
+            if (done.Ours.Count > 0)
+            {
+                attached[account] = done.Ours;
+            }
+            if (wanted.Count > 0)
+            {
+                existing++;
+                complete += wanted.All(done.Names.Contains) ? 1 : 0;
+            }
         }
+        return new Applied(attached.ToImmutable(), missing, missing.Count, 1, existing, complete);
     }
 
-    private static string AccountPath(string ns, string account) =>
+    internal static string AccountPath(string ns, string account) =>
         $"/api/v1/namespaces/{Uri.EscapeDataString(ns)}/serviceaccounts/{Uri.EscapeDataString(account)}";
 
     internal static List<string> NamesOf(JsonObject account) =>
