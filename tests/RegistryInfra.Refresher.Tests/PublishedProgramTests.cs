@@ -133,6 +133,79 @@ public sealed class PublishedProgramTests(PublishedProgramFixture published) : I
     }
 
     [Fact]
+    public async Task In_watch_mode_the_published_binary_serves_a_namespace_created_after_start_and_releases_its_lease_on_SIGTERM()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var api = await FakeKubeApi.StartAsync(cancellationToken: ct);
+        api.AddNamespace("refresher");
+        api.AddNamespace("web", new Dictionary<string, string> { ["pull"] = "yes" });
+        api.AddServiceAccount("web", "default");
+        var kubeconfig = await published.WriteKubeconfigAsync(api, ct);
+        var config = await published.WriteConfigAsync("""
+            registries:
+              - server: registry.example.com:5000
+                source: {type: static, username: robot, passwordEnv: REGISTRY_PASSWORD, lifetime: 24h}
+            targets:
+              - secretName: example-pull
+                namespaceSelector: pull=yes
+                serviceAccounts: [default]
+            instance: refresher
+            watch: {leaseNamespace: refresher, leaseName: registryinfra-refresher}
+            """, ct);
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { published.Dll, "watch", "--config", config, "--kubeconfig", kubeconfig, "--health-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        {
+            start.ArgumentList.Add(a);
+        }
+        start.Environment["REGISTRY_PASSWORD"] = "p4ss-" + Guid.NewGuid().ToString("N");
+        start.Environment["POD_NAME"] = "refresher-0";
+        start.Environment.Remove("REFRESHER_CONFIG");
+        start.Environment.Remove("KUBECONFIG");
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(ct);
+        var stderr = process.StandardError.ReadToEndAsync(ct);
+        try
+        {
+            using var http = new HttpClient();
+            await FakeKubeWatchTests.WaitForAsync(() =>
+            {
+                try
+                {
+                    return http.GetAsync($"http://127.0.0.1:{port}/readyz", ct).Result.IsSuccessStatusCode;
+                }
+                catch (AggregateException)
+                {
+                    return false;
+                }
+            }, TimeSpan.FromSeconds(60));
+            Assert.NotNull(api.GetSecret("web", "example-pull"));
+
+            api.AddNamespace("late", new Dictionary<string, string> { ["pull"] = "yes" });
+            api.AddServiceAccount("late", "default");
+            await FakeKubeWatchTests.WaitForAsync(() => api.GetSecret("late", "example-pull") is not null && api.ImagePullSecrets("late", "default").Contains("example-pull"),
+                TimeSpan.FromSeconds(10));
+            Assert.StartsWith("refresher-0_", api.LeaseHolder("refresher", "registryinfra-refresher"));
+        }
+        finally
+        {
+            Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+            if (!process.WaitForExit(30_000))
+            {
+                process.Kill();
+            }
+        }
+        var output = await stdout + await stderr;
+        Assert.True(process.ExitCode == 0, output);
+        Assert.Null(api.LeaseHolder("refresher", "registryinfra-refresher"));
+        Assert.Contains("Namespace late reconciled", output, StringComparison.Ordinal);
+        Assert.DoesNotContain(start.Environment["REGISTRY_PASSWORD"]!, output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_attach_only_configuration_without_registries_attaches_and_exits_zero()
     {
         var ct = TestContext.Current.CancellationToken;
