@@ -70,11 +70,24 @@ internal sealed partial class CheckRun(
                 LogApiFailed(logger, "list", "namespaces", "*", Status(e));
                 continue;
             }
+            if (target.Source is { } source)
+            {
+                // A copy target's data: the source Secret, read as the refresher reads it (its content is never logged).
+                problems += await CheckSecretAsync(source.Namespace, source.Name, retry, ct, "source").ConfigureAwait(false);
+            }
+            if (target.ClusterOwner is { } role)
+            {
+                problems += await CheckClusterOwnerAsync(role, retry, ct).ConfigureAwait(false);
+            }
             foreach (var ns in namespaces)
             {
                 problems += target.AttachOnly
                     ? await CheckAttachOnlySecretAsync(ns, target.SecretName, retry, ct).ConfigureAwait(false)
                     : await CheckSecretAsync(ns, target.SecretName, retry, ct).ConfigureAwait(false);
+                if (target.SelectsServiceAccounts)
+                {
+                    problems += await CheckServiceAccountListAsync(ns, target.AllServiceAccounts ? null : target.ServiceAccountSelector, retry, ct).ConfigureAwait(false);
+                }
                 foreach (var account in target.ServiceAccounts)
                 {
                     problems += await CheckServiceAccountAsync(ns, account, target.SecretName, retry, ct).ConfigureAwait(false);
@@ -85,7 +98,7 @@ internal sealed partial class CheckRun(
         return problems;
     }
 
-    private async Task<int> CheckSecretAsync(string ns, string name, TransientRetry retry, CancellationToken ct)
+    private async Task<int> CheckSecretAsync(string ns, string name, TransientRetry retry, CancellationToken ct, string? role = null)
     {
         try
         {
@@ -109,8 +122,9 @@ internal sealed partial class CheckRun(
         }
         catch (KubeApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
-            LogSecretState(logger, ns, name, "missing (refresh will create it)");
-            return 0;
+            // A missing copy source is a problem (nothing to copy); a missing target secret is what refresh creates.
+            LogSecretState(logger, ns, name, role is null ? "missing (refresh will create it)" : $"missing ({role}: nothing can be copied)");
+            return role is null ? 0 : 1;
         }
         catch (Exception e) when (e is KubeApiException or HttpRequestException or KubeCredentialException || SecretRefresher.IsMalformedAnswer(e))
         {
@@ -149,9 +163,48 @@ internal sealed partial class CheckRun(
             LogServiceAccountState(logger, ns, name, has ? "names the secret" : "lacks the secret (refresh will patch it)");
             return 0;
         }
+        catch (KubeApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            // Not a failure (issue #14): refresh skips it with an Event and attaches it once it exists.
+            LogServiceAccountState(logger, ns, name, "missing (refresh skips it and attaches the secret once it exists)");
+            return 0;
+        }
         catch (Exception e) when (e is KubeApiException or HttpRequestException or KubeCredentialException || SecretRefresher.IsMalformedAnswer(e))
         {
             LogApiFailed(logger, "get", "serviceaccount", $"{ns}/{name}", Status(e));
+            return 1;
+        }
+    }
+
+    /// <summary>allServiceAccounts / serviceAccountSelector: the first page of the namespace's accounts can be listed.</summary>
+    private async Task<int> CheckServiceAccountListAsync(string ns, string? selector, TransientRetry retry, CancellationToken ct)
+    {
+        try
+        {
+            var page = await retry.RunAsync(c => kubernetes.ListServiceAccountsAsync(ns, selector, SecretRefresher.ServiceAccountPageSize, null, c), ct).ConfigureAwait(false);
+            var which = selector is null ? "*" : $"({selector})";
+            var count = page.Items.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) + (string.IsNullOrEmpty(page.Metadata?.ContinueProperty) ? "" : "+") + " selected";
+            LogServiceAccountState(logger, ns, which, count);
+            return 0;
+        }
+        catch (Exception e) when (e is KubeApiException or HttpRequestException or KubeCredentialException || SecretRefresher.IsMalformedAnswer(e))
+        {
+            LogApiFailed(logger, "list", "serviceaccounts", $"{ns}/*", Status(e));
+            return 1;
+        }
+    }
+
+    /// <summary>clusterOwner: the ClusterRole exists and can be read (its uid goes into every copy's ownerReference).</summary>
+    private async Task<int> CheckClusterOwnerAsync(string role, TransientRetry retry, CancellationToken ct)
+    {
+        try
+        {
+            await retry.RunAsync(c => kubernetes.ReadClusterRoleMetadataAsync(role, c), ct).ConfigureAwait(false);
+            return 0;
+        }
+        catch (Exception e) when (e is KubeApiException or HttpRequestException or KubeCredentialException || SecretRefresher.IsMalformedAnswer(e))
+        {
+            LogApiFailed(logger, "get", "clusterrole", role, Status(e));
             return 1;
         }
     }

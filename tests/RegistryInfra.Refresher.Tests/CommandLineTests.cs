@@ -12,7 +12,7 @@ namespace RegistryInfra.Refresher.Tests;
 /// </summary>
 public sealed class CommandLineTests : IDisposable
 {
-    private const string Minimal = "registries:\n  - server: ghcr.io\n    source: {type: static, username: u, passwordEnv: P}\ntargets:\n  - secretName: ok\n    allNamespaces: true\n";
+    private const string Minimal = "instance: test\nregistries:\n  - server: ghcr.io\n    source: {type: static, username: u, passwordEnv: P}\ntargets:\n  - secretName: ok\n    allNamespaces: true\n";
     private const string Prefix = "registryinfra-refresher: ";
 
     private readonly string _dir = Directory.CreateTempSubdirectory("refresher-cli-").FullName;
@@ -74,16 +74,16 @@ public sealed class CommandLineTests : IDisposable
         { Minimal + "deadline: 1000000h\n", "deadline: 1000000h0m0s must be positive and at most 24h0m0s" },
         { Minimal + "renewbefore: 6h\n", "renewbefore: unknown key; did you mean 'renewBefore'?" },
         { Minimal.Replace("username: u", "usename: u", StringComparison.Ordinal), "registries[0].source.usename: unknown key; did you mean 'username'?" },
-        { Minimal + "? [a, b]\n: c\n", "config: a mapping key must be a plain value, not a mapping or list (line 7)" },
-        { Minimal + "? {a: b}\n: c\n", "config: a mapping key must be a plain value, not a mapping or list (line 7)" },
-        { Minimal + "targets: []\n", "config: duplicate key 'targets' (line 7)" },
+        { Minimal + "? [a, b]\n: c\n", "config: a mapping key must be a plain value, not a mapping or list (line 8)" },
+        { Minimal + "? {a: b}\n: c\n", "config: a mapping key must be a plain value, not a mapping or list (line 8)" },
+        { Minimal + "targets: []\n", "config: duplicate key 'targets' (line 8)" },
         { Minimal + "attachOnly: yes\n", "attachOnly: unknown key" },
         { Minimal.Replace("allNamespaces: true", "allNamespaces: maybe", StringComparison.Ordinal), "targets[0].allNamespaces: 'maybe' is not true or false" },
         { Minimal.Replace("allNamespaces: true", "allNamespaces: {a: 1}", StringComparison.Ordinal), "targets[0].allNamespaces: must be a single value (got a mapping)" },
         { "- a\n- b\n", "config: '{path}' must hold a mapping at the top level" },
         { "", "config: '{path}' is empty" },
-        { Minimal + "---\nconcurrency: 3\n", "config: '{path}' holds more than one YAML document (line 7)" },
-        { Minimal + "x: *nothing\n", "config: alias '*nothing' names no anchor (line 7)" },
+        { Minimal + "---\nconcurrency: 3\n", "config: '{path}' holds more than one YAML document (line 8)" },
+        { Minimal + "x: *nothing\n", "config: alias '*nothing' names no anchor (line 8)" },
         { Minimal + "logging: {logLevel: {default: Loud}}\n", "logging.logLevel.default: 'Loud' must be one of Trace, Debug, Information, Warning, Error, Critical, None" },
     };
 
@@ -111,7 +111,7 @@ public sealed class CommandLineTests : IDisposable
 
         Assert.Equal(2, await RunAsync("refresh", "--config", Config(yaml)));
 
-        Assert.Contains("is nested deeper than 32 levels (line 7)", _stderr.ToString(), StringComparison.Ordinal);
+        Assert.Contains("is nested deeper than 32 levels (line 8)", _stderr.ToString(), StringComparison.Ordinal);
         Assert.Single(Lines(_stderr));
     }
 

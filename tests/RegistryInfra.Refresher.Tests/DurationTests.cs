@@ -9,7 +9,7 @@ namespace RegistryInfra.Refresher.Tests;
 /// <summary>Go-style and TimeSpan durations, in the file, in environment overrides and in the schema.</summary>
 public sealed class DurationTests : IDisposable
 {
-    private const string Minimal = "registries:\n  - server: ghcr.io\n    source: {type: static, username: u, passwordEnv: P}\ntargets:\n  - secretName: ok\n    allNamespaces: true\n";
+    private const string Minimal = "instance: test\nregistries:\n  - server: ghcr.io\n    source: {type: static, username: u, passwordEnv: P}\ntargets:\n  - secretName: ok\n    allNamespaces: true\n";
 
     private readonly string _dir = Directory.CreateTempSubdirectory("refresher-durations-").FullName;
 

@@ -186,7 +186,7 @@ public sealed class KubeClientTests : IDisposable
     public async Task An_unusable_kubeconfig_is_exit_code_two_with_one_line_naming_it()
     {
         var config = Path.Combine(_dir, "config.yaml");
-        await File.WriteAllTextAsync(config, "registries:\n  - server: ghcr.io\n    source: {type: static, username: u, passwordEnv: P}\ntargets:\n  - secretName: ok\n    allNamespaces: true\n", Ct);
+        await File.WriteAllTextAsync(config, "instance: test\nregistries:\n  - server: ghcr.io\n    source: {type: static, username: u, passwordEnv: P}\ntargets:\n  - secretName: ok\n    allNamespaces: true\n", Ct);
         var absent = Path.Combine(_dir, "absent-kubeconfig");
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();

@@ -96,7 +96,7 @@ public sealed class MetricsTests
         var dir = Directory.CreateTempSubdirectory("refresher-metrics-").FullName;
         try
         {
-            const string yaml = "registries:\n  - server: ghcr.io\n    source: {type: static, username: u, passwordEnv: P}\ntargets:\n  - secretName: ok\n    allNamespaces: true\n";
+            const string yaml = "instance: test\nregistries:\n  - server: ghcr.io\n    source: {type: static, username: u, passwordEnv: P}\ntargets:\n  - secretName: ok\n    allNamespaces: true\n";
             var plain = Path.Combine(dir, "plain.yaml");
             File.WriteAllText(plain, yaml);
             var exported = Path.Combine(dir, "exported.yaml");

@@ -329,6 +329,7 @@ public sealed class PublishedProgramTests(PublishedProgramFixture published) : I
             targets:
               - secretName: example-pull
                 allNamespaces: true
+            instance: example
             concurrency: 2
             """, ct);
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

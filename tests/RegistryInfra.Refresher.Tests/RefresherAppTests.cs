@@ -62,6 +62,7 @@ public sealed class RefresherAppTests : IAsyncLifetime
           - secretName: ecr-pull
             namespaceSelector: pull=ecr
             serviceAccounts: [default]
+        instance: refresher
         renewBefore: "06:00:00"
         concurrency: 2
         deadline: "00:00:20"
@@ -200,10 +201,17 @@ public sealed class RefresherAppTests : IAsyncLifetime
     [InlineData("registries: []\ntargets: []", "registries: at least one registry is required")]
     [InlineData($"registries:\n  - server: {Server}\n    source: {{type: ecr}}\ntargets:\n  - secretName: Bad_Name\n    namespaces: [a]", "targets[0].secretName: 'Bad_Name' is not a valid Secret name")]
     [InlineData($"registries:\n  - server: {Server}\n    source: {{type: ecr}}\ntargets:\n  - secretName: ok\n    namespaces: [a]\n    allNamespaces: true", "targets[0]: give exactly one of namespaces, namespaceSelector or allNamespaces (got 2)")]
-    [InlineData("registries:\n  - server: registry.example.com\n    source: {type: ecr}\ntargets:\n  - secretName: ok\n    allNamespaces: true", "registries[0].source.region: required for an ecr source")]
-    [InlineData("registries:\n  - server: ghcr.io\n    source: {type: vault}\ntargets:\n  - secretName: ok\n    allNamespaces: true", "registries[0].source.type: 'vault' must be one of ecr, gcp, acr, static, exec")]
-    [InlineData("registries:\n  - server: ghcr.io\n    source: {type: static, username: u}\ntargets:\n  - secretName: ok\n    registries: [nope]\n    allNamespaces: true", "targets[0].registries[0]: no registry is named 'nope'")]
-    [InlineData("registries:\n  - server: 'http://'\n    source: {type: static, username: u, passwordEnv: P}\ntargets:\n  - secretName: ok\n    allNamespaces: true\nconcurrency: 0", "concurrency: 0 must be between 1 and 256")]
+    [InlineData("instance: i\nregistries:\n  - server: registry.example.com\n    source: {type: ecr}\ntargets:\n  - secretName: ok\n    allNamespaces: true", "registries[0].source.region: required for an ecr source")]
+    [InlineData("instance: i\nregistries:\n  - server: ghcr.io\n    source: {type: vault}\ntargets:\n  - secretName: ok\n    allNamespaces: true", "registries[0].source.type: 'vault' must be one of ecr, gcp, acr, static, exec")]
+    [InlineData("instance: i\nregistries:\n  - server: ghcr.io\n    source: {type: static, username: u}\ntargets:\n  - secretName: ok\n    registries: [nope]\n    allNamespaces: true", "targets[0].registries[0]: no registry is named 'nope'")]
+    [InlineData("instance: i\nregistries:\n  - server: 'http://'\n    source: {type: static, username: u, passwordEnv: P}\ntargets:\n  - secretName: ok\n    allNamespaces: true\nconcurrency: 0", "concurrency: 0 must be between 1 and 256")]
+    [InlineData("instance: i\nregistries:\n  - server: ghcr.io\n    source: {type: static, username: u, passwordEnv: P}\ntargets:\n  - secretName: ok\n    namespaceSelector: 'team in (a'", "targets[0].namespaceSelector: 'team in (a' is not a label selector: unable to parse requirement: found '', expected: ',' or ')'")]
+    [InlineData("registries:\n  - server: ghcr.io\n    source: {type: static, username: u, passwordEnv: P}\ntargets:\n  - secretName: ok\n    allNamespaces: true", "instance: required when a target selects namespaces by namespaceSelector or allNamespaces (targets[0] does)")]
+    [InlineData("registries:\n  - server: ghcr.io\n    source: {type: static, username: u, passwordEnv: P}\ntargets:\n  - secretName: ok\n    namespaces: [a]\n    excludeNamespaces: [kube-*]", "targets[0].excludeNamespaces: only with namespaceSelector or allNamespaces")]
+    [InlineData("instance: i\nregistries:\n  - server: ghcr.io\n    source: {type: static, username: u, passwordEnv: P}\ntargets:\n  - secretName: ok\n    allNamespaces: true\n    serviceAccounts: [default]\n    allServiceAccounts: true", "targets[0]: give at most one of serviceAccounts, allServiceAccounts or serviceAccountSelector (got 2)")]
+    [InlineData("instance: i\nregistries:\n  - server: ghcr.io\n    source: {type: static, username: u, passwordEnv: P}\ntargets:\n  - secretName: ok\n    allNamespaces: true\n    registries: [ghcr.io]\n    source: {namespace: r, name: s}", "targets[0].registries: a copy target's data is its source Secret's; it names no registries")]
+    [InlineData("instance: i\ntargets:\n  - secretName: ok\n    allNamespaces: true\n    source: {namespace: r, name: s}\n    owner: o\n    clusterOwner: role", "targets[0].clusterOwner: give owner (a ConfigMap in each namespace) or clusterOwner (one ClusterRole), not both")]
+    [InlineData("instance: i\ntargets:\n  - secretName: ok\n    allNamespaces: true\n    source: {namespace: r, name: s}\nwatch: {leaseNamespace: r, leaseName: l, leaseDuration: 5s}", "watch.leaseDuration: leaseDuration (5s) must be greater than renewDeadline (10s)")]
     public async Task Invalid_configuration_exits_two_naming_the_field(string yaml, string expected)
     {
         Assert.Equal(2, await RunAsync("refresh", "--config", Config(yaml)));

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
 using RegistryInfra.Core.Kubernetes;
 using RegistryInfra.Core.Refresher;
 using RegistryInfra.Testing.Kubernetes;
@@ -309,6 +310,40 @@ public sealed class SelectionTests
     }
 
     [Fact]
+    public async Task Check_reads_the_copy_source_the_cluster_owner_and_the_selected_accounts_and_a_missing_named_account_is_no_problem()
+    {
+        await using var bed = await StartAsync();
+        bed.Api.AddNamespace("refresher");
+        bed.Api.AddNamespace("apps", Labels("pull=yes"));
+        bed.Api.AddServiceAccount("apps", "default");
+        bed.Api.AddClusterRole("owner-role");
+        bed.Api.AddSecret("refresher", "src", "kubernetes.io/dockerconfigjson", new Dictionary<string, byte[]> { [".dockerconfigjson"] = Utf8("""{"auths":{}}""") });
+        var options = new RefresherConfiguration
+        {
+            Instance = Instance,
+            Targets =
+            [
+                new TargetConfiguration { SecretName = "copy", NamespaceSelector = "pull", AllServiceAccounts = true, ClusterOwner = "owner-role", Source = new() { Namespace = "refresher", Name = "src" } },
+                new TargetConfiguration { SecretName = "named", NamespaceSelector = "pull", Source = new() { Namespace = "refresher", Name = "src" }, ServiceAccounts = ["absent"] },
+            ],
+        };
+        using var factory = LoggerFactory.Create(b => b.AddProvider(bed.Logs));
+        async Task<int> CheckAsync() => await new CheckRun(bed.Client, options, new Dictionary<string, RegistryInfra.Core.Credentials.ICredentialSource>(), TimeProvider.System,
+            factory.CreateLogger<CheckRun>(), new NoRegistries()).RunAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, await CheckAsync());
+        Assert.Contains(bed.Logs.Entries, e => e.Contains("Service account apps/absent: missing (refresh skips it", StringComparison.Ordinal));
+        Assert.Contains(bed.Logs.Entries, e => e.Contains("Service account apps/*: 1 selected", StringComparison.Ordinal));
+        Assert.Equal(0, bed.Api.WriteCount("secrets") + bed.Api.WriteCount("serviceaccounts"));
+
+        bed.Api.Delete("secrets", "refresher", "src");
+        bed.Api.Delete("clusterroles", "", "owner-role");
+        Assert.Equal(3, await CheckAsync());
+        Assert.Contains(bed.Logs.Entries, e => e.Contains("Secret refresher/src: missing (source: nothing can be copied)", StringComparison.Ordinal));
+        Assert.Contains(bed.Logs.Entries, e => e.Contains("get clusterrole owner-role failed: HTTP 404", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Watch_mode_and_cron_mode_share_one_reconciler_whose_selects_follows_the_labels()
     {
         await using var bed = await StartAsync();
@@ -330,5 +365,11 @@ public sealed class SelectionTests
         Assert.False(reconciler.Selects(target, Ns("kube-x", null, "team=a")));
         Assert.False(reconciler.Selects(target, Ns("x", "Terminating", "team=a")));
         Assert.Equal(["regcred"], reconciler.PrunableNames());
+    }
+
+    private sealed class NoRegistries : IRegistryProbe
+    {
+        public Task<string?> CheckAsync(RegistryInfra.Core.References.RegistryHost registry, RegistryInfra.Core.Credentials.RegistryCredential credential, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("a configuration without registries probes none");
     }
 }

@@ -336,6 +336,17 @@ public sealed class Selector
     /// <summary>The canonical string form (<c>labels.Selector.String()</c>): requirements sorted by key, joined by commas.</summary>
     public override string ToString() => string.Join(',', Requirements.Select(r => r.ToString()));
 
+    /// <summary>The lexer's tokens of <paramref name="text"/>, named as apimachinery names them (<c>IdentifierToken</c>, ..., <c>EndOfStringToken</c> last), for the upstream lexer tables.</summary>
+    internal static IReadOnlyList<string> Lex(string text) => [.. new Parser(text).Tokens.Select(t => t switch
+    {
+        Token.Error => "ErrorToken",
+        Token.End => "EndOfStringToken",
+        Token.ClosedParenthesis => "ClosedParToken",
+        Token.OpenParenthesis => "OpenParToken",
+        Token.Not => "DoesNotExistToken",
+        _ => t + "Token",
+    })];
+
     internal static Selector FromRequirements(IEnumerable<SelectorRequirement> requirements) =>
         new([.. requirements.OrderBy(r => r.Key, StringComparer.Ordinal)]);
 
@@ -382,6 +393,8 @@ public sealed class Selector
     {
         private readonly List<(Token Token, string Text)> _items = [];
         private int _position;
+
+        public IEnumerable<Token> Tokens => _items.Select(i => i.Token);
 
         public Parser(string text)
         {

@@ -106,6 +106,10 @@ public static partial class RefresherConfigurationValidator
         {
             problems.Add(new("instance", $"'{Shorten(instance)}' is not a valid label value ({LabelSyntax.ValueProblem(instance) ?? "must not be empty"})"));
         }
+        else if (configuration.Instance is null && targets.FirstOrDefault(t => t.SelectsNamespaces && !t.AttachOnly) is { } selecting)
+        {
+            problems.Add(new("instance", $"required when a target selects namespaces by namespaceSelector or allNamespaces (targets[{targets.ToList().IndexOf(selecting).ToString(CultureInfo.InvariantCulture)}] does): the label value that marks the Secrets this refresher creates, so that only those are pruned from a namespace that leaves the selection"));
+        }
         if (configuration.Watch is { } watch)
         {
             ValidateWatch(watch, problems);

@@ -155,6 +155,7 @@ public sealed class RefresherBenchmark : IBenchmark
                   - secretName: pull
                     namespaceSelector: pull=ecr
                     serviceAccounts: [default]
+                instance: bench
                 concurrency: {{concurrency}}
                 deadline: 10m
                 """, ct);

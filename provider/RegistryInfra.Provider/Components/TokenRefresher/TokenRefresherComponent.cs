@@ -82,9 +82,10 @@ public sealed partial class TokenRefresherComponent : IComponent<TokenRefresherA
         var azure = Output.Tuple(registries.Items.Then(items => Output.All(items.Select(r => Output.Tuple(r.Type, r.ClientId)))), args.ServiceAccountAnnotations?.Entries ?? Output.Create(ImmutableSortedDictionary<string, string>.Empty),
             args.PodLabels?.Entries ?? Output.Create(ImmutableSortedDictionary<string, string>.Empty))
             .Apply(v => AzureIdentity(v.Item1, v.Item2, v.Item3));
-        var configuration = Output.Tuple(registries.Items, args.Targets.Items)
-            .Then(v => Output.Tuple(Output.All(v.Item1.Select(RegistryOf)), Output.All(v.Item2.Select(TargetOf))))
-            .Apply(v => Configuration(v.Item1, v.Item2));
+        // The refresher's namespace names this deployment (issue #14): the instance label marks the Secrets it may prune.
+        var configuration = Output.Tuple(registries.Items, args.Targets.Items, ns)
+            .Then(v => Output.Tuple(Output.All(v.Item1.Select(RegistryOf)), Output.All(v.Item2.Select(TargetOf)), Output.Create(v.Item3)))
+            .Apply(v => Configuration(v.Item1, v.Item2, v.Item3));
         // The ledger of attached names lives beside the configuration and is owned by its ConfigMap, so it goes with the refresher.
         configuration = Output.Tuple(configuration, ns, sa).Apply(v => v.Item1 with
         {
@@ -202,9 +203,10 @@ public sealed partial class TokenRefresherComponent : IComponent<TokenRefresherA
             });
 
     /// <summary>The refresher's configuration file (Core's contract), checked by the refresher's own validator.</summary>
-    public static RefresherConfiguration Configuration(ImmutableArray<RegistryConfiguration> registries, ImmutableArray<TargetConfiguration> targets)
+    public static RefresherConfiguration Configuration(ImmutableArray<RegistryConfiguration> registries, ImmutableArray<TargetConfiguration> targets, string? instance = null)
     {
-        var configuration = new RefresherConfiguration { Registries = registries, Targets = targets };
+        // Only a target that selects namespaces needs the instance (its Secrets are labelled and may be pruned).
+        var configuration = new RefresherConfiguration { Registries = registries, Targets = targets, Instance = targets.Any(t => t.SelectsNamespaces && !t.AttachOnly) ? instance : null };
         var problems = RefresherConfigurationValidator.Validate(configuration);
         if (problems.Count > 0)
         {
