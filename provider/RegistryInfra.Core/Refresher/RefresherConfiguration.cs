@@ -131,8 +131,8 @@ public static class RefresherDefaults
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
 
     // The three leader-election defaults are the values the LeaderElectionConfig field comments of client-go give as
-    // "Core clients default this value to ..." (kubernetes/client-go, tools/leaderelection/leaderelection.go,
-    // LeaderElectionConfig); its NewLeaderElector refuses leaseDuration <= renewDeadline and
+    // "Core clients default this value to ..." (kubernetes/kubernetes 99600aa13cc2dbd6d63da219785a67b43e97d8e9,
+    // staging/src/k8s.io/client-go/tools/leaderelection/leaderelection.go, LeaderElectionConfig); its NewLeaderElector refuses leaseDuration <= renewDeadline and
     // renewDeadline <= JitterFactor (1.2) * retryPeriod, which the validator checks as well.
 
     /// <summary>Default of <see cref="WatchConfiguration.LeaseDuration"/>: 15 s (client-go leaderelection, "Core clients default this value to 15 seconds").</summary>
