@@ -1,14 +1,5 @@
-using System.Net;
 using System.Runtime.InteropServices;
-using Grpc.AspNetCore.Server.Model;
 using Grpc.Net.Client;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using RegistryInfra.Protocol.Health;
 
 namespace RegistryInfra.Protocol.Hosting;
@@ -50,33 +41,12 @@ public static class ProviderHost
         using var log = new EngineLog(engineAddress, options.Stderr);
         var provider = factory(log);
 
-        // The lightest host that serves gRPC: no configuration sources (no appsettings files, environment or
-        // command line), no logging providers (stdout carries only the port), Kestrel without its defaults.
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { Args = [] });
-        builder.Services.AddLogging();
-        builder.Services.AddRoutingCore();
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
-        {
-            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2);
-            kestrel.Limits.MaxRequestBodySize = null;
-        });
-        builder.Services.AddGrpc(grpc =>
-        {
-            // Schemas and states can be large; the engine's own limit is 400 MiB.
-            grpc.MaxReceiveMessageSize = 400 * 1024 * 1024;
-            grpc.MaxSendMessageSize = 400 * 1024 * 1024;
-        });
-        builder.Services.AddSingleton(new ResourceProviderService(provider, shutdown, log));
-        // Generated-code registration instead of the reflection-based default (see ResourceProviderMethods).
-        builder.Services.RemoveAll(typeof(IServiceMethodProvider<>));
-        builder.Services.AddSingleton<IServiceMethodProvider<ResourceProviderService>, ResourceProviderMethods>();
-        await using var app = builder.Build();
-        app.MapGrpcService<ResourceProviderService>();
-        trace.Mark("host built");
-
-        await app.StartAsync(shutdown.Token).ConfigureAwait(false);
-        var port = new Uri(app.Urls.First()).Port;
-        await stdout.WriteAsync($"{port}\n").ConfigureAwait(false);
+        // Kestrel and the plugin's own gRPC dispatch, without the web host (see GrpcServer): no configuration sources,
+        // no logging providers (stdout carries only the port), no dependency injection.
+        var service = new ResourceProviderService(provider, shutdown, log);
+        await using var server = await GrpcServer.StartAsync(ResourceProviderMethods.Methods(service), ResourceProviderMethods.ServiceName, shutdown.Token).ConfigureAwait(false);
+        trace.Mark("server started");
+        await stdout.WriteAsync($"{server.Port}\n").ConfigureAwait(false);
         await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         trace.Mark("port printed");
 
@@ -90,7 +60,7 @@ public static class ProviderHost
             // Shutdown was asked for; stop serving below.
         }
         using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        await app.StopAsync(stopTimeout.Token).ConfigureAwait(false);
+        await server.StopAsync(stopTimeout.Token).ConfigureAwait(false);
         await watch.ConfigureAwait(false);
         return 0;
     }

@@ -1,21 +1,21 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
-using Grpc.AspNetCore.Server.Model;
 using Grpc.Core;
 using Wire = Pulumirpc;
 
 namespace RegistryInfra.Protocol.Hosting;
 
 /// <summary>
-/// Registers every ResourceProvider RPC with ASP.NET Core gRPC, each with its handler on the one service
-/// instance. Grpc.AspNetCore's default discovery invokes the generated <c>BindService</c> by reflection, and
-/// <c>BindService</c> calls a generic virtual method per RPC: under NativeAOT both are resolved by the runtime
-/// type loader, which cost a third of the plugin's start-up. Here every call is to a known instantiation that
-/// the compiler generates ahead of time. The wire names and message types are the generated service
-/// descriptor's; <c>ResourceProviderMethodsTests</c> check that the table covers exactly that descriptor.
+/// The table of every ResourceProvider RPC, each with its handler on the one service instance, served by
+/// <see cref="GrpcServer"/>. Grpc.AspNetCore's discovery invokes the generated <c>BindService</c> by reflection, and
+/// <c>BindService</c> calls a generic virtual method per RPC: under NativeAOT both are resolved by the runtime type
+/// loader. Here every call is to a known instantiation that the compiler generates ahead of time. The wire names and
+/// message types are the generated service descriptor's; <c>ResourceProviderMethodsTests</c> check that the table
+/// covers exactly that descriptor.
 /// </summary>
-internal sealed class ResourceProviderMethods(ResourceProviderService service) : IServiceMethodProvider<ResourceProviderService>
+internal static class ResourceProviderMethods
 {
     /// <summary>
     /// The service's wire name. A constant, not <c>ResourceProvider.Descriptor.FullName</c>: touching the descriptor
@@ -23,13 +23,9 @@ internal sealed class ResourceProviderMethods(ResourceProviderService service) :
     /// </summary>
     public const string ServiceName = "pulumirpc.ResourceProvider";
 
-    public void OnServiceMethodDiscovery(ServiceMethodProviderContext<ResourceProviderService> context)
-    {
-        foreach (var register in Table(service))
-        {
-            register.Add(context);
-        }
-    }
+    /// <summary>The handlers by full method name (<c>/pulumirpc.ResourceProvider/NAME</c>), as the server dispatches.</summary>
+    public static IReadOnlyDictionary<string, GrpcMethod> Methods(ResourceProviderService service) =>
+        Table(service).ToDictionary(r => "/" + ServiceName + "/" + r.Name, r => r.Serve, StringComparer.Ordinal);
 
     /// <summary>One registration per RPC of the service.</summary>
     internal static IReadOnlyList<Registration> Table(ResourceProviderService service) =>
@@ -57,28 +53,39 @@ internal sealed class ResourceProviderMethods(ResourceProviderService service) :
         Unary<Wire.GetMappingsRequest, Wire.GetMappingsResponse>("GetMappings", service.GetMappings),
     ];
 
-    /// <summary>An RPC: its name, kind and message types, and how to add it to the service's endpoints.</summary>
-    internal sealed record Registration(string Name, MethodType Type, System.Type Request, System.Type Response, Action<ServiceMethodProviderContext<ResourceProviderService>> Add);
+    /// <summary>An RPC: its name, kind and message types, and how a call of it is served.</summary>
+    internal sealed record Registration(string Name, MethodType Type, System.Type Request, System.Type Response, GrpcMethod Serve);
 
     private static Registration Unary<TRequest, TResponse>(string name, UnaryServerMethod<TRequest, TResponse> handler)
         where TRequest : class, IMessage<TRequest>, new()
         where TResponse : class, IMessage<TResponse>, new() =>
-        new(name, MethodType.Unary, typeof(TRequest), typeof(TResponse),
-            context => context.AddUnaryMethod(Method<TRequest, TResponse>(MethodType.Unary, name), [], (_, request, call) => handler(request, call)));
+        new(name, MethodType.Unary, typeof(TRequest), typeof(TResponse), async call =>
+        {
+            var request = MessageParser<TRequest>.Parse(await call.ReadSingleMessageAsync().ConfigureAwait(false));
+            var response = await handler(request, call).ConfigureAwait(false);
+            await call.WriteMessageAsync(response).ConfigureAwait(false);
+        });
 
     private static Registration ServerStreaming<TRequest, TResponse>(string name, ServerStreamingServerMethod<TRequest, TResponse> handler)
         where TRequest : class, IMessage<TRequest>, new()
         where TResponse : class, IMessage<TResponse>, new() =>
-        new(name, MethodType.ServerStreaming, typeof(TRequest), typeof(TResponse),
-            context => context.AddServerStreamingMethod(Method<TRequest, TResponse>(MethodType.ServerStreaming, name), [], (_, request, responses, call) => handler(request, responses, call)));
+        new(name, MethodType.ServerStreaming, typeof(TRequest), typeof(TResponse), async call =>
+        {
+            var request = MessageParser<TRequest>.Parse(await call.ReadSingleMessageAsync().ConfigureAwait(false));
+            await handler(request, new StreamWriter<TResponse>(call), call).ConfigureAwait(false);
+        });
 
-    private static Method<TRequest, TResponse> Method<TRequest, TResponse>(MethodType type, string name)
-        where TRequest : class, IMessage<TRequest>, new()
-        where TResponse : class, IMessage<TResponse>, new() =>
-        new(type, ServiceName, name, MessageMarshaller<TRequest>.Instance, MessageMarshaller<TResponse>.Instance);
+    /// <summary>The responses of a server-streaming call, each written as it comes.</summary>
+    private sealed class StreamWriter<T>(GrpcCall call) : IServerStreamWriter<T>
+        where T : class, IMessage<T>
+    {
+        public WriteOptions? WriteOptions { get; set; }
 
-    /// <summary>Protobuf messages written straight into gRPC's buffers and read from its payload sequence.</summary>
-    private static class MessageMarshaller<T>
+        public Task WriteAsync(T message) => call.WriteMessageAsync(message);
+    }
+
+    /// <summary>Protobuf messages read from a request's payload.</summary>
+    private static class MessageParser<T>
         where T : class, IMessage<T>, new()
     {
         // Protobuf's default limit is 100 message levels, about 33 levels of property values (Value, Struct and map
@@ -87,21 +94,14 @@ internal sealed class ResourceProviderMethods(ResourceProviderService service) :
         // (StatusText.TooDeep); what is deeper still is refused here with a clear status.
         private const int RecursionLimit = 400;
 
-        public static readonly Marshaller<T> Instance = Marshallers.Create<T>(
-            (message, context) =>
-            {
-                context.SetPayloadLength(message.CalculateSize());
-                message.WriteTo(context.GetBufferWriter());
-                context.Complete();
-            },
-            context => Parse(context.PayloadAsReadOnlySequence()));
-
-        private static T Parse(ReadOnlySequence<byte> payload)
+        public static T Parse(ReadOnlySequence<byte> payload)
         {
             var message = new T();
             try
             {
-                using var stream = new MemoryStream(payload.IsSingleSegment ? payload.First.ToArray() : payload.ToArray(), writable: false);
+                using var stream = payload.IsSingleSegment && MemoryMarshal.TryGetArray(payload.First, out var segment)
+                    ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+                    : new MemoryStream(payload.ToArray(), writable: false);
                 var input = CodedInputStream.CreateWithLimits(stream, int.MaxValue, RecursionLimit);
                 message.MergeFrom(input);
             }
