@@ -74,6 +74,26 @@ public static class ComponentModes
         return (server.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
     }
 
+    /// <summary>
+    /// ClusterRegistryAccess by namespace selector and for all namespaces: each registers one cluster-wide
+    /// PullSecretAttachment, whose inputs the child check reads from the package schema; they join <see cref="All"/> once
+    /// that resource's cluster-wide inputs are in the schema. Until then the parity test plays them through the plugin.
+    /// </summary>
+    public static IReadOnlyList<ComponentMode> ClusterWide { get; } =
+    [
+        new("clusterRegistryAccess/all-namespaces-watch", "registryinfra:index:ClusterRegistryAccess", "fleet-all", $$"""
+            { "profiles": [{ "server": "ghcr.io", "username": "octo", "password": "ghp-all-pw" }, { "server": "123456789012.dkr.ecr.eu-west-1.amazonaws.com", "kind": "ecr" }],
+              "kubeconfig": {{Quote(Kubeconfig)}}, "allNamespaces": true, "excludeNamespaces": ["kube-*", "local-path-storage"], "allServiceAccounts": true,
+              "refresher": { "image": {{Quote(Image)}}, "mode": "watch", "replicas": 2 },
+              "aws": { "oidcProviderArn": {{Quote(Oidc)}}, "region": "eu-west-1", "repositories": ["app"] } }
+            """),
+        new("clusterRegistryAccess/selector-static", "registryinfra:index:ClusterRegistryAccess", "labelled", $$"""
+            { "profiles": [{ "server": "registry.example.com", "username": "robot", "password": "pw-selector" }], "kubeconfig": {{Quote(Kubeconfig)}},
+              "namespaceSelector": { "matchLabels": { "registry-access": "static" } }, "serviceAccounts": ["default", "builder"],
+              "refresher": { "image": {{Quote(Image)}} } }
+            """),
+    ];
+
     public static IReadOnlyList<ComponentMode> All { get; } =
     [
         new("pullSecret/static", "registryinfra:kubernetes:PullSecret", "ps-static", $$"""
@@ -149,6 +169,21 @@ public static class ComponentModes
             { "image": {{Quote(Image)}},
               "registries": [{ "server": "acme.azurecr.io", "type": "acr", "tenantId": "00000000-0000-0000-0000-000000000001", "clientId": "00000000-0000-0000-0000-000000000002" }],
               "targets": [{ "secretName": "acr-tokens", "allNamespaces": true, "serviceAccounts": ["default"] }] }
+            """),
+        new("tokenRefresher/watch-selectors-copy", "registryinfra:kubernetes:TokenRefresher", "rf-watch", $$"""
+            { "image": {{Quote(Image)}}, "namespace": "rf-ns", "mode": "watch", "replicas": 2,
+              "registries": [{ "server": "123456789012.dkr.ecr.eu-west-1.amazonaws.com", "type": "ecr", "region": "eu-west-1", "accountId": "123456789012" }],
+              "targets": [{ "secretName": "ecr-tokens", "excludeNamespaces": ["kube-*"], "serviceAccountSelector": { "matchLabels": { "pulls": "private" } },
+                            "namespaceLabelSelector": { "matchLabels": { "team": "payments" }, "matchExpressions": [{ "key": "env", "operator": "NotIn", "values": ["dev"] }] } },
+                          { "secretName": "static-copy", "allNamespaces": true, "excludeNamespaces": ["kube-system"], "allServiceAccounts": true,
+                            "source": { "namespace": "rf-ns", "name": "static-source" } },
+                          { "secretName": "listed-tokens", "namespaces": ["apps"], "serviceAccounts": ["default"] }],
+              "serviceAccountAnnotations": { "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/r" } }
+            """),
+        new("pullSecret/selector", "registryinfra:kubernetes:PullSecret", "ps-selector", """
+            { "registries": [{ "server": "ghcr.io", "username": "octo", "password": "ghp-selector-pw" }, { "server": "123456789012.dkr.ecr.eu-west-1.amazonaws.com", "kind": "ecr" }],
+              "namespaceSelector": { "matchExpressions": [{ "key": "tier", "operator": "In", "values": ["web", "api"] }] }, "excludeNamespaces": ["kube-system"],
+              "sourceNamespace": "registryinfra-system" }
             """),
         new("clusterRegistryAccess/static-ecr-gcp", "registryinfra:index:ClusterRegistryAccess", "prod-eu", $$"""
             { "profiles": [{ "server": "registry.example.com", "username": "robot", "password": "pw-Zq8" },

@@ -365,7 +365,7 @@ public sealed class TokenRefresherBuilderTests
         var args = Args() with { Targets = [new RefresherTarget { SecretName = "s", NamespaceSelector = "team=payments" }] };
         var plan = ComponentPlans.Build(TokenRefresherComponent.Instance, "r", args);
         var clusterRole = Child(plan, RefresherRbac.ClusterRoleType);
-        Assert.Contains("""{"apiGroups":[""],"resources":["namespaces"],"verbs":["get","list"]}""", clusterRole["rules"]!.ToJsonString(), StringComparison.Ordinal);
+        Assert.Contains("""{"apiGroups":[""],"resources":["namespaces"],"verbs":["get","list","watch"]}""", clusterRole["rules"]!.ToJsonString(), StringComparison.Ordinal);
         // The only Role is the ledger's, in the refresher's own namespace.
         Assert.Equal(["r-ledger-role"], plan.Children.Where(c => c.Type == RefresherRbac.RoleType).Select(c => c.Name));
         Assert.Single(plan.Children, c => c.Type == RefresherRbac.ClusterRoleBindingType);
@@ -468,7 +468,7 @@ public sealed class TokenRefresherBuilderTests
         Assert.Equal("""{"targets":[{"secretName":"static-pull","namespaceSelector":"team=web","serviceAccounts":["default"],"attachOnly":true}],"ledger":{"namespace":"r-3b0c05","name":"registryinfra-refresher-attachments","owner":"registryinfra-refresher-config"}}""",
             Child(plan, TokenRefresherComponent.ConfigMapType)["data"]![RefresherPod.ConfigKey]!.GetValue<string>());
         Assert.Equal(
-            """[{"apiGroups":[""],"resources":["namespaces"],"verbs":["get","list"]},{"apiGroups":[""],"resourceNames":["static-pull"],"resources":["secrets"],"verbs":["get"]},{"apiGroups":["","events.k8s.io"],"resources":["events"],"verbs":["create","patch"]},{"apiGroups":[""],"resourceNames":["default"],"resources":["serviceaccounts"],"verbs":["get","patch"]}]""",
+            """[{"apiGroups":[""],"resources":["namespaces"],"verbs":["get","list","watch"]},{"apiGroups":[""],"resourceNames":["static-pull"],"resources":["secrets"],"verbs":["get"]},{"apiGroups":["","events.k8s.io"],"resources":["events"],"verbs":["create","patch"]},{"apiGroups":[""],"resources":["serviceaccounts"],"verbs":["get","list","watch","patch"]}]""",
             Child(plan, RefresherRbac.ClusterRoleType)["rules"]!.ToJsonString());
     }
 

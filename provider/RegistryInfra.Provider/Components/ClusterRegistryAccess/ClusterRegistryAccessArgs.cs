@@ -2,6 +2,7 @@ using RegistryInfra.Protocol.Model;
 using RegistryInfra.Protocol.Resources;
 using RegistryInfra.Provider.Components.AcrPullAccess;
 using RegistryInfra.Provider.Components.EcrPullAccess;
+using RegistryInfra.Provider.Components.Kubernetes;
 using RegistryInfra.Provider.Components.WorkloadIdentityBinding;
 
 namespace RegistryInfra.Provider.Components.ClusterRegistryAccess;
@@ -18,12 +19,32 @@ public sealed partial record ClusterRegistryAccessArgs
     public InputList<ClusterRegistryProfile> Profiles { get; init; } = [];
 
     /// <summary>The namespaces that get the pull secrets.</summary>
-    [PulumiProperty("namespaces", Description = "The namespaces that each get the pull secrets.")]
-    public InputList<string> Namespaces { get; init; } = [];
+    [PulumiProperty("namespaces", Description = "The namespaces that each get the pull secrets, listed: Pulumi writes the static Secret and the token Secret's owner ConfigMap in each, and a `PullSecretAttachment` per namespace attaches them. Exactly one of `namespaces`, `namespaceSelector` and `allNamespaces`.")]
+    public InputList<string>? Namespaces { get; init; }
+
+    /// <summary>The namespaces chosen by label, now and later.</summary>
+    [PulumiProperty("namespaceSelector", Description = "The namespaces whose labels this selector selects, now and later: the refresher (deployed whatever the profiles) writes the pull secrets into every selected namespace, the static ones copied from one Pulumi-owned source Secret in its own namespace, and attaches them to the service accounts; one cluster-wide `PullSecretAttachment` attaches them in the namespaces selected at deploy time with the deployer's access and removes its names on destroy, when garbage collection removes every copy (their ownerReference names the refresher's ClusterRole). A namespace created later is served at the next CronJob run, or within seconds with `refresher.mode: watch`.")]
+    public Output<LabelSelectorArgs?> NamespaceSelector { get; init; } = Output.Create<LabelSelectorArgs?>(null);
+
+    /// <summary>Every namespace, now and later.</summary>
+    [PulumiProperty("allNamespaces", Description = "Every namespace of the cluster, now and later (less `excludeNamespaces`), served as with `namespaceSelector`. Default false.", Default = false)]
+    public Output<bool?> AllNamespaces { get; init; } = Output.Create<bool?>(null);
+
+    /// <summary>Names or globs left out of the selection.</summary>
+    [PulumiProperty("excludeNamespaces", Description = "With `namespaceSelector` or `allNamespaces`: namespaces never served, by name or glob (`*` any run of characters, `?` one), such as `kube-*`. A namespace that becomes excluded loses our Secrets and names; theirs stay.")]
+    public InputList<string>? ExcludeNamespaces { get; init; }
 
     /// <summary>Service accounts, by name, that name the pull secrets in every namespace (a PullSecretAttachment per namespace).</summary>
-    [PulumiProperty("serviceAccounts", Description = "Service accounts, by name, that are made to name the pull secrets (static and token) in `imagePullSecrets` in every namespace, by a `PullSecretAttachment` per namespace: it keeps every name an account already has, records the names it adds, and removes exactly those when a namespace, an account or the component leaves the program or the stack is destroyed. Default `[\"default\"]`; an empty list attaches nothing. An account that does not exist yet is skipped and reported (the attachment's `missingServiceAccounts`), and attached by the next update that finds it.")]
+    [PulumiProperty("serviceAccounts", Description = "Service accounts, by name, that are made to name the pull secrets (static and token) in `imagePullSecrets` in every namespace, by a `PullSecretAttachment` per listed namespace (one cluster-wide with a selector, and the refresher for namespaces and accounts that appear later): it keeps every name an account already has, records the names it adds, and removes exactly those when a namespace, an account or the component leaves the program or the stack is destroyed. Default `[\"default\"]` unless `allServiceAccounts` or `serviceAccountSelector` is given; an empty list attaches nothing. An account that does not exist yet is skipped and reported (the attachment's `missingServiceAccounts`; with a selector, an Event of the refresher), and attached when it appears (the next update, or the refresher's next run or watch event).")]
     public InputList<string>? ServiceAccounts { get; init; }
+
+    /// <summary>Every service account of each namespace.</summary>
+    [PulumiProperty("allServiceAccounts", Description = "Attach the pull secrets to every service account of each namespace (not with `serviceAccounts` or `serviceAccountSelector`). Default false.", Default = false)]
+    public Output<bool?> AllServiceAccounts { get; init; } = Output.Create<bool?>(null);
+
+    /// <summary>The service accounts a label selector selects in each namespace.</summary>
+    [PulumiProperty("serviceAccountSelector", Description = "Attach the pull secrets to the service accounts of each namespace that this label selector selects (not with `serviceAccounts` or `allServiceAccounts`).")]
+    public Output<LabelSelectorArgs?> ServiceAccountSelector { get; init; } = Output.Create<LabelSelectorArgs?>(null);
 
 
     /// <summary>Attach the pull secrets to <see cref="ServiceAccounts"/>; false when workloads name them through the <c>imagePullSecrets</c> output.</summary>
@@ -45,8 +66,8 @@ public sealed partial record ClusterRegistryAccessArgs
     public Output<string?> SecretName { get; init; } = Output.Create<string?>(null);
 
 
-    /// <summary>The refresher, deployed when a token-based registry is listed.</summary>
-    [PulumiProperty("refresher", Description = "How the refresher runs. It is deployed when a token-based registry is listed; its `image` is then required.")]
+    /// <summary>The refresher, deployed when a token-based registry is listed or namespaces are selected.</summary>
+    [PulumiProperty("refresher", Description = "How the refresher runs. It is deployed when a token-based registry is listed, and with `namespaceSelector` or `allNamespaces` whatever the profiles (it copies the static credentials into the selected namespaces); its `image` is then required.")]
     public Output<ClusterRefresherSettings?> Refresher { get; init; } = Output.Create<ClusterRefresherSettings?>(null);
 
 
@@ -131,8 +152,14 @@ public sealed partial record ClusterRefresherSettings
     public Output<string?> ServiceAccountName { get; init; } = Output.Create<string?>(null);
 
 
-    [PulumiProperty("schedule", Description = "The CronJob schedule. Default: every third of the shortest token lifetime of the token-based profiles (Artifact Registry/GCR every 20 minutes, ACR hourly, ECR every 4 hours).")]
+    [PulumiProperty("schedule", Description = "The CronJob schedule. Default: every third of the shortest token lifetime of the token-based profiles (Artifact Registry/GCR every 20 minutes, ACR hourly, ECR every 4 hours; every 6 hours with static profiles only). Not with mode `watch`.")]
     public Output<string?> Schedule { get; init; } = Output.Create<string?>(null);
+
+    [PulumiProperty("mode", Description = "`cronJob` (default: a CronJob plus the run-on-deploy Job) or `watch` (a Deployment that serves a new or relabelled namespace or a new service account within seconds); see TokenRefresher's `mode`.", Default = "cronJob")]
+    public Output<string?> Mode { get; init; } = Output.Create<string?>(null);
+
+    [PulumiProperty("replicas", Description = "Mode `watch`: 1 or 2 replicas (2 adds a PodDisruptionBudget with minAvailable 1). Default 1.", Default = 1)]
+    public Output<int?> Replicas { get; init; } = Output.Create<int?>(null);
 
 
     /// <summary>Further service-account annotations (such as <c>azure.workload.identity/client-id</c>).</summary>

@@ -5,6 +5,7 @@ using RegistryInfra.Protocol.Model;
 using RegistryInfra.Protocol.Resources;
 using RegistryInfra.Provider.Components.AcrPullAccess;
 using RegistryInfra.Provider.Components.EcrPullAccess;
+using RegistryInfra.Provider.Components.Kubernetes;
 using RegistryInfra.Provider.Components.PullSecret;
 using RegistryInfra.Provider.Components.TokenRefresher;
 using RegistryInfra.Provider.Components.WorkloadIdentityBinding;
@@ -68,14 +69,32 @@ public sealed class ClusterRegistryAccessComponent : IComponent<ClusterRegistryA
         {
             throw new ComponentInputException("serviceAccounts", "nothing is attached when attachServiceAccounts is false; remove serviceAccounts or set attachServiceAccounts to true");
         }
+        var selection = NamespaceSelection.Resolve(args.Namespaces, args.NamespaceSelector, args.AllNamespaces, args.ExcludeNamespaces, "", out _);
+        NamespaceSelection.ResolveAccounts(args.ServiceAccounts, args.AllServiceAccounts, args.ServiceAccountSelector, "");
+        var wide = selection is NamespaceSelectionKind.Selector or NamespaceSelectionKind.All;
         // A whole settings object may be one unknown output in preview (the program computes it): its fields are then
         // unknown with its secretness and dependencies, and the refresher is still previewed.
         var refresher = args.Refresher.TryGetKnown(out var givenRefresher) ? givenRefresher ?? new ClusterRefresherSettings() : UnknownSettings(args.Refresher);
         var secretName = args.SecretName.Apply(s => s ?? PullSecretComponent.DefaultSecretNameFor(scope, name));
+        var refresherName = $"{name}-refresher";
+        var refresherNamespace = refresher.Namespace.Apply(n => n ?? TokenRefresherComponent.DefaultNamespaceFor(scope.ChildUrn(TokenRefresherComponent.TypeToken, refresherName), refresherName));
+        var refresherAccount = refresher.ServiceAccountName.Apply(n => n ?? TokenRefresherComponent.DefaultServiceAccountName);
+        var createNamespace = refresher.CreateNamespace;
+        Output<string?> sourceNamespace = Output.Create<string?>(null);
+        if (wide)
+        {
+            // The source Secret lives in the refresher's namespace and must exist before the refresher's first run, which
+            // waits for the PullSecret: so this component creates that namespace itself, before both.
+            (sourceNamespace, createNamespace) = RefresherNamespace(scope, refresherName, refresher, refresherNamespace);
+        }
         var pullSecret = Prefixed("profiles", () => scope.Component(PullSecretComponent.Instance, $"{name}-pull-secret", new PullSecretArgs
         {
             Registries = args.Profiles.Items.Apply(profiles => profiles.Select(RegistryOf).ToImmutableArray()),
             Namespaces = args.Namespaces,
+            NamespaceSelector = args.NamespaceSelector,
+            AllNamespaces = args.AllNamespaces,
+            ExcludeNamespaces = args.ExcludeNamespaces,
+            SourceNamespace = sourceNamespace,
             SecretName = secretName.Apply(s => (string?)s),
         }));
         var outputs = new ClusterRegistryAccessOutputs
@@ -109,19 +128,22 @@ public sealed class ClusterRegistryAccessComponent : IComponent<ClusterRegistryA
         {
             CheckAzure(tokenProfiles);
         }
-        if (hasStatic || tokenProfiles.Count > 0)
+        if (!hasStatic && tokenProfiles.Count == 0)
         {
-            Attach(scope, name, args, pullSecret);
-        }
-        if (tokenProfiles.Count == 0)
-        {
-            // Static registries only: Pulumi owns every Secret, and the attachments name them; no refresher is needed.
+            // Anonymous registries only: nothing to write or attach.
             return outputs;
         }
+        if (tokenProfiles.Count == 0 && !wide)
+        {
+            // Static registries in listed namespaces: Pulumi owns every Secret, and the attachments name them; no refresher is needed.
+            Attach(scope, name, args, pullSecret, selection, []);
+            return outputs;
+        }
+        if (tokenProfiles.Count == 0 && refresher.Image.TryGetKnown(out var staticImage) && (staticImage ?? TokenRefresher.RefresherRelease.Image) is null)
+        {
+            throw new ComponentInputException("refresher.image", "required: with namespaceSelector or allNamespaces the refresher is deployed for static profiles too, to copy their Secret into every selected namespace (and those created later); give the refresher image pinned by digest (REPOSITORY@sha256:HEX)");
+        }
 
-        var refresherName = $"{name}-refresher";
-        var refresherNamespace = refresher.Namespace.Apply(n => n ?? TokenRefresherComponent.DefaultNamespaceFor(scope.ChildUrn(TokenRefresherComponent.TypeToken, refresherName), refresherName));
-        var refresherAccount = refresher.ServiceAccountName.Apply(n => n ?? TokenRefresherComponent.DefaultServiceAccountName);
         var identities = new List<IChild> { pullSecret };
         var annotations = new List<Output<IReadOnlyDictionary<string, string>>>();
         if (!awsKnown)
@@ -197,25 +219,32 @@ public sealed class ClusterRegistryAccessComponent : IComponent<ClusterRegistryA
         });
 
         var registries = tokenProfiles.Select(x => RefresherRegistryOf(x.Profile, x.Index, azure is not null || !azureKnown ? (azureClientId, azureTenantId) : null)).ToImmutableArray();
-        var targets = Output.Tuple(pullSecret.Outputs.TokenSecretName, args.Namespaces.Items).Apply(v => Targets(v.Item1, v.Item2));
+        var targets = wide
+            ? SelectedTargets(args, pullSecret.Outputs, refresherNamespace)
+            : Output.Tuple(pullSecret.Outputs.TokenSecretName, (args.Namespaces ?? []).Items).Apply(v => Targets(v.Item1, v.Item2));
         var tokenRefresher = Prefixed("refresher", () => scope.Component(TokenRefresherComponent.Instance, refresherName, new TokenRefresherArgs
         {
             Image = refresher.Image,
             Namespace = refresherNamespace.Apply(n => (string?)n),
-            CreateNamespace = refresher.CreateNamespace,
+            CreateNamespace = createNamespace,
             ServiceAccountName = refresherAccount.Apply(n => (string?)n),
             Schedule = refresher.Schedule,
+            Mode = refresher.Mode,
+            Replicas = refresher.Replicas,
             ServiceAccountAnnotations = merged,
             PodLabels = refresher.PodLabels,
             Registries = registries,
             Targets = targets,
         }, new ChildOptions { DependsOn = [.. identities] }));
-        // The token Secrets exist once the refresher's run-on-deploy Job (awaited by pulumi-kubernetes) has filled them,
-        // so a workload that takes these outputs, or dependsOn this component, starts after that.
+        Attach(scope, name, args, pullSecret, selection, wide ? [tokenRefresher] : []);
+        // The Secrets exist once the refresher's run-on-deploy Job (or, in watch mode, the Deployment's rollout: every
+        // replica ready), awaited by pulumi-kubernetes, has filled them, so a workload that takes these outputs, or
+        // dependsOn this component, starts after that.
+        var filled = Output.Tuple(tokenRefresher.Outputs.JobName, tokenRefresher.Outputs.DeploymentName).Apply(v => v.Item1 ?? v.Item2 ?? "");
         return outputs with
         {
-            SecretNames = outputs.SecretNames.DependingOn(tokenRefresher.Outputs.JobName.Apply(n => n ?? "")),
-            ImagePullSecrets = outputs.ImagePullSecrets.DependingOn(tokenRefresher.Outputs.JobName.Apply(n => n ?? "")),
+            SecretNames = outputs.SecretNames.DependingOn(filled),
+            ImagePullSecrets = outputs.ImagePullSecrets.DependingOn(filled),
             RefresherNamespace = tokenRefresher.Outputs.Namespace.Apply(n => (string?)n),
             RefresherServiceAccount = tokenRefresher.Outputs.ServiceAccountName.Apply(n => (string?)n),
         };
@@ -229,6 +258,8 @@ public sealed class ClusterRegistryAccessComponent : IComponent<ClusterRegistryA
         CreateNamespace = whole.Apply(_ => (bool?)null),
         ServiceAccountName = whole.Apply(_ => (string?)null),
         Schedule = whole.Apply(_ => (string?)null),
+        Mode = whole.Apply(_ => (string?)null),
+        Replicas = whole.Apply(_ => (int?)null),
         ServiceAccountAnnotations = whole.Apply(_ => ImmutableSortedDictionary<string, string>.Empty),
         PodLabels = whole.Apply(_ => ImmutableSortedDictionary<string, string>.Empty),
     };
@@ -255,25 +286,87 @@ public sealed class ClusterRegistryAccessComponent : IComponent<ClusterRegistryA
             : [new RefresherTarget { SecretName = tokenSecret, Namespaces = namespaces, Owner = Output.Create<string?>(tokenSecret) }];
 
     /// <summary>
-    /// One PullSecretAttachment per namespace naming the pull secrets in the listed service accounts. Which exist depends
-    /// on the namespaces, on whether to attach and on the accounts (an empty list attaches nothing); the secret names may
-    /// stay unknown in preview.
+    /// With a namespace selector, the refresher's namespace is created here (unless <c>createNamespace</c> is false), so that
+    /// the PullSecret's source Secret can go into it before the refresher runs; the TokenRefresher is then told not to
+    /// create it. The returned namespace name depends on the Namespace child.
     /// </summary>
-    private static void Attach(ComponentScope scope, string name, ClusterRegistryAccessArgs args, ComponentChild<PullSecretOutputs> pullSecret)
+    private static (Output<string?> Namespace, Output<bool?> CreateNamespace) RefresherNamespace(ComponentScope scope, string refresherName,
+        ClusterRefresherSettings refresher, Output<string> refresherNamespace)
+    {
+        var tellRefresher = refresher.CreateNamespace.Apply(_ => (bool?)false);
+        if (!scope.Known(refresher.CreateNamespace, "refresher.createNamespace", "the refresher's Namespace", out var create) || create == false)
+        {
+            return (refresherNamespace.Apply(n => (string?)n), tellRefresher);
+        }
+        if (refresherNamespace.TryGetKnown(out var known))
+        {
+            ObjectClaims.Claim(scope, "Namespace", "", known, "refresher.namespace");
+        }
+        var child = scope.Resource(TokenRefresherComponent.NamespaceType, $"{refresherName}-namespace", new NamespaceInputs
+        {
+            Metadata = new ObjectMetaInputs { Name = refresherNamespace, Labels = KubernetesLabels.Of("refresher", refresherName, null) },
+        });
+        return (refresherNamespace.Apply(n => (string?)n).DependingOn(child.Urn), tellRefresher);
+    }
+
+    /// <summary>
+    /// With a namespace selector or all namespaces: a copy target for the static credentials (from the PullSecret's source
+    /// Secret) and a target for the token Secret, each with the component's selection, exclusions and service accounts
+    /// (so that the refresher serves namespaces and accounts that appear after the deploy).
+    /// </summary>
+    private static InputList<RefresherTarget> SelectedTargets(ClusterRegistryAccessArgs args, PullSecretOutputs pullSecret, Output<string> refresherNamespace)
+    {
+        var attach = args.AttachServiceAccounts.Apply(a => a != false);
+        var named = Output.Tuple(attach, args.ServiceAccounts?.Items ?? Output.Create(ImmutableArray<string>.Empty), Output.Tuple(args.AllServiceAccounts, args.ServiceAccountSelector))
+            .Apply(v => !v.Item1 ? [] : args.ServiceAccounts is not null ? v.Item2 : v.Item3.Item1 == true || v.Item3.Item2 is not null ? [] : ImmutableArray.Create("default"));
+        var all = Output.Tuple(attach, args.AllServiceAccounts).Apply(v => v.Item1 && v.Item2 == true ? (bool?)true : null);
+        var selector = Output.Tuple(attach, args.ServiceAccountSelector).Apply(v => v.Item1 ? v.Item2 : null);
+        RefresherTarget Target(string secretName, Output<RefresherSecretSource?> source) => new()
+        {
+            SecretName = secretName,
+            NamespaceLabelSelector = args.NamespaceSelector,
+            AllNamespaces = args.AllNamespaces.Apply(a => a == true ? (bool?)true : null),
+            ExcludeNamespaces = args.ExcludeNamespaces,
+            ServiceAccounts = named,
+            AllServiceAccounts = all,
+            ServiceAccountSelector = selector,
+            Source = source,
+        };
+        return Output.Tuple(pullSecret.StaticSecretName, pullSecret.SourceSecretName, pullSecret.TokenSecretName).Apply(v =>
+        {
+            var targets = ImmutableArray.CreateBuilder<RefresherTarget>();
+            if (v.Item1 is { } copies && v.Item2 is { } source)
+            {
+                targets.Add(Target(copies, refresherNamespace.Apply(ns => (RefresherSecretSource?)new RefresherSecretSource { Namespace = ns, Name = source })));
+            }
+            if (v.Item3 is { } tokens)
+            {
+                targets.Add(Target(tokens, Output.Create<RefresherSecretSource?>(null)));
+            }
+            return targets.ToImmutable();
+        });
+    }
+
+    /// <summary>
+    /// Listed namespaces: one PullSecretAttachment per namespace naming the pull secrets in the service accounts (by name,
+    /// all, or by selector). Selected namespaces: one cluster-wide PullSecretAttachment with the same selection, after the
+    /// refresher (so that on destroy it removes its names before the refresher goes). Which exist depends on the
+    /// namespaces, on whether to attach and on the accounts (an empty list attaches nothing); the secret names may stay
+    /// unknown in preview.
+    /// </summary>
+    private static void Attach(ComponentScope scope, string name, ClusterRegistryAccessArgs args, ComponentChild<PullSecretOutputs> pullSecret,
+        NamespaceSelectionKind selection, IReadOnlyList<IChild> after)
     {
         if (!scope.Known(args.AttachServiceAccounts, "attachServiceAccounts", "the service-account attachments", out var attach) || attach == false)
         {
             return;
         }
-        var accounts = (args.ServiceAccounts ?? ["default"]).Items;
-        if (!scope.Known(accounts, "serviceAccounts", "the service-account attachments", out var knownAccounts) || knownAccounts.Length == 0
-            || !scope.Known(args.Namespaces.Items, "namespaces", "the service-account attachments", out var namespaces))
+        var accounts = NamespaceSelection.ResolveAccounts(args.ServiceAccounts, args.AllServiceAccounts, args.ServiceAccountSelector, "");
+        var named = (args.ServiceAccounts ?? (accounts == AccountSelectionKind.Named ? ["default"] : [])).Items;
+        if (accounts == AccountSelectionKind.Named
+            && (!scope.Known(named, "serviceAccounts", "the service-account attachments", out var knownAccounts) || knownAccounts.Length == 0))
         {
             return;
-        }
-        for (var i = 0; i < knownAccounts.Length; i++)
-        {
-            KubernetesNames.RequireSubdomain(knownAccounts[i], $"serviceAccounts[{i}]");
         }
         if (scope.ProviderFor("kubernetes").Length > 0 && args.Kubeconfig.TryGetKnown(out var kubeconfig) && string.IsNullOrWhiteSpace(kubeconfig))
         {
@@ -283,16 +376,33 @@ public sealed class ClusterRegistryAccessComponent : IComponent<ClusterRegistryA
         }
         var secretNames = Output.Tuple(pullSecret.Outputs.StaticSecretName, pullSecret.Outputs.TokenSecretName)
             .Apply(v => (IReadOnlyList<string>)[.. new[] { v.Item1, v.Item2 }.OfType<string>()]);
+        var inputs = new PullSecretAttachmentInputs
+        {
+            // Named accounts (today's shape) or all or a selector (the attachment's other modes); with names, none of the others.
+            ServiceAccounts = args.ServiceAccounts is null && accounts != AccountSelectionKind.Named ? null : named.Apply(a => (IReadOnlyList<string>)[.. a]),
+            AllServiceAccounts = args.AllServiceAccounts.Apply(a => a == true ? (bool?)true : null),
+            ServiceAccountSelector = args.ServiceAccountSelector,
+            SecretNames = secretNames,
+            Kubeconfig = args.Kubeconfig,
+            KubeContext = args.KubeContext,
+        };
+        if (selection is NamespaceSelectionKind.Selector or NamespaceSelectionKind.All)
+        {
+            scope.Resource(PullSecretAttachmentResource.Token, $"{name}-attachment", inputs with
+            {
+                NamespaceSelector = args.NamespaceSelector,
+                AllNamespaces = args.AllNamespaces.Apply(a => a == true ? (bool?)true : null),
+                ExcludeNamespaces = args.ExcludeNamespaces?.Items.Apply(e => (IReadOnlyList<string>)[.. e]),
+            }, new ChildOptions { DependsOn = [pullSecret, .. after] });
+            return;
+        }
+        if (selection != NamespaceSelectionKind.Listed || !scope.Known((args.Namespaces ?? []).Items, "namespaces", "the service-account attachments", out var namespaces))
+        {
+            return;
+        }
         foreach (var ns in namespaces)
         {
-            scope.Resource(PullSecretAttachmentResource.Token, $"{name}-{ns}-attachment", new PullSecretAttachmentInputs
-            {
-                Namespace = ns,
-                ServiceAccounts = accounts.Apply(a => (IReadOnlyList<string>)[.. a]),
-                SecretNames = secretNames,
-                Kubeconfig = args.Kubeconfig,
-                KubeContext = args.KubeContext,
-            }, new ChildOptions { DependsOn = [pullSecret] });
+            scope.Resource(PullSecretAttachmentResource.Token, $"{name}-{ns}-attachment", inputs with { Namespace = ns }, new ChildOptions { DependsOn = [pullSecret, .. after] });
         }
     }
 

@@ -262,6 +262,14 @@ public sealed partial record ContainerInputs
 
     public IReadOnlyList<string>? Args { get; init; }
 
+    public IReadOnlyList<ContainerEnvInputs>? Env { get; init; }
+
+    public IReadOnlyList<NamedPortInputs>? Ports { get; init; }
+
+    public HttpProbeInputs? LivenessProbe { get; init; }
+
+    public HttpProbeInputs? ReadinessProbe { get; init; }
+
     public ResourceRequirementsInputs? Resources { get; init; }
 
     public SecurityContextInputs? SecurityContext { get; init; }
@@ -336,4 +344,137 @@ public sealed partial record ConfigMapVolumeInputs
 public sealed partial record EmptyDirVolumeInputs
 {
     public string? SizeLimit { get; init; }
+}
+
+/// <summary>An environment variable of a container: a value, or a field of the pod (the downward API).</summary>
+[PulumiModel]
+public sealed partial record ContainerEnvInputs
+{
+    public string Name { get; init; } = "";
+
+    public string? Value { get; init; }
+
+    public EnvValueSourceInputs? ValueFrom { get; init; }
+}
+
+/// <summary>Where an environment variable's value comes from.</summary>
+[PulumiModel]
+public sealed partial record EnvValueSourceInputs
+{
+    public FieldRefInputs? FieldRef { get; init; }
+}
+
+/// <summary>A field of the pod, such as <c>metadata.name</c>.</summary>
+[PulumiModel]
+public sealed partial record FieldRefInputs
+{
+    public string FieldPath { get; init; } = "";
+}
+
+/// <summary>A container port with a name.</summary>
+[PulumiModel]
+public sealed partial record NamedPortInputs
+{
+    public string Name { get; init; } = "";
+
+    public int ContainerPort { get; init; }
+
+    public string Protocol { get; init; } = "TCP";
+}
+
+/// <summary>A probe that GETs a path on a container port.</summary>
+[PulumiModel]
+public sealed partial record HttpProbeInputs
+{
+    public HttpGetInputs HttpGet { get; init; } = new();
+
+    public int? InitialDelaySeconds { get; init; }
+
+    public int? PeriodSeconds { get; init; }
+
+    public int? TimeoutSeconds { get; init; }
+
+    public int? FailureThreshold { get; init; }
+}
+
+/// <summary>The request of an HTTP probe.</summary>
+[PulumiModel]
+public sealed partial record HttpGetInputs
+{
+    public string Path { get; init; } = "/";
+
+    public int Port { get; init; }
+}
+
+/// <summary><c>kubernetes:apps/v1:Deployment</c> of a pod spec as <see cref="PodSpecInputs"/>.</summary>
+[PulumiModel]
+public sealed partial record WorkloadDeploymentInputs
+{
+    public string ApiVersion { get; init; } = "apps/v1";
+
+    public string Kind { get; init; } = "Deployment";
+
+    public ObjectMetaInputs Metadata { get; init; } = new();
+
+    public WorkloadDeploymentSpecInputs Spec { get; init; } = new();
+}
+
+/// <summary>A Deployment's spec.</summary>
+[PulumiModel]
+public sealed partial record WorkloadDeploymentSpecInputs
+{
+    public Output<int> Replicas { get; init; } = 1;
+
+    public MatchLabelsInputs Selector { get; init; } = new();
+
+    public Output<WorkloadStrategyInputs>? Strategy { get; init; }
+
+    public PodTemplateInputs Template { get; init; } = new();
+}
+
+/// <summary>A selector by labels only (a Deployment's or a PodDisruptionBudget's pods).</summary>
+[PulumiModel]
+public sealed partial record MatchLabelsInputs
+{
+    public IReadOnlyDictionary<string, string> MatchLabels { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>A Deployment's strategy: <c>Recreate</c>, or <c>RollingUpdate</c> with its bounds.</summary>
+[PulumiModel]
+public sealed partial record WorkloadStrategyInputs
+{
+    public string Type { get; init; } = "RollingUpdate";
+
+    public RollingUpdateInputs? RollingUpdate { get; init; }
+}
+
+/// <summary>How many pods a rolling update may add and take away at once.</summary>
+[PulumiModel]
+public sealed partial record RollingUpdateInputs
+{
+    public int MaxSurge { get; init; }
+
+    public int MaxUnavailable { get; init; }
+}
+
+/// <summary><c>kubernetes:policy/v1:PodDisruptionBudget</c>.</summary>
+[PulumiModel]
+public sealed partial record PodDisruptionBudgetInputs
+{
+    public string ApiVersion { get; init; } = "policy/v1";
+
+    public string Kind { get; init; } = "PodDisruptionBudget";
+
+    public ObjectMetaInputs Metadata { get; init; } = new();
+
+    public PodDisruptionBudgetSpecInputs Spec { get; init; } = new();
+}
+
+/// <summary>A PodDisruptionBudget's spec.</summary>
+[PulumiModel]
+public sealed partial record PodDisruptionBudgetSpecInputs
+{
+    public int MinAvailable { get; init; } = 1;
+
+    public MatchLabelsInputs Selector { get; init; } = new();
 }

@@ -1,5 +1,6 @@
 using RegistryInfra.Protocol.Model;
 using RegistryInfra.Protocol.Resources;
+using RegistryInfra.Provider.Components.Kubernetes;
 
 namespace RegistryInfra.Provider.Components.PullSecret;
 
@@ -12,8 +13,24 @@ public sealed partial record PullSecretArgs
     public InputList<PullSecretRegistry> Registries { get; init; } = [];
 
     /// <summary>The namespaces that each get the secrets.</summary>
-    [PulumiProperty("namespaces", Description = "The namespaces that each get the secrets.")]
-    public InputList<string> Namespaces { get; init; } = [];
+    [PulumiProperty("namespaces", Description = "The namespaces that each get the secrets, listed: Pulumi writes the static Secret and the token Secret's owner ConfigMap in each. Exactly one of `namespaces`, `namespaceSelector` and `allNamespaces`.")]
+    public InputList<string>? Namespaces { get; init; }
+
+    /// <summary>The namespaces chosen by a label selector, resolved by the refresher.</summary>
+    [PulumiProperty("namespaceSelector", Description = "The namespaces whose labels this selector selects, now and later, resolved by the refresher: the static credentials go into one source Secret `<secretName>-source` in `sourceNamespace`, which a TokenRefresher copy target (`source`) writes into `secretName` in every selected namespace; the token Secret is a TokenRefresher target with the same selection. Pulumi then writes no object in the selected namespaces.")]
+    public Output<LabelSelectorArgs?> NamespaceSelector { get; init; } = Output.Create<LabelSelectorArgs?>(null);
+
+    /// <summary>Every namespace, resolved by the refresher.</summary>
+    [PulumiProperty("allNamespaces", Description = "Every namespace of the cluster, now and later (less `excludeNamespaces`), as with `namespaceSelector`. Default false.", Default = false)]
+    public Output<bool?> AllNamespaces { get; init; } = Output.Create<bool?>(null);
+
+    /// <summary>Names or globs left out of the selection.</summary>
+    [PulumiProperty("excludeNamespaces", Description = "With `namespaceSelector` or `allNamespaces`: namespaces never served, by name or glob (`*`, `?`), such as `kube-*`.")]
+    public InputList<string>? ExcludeNamespaces { get; init; }
+
+    /// <summary>Where the source Secret goes with a selector (the refresher's namespace).</summary>
+    [PulumiProperty("sourceNamespace", Description = "With `namespaceSelector` or `allNamespaces` and a static registry: the namespace of the source Secret, the refresher's own (ClusterRegistryAccess gives its refresher's).")]
+    public Output<string?> SourceNamespace { get; init; } = Output.Create<string?>(null);
 
     /// <summary>Name of the Secret of static credentials; the token-based one is this plus <c>-tokens</c>.</summary>
     [PulumiProperty("secretName", Description = "The name of the static-credentials Secret (its data owned by Pulumi); the token Secret is this plus `-tokens`: the refresher creates and owns it, with an ownerReference to the ConfigMap of the same name that this component creates in each namespace (so Pulumi never holds a token, and deleting the ConfigMap deletes the Secret). Default: the component's name and 6 hex digits of a hash of its URN (such as `pull-3f9a1c`), which differ between components and between stacks, so two of them never share a Secret.")]
@@ -72,7 +89,7 @@ public sealed partial record PullSecretReference(
 [PulumiModel]
 public sealed partial record PullSecretOutputs
 {
-    [PulumiProperty("secretNames", Description = "For each namespace, the names of the Secrets created there.")]
+    [PulumiProperty("secretNames", Description = "For each listed namespace, the names of the Secrets there. With `namespaceSelector` or `allNamespaces` the namespaces are the cluster's to decide, but the names are not: the one key `*` stands for every selected namespace.")]
     public Output<IReadOnlyDictionary<string, IReadOnlyList<string>>> SecretNames { get; init; } = Output.Unknown<IReadOnlyDictionary<string, IReadOnlyList<string>>>();
 
     [PulumiProperty("imagePullSecrets", Description = "The Secrets as a pod spec's `imagePullSecrets` list: put it in workloads' pod templates. It depends on the static Secrets and the token Secrets' owner ConfigMaps; the token Secrets themselves exist once the refresher has run (ClusterRegistryAccess's output also waits for its run-on-deploy Job).")]
@@ -83,6 +100,9 @@ public sealed partial record PullSecretOutputs
 
     [PulumiProperty("anonymousRegistries", Description = "The servers of the registries given as `anonymous`: pulled without credentials, so no Secret entry was written for them.")]
     public Output<IReadOnlyList<string>> AnonymousRegistries { get; init; } = Output.Unknown<IReadOnlyList<string>>();
+
+    [PulumiProperty("sourceSecretName", Description = "With `namespaceSelector` or `allNamespaces` and a static registry: the source Secret in `sourceNamespace` whose data the refresher copies into `staticSecretName` in every selected namespace.")]
+    public Output<string?> SourceSecretName { get; init; } = Output.Unknown<string?>();
 
     [PulumiProperty("tokenSecretName", Description = "The name of the token Secret, which the refresher creates and owns (a TokenRefresher target's `secretName`, with `owner` the same name: the ConfigMap this component creates in each namespace); absent when no registry is token-based.")]
     public Output<string?> TokenSecretName { get; init; } = Output.Unknown<string?>();

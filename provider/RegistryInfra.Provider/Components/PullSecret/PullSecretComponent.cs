@@ -33,6 +33,12 @@ public sealed class PullSecretComponent : IComponent<PullSecretArgs, PullSecretO
     public const string TypeToken = "registryinfra:kubernetes:PullSecret";
     public const string SecretType = "kubernetes:core/v1:Secret";
     public const string TokenSecretSuffix = "-tokens";
+
+    /// <summary>With a namespace selector: the suffix of the source Secret's name (in the refresher's namespace).</summary>
+    public const string SourceSuffix = "-source";
+
+    /// <summary>With a namespace selector: the one key of <c>secretNames</c>, standing for every selected namespace.</summary>
+    public const string AllSelected = "*";
     /// <summary>
     /// The secret name when none is given: the component's name and a hash of its URN (<see cref="KubernetesNames.InstanceName"/>),
     /// so two components or two stacks in one cluster never share a Secret by default.
@@ -67,15 +73,22 @@ public sealed class PullSecretComponent : IComponent<PullSecretArgs, PullSecretO
     {
         ArgumentNullException.ThrowIfNull(scope);
         ArgumentNullException.ThrowIfNull(args);
+        var selection = NamespaceSelection.Resolve(args.Namespaces, args.NamespaceSelector, args.AllNamespaces, args.ExcludeNamespaces, "", out var namespaces);
+        var wide = selection is NamespaceSelectionKind.Selector or NamespaceSelectionKind.All;
         if (!scope.Known(args.Registries, "registries", "the pull Secrets", out var registries)
-            | !scope.Known(args.Namespaces, "namespaces", "the pull Secrets", out var namespaces)
+            | (selection == NamespaceSelectionKind.Listed && !scope.Known(args.Namespaces ?? [], "namespaces", "the pull Secrets", out _))
             | !scope.Known(args.SecretName, "secretName", "the pull Secrets", out var secretNameInput))
         {
-            Validate(registries, namespaces, secretNameInput ?? DefaultSecretNameFor(scope, name));
+            Validate(registries, secretNameInput ?? DefaultSecretNameFor(scope, name));
             return Unknown();
         }
         var secretName = secretNameInput ?? DefaultSecretNameFor(scope, name);
-        Validate(registries, namespaces, secretName);
+        Validate(registries, secretName);
+        if (selection == NamespaceSelectionKind.Unknown)
+        {
+            scope.LeaveOut("the pull Secrets", "namespaces, namespaceSelector and allNamespaces (which of them is given)");
+            return Unknown();
+        }
         var owners = registries.Select((r, i) => OwnershipOf(r, $"registries[{i}]")).ToList();
         if (owners.Contains(Ownership.Unknown))
         {
@@ -99,6 +112,10 @@ public sealed class PullSecretComponent : IComponent<PullSecretArgs, PullSecretO
 
         var labels = KubernetesLabels.Of("pull-secret", name, args.Labels);
         var staticDocument = statics.Count > 0 ? Document(staticIndexes.Select(i => (i, registries[i]))) : null;
+        if (wide)
+        {
+            return Selected(scope, name, args, secretName, secretNames, labels, staticDocument, tokens.Count > 0 ? tokenSecretName : null, anonymous);
+        }
         var children = new List<IChild>();
         foreach (var ns in namespaces)
         {
@@ -144,12 +161,58 @@ public sealed class PullSecretComponent : IComponent<PullSecretArgs, PullSecretO
             SecretNames = Output.Create<IReadOnlyDictionary<string, IReadOnlyList<string>>>(namespaces.ToDictionary(ns => ns, _ => names, StringComparer.Ordinal)).DependingOn(children),
             ImagePullSecrets = Output.Create<IReadOnlyList<PullSecretReference>>([.. secretNames.Select(s => new PullSecretReference(s))]).DependingOn(children),
             StaticSecretName = Output.Create<string?>(statics.Count > 0 ? secretName : null),
+            SourceSecretName = Output.Create<string?>(null),
             TokenSecretName = Output.Create<string?>(tokens.Count > 0 ? tokenSecretName : null),
             AnonymousRegistries = Output.All(anonymous).Apply(servers => (IReadOnlyList<string>)[.. servers]),
         };
     }
 
     private static PullSecretOutputs Unknown() => new();
+
+    /// <summary>
+    /// Namespaces by selector or all: the namespaces are the cluster's, resolved by the refresher, so Pulumi writes nothing
+    /// in them. The static credentials go into one source Secret in <c>sourceNamespace</c> (the refresher's), which a copy
+    /// target writes into <paramref name="secretName"/> in every selected namespace; the token Secret has no owner
+    /// ConfigMap (its copies are owned by the refresher's ClusterRole). The names are known: <c>secretNames</c> has the
+    /// one key <see cref="AllSelected"/>.
+    /// </summary>
+    private static PullSecretOutputs Selected(ComponentScope scope, string name, PullSecretArgs args, string secretName, List<string> secretNames,
+        Output<IReadOnlyDictionary<string, string>> labels, Output<string>? staticDocument, string? tokenSecretName, List<Output<string>> anonymous)
+    {
+        var children = new List<IChild>();
+        string? sourceName = null;
+        if (staticDocument is not null)
+        {
+            sourceName = secretName + SourceSuffix;
+            KubernetesNames.RequireSubdomain(sourceName, "secretName");
+            if (args.SourceNamespace.TryGetKnown(out var known))
+            {
+                if (known is null)
+                {
+                    throw new ComponentInputException("sourceNamespace", "required with namespaceSelector or allNamespaces when a registry has static credentials: the namespace (the refresher's) where the source Secret goes, which a TokenRefresher copy target copies into every selected namespace");
+                }
+                KubernetesNames.RequireLabel(known, "sourceNamespace");
+                ObjectClaims.Claim(scope, "Secret", known, sourceName, "secretName");
+            }
+            children.Add(scope.Resource(SecretType, $"{name}-{sourceName}", new SecretInputs
+            {
+                Type = "kubernetes.io/dockerconfigjson",
+                Metadata = new ObjectMetaInputs { Name = sourceName, Namespace = args.SourceNamespace.Apply(n => n ?? ""), Labels = labels },
+                StringData = new Dictionary<string, Output<string>> { [".dockerconfigjson"] = staticDocument },
+            }, new ChildOptions { AdditionalSecretOutputs = ["data", "stringData"] }));
+        }
+        IReadOnlyList<string> names = secretNames;
+        return new PullSecretOutputs
+        {
+            SecretNames = Output.Create<IReadOnlyDictionary<string, IReadOnlyList<string>>>(new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal) { [AllSelected] = names }).DependingOn(children),
+            ImagePullSecrets = Output.Create<IReadOnlyList<PullSecretReference>>([.. secretNames.Select(s => new PullSecretReference(s))]).DependingOn(children),
+            StaticSecretName = Output.Create<string?>(staticDocument is not null ? secretName : null),
+            // Known at once (not waiting on the Secret): a TokenRefresher decides its targets, and so its RBAC, from it.
+            SourceSecretName = Output.Create<string?>(sourceName),
+            TokenSecretName = Output.Create<string?>(tokenSecretName),
+            AnonymousRegistries = Output.All(anonymous).Apply(servers => (IReadOnlyList<string>)[.. servers]),
+        };
+    }
 
     /// <summary>
     /// Static when the registry has a user name and password, a Google JSON key (<c>_json_key</c>,
@@ -295,7 +358,7 @@ public sealed class PullSecretComponent : IComponent<PullSecretArgs, PullSecretO
         };
 
     // Checks what is known: an unknown value never hides an error that the known inputs already show.
-    private static void Validate(ImmutableArray<PullSecretRegistry> registries, ImmutableArray<string> namespaces, string secretName)
+    private static void Validate(ImmutableArray<PullSecretRegistry> registries, string secretName)
     {
         if (!registries.IsDefault)
         {
@@ -357,21 +420,6 @@ public sealed class PullSecretComponent : IComponent<PullSecretArgs, PullSecretO
                 {
                     ParseEntry(entry, $"{at}.authEntry");
                 }
-            }
-        }
-        if (!namespaces.IsDefault)
-        {
-            if (namespaces.Length == 0)
-            {
-                throw new ComponentInputException("namespaces", "at least one namespace is required");
-            }
-            for (var i = 0; i < namespaces.Length; i++)
-            {
-                KubernetesNames.RequireLabel(namespaces[i], $"namespaces[{i}]");
-            }
-            if (namespaces.Distinct(StringComparer.Ordinal).Count() != namespaces.Length)
-            {
-                throw new ComponentInputException("namespaces", "a namespace is listed twice");
             }
         }
         KubernetesNames.RequireSubdomain(secretName, "secretName");

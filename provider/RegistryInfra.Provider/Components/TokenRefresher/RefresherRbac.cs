@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using RegistryInfra.Core.Refresher;
 using RegistryInfra.Protocol.Components;
 using RegistryInfra.Protocol.Model;
 using RegistryInfra.Provider.Components.Kubernetes;
@@ -6,9 +7,10 @@ using RegistryInfra.Provider.Components.Kubernetes;
 namespace RegistryInfra.Provider.Components.TokenRefresher;
 
 /// <summary>
-/// The refresher's least-privilege RBAC: a Role per listed namespace limited to the secrets and service
-/// accounts it manages there, and for targets that select namespaces (by label or all) a ClusterRole with
-/// the same names plus listing namespaces, which are not known when deploying.
+/// The refresher's least-privilege RBAC: a Role per listed namespace limited to the secrets and service accounts it
+/// manages there; for targets that select namespaces (by label or all) a ClusterRole, since those namespaces are not
+/// known when deploying; in its own namespace a Role on its ledger, configuration and copy sources, and in watch mode
+/// one on its leader-election Lease.
 /// </summary>
 public static class RefresherRbac
 {
@@ -17,60 +19,82 @@ public static class RefresherRbac
     public const string ClusterRoleType = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole";
     public const string ClusterRoleBindingType = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding";
 
-    /// <summary>What a target grants, once its values are known.</summary>
-    private sealed record Grant(string SecretName, bool AttachOnly, ImmutableArray<string> ServiceAccounts, string? Owner);
+    /// <summary>The name of the refresher's Roles and ClusterRole: its namespace and service account, unique in the cluster.</summary>
+    public static string ClusterRoleName(string ns, string serviceAccount) => $"{ns}-{serviceAccount}";
 
-    /// <summary>Declares the RBAC children; returns the bindings, which the CronJob and Job wait for.</summary>
+    /// <summary>Declares the RBAC children; returns the bindings, which the CronJob, Job and Deployment wait for.</summary>
     public static IReadOnlyList<IChild> Declare(ComponentScope scope, string name, InputList<RefresherTarget> targetsInput, Output<string> ns, Output<string> sa,
         Output<IReadOnlyDictionary<string, string>> labels, IChild account)
     {
+        ArgumentNullException.ThrowIfNull(scope);
+        ArgumentNullException.ThrowIfNull(targetsInput);
         var bindings = new List<IChild>();
-        if (!scope.Known(targetsInput, "targets", "the refresher's Roles and ClusterRole", out var targets))
-        {
-            return bindings;
-        }
-        var roleName = Output.Tuple(ns, sa).Apply(v => $"{v.Item1}-{v.Item2}");
+        var roleName = Output.Tuple(ns, sa).Apply(v => ClusterRoleName(v.Item1, v.Item2));
         var subject = Output.Tuple(ns, sa);
-        // Which namespaces a target lists decides which Roles exist, so those lists must be known.
-        var listed = new List<(string Namespace, RefresherTarget Target)>();
-        var wide = new List<RefresherTarget>();
-        for (var i = 0; i < targets.Length; i++)
+        var known = scope.Known(targetsInput, "targets", "the refresher's Roles and ClusterRole", out var targets);
+        var configured = known ? targets.Select((t, i) => TokenRefresherComponent.TargetOf(t, i).Apply(c => c.Config)).ToImmutableArray() : [];
+        if (known)
         {
-            var target = targets[i];
-            if (!scope.Known(target.Namespaces ?? [], $"targets[{i}].namespaces", $"the Roles of targets[{i}]", out var namespaces)
-                || !scope.Known(target.NamespaceSelector, $"targets[{i}].namespaceSelector", $"the Roles of targets[{i}]", out var selector)
-                || !scope.Known(target.AllNamespaces, $"targets[{i}].allNamespaces", $"the Roles of targets[{i}]", out var all))
+            // Which namespaces a target lists decides which Roles exist, so those lists must be known.
+            var listed = new List<(string Namespace, int Target)>();
+            var wide = new List<int>();
+            for (var i = 0; i < targets.Length; i++)
             {
-                continue;
+                var target = targets[i];
+                if (!scope.Known(target.Namespaces ?? [], $"targets[{i}].namespaces", $"the Roles of targets[{i}]", out var namespaces))
+                {
+                    continue;
+                }
+                listed.AddRange(namespaces.Select(n => (n, i)));
+                // No namespace listed: a selector or all namespaces is the only valid reading, so one still unknown (preview)
+                // counts as given; the update refuses the target if it is not.
+                var selectorKnown = target.NamespaceSelector.TryGetKnown(out var selector);
+                var labelsKnown = target.NamespaceLabelSelector.TryGetKnown(out var labelSelector);
+                var allKnown = target.AllNamespaces.TryGetKnown(out var all);
+                if (namespaces.Length == 0 && (!string.IsNullOrWhiteSpace(selector) || labelSelector is not null || all == true || !selectorKnown || !labelsKnown || !allKnown))
+                {
+                    wide.Add(i);
+                }
             }
-            listed.AddRange(namespaces.Select(n => (n, target)));
-            if (namespaces.Length == 0 && (!string.IsNullOrWhiteSpace(selector) || all == true))
-            {
-                wide.Add(target);
-            }
-        }
 
-        foreach (var group in listed.GroupBy(x => x.Namespace, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
-        {
-            var rules = Grants(group.Select(x => x.Target)).Apply(g => (IReadOnlyList<PolicyRuleInputs>)Rules(g));
-            var role = scope.Resource(RoleType, $"{name}-role-{group.Key}", new RoleInputs
+            foreach (var group in listed.GroupBy(x => x.Namespace, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
             {
-                Metadata = new ObjectMetaInputs { Name = roleName, Namespace = group.Key, Labels = labels },
-                Rules = rules,
-            });
-            bindings.Add(scope.Resource(RoleBindingType, $"{name}-role-binding-{group.Key}", Binding("RoleBinding", "Role", roleName, group.Key, labels, subject),
-                ChildOptions.After(role, account)));
+                var rules = Output.All(group.Select(x => configured[x.Target])).Apply(g => (IReadOnlyList<PolicyRuleInputs>)Rules(g));
+                var role = scope.Resource(RoleType, $"{name}-role-{group.Key}", new RoleInputs
+                {
+                    Metadata = new ObjectMetaInputs { Name = roleName, Namespace = group.Key, Labels = labels },
+                    Rules = rules,
+                });
+                bindings.Add(scope.Resource(RoleBindingType, $"{name}-role-binding-{group.Key}", Binding("RoleBinding", "Role", roleName, group.Key, labels, subject),
+                    ChildOptions.After(role, account)));
+            }
+            if (wide.Count > 0)
+            {
+                var rules = Output.Tuple(Output.All(wide.Select(i => configured[i])), roleName).Apply(v => (IReadOnlyList<PolicyRuleInputs>)ClusterRules(v.Item1, v.Item2));
+                var clusterRole = scope.Resource(ClusterRoleType, $"{name}-cluster-role", new RoleInputs
+                {
+                    Kind = "ClusterRole",
+                    Metadata = new ObjectMetaInputs { Name = roleName, Labels = labels },
+                    Rules = rules,
+                });
+                bindings.Add(scope.Resource(ClusterRoleBindingType, $"{name}-cluster-role-binding", Binding("ClusterRoleBinding", "ClusterRole", roleName, null, labels, subject),
+                    ChildOptions.After(clusterRole, account)));
+            }
         }
-        // The ledger of attached names, in the refresher's own namespace: created once, then read and updated by name;
-        // the configuration ConfigMap is read for the uid the ledger's ownerReference names.
+        // In the refresher's own namespace: the ledger of attached names, created once, then read and updated by name; the
+        // configuration ConfigMap, read for the uid the ledger's ownerReference names; the copy targets' source Secrets, read by name.
+        var sources = known
+            ? Output.All(configured).Apply(c => c.Select(t => t.Source?.Name).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList())
+            : Output.Create(new List<string>());
         var ledgerRole = scope.Resource(RoleType, $"{name}-ledger-role", new RoleInputs
         {
             Metadata = new ObjectMetaInputs { Name = roleName.Apply(r => r + "-ledger"), Namespace = ns, Labels = labels },
-            Rules = sa.Apply(s => (IReadOnlyList<PolicyRuleInputs>)
+            Rules = Output.Tuple(sa, sources).Apply(v => (IReadOnlyList<PolicyRuleInputs>)
             [
-                new PolicyRuleInputs { ApiGroups = [""], Resources = ["configmaps"], ResourceNames = [TokenRefresherComponent.LedgerName(s)], Verbs = ["get", "update"] },
-                new PolicyRuleInputs { ApiGroups = [""], Resources = ["configmaps"], ResourceNames = [s + "-config"], Verbs = ["get"] },
+                new PolicyRuleInputs { ApiGroups = [""], Resources = ["configmaps"], ResourceNames = [TokenRefresherComponent.LedgerName(v.Item1)], Verbs = ["get", "update"] },
+                new PolicyRuleInputs { ApiGroups = [""], Resources = ["configmaps"], ResourceNames = [v.Item1 + "-config"], Verbs = ["get"] },
                 new PolicyRuleInputs { ApiGroups = [""], Resources = ["configmaps"], Verbs = ["create"] },
+                .. v.Item2.Count == 0 ? Array.Empty<PolicyRuleInputs>() : [new PolicyRuleInputs { ApiGroups = [""], Resources = ["secrets"], ResourceNames = v.Item2, Verbs = ["get"] }],
             ]),
         }, ChildOptions.After(account));
         bindings.Add(scope.Resource(RoleBindingType, $"{name}-ledger-role-binding", new RoleBindingInputs
@@ -80,22 +104,35 @@ public static class RefresherRbac
             RoleRef = roleName.Apply(r => new RoleRefInputs { Kind = "Role", Name = r + "-ledger" }),
             Subjects = subject.Apply(s => (IReadOnlyList<SubjectInputs>)[new SubjectInputs { Name = s.Item2, Namespace = s.Item1 }]),
         }, ChildOptions.After(ledgerRole, account)));
-        if (wide.Count > 0)
-        {
-            // Namespaces found by selector are not known when deploying, so these grants are cluster-wide,
-            // still limited to the named secrets and service accounts.
-            var rules = Grants(wide).Apply(g => (IReadOnlyList<PolicyRuleInputs>)
-                [new PolicyRuleInputs { ApiGroups = [""], Resources = ["namespaces"], Verbs = ["get", "list"] }, .. Rules(g)]);
-            var clusterRole = scope.Resource(ClusterRoleType, $"{name}-cluster-role", new RoleInputs
-            {
-                Kind = "ClusterRole",
-                Metadata = new ObjectMetaInputs { Name = roleName, Labels = labels },
-                Rules = rules,
-            });
-            bindings.Add(scope.Resource(ClusterRoleBindingType, $"{name}-cluster-role-binding", Binding("ClusterRoleBinding", "ClusterRole", roleName, null, labels, subject),
-                ChildOptions.After(clusterRole, account)));
-        }
         return bindings;
+    }
+
+    /// <summary>
+    /// Watch mode: a Role in the refresher's namespace on its Lease (<c>coordination.k8s.io</c>): <c>get</c> and <c>update</c>
+    /// limited to the Lease by name, and <c>create</c>, which RBAC cannot limit by name (it decides before the object exists).
+    /// </summary>
+    public static IReadOnlyList<IChild> DeclareLease(ComponentScope scope, string name, Output<string> ns, Output<string> sa,
+        Output<IReadOnlyDictionary<string, string>> labels, IChild account, ChildOptions inNamespace)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        var roleName = Output.Tuple(ns, sa).Apply(v => ClusterRoleName(v.Item1, v.Item2) + "-lease");
+        var role = scope.Resource(RoleType, $"{name}-lease-role", new RoleInputs
+        {
+            Metadata = new ObjectMetaInputs { Name = roleName, Namespace = ns, Labels = labels },
+            Rules = sa.Apply(s => (IReadOnlyList<PolicyRuleInputs>)
+            [
+                new PolicyRuleInputs { ApiGroups = ["coordination.k8s.io"], Resources = ["leases"], ResourceNames = [TokenRefresherComponent.LeaseName(s)], Verbs = ["get", "update"] },
+                new PolicyRuleInputs { ApiGroups = ["coordination.k8s.io"], Resources = ["leases"], Verbs = ["create"] },
+            ]),
+        }, inNamespace);
+        var binding = scope.Resource(RoleBindingType, $"{name}-lease-role-binding", new RoleBindingInputs
+        {
+            Kind = "RoleBinding",
+            Metadata = new ObjectMetaInputs { Name = roleName, Namespace = ns, Labels = labels },
+            RoleRef = roleName.Apply(r => new RoleRefInputs { Kind = "Role", Name = r }),
+            Subjects = Output.Tuple(ns, sa).Apply(s => (IReadOnlyList<SubjectInputs>)[new SubjectInputs { Name = s.Item2, Namespace = s.Item1 }]),
+        }, ChildOptions.After(role, account));
+        return [binding];
     }
 
     private static RoleBindingInputs Binding(string kind, string roleKind, Output<string> roleName, string? @namespace,
@@ -107,20 +144,18 @@ public static class RefresherRbac
             Subjects = subject.Apply(s => (IReadOnlyList<SubjectInputs>)[new SubjectInputs { Name = s.Name, Namespace = s.Namespace }]),
         };
 
-    private static Output<ImmutableArray<Grant>> Grants(IEnumerable<RefresherTarget> targets) =>
-        Output.All(targets.Select(t => Output.Tuple(t.SecretName, t.AttachOnly, (t.ServiceAccounts ?? []).Items, t.Owner)
-            .Apply(v => new Grant(v.Item1, v.Item2 ?? false, v.Item3, string.IsNullOrEmpty(v.Item4) ? null : v.Item4))));
+    private static List<string> Sorted(IEnumerable<string> names) => names.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
 
-    /// <summary>The rules for the secrets the refresher writes (token targets), those it only attaches, and the service accounts.</summary>
-    private static List<PolicyRuleInputs> Rules(ImmutableArray<Grant> grants)
+    private static bool Writes(TargetConfiguration t) => !t.AttachOnly;
+
+    /// <summary>The rules for the secrets the refresher writes (token and copy targets), those it only attaches, and the service accounts, in one namespace.</summary>
+    private static List<PolicyRuleInputs> Rules(ImmutableArray<TargetConfiguration> targets)
     {
-        List<string> Names(bool attachOnly) => grants.Where(g => g.AttachOnly == attachOnly).Select(g => g.SecretName)
-            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        var secrets = Names(false);
-        var attached = Names(true);
-        var accounts = grants.SelectMany(g => g.ServiceAccounts).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var secrets = Sorted(targets.Where(Writes).Select(t => t.SecretName));
+        var attached = Sorted(targets.Where(t => t.AttachOnly).Select(t => t.SecretName));
+        var accounts = Sorted(targets.SelectMany(t => t.ServiceAccounts));
+        var owners = Sorted(targets.Where(t => Writes(t) && t.Owner is not null).Select(t => t.Owner!));
         var rules = new List<PolicyRuleInputs>();
-        var owners = grants.Where(g => !g.AttachOnly && g.Owner is not null).Select(g => g.Owner!).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         if (secrets.Count > 0)
         {
             // delete is never called: the OwnerReferencesPermissionEnforcement admission plugin lets only a user who
@@ -143,6 +178,50 @@ public static class RefresherRbac
         if (accounts.Count > 0)
         {
             rules.Add(new() { ApiGroups = [""], Resources = ["serviceaccounts"], ResourceNames = accounts, Verbs = ["get", "patch"] });
+        }
+        return rules;
+    }
+
+    /// <summary>
+    /// The cluster-wide rules of the targets that select namespaces. Namespaces are listed and watched. The Secrets the
+    /// refresher writes are read, updated and deleted by name; it creates them (not limitable by name) and lists and
+    /// watches Secrets across the cluster to find its own copies, by the <c>registryinfra.io/instance</c> label, in
+    /// namespaces that left the selection: RBAC checks a list or watch against <c>resourceNames</c> only when the request
+    /// names one object by a <c>metadata.name</c> field selector, which a cluster-wide search by label does not. Service
+    /// accounts are listed and watched (new ones are served as they appear) and patched by any name: all or those of a
+    /// selector are attached, and in a namespace that left the selection every account recording one of our names loses it. With <c>clusterOwner</c> the refresher reads its own ClusterRole (the uid its
+    /// Secrets' ownerReference names).
+    /// </summary>
+    private static List<PolicyRuleInputs> ClusterRules(ImmutableArray<TargetConfiguration> targets, string clusterRole)
+    {
+        var rules = new List<PolicyRuleInputs> { new() { ApiGroups = [""], Resources = ["namespaces"], Verbs = ["get", "list", "watch"] } };
+        var secrets = Sorted(targets.Where(Writes).Select(t => t.SecretName));
+        var attached = Sorted(targets.Where(t => t.AttachOnly).Select(t => t.SecretName));
+        var owners = Sorted(targets.Where(t => Writes(t) && t.Owner is not null).Select(t => t.Owner!));
+        if (secrets.Count > 0)
+        {
+            rules.Add(new() { ApiGroups = [""], Resources = ["secrets"], ResourceNames = secrets, Verbs = ["get", "update", "patch", "delete"] });
+            rules.Add(new() { ApiGroups = [""], Resources = ["secrets"], Verbs = ["create", "list", "watch"] });
+        }
+        if (owners.Count > 0)
+        {
+            rules.Add(new() { ApiGroups = [""], Resources = ["configmaps"], ResourceNames = owners, Verbs = ["get"] });
+        }
+        if (attached.Count > 0)
+        {
+            rules.Add(new() { ApiGroups = [""], Resources = ["secrets"], ResourceNames = attached, Verbs = ["get"] });
+        }
+        // Every wide target that writes and names no owner ConfigMap gets the ClusterRole as clusterOwner (TokenRefresherComponent.Configuration).
+        if (targets.Any(t => Writes(t) && t.Owner is null))
+        {
+            rules.Add(new() { ApiGroups = ["rbac.authorization.k8s.io"], Resources = ["clusterroles"], ResourceNames = [clusterRole], Verbs = ["get"] });
+        }
+        rules.Add(new() { ApiGroups = ["", "events.k8s.io"], Resources = ["events"], Verbs = ["create", "patch"] });
+        // Accounts are attached by name, all or selector, and when a namespace leaves the selection every account there that
+        // records one of our names loses it (found by listing the namespace's accounts): any account may be patched.
+        if (targets.Any(t => Writes(t) || t.ServiceAccounts.Count > 0 || t.AllServiceAccounts || t.ServiceAccountSelector is not null))
+        {
+            rules.Add(new() { ApiGroups = [""], Resources = ["serviceaccounts"], Verbs = ["get", "list", "watch", "patch"] });
         }
         return rules;
     }

@@ -1,5 +1,6 @@
 using RegistryInfra.Protocol.Model;
 using RegistryInfra.Protocol.Resources;
+using RegistryInfra.Provider.Components.Kubernetes;
 
 namespace RegistryInfra.Provider.Components.TokenRefresher;
 
@@ -80,6 +81,14 @@ public sealed partial record TokenRefresherArgs
     public Output<string?> MemoryLimit { get; init; } = Output.Create<string?>(null);
 
 
+    /// <summary>How the refresher runs: <c>cronJob</c> (default) or <c>watch</c>.</summary>
+    [PulumiProperty("mode", Description = "How the refresher runs: `cronJob` (default: a CronJob on `schedule` plus the run-on-deploy Job; a namespace created later is served at the next run) or `watch` (a Deployment that watches namespaces and service accounts and serves a new or relabelled namespace or a new service account within seconds, with Lease-based leader election; tokens are still renewed by their expiry). In watch mode the CronJob-only inputs (`schedule`, `startingDeadlineSeconds`, `backoffLimit`, `successfulJobsHistoryLimit`, `failedJobsHistoryLimit`, `activeDeadlineSeconds`, `runOnDeploy`) are refused.", Default = TokenRefresherComponent.CronJobMode)]
+    public Output<string?> Mode { get; init; } = Output.Create<string?>(null);
+
+    /// <summary>Watch mode: 1 or 2 replicas.</summary>
+    [PulumiProperty("replicas", Description = "Watch mode: the Deployment's replicas, 1 or 2. One leader works at a time (Lease `<serviceAccountName>-leader` in `namespace`); with 2 the standby takes over within the lease duration (15 s) when the leader's node goes, and a PodDisruptionBudget (minAvailable 1) keeps one running through voluntary disruptions. Default 1.", Default = 1)]
+    public Output<int?> Replicas { get; init; } = Output.Create<int?>(null);
+
     /// <summary>Run a Job at once on deploy (and whenever the configuration changes) so the secrets hold a token before workloads pull.</summary>
     [PulumiProperty("runOnDeploy", Description = "Also run a Job at once on deploy, and again whenever the configuration or image changes (the Job is named after their hash), so the secrets hold a token before workloads pull. Default true.", Default = true)]
     public Output<bool?> RunOnDeploy { get; init; } = Output.Create<bool?>(null);
@@ -118,7 +127,7 @@ public sealed partial record RefresherRegistry
 }
 
 /// <summary>One pull secret name the refresher keeps fresh, in listed namespaces, by selector, or everywhere.</summary>
-[PulumiType("registryinfra:index:RefresherTarget", Description = "A pull secret (by name) the refresher keeps fresh or only attaches, and where: listed namespaces, a namespace label selector, or all namespaces (exactly one).")]
+[PulumiType("registryinfra:index:RefresherTarget", Description = "A pull secret (by name) the refresher keeps fresh, copies from a source or only attaches, and where: listed namespaces, a namespace label selector (`namespaceSelector` or `namespaceLabelSelector`), or all namespaces (exactly one). Every Secret the refresher creates for a selector or all-namespaces target carries the label `registryinfra.io/instance` (the refresher's namespace) and an ownerReference to the refresher's ClusterRole, so destroying the refresher deletes every copy by garbage collection, in namespaces created after the deploy too.")]
 public sealed partial record RefresherTarget
 {
     [PulumiProperty("secretName", Description = "The Secret's name in each namespace.")]
@@ -132,8 +141,14 @@ public sealed partial record RefresherTarget
     public InputList<string>? Namespaces { get; init; }
 
 
-    [PulumiProperty("namespaceSelector", Description = "A label selector over namespaces, such as `team=payments,env!=dev`, resolved at each run (needs a ClusterRole that can list namespaces).")]
+    [PulumiProperty("namespaceSelector", Description = "A label selector over namespaces as a string, such as `team=payments,env!=dev` or `tier in (web,api),!legacy` (the grammar of kubectl's `-l`), resolved at each run (needs a ClusterRole that can list namespaces). Not with `namespaceLabelSelector`.")]
     public Output<string?> NamespaceSelector { get; init; } = Output.Create<string?>(null);
+
+    [PulumiProperty("namespaceLabelSelector", Description = "A label selector over namespaces (matchLabels and matchExpressions, as Kubernetes' LabelSelector), resolved at each run and, in watch mode, within seconds of a namespace being created or relabelled. Not with `namespaceSelector`.")]
+    public Output<LabelSelectorArgs?> NamespaceLabelSelector { get; init; } = Output.Create<LabelSelectorArgs?>(null);
+
+    [PulumiProperty("excludeNamespaces", Description = "Namespaces never served, by name or glob (`*` any run of characters, `?` one character), such as `kube-*`; only with a namespace selector or `allNamespaces`. An excluded namespace is treated exactly as one not selected: our Secret there is removed, theirs is kept.")]
+    public InputList<string>? ExcludeNamespaces { get; init; }
 
     [PulumiProperty("allNamespaces", Description = "Every namespace of the cluster, resolved at each run (needs a ClusterRole that can list namespaces). Default false.", Default = false)]
     public Output<bool?> AllNamespaces { get; init; } = Output.Create<bool?>(null);
@@ -143,7 +158,15 @@ public sealed partial record RefresherTarget
     public InputList<string>? ServiceAccounts { get; init; }
 
 
-    /// <summary>The secret's data is owned elsewhere (Pulumi, for static credentials): the refresher only attaches it to <see cref="ServiceAccounts"/>.</summary>
+    [PulumiProperty("allServiceAccounts", Description = "Attach the secret to every service account of each selected namespace (not with `serviceAccounts` or `serviceAccountSelector`). Default false.", Default = false)]
+    public Output<bool?> AllServiceAccounts { get; init; } = Output.Create<bool?>(null);
+
+    [PulumiProperty("serviceAccountSelector", Description = "Attach the secret to the service accounts of each selected namespace that this label selector selects (not with `serviceAccounts` or `allServiceAccounts`).")]
+    public Output<LabelSelectorArgs?> ServiceAccountSelector { get; init; } = Output.Create<LabelSelectorArgs?>(null);
+
+    [PulumiProperty("source", Description = "A copy target: the refresher writes the data of this `kubernetes.io/dockerconfigjson` Secret (owned by Pulumi, in the refresher's own namespace) into `secretName` in every selected namespace, rewriting a copy only when the source changed. Not with `registries` or `attachOnly`. RBAC then grants `get` on the source by name.")]
+    public Output<RefresherSecretSource?> Source { get; init; } = Output.Create<RefresherSecretSource?>(null);
+
     /// <summary>The ConfigMap in each namespace that owns the secret (PullSecret's token-secret owner, of the same name as its <c>tokenSecretName</c>).</summary>
     [PulumiProperty("owner", Description = "The ConfigMap, in each namespace, that owns the secret: PullSecret creates one named like its `tokenSecretName`. The refresher then creates the Secret with an ownerReference to it (so deleting the ConfigMap deletes the Secret), writes only a Secret that carries that reference (another owner's Secret of the same name is refused, that owner named), and skips namespaces where it does not exist. Not with `attachOnly`.")]
     public Output<string?> Owner { get; init; } = Output.Create<string?>(null);
@@ -151,4 +174,15 @@ public sealed partial record RefresherTarget
     [PulumiProperty("attachOnly", Description = "The secret's data is owned elsewhere (such as the static-credentials secret of a PullSecret): the refresher only adds it to `serviceAccounts` in the namespaces where it exists, and never reads its data, creates or writes it. RBAC then grants `get` on the secret by name and no secret write. Default false.", Default = false)]
     public Output<bool?> AttachOnly { get; init; } = Output.Create<bool?>(null);
 
+}
+
+/// <summary>The Secret a copy target copies.</summary>
+[PulumiType("registryinfra:index:RefresherSecretSource", Description = "The `kubernetes.io/dockerconfigjson` Secret a copy target copies into every selected namespace.")]
+public sealed partial record RefresherSecretSource
+{
+    [PulumiProperty("namespace", Description = "The source Secret's namespace: the refresher's own.")]
+    public Output<string> Namespace { get; init; } = "";
+
+    [PulumiProperty("name", Description = "The source Secret's name.")]
+    public Output<string> Name { get; init; } = "";
 }

@@ -1,6 +1,7 @@
 using RegistryInfra.Core.References;
 using System.Collections.Immutable;
 using System.Text.RegularExpressions;
+using RegistryInfra.Core.Kubernetes;
 using RegistryInfra.Core.Refresher;
 using RegistryInfra.Protocol.Components;
 using RegistryInfra.Protocol.Model;
@@ -23,6 +24,15 @@ public sealed partial class TokenRefresherComponent : IComponent<TokenRefresherA
     public const string ConfigMapType = "kubernetes:core/v1:ConfigMap";
     public const string CronJobType = "kubernetes:batch/v1:CronJob";
     public const string JobType = "kubernetes:batch/v1:Job";
+    public const string DeploymentType = "kubernetes:apps/v1:Deployment";
+    public const string PodDisruptionBudgetType = "kubernetes:policy/v1:PodDisruptionBudget";
+
+    /// <summary>The modes, as <c>mode</c> takes them.</summary>
+    public const string CronJobMode = "cronJob";
+    public const string WatchMode = "watch";
+
+    /// <summary>On the watch mode's pod template: a hash of the configuration, so a changed configuration rolls the pods.</summary>
+    public const string ConfigurationHashAnnotation = "registryinfra.io/configuration-hash";
     /// <summary>The namespace when none is given: the component's name and a hash of its URN, so two refreshers never share one.</summary>
     public static string DefaultNamespaceFor(string urn, string name) => KubernetesNames.InstanceName(name, urn);
     public const string DefaultServiceAccountName = "registryinfra-refresher";
@@ -82,15 +92,10 @@ public sealed partial class TokenRefresherComponent : IComponent<TokenRefresherA
         var azure = Output.Tuple(registries.Items.Then(items => Output.All(items.Select(r => Output.Tuple(r.Type, r.ClientId)))), args.ServiceAccountAnnotations?.Entries ?? Output.Create(ImmutableSortedDictionary<string, string>.Empty),
             args.PodLabels?.Entries ?? Output.Create(ImmutableSortedDictionary<string, string>.Empty))
             .Apply(v => AzureIdentity(v.Item1, v.Item2, v.Item3));
-        // The refresher's namespace names this deployment (issue #14): the instance label marks the Secrets it may prune.
-        var configuration = Output.Tuple(registries.Items, args.Targets.Items, ns)
-            .Then(v => Output.Tuple(Output.All(v.Item1.Select(RegistryOf)), Output.All(v.Item2.Select(TargetOf)), Output.Create(v.Item3)))
-            .Apply(v => Configuration(v.Item1, v.Item2, v.Item3));
-        // The ledger of attached names lives beside the configuration and is owned by its ConfigMap, so it goes with the refresher.
-        configuration = Output.Tuple(configuration, ns, sa).Apply(v => v.Item1 with
-        {
-            Ledger = new LedgerConfiguration { Namespace = v.Item2, Name = LedgerName(v.Item3), Owner = v.Item3 + "-config" },
-        });
+        var modeInput = args.Mode.Apply(m => m ?? CronJobMode);
+        var targets = args.Targets.Items.Then(items => Output.All(items.Select((t, i) => TargetOf(t, i))));
+        var configuration = Output.Tuple(registries.Items.Then(items => Output.All(items.Select(RegistryOf))), targets, Output.Tuple(ns, sa, modeInput))
+            .Apply(v => Configuration(v.Item1, v.Item2, v.Item3.Item1, v.Item3.Item2, v.Item3.Item3 == WatchMode));
         var configText = configuration.Apply(c => RefresherConfigurationJson.ToJson(c));
 
         var before = new List<IChild>();
@@ -132,6 +137,40 @@ public sealed partial class TokenRefresherComponent : IComponent<TokenRefresherA
         before.Add(configMap);
 
         var podLabels = azure.Apply(a => (IReadOnlyDictionary<string, string>)KubernetesLabels.For("refresher", name, a.PodLabels));
+        Output<string?> cronJobName, jobName, deploymentName;
+        if (!scope.Known(args.Mode, "mode", "the refresher's CronJob and run-on-deploy Job, or its Deployment", out var mode))
+        {
+            cronJobName = jobName = deploymentName = args.Mode.Apply(_ => (string?)null);
+        }
+        else if (mode == WatchMode)
+        {
+            cronJobName = jobName = Output.Create<string?>(null);
+            deploymentName = Watch(scope, name, args, ns, sa, image, labels, podLabels, configMapName, configText, account, before, inNamespace);
+        }
+        else
+        {
+            deploymentName = Output.Create<string?>(null);
+            (cronJobName, jobName) = Cron(scope, name, args, ns, sa, image, labels, podLabels, configMapName, configText, registries, before);
+        }
+
+        return new TokenRefresherOutputs
+        {
+            Namespace = ns,
+            ServiceAccountName = sa.DependingOn(account.Urn),
+            ConfigMapName = configMapName.DependingOn(configMap.Urn),
+            CronJobName = cronJobName,
+            JobName = jobName,
+            DeploymentName = deploymentName,
+            Image = image,
+            Configuration = configText.DependingOn(configMap.Urn),
+        };
+    }
+
+    /// <summary>CronJob mode: the CronJob, and the run-on-deploy Job named after the configuration's hash.</summary>
+    private static (Output<string?> CronJob, Output<string?> Job) Cron(ComponentScope scope, string name, TokenRefresherArgs args, Output<string> ns, Output<string> sa,
+        Output<string> image, Output<IReadOnlyDictionary<string, string>> labels, Output<IReadOnlyDictionary<string, string>> podLabels, Output<string> configMapName,
+        Output<string> configText, InputList<RefresherRegistry> registries, List<IChild> before)
+    {
         var jobSpec = RefresherPod.JobSpec(args, image, sa, configMapName, podLabels);
         var cronJob = scope.Resource(CronJobType, $"{name}-cron-job", new CronJobInputs
         {
@@ -160,16 +199,61 @@ public sealed partial class TokenRefresherComponent : IComponent<TokenRefresherA
             }, new ChildOptions { DependsOn = [.. before] });
             jobName = name1.DependingOn(job.Urn);
         }
+        return (sa.Apply(s => (string?)s).DependingOn(cronJob.Urn), jobName);
+    }
 
-        return new TokenRefresherOutputs
+    /// <summary>
+    /// Watch mode: the Role on the leader-election Lease, the Deployment running <c>watch</c>, and with 2 replicas a
+    /// PodDisruptionBudget. The pod template carries a hash of the configuration, so a changed configuration rolls the
+    /// pods (the refresher reads it at start); pulumi-kubernetes awaits the rollout's ready replicas, and a replica is
+    /// ready once it is a standby or the leader that finished its first full run.
+    /// </summary>
+    private static Output<string?> Watch(ComponentScope scope, string name, TokenRefresherArgs args, Output<string> ns, Output<string> sa,
+        Output<string> image, Output<IReadOnlyDictionary<string, string>> labels, Output<IReadOnlyDictionary<string, string>> podLabels, Output<string> configMapName,
+        Output<string> configText, IChild account, List<IChild> before, ChildOptions inNamespace)
+    {
+        before.AddRange(RefresherRbac.DeclareLease(scope, name, ns, sa, labels, account, inNamespace));
+        var selector = new MatchLabelsInputs { MatchLabels = SelectorLabels(name) };
+        var replicas = args.Replicas.Apply(r => r ?? 1);
+        var deployment = scope.Resource(DeploymentType, $"{name}-deployment", new WorkloadDeploymentInputs
         {
-            Namespace = ns,
-            ServiceAccountName = sa.DependingOn(account.Urn),
-            ConfigMapName = configMapName.DependingOn(configMap.Urn),
-            CronJobName = sa.DependingOn(cronJob.Urn),
-            JobName = jobName,
-            Image = image,
-            Configuration = configText.DependingOn(configMap.Urn),
+            Metadata = new ObjectMetaInputs { Name = sa, Namespace = ns, Labels = labels },
+            Spec = new WorkloadDeploymentSpecInputs
+            {
+                Replicas = replicas,
+                Selector = selector,
+                // One replica: the old pod goes first (releasing the Lease), so the new one leads and the rollout completes after
+                // its first full run with the new configuration. Two: one at a time, the other keeps serving.
+                Strategy = replicas.Apply(r => r == 1
+                    ? new WorkloadStrategyInputs { Type = "Recreate" }
+                    : new WorkloadStrategyInputs { Type = "RollingUpdate", RollingUpdate = new RollingUpdateInputs { MaxSurge = 0, MaxUnavailable = 1 } }),
+                Template = RefresherPod.WatchTemplate(args, image, sa, configMapName, podLabels,
+                    configText.Apply(c => (IReadOnlyDictionary<string, string>)new Dictionary<string, string>(StringComparer.Ordinal)
+                    {
+                        [ConfigurationHashAnnotation] = KubernetesNames.ShortHash(c),
+                    })),
+            },
+        }, new ChildOptions { DependsOn = [.. before] });
+        if (scope.Known(args.Replicas, "replicas", "the refresher's PodDisruptionBudget", out var count) && count == 2)
+        {
+            scope.Resource(PodDisruptionBudgetType, $"{name}-pod-disruption-budget", new PodDisruptionBudgetInputs
+            {
+                Metadata = new ObjectMetaInputs { Name = sa, Namespace = ns, Labels = labels },
+                Spec = new PodDisruptionBudgetSpecInputs { MinAvailable = 1, Selector = selector },
+            }, inNamespace);
+        }
+        return sa.Apply(s => (string?)s).DependingOn(deployment.Urn);
+    }
+
+    /// <summary>The labels a watch-mode Deployment selects its pods by: fixed for the component, whatever <c>podLabels</c> say.</summary>
+    private static Dictionary<string, string> SelectorLabels(string name)
+    {
+        var all = KubernetesLabels.For("refresher", name);
+        return new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["app.kubernetes.io/name"] = all["app.kubernetes.io/name"],
+            ["app.kubernetes.io/instance"] = all["app.kubernetes.io/instance"],
+            ["app.kubernetes.io/component"] = all["app.kubernetes.io/component"],
         };
     }
 
@@ -188,32 +272,113 @@ public sealed partial class TokenRefresherComponent : IComponent<TokenRefresherA
             },
         });
 
-    private static Output<TargetConfiguration> TargetOf(RefresherTarget t) =>
-        Output.Tuple(Output.Tuple(t.SecretName, t.NamespaceSelector, t.AllNamespaces, t.AttachOnly),
-            Output.Tuple((t.Registries ?? []).Items, (t.Namespaces ?? []).Items, (t.ServiceAccounts ?? []).Items, t.Owner)).Apply(v => new TargetConfiguration
-            {
-                SecretName = v.Item1.Item1,
-                NamespaceSelector = NullIfEmpty(v.Item1.Item2),
-                AllNamespaces = v.Item1.Item3 ?? false,
-                AttachOnly = v.Item1.Item4 ?? false,
-                Registries = v.Item2.Item1,
-                Namespaces = v.Item2.Item2,
-                ServiceAccounts = v.Item2.Item3,
-                Owner = NullIfEmpty(v.Item2.Item4),
-            });
-
-    /// <summary>The refresher's configuration file (Core's contract), checked by the refresher's own validator.</summary>
-    public static RefresherConfiguration Configuration(ImmutableArray<RegistryConfiguration> registries, ImmutableArray<TargetConfiguration> targets, string? instance = null)
+    /// <summary>A target as the configuration takes it, with whether its selectors were given as LabelSelector values (for the field names of errors).</summary>
+    internal static Output<(TargetConfiguration Config, bool NamespaceLabels, bool AccountLabels)> TargetOf(RefresherTarget t, int index)
     {
-        // Only a target that selects namespaces needs the instance (its Secrets are labelled and may be pruned).
-        var configuration = new RefresherConfiguration { Registries = registries, Targets = targets, Instance = targets.Any(t => t.SelectsNamespaces && !t.AttachOnly) ? instance : null };
+        var at = $"targets[{index}]";
+        // A LabelSelector goes into the configuration in its canonical string form; an empty one selects everything.
+        var namespaceLabels = t.NamespaceLabelSelector.Then(s => s is null
+            ? Output.Create<string?>(null)
+            : LabelSelectors.ToSelectorString(s, $"{at}.namespaceLabelSelector").Apply(x => (string?)x));
+        var accountLabels = t.ServiceAccountSelector.Then(s => s is null
+            ? Output.Create<string?>(null)
+            : LabelSelectors.ToSelectorString(s, $"{at}.serviceAccountSelector").Apply(x => (string?)x));
+        var source = t.Source.Then(s => s is null
+            ? Output.Create<SecretSourceConfiguration?>(null)
+            : Output.Tuple(s.Namespace, s.Name).Apply(v => (SecretSourceConfiguration?)new SecretSourceConfiguration { Namespace = v.Item1, Name = v.Item2 }));
+        var basics = Output.Tuple(Output.Tuple(t.SecretName, t.NamespaceSelector, t.AllNamespaces, t.AttachOnly),
+            Output.Tuple((t.Registries ?? []).Items, (t.Namespaces ?? []).Items, (t.ServiceAccounts ?? []).Items, t.Owner));
+        var wide = Output.Tuple(Output.Tuple(namespaceLabels, accountLabels, t.AllServiceAccounts), (t.ExcludeNamespaces ?? []).Items, source);
+        return Output.Tuple(basics, wide).Apply(v =>
+        {
+            var ((secretName, selector, all, attachOnly), (registries, namespaces, accounts, owner)) = v.Item1;
+            var ((labelSelector, accountSelector, allAccounts), exclude, copy) = v.Item2;
+            if (!string.IsNullOrEmpty(selector) && labelSelector is not null)
+            {
+                throw new ComponentInputException($"{at}.namespaceLabelSelector", "give namespaceSelector (a string) or namespaceLabelSelector, not both");
+            }
+            return (new TargetConfiguration
+            {
+                SecretName = secretName,
+                NamespaceSelector = labelSelector is null ? NullIfEmpty(selector) : NullIfEmpty(labelSelector),
+                AllNamespaces = (all ?? false) || labelSelector is "",
+                AttachOnly = attachOnly ?? false,
+                Registries = registries,
+                Namespaces = namespaces,
+                ExcludeNamespaces = exclude,
+                ServiceAccounts = accounts,
+                AllServiceAccounts = (allAccounts ?? false) || accountSelector is "",
+                ServiceAccountSelector = NullIfEmpty(accountSelector),
+                Source = copy,
+                Owner = NullIfEmpty(owner),
+            }, labelSelector is not null, accountSelector is not null);
+        });
+    }
+
+    /// <summary>
+    /// The refresher's configuration file (Core's contract), checked by the refresher's own validator. Targets that select
+    /// namespaces (by label or all) and create Secrets get <c>clusterOwner</c>, the refresher's ClusterRole, and the
+    /// configuration the <c>instance</c> label value (the refresher's namespace), so every copy is found again and garbage
+    /// collected with the refresher; watch mode adds the Lease.
+    /// </summary>
+    public static RefresherConfiguration Configuration(ImmutableArray<RegistryConfiguration> registries,
+        ImmutableArray<(TargetConfiguration Config, bool NamespaceLabels, bool AccountLabels)> targets, string ns, string serviceAccount, bool watch)
+    {
+        var wide = false;
+        var configured = targets.Select((t, i) =>
+        {
+            var target = t.Config;
+            if (target.Source is { } source && source.Namespace != ns)
+            {
+                throw new ComponentInputException($"targets[{i}].source.namespace", $"'{source.Namespace}' is not the refresher's namespace '{ns}': the source Secret lives beside the refresher, which may read it only there");
+            }
+            if (!IsWide(target))
+            {
+                return target;
+            }
+            wide = true;
+            return target.AttachOnly || target.Owner is not null ? target : target with { ClusterOwner = RefresherRbac.ClusterRoleName(ns, serviceAccount) };
+        }).ToImmutableArray();
+        var configuration = new RefresherConfiguration
+        {
+            Registries = registries,
+            Targets = configured,
+            // Only a target that selects namespaces and writes Secrets needs the instance (its Secrets are labelled and may be pruned).
+            Instance = wide && configured.Any(t => IsWide(t) && !t.AttachOnly) ? ns : null,
+            Ledger = new LedgerConfiguration { Namespace = ns, Name = LedgerName(serviceAccount), Owner = serviceAccount + "-config" },
+            Watch = watch ? new WatchConfiguration { LeaseNamespace = ns, LeaseName = LeaseName(serviceAccount) } : null,
+        };
         var problems = RefresherConfigurationValidator.Validate(configuration);
         if (problems.Count > 0)
         {
-            throw new ComponentInputException(problems[0].Path, problems[0].Message);
+            throw new ComponentInputException(FieldOf(problems[0].Path, targets), problems[0].Message);
         }
         return configuration;
     }
+
+    /// <summary>Whether a target selects namespaces (by label or all) rather than listing them.</summary>
+    internal static bool IsWide(TargetConfiguration target) => target.Namespaces.Count == 0 && (target.NamespaceSelector is not null || target.AllNamespaces);
+
+    // The configuration's path of a problem, as the component's input that it came from.
+    private static string FieldOf(string path, ImmutableArray<(TargetConfiguration Config, bool NamespaceLabels, bool AccountLabels)> targets)
+    {
+        for (var i = 0; i < targets.Length; i++)
+        {
+            var at = $"targets[{i}].";
+            if (targets[i].NamespaceLabels && path.StartsWith(at + "namespaceSelector", StringComparison.Ordinal))
+            {
+                return at + "namespaceLabelSelector" + path[(at.Length + "namespaceSelector".Length)..];
+            }
+            if (targets[i].AccountLabels && path.StartsWith(at + "serviceAccountSelector", StringComparison.Ordinal))
+            {
+                return at + "serviceAccountSelector" + path[(at.Length + "serviceAccountSelector".Length)..];
+            }
+        }
+        return path;
+    }
+
+    /// <summary>The Lease the watch mode's replicas elect their leader on.</summary>
+    public static string LeaseName(string serviceAccount) => serviceAccount + "-leader";
 
     /// <summary>The name of the ConfigMap the refresher creates to record where it attached which secret.</summary>
     public static string LedgerName(string serviceAccount) => serviceAccount + "-attachments";
@@ -311,11 +476,88 @@ public sealed partial class TokenRefresherComponent : IComponent<TokenRefresherA
                 }
             }
         }
-        if (args.Targets.TryGetKnown(out var targets) && targets.Length == 0)
+        if (args.Targets.TryGetKnown(out var targets))
         {
-            throw new ComponentInputException("targets", "at least one target is required");
+            if (targets.Length == 0)
+            {
+                throw new ComponentInputException("targets", "at least one target is required");
+            }
+            for (var i = 0; i < targets.Length; i++)
+            {
+                ValidateTarget(targets[i], $"targets[{i}]");
+            }
+        }
+        ValidateMode(args);
+    }
+
+    private static void ValidateTarget(RefresherTarget target, string at)
+    {
+        if (target.NamespaceLabelSelector.TryGetKnown(out var namespaces))
+        {
+            LabelSelectors.ValidateKnown(namespaces, $"{at}.namespaceLabelSelector");
+        }
+        if (target.ServiceAccountSelector.TryGetKnown(out var accounts))
+        {
+            LabelSelectors.ValidateKnown(accounts, $"{at}.serviceAccountSelector");
+        }
+        if ((target.ExcludeNamespaces ?? []).TryGetKnown(out var exclude))
+        {
+            for (var j = 0; j < exclude.Length; j++)
+            {
+                if (NamespacePatterns.Problem(exclude[j]) is { } problem)
+                {
+                    throw new ComponentInputException($"{at}.excludeNamespaces[{j}]", problem);
+                }
+            }
         }
     }
+
+    /// <summary>The mode, the replicas, and no CronJob setting in watch mode (it would be silently ignored).</summary>
+    private static void ValidateMode(TokenRefresherArgs args)
+    {
+        var modeKnown = args.Mode.TryGetKnown(out var given);
+        var mode = given ?? CronJobMode;
+        if (modeKnown && mode is not (CronJobMode or WatchMode))
+        {
+            throw new ComponentInputException("mode", $"'{mode}' is not one of {CronJobMode}, {WatchMode}");
+        }
+        if (args.Replicas.TryGetKnown(out var replicas) && replicas is { } count)
+        {
+            if (modeKnown && mode != WatchMode)
+            {
+                throw new ComponentInputException("replicas", $"only with mode {WatchMode} (mode {CronJobMode} runs one Job at a time)");
+            }
+            if (count is not (1 or 2))
+            {
+                throw new ComponentInputException("replicas", $"1 or 2, got {count} (one leader works at a time; a second replica only stands by)");
+            }
+        }
+        if (!modeKnown || mode != WatchMode)
+        {
+            return;
+        }
+        var cronOnly = new (string Field, bool Given)[]
+        {
+            ("schedule", Given(args.Schedule)),
+            ("startingDeadlineSeconds", Given(args.StartingDeadlineSeconds)),
+            ("backoffLimit", Given(args.BackoffLimit)),
+            ("successfulJobsHistoryLimit", Given(args.SuccessfulJobsHistoryLimit)),
+            ("failedJobsHistoryLimit", Given(args.FailedJobsHistoryLimit)),
+            ("activeDeadlineSeconds", Given(args.ActiveDeadlineSeconds)),
+            ("runOnDeploy", Given(args.RunOnDeploy)),
+        };
+        foreach (var (field, isGiven) in cronOnly)
+        {
+            if (isGiven)
+            {
+                throw new ComponentInputException(field, $"only with mode {CronJobMode}: in mode {WatchMode} the Deployment reacts to changes and renews tokens by their expiry; remove {field}");
+            }
+        }
+    }
+
+    private static bool Given<T>(Output<T?> value) where T : struct => value.TryGetKnown(out var known) && known is not null;
+
+    private static bool Given(Output<string?> value) => value.TryGetKnown(out var known) && known is not null;
 
     private static void RequireNonNegative<T>(Output<T?> value, string field, bool positive = false) where T : struct, IComparable<T>
     {

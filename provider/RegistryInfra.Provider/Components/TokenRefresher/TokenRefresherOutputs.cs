@@ -16,13 +16,16 @@ public sealed partial record TokenRefresherOutputs
     [PulumiProperty("configMapName", Description = "The ConfigMap holding the refresher's configuration.")]
     public Output<string> ConfigMapName { get; init; } = Output.Unknown<string>();
 
-    [PulumiProperty("cronJobName", Description = "The CronJob's name.")]
-    public Output<string> CronJobName { get; init; } = Output.Unknown<string>();
+    [PulumiProperty("cronJobName", Description = "The CronJob's name; absent in watch mode.")]
+    public Output<string?> CronJobName { get; init; } = Output.Unknown<string?>();
 
-    [PulumiProperty("jobName", Description = "The run-on-deploy Job's name (it carries a hash of the configuration and image); absent when `runOnDeploy` is false.")]
+    [PulumiProperty("jobName", Description = "The run-on-deploy Job's name (it carries a hash of the configuration and image); absent when `runOnDeploy` is false and in watch mode.")]
     public Output<string?> JobName { get; init; } = Output.Unknown<string?>();
 
-    [PulumiProperty("image", Description = "The refresher image the CronJob and Job run.")]
+    [PulumiProperty("deploymentName", Description = "Watch mode: the Deployment's name. It is known once pulumi-kubernetes has seen its rollout complete: every replica ready, which the leader is only after its first full run has filled the Secrets.")]
+    public Output<string?> DeploymentName { get; init; } = Output.Unknown<string?>();
+
+    [PulumiProperty("image", Description = "The refresher image the CronJob and Job (or the Deployment) run.")]
     public Output<string> Image { get; init; } = Output.Unknown<string>();
 
     [PulumiProperty("configuration", Description = "The refresher's configuration file as written into the ConfigMap (JSON; no credential: tokens come from the pod's identity).")]
