@@ -76,8 +76,7 @@ public static class ComponentModes
 
     /// <summary>
     /// ClusterRegistryAccess by namespace selector and for all namespaces: each registers one cluster-wide
-    /// PullSecretAttachment, whose inputs the child check reads from the package schema; they join <see cref="All"/> once
-    /// that resource's cluster-wide inputs are in the schema. Until then the parity test plays them through the plugin.
+    /// PullSecretAttachment (checked against the package schema like every child of this package); part of <see cref="All"/>.
     /// </summary>
     public static IReadOnlyList<ComponentMode> ClusterWide { get; } =
     [
@@ -220,5 +219,6 @@ public static class ComponentModes
             { "profiles": [{ "server": "acme.azurecr.io", "kind": "acr", "tenantId": "00000000-0000-0000-0000-000000000001", "clientId": "00000000-0000-0000-0000-000000000002" }],
               "kubeconfig": {{Quote(Kubeconfig)}}, "namespaces": ["apps"], "refresher": { "image": {{Quote(Image)}} } }
             """),
+        .. ClusterWide,
     ];
 }

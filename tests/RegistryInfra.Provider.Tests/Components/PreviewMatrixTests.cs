@@ -128,7 +128,7 @@ public sealed class PreviewMatrixTests
     {
         int cases = 0, full = 0, partial = 0, alone = 0, previewChildren = 0, updateChildren = 0;
         var problems = new List<string>();
-        foreach (var mode in ComponentModes.All.Concat(ComponentModes.ClusterWide))
+        foreach (var mode in ComponentModes.All)
         {
             var inputs = mode.Inputs;
             var update = await RunAsync(mode, inputs, preview: false);

@@ -135,11 +135,6 @@ internal static class ParityScenarios
             """{ "profiles": [{ "server": "mcr.microsoft.com", "anonymous": true }], "namespaces": ["apps"] }"""), preview: true);
         yield return Construct(new ComponentMode("clusterRegistryAccess/opt-out-with-accounts", "registryinfra:index:ClusterRegistryAccess", "edge",
             """{ "profiles": [{ "server": "ghcr.io", "username": "u", "password": "p" }], "namespaces": ["apps"], "serviceAccounts": ["default"], "attachServiceAccounts": false }"""), preview: false);
-        foreach (var mode in ComponentModes.ClusterWide)
-        {
-            yield return Construct(mode, preview: false);
-            yield return Construct(mode, preview: true);
-        }
         // Issue 14: a selector unknown in preview (from a resource not created yet), and the errors that name the fields.
         yield return Construct(new ComponentMode("clusterRegistryAccess/unknown-selector", "registryinfra:index:ClusterRegistryAccess", "sel",
             """{ "profiles": [{ "server": "ghcr.io", "username": "u", "password": "p" }], "namespaceSelector": "UNKNOWN", "refresher": { "image": "ghcr.io/acme/refresher@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "mode": "watch" } }"""), preview: true);
