@@ -193,7 +193,7 @@ public sealed class RefresherImageTests(RefresherImageTests.BuiltImage image) : 
         File.Copy(Path.Combine(Requirements.RepositoryRoot, "programs", "refresher", "examples", "config.yaml"), Path.Combine(configDirectory, "config.yaml"), overwrite: true);
         var sample = await image.RunInImageAsync(rootfs, ["check", "--offline", "--config", "/etc/registryinfra-refresher/config.yaml"], Ct, isolateNetwork: true);
         Assert.True(sample.Exit == 0, sample.Stdout + sample.Stderr);
-        Assert.Contains("Configuration /etc/registryinfra-refresher/config.yaml is valid: 5 registries, 3 targets", sample.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Configuration /etc/registryinfra-refresher/config.yaml is valid: 5 registries, 4 targets", sample.Stdout, StringComparison.Ordinal);
 
         // A whole check and refresh against a Kubernetes API on this machine, with a static registry.
         await using var api = await FakeKubeApi.StartAsync(cancellationToken: Ct);
