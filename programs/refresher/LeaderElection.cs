@@ -174,30 +174,53 @@ internal sealed partial class LeaderElection(
         return false;
     }
 
-    /// <summary>Gives the lease up (holder empty, duration 1 s) if this replica holds it; a failure is logged (the lease then expires).</summary>
+    /// <summary>
+    /// Gives the lease up (holder empty, duration 1 s) if this replica holds it; a failure is logged (the lease then expires).
+    /// As client-go's tryRelease (kubernetes/client-go 32ce75a7d6bc, tools/leaderelection/leaderelection.go): the record is
+    /// read first, so a renewal whose answer was lost (the server wrote it, the client saw a cancellation at SIGTERM) does
+    /// not leave a stale resourceVersion that makes the release a 409; a conflict reads again, until the timeout.
+    /// </summary>
     public async Task ReleaseAsync()
     {
-        if (!_leader || _observed is null)
+        if (!_leader)
         {
             return;
         }
         _leader = false;
-        var now = MicroTime(time.GetUtcNow());
-        var released = Copy(_observed);
-        released.Spec.HolderIdentity = "";
-        released.Spec.LeaseDurationSeconds = 1;
-        released.Spec.RenewTime = now;
-        released.Spec.AcquireTime = now;
+        using var timeout = new CancellationTokenSource(RefresherApp.ShutdownGrace);
         try
         {
-            using var timeout = new CancellationTokenSource(RefresherApp.ShutdownGrace);
-            metrics.ApiRequest("update", "leases");
-            _observed = await api.ReplaceLeaseAsync(released, timeout.Token).ConfigureAwait(false);
-            LogReleased(logger, identity, ns, name);
+            while (true)
+            {
+                metrics.ApiRequest("get", "leases");
+                var current = await api.ReadLeaseAsync(ns, name, timeout.Token).ConfigureAwait(false);
+                if (current is null || current.Spec.HolderIdentity != identity)
+                {
+                    // Gone, or another replica took it over since: nothing of ours to give up.
+                    return;
+                }
+                var now = MicroTime(time.GetUtcNow());
+                var released = Copy(current);
+                released.Spec.HolderIdentity = "";
+                released.Spec.LeaseDurationSeconds = 1;
+                released.Spec.RenewTime = now;
+                released.Spec.AcquireTime = now;
+                try
+                {
+                    metrics.ApiRequest("update", "leases");
+                    _observed = await api.ReplaceLeaseAsync(released, timeout.Token).ConfigureAwait(false);
+                    LogReleased(logger, identity, ns, name);
+                    return;
+                }
+                catch (KubeApiException e) when (e.StatusCode == HttpStatusCode.Conflict)
+                {
+                    // Written since the read: read it again.
+                }
+            }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            LogReleaseFailed(logger, ns, name, e.GetType().Name);
+            LogReleaseFailed(logger, ns, name, e is KubeApiException k ? $"HTTP {((int)k.StatusCode).ToString(CultureInfo.InvariantCulture)}" : e.GetType().Name);
         }
     }
 

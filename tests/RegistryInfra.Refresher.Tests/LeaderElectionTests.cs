@@ -139,10 +139,39 @@ public sealed class LeaderElectionTests : IAsyncDisposable
         Assert.True(terms[0].Ended <= terms[1].Started);
     }
 
+    [Fact]
+    public async Task A_leader_whose_last_renewal_answer_was_lost_still_releases_on_stop()
+    {
+        await StartAsync();
+        var work = new Work();
+        var network = new Severable(Client());
+        var a = Replica("a", network);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var runA = a.RunAsync(work.For("a"), stop.Token);
+        await WaitForAsync(() => a.IsLeader);
+        var version = _api!.GetLease("refresher", "lock")!["metadata"]!["resourceVersion"]!.GetValue<string>();
+
+        // Renewals the server applies but whose answers never arrive: a's observed record stays one version behind
+        // (within RenewDeadline, before a would step down), and SIGTERM comes then.
+        network.LoseReplaceAnswers = true;
+        await WaitForAsync(() => Volatile.Read(ref network.Lost) >= 1);
+        Assert.NotEqual(version, _api!.GetLease("refresher", "lock")!["metadata"]!["resourceVersion"]!.GetValue<string>());
+        await stop.CancelAsync();
+        await runA;
+
+        Assert.Null(_api!.LeaseHolder("refresher", "lock"));
+        Assert.Equal(1, _api!.GetLease("refresher", "lock")!["spec"]!["leaseDurationSeconds"]!.GetValue<int>());
+    }
+
     /// <summary>A replica's connection to the API server that can be cut.</summary>
     private sealed class Severable(IKubeWatchApi inner) : IKubeWatchApi
     {
         public volatile bool Cut;
+
+        /// <summary>Lease replacements reach the server but their answers are lost (a cancellation as SIGTERM arrives, a cut connection).</summary>
+        public volatile bool LoseReplaceAnswers;
+
+        public int Lost;
 
         private T Check<T>(Func<T> call) => Cut ? throw new HttpRequestException("cut") : call();
 
@@ -158,7 +187,16 @@ public sealed class LeaderElectionTests : IAsyncDisposable
 
         public Task<V1Lease> CreateLeaseAsync(V1Lease lease, CancellationToken ct) => Check(() => inner.CreateLeaseAsync(lease, ct));
 
-        public Task<V1Lease> ReplaceLeaseAsync(V1Lease lease, CancellationToken ct) => Check(() => inner.ReplaceLeaseAsync(lease, ct));
+        public async Task<V1Lease> ReplaceLeaseAsync(V1Lease lease, CancellationToken ct)
+        {
+            var written = await Check(() => inner.ReplaceLeaseAsync(lease, ct));
+            if (LoseReplaceAnswers)
+            {
+                Interlocked.Increment(ref Lost);
+                throw new HttpRequestException("the answer was lost");
+            }
+            return written;
+        }
     }
 
     [Fact]
