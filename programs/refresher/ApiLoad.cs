@@ -71,6 +71,10 @@ internal sealed class CountingKubeApi(IKubeApi inner) : IKubeApi
 
     public Task CreateEventAsync(CoreV1Event ev, string ns, CancellationToken ct) => Count("POST events", ns, inner.CreateEventAsync(ev, ns, ct));
 
+    public Task<CoreV1Event> ReadEventAsync(string ns, string name, CancellationToken ct) => Count("GET events", ns, inner.ReadEventAsync(ns, name, ct));
+
+    public Task PatchEventAsync(string ns, string name, string mergePatch, CancellationToken ct) => Count("PATCH events", ns, inner.PatchEventAsync(ns, name, mergePatch, ct));
+
     public Task<V1ServiceAccountList> ListServiceAccountsAsync(string ns, string? labelSelector, int limit, string? continueToken, CancellationToken ct) =>
         Count("LIST serviceaccounts", ns, inner.ListServiceAccountsAsync(ns, labelSelector, limit, continueToken, ct));
 

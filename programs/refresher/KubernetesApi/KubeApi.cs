@@ -45,6 +45,11 @@ internal interface IKubeApi
 
     Task CreateEventAsync(CoreV1Event ev, string ns, CancellationToken ct);
 
+    Task<CoreV1Event> ReadEventAsync(string ns, string name, CancellationToken ct);
+
+    /// <summary>A JSON merge patch (RFC 7386) of an Event; a <c>metadata.resourceVersion</c> in it is the precondition.</summary>
+    Task PatchEventAsync(string ns, string name, string mergePatch, CancellationToken ct);
+
     /// <summary>One chunk of the service accounts of a namespace, optionally by label selector.</summary>
     Task<V1ServiceAccountList> ListServiceAccountsAsync(string ns, string? labelSelector, int limit, string? continueToken, CancellationToken ct);
 
@@ -143,6 +148,13 @@ internal sealed partial class KubeApi : IKubeApi, IDisposable
 
     public Task CreateEventAsync(CoreV1Event ev, string ns, CancellationToken ct) =>
         SendAsync(HttpMethod.Post, Path("events", ns), Body(ev, KubeJson.Default.CoreV1Event), Json, (JsonTypeInfo<CoreV1Event>?)null, ct);
+
+    public Task<CoreV1Event> ReadEventAsync(string ns, string name, CancellationToken ct) =>
+        SendAsync(HttpMethod.Get, Path("events", ns, name), null, Json, KubeJson.Default.CoreV1Event, ct)!;
+
+    public Task PatchEventAsync(string ns, string name, string mergePatch, CancellationToken ct) =>
+        SendAsync(HttpMethod.Patch, Path("events", ns, name), new StringContent(mergePatch, Encoding.UTF8, "application/merge-patch+json"), Json,
+            (JsonTypeInfo<CoreV1Event>?)null, ct);
 
     public Task<V1ServiceAccountList> ListServiceAccountsAsync(string ns, string? labelSelector, int limit, string? continueToken, CancellationToken ct) =>
         SendAsync(HttpMethod.Get, ListQuery(Path("serviceaccounts", ns), labelSelector, limit, continueToken), null, Json, KubeJson.Default.V1ServiceAccountList, ct)!;

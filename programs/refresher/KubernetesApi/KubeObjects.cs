@@ -170,7 +170,7 @@ internal sealed class V1EventSource
     public string? Component { get; set; }
 }
 
-/// <summary>A <c>core/v1</c> Event (the refresher only creates them).</summary>
+/// <summary>A <c>core/v1</c> Event (the refresher creates them, and patches the count of its own).</summary>
 internal sealed class CoreV1Event
 {
     public string ApiVersion { get; set; } = "v1";

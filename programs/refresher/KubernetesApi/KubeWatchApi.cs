@@ -132,7 +132,7 @@ internal sealed partial class KubeApi : IKubeWatchApi
         }
     }
 
-    #pragma warning disable CA1068 // two tokens: the idle one cancels the read, the caller's tells a stop from a timeout
+#pragma warning disable CA1068 // two tokens: the idle one cancels the read, the caller's tells a stop from a timeout
     private static async Task<string?> ReadLineAsync(StreamReader reader, WatchRequest watch, string collection, CancellationToken idle, CancellationToken ct)
 #pragma warning restore CA1068
     {

@@ -212,23 +212,23 @@ internal sealed partial class Reflector<T>(
                 metrics.Bookmark(name);
                 break;
             case WatchEventType.Added or WatchEventType.Modified:
-            {
-                var item = trim(obj);
-                var key = keyOf(item);
-                _store.TryGetValue(key, out var old);
-                _store[key] = item;
-                metrics.Event(name, e.Type);
-                changed(new ObjectChange<T>(old is null ? WatchEventType.Added : WatchEventType.Modified, old, item));
-                break;
-            }
+                {
+                    var item = trim(obj);
+                    var key = keyOf(item);
+                    _store.TryGetValue(key, out var old);
+                    _store[key] = item;
+                    metrics.Event(name, e.Type);
+                    changed(new ObjectChange<T>(old is null ? WatchEventType.Added : WatchEventType.Modified, old, item));
+                    break;
+                }
             case WatchEventType.Deleted:
-            {
-                var key = keyOf(obj);
-                _store.TryRemove(key, out var old);
-                metrics.Event(name, e.Type);
-                changed(new ObjectChange<T>(WatchEventType.Deleted, old ?? trim(obj), null));
-                break;
-            }
+                {
+                    var key = keyOf(obj);
+                    _store.TryRemove(key, out var old);
+                    metrics.Event(name, e.Type);
+                    changed(new ObjectChange<T>(WatchEventType.Deleted, old ?? trim(obj), null));
+                    break;
+                }
         }
         if (!string.IsNullOrEmpty(version))
         {
