@@ -544,7 +544,7 @@ public sealed class ConstructTests : IAsyncLifetime
         // The Secrets are named after the namespaces, so they wait for the update; the outputs are unknown, not absent.
         Assert.Single(_monitor.Registrations);
         Assert.All(result.State.Values, v => Assert.True(v.IsComputed));
-        Assert.Equal(["anonymousRegistries", "imagePullSecrets", "secretNames", "sourceSecretName", "staticSecretName", "tokenSecretName"], result.State.Keys);
+        Assert.Equal(["anonymousRegistries", "imagePullSecrets", "secretNames", "sourceSecretName", "sourceSecretVersion", "staticSecretName", "tokenSecretName"], result.State.Keys);
     }
 
     [Fact]

@@ -57,15 +57,18 @@ public static class ComponentPlans
     public const string ComponentUrn = "urn:pulumi:test::test::component::root";
 
     /// <summary>Constructs <paramref name="component"/>; preview when <paramref name="preview"/>.</summary>
-    public static ComponentPlan Build<TArgs, TOutputs>(IComponent<TArgs, TOutputs> component, string name, TArgs args, bool preview = false)
+    /// <remarks><paramref name="answer"/>: the outputs a custom child answers with (the engine's answer); none when null.</remarks>
+    public static ComponentPlan Build<TArgs, TOutputs>(IComponent<TArgs, TOutputs> component, string name, TArgs args, bool preview = false,
+        Func<ResourceRegistration, ImmutableSortedDictionary<string, PropertyValue>>? answer = null)
         where TArgs : class, IPulumiModel<TArgs> where TOutputs : class, IPulumiModel<TOutputs> =>
-        BuildAsync(component, name, args, preview).GetAwaiter().GetResult();
+        BuildAsync(component, name, args, preview, answer).GetAwaiter().GetResult();
 
-    public static async Task<ComponentPlan> BuildAsync<TArgs, TOutputs>(IComponent<TArgs, TOutputs> component, string name, TArgs args, bool preview = false)
+    public static async Task<ComponentPlan> BuildAsync<TArgs, TOutputs>(IComponent<TArgs, TOutputs> component, string name, TArgs args, bool preview = false,
+        Func<ResourceRegistration, ImmutableSortedDictionary<string, PropertyValue>>? answer = null)
         where TArgs : class, IPulumiModel<TArgs> where TOutputs : class, IPulumiModel<TOutputs>
     {
         ArgumentNullException.ThrowIfNull(component);
-        var registrar = new RecordingRegistrar();
+        var registrar = new RecordingRegistrar { Answer = answer };
         using var session = new ConstructSession(registrar, preview, CancellationToken.None);
         var scope = ComponentScope.Root(session, ComponentUrn, component.Type, name);
         var outputs = component.Construct(scope, name, args);

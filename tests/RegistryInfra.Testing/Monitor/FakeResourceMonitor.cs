@@ -45,6 +45,26 @@ public sealed class FakeResourceMonitor : IAsyncDisposable
         set => _service.DryRun = value;
     }
 
+    /// <summary>
+    /// Keep state across runs, as the engine keeps a stack's: each custom resource's last inputs and outputs by URN
+    /// (<see cref="Clear"/> keeps them). A registration whose inputs equal the stored ones is answered with the stored
+    /// outputs, in preview too (the engine's same step returns the old state's outputs). A Kubernetes object
+    /// (<c>kubernetes:</c> types) answers <c>metadata.resourceVersion</c> and <c>metadata.uid</c> as the API server gives
+    /// them: a new resourceVersion at each create or changed update, the uid kept. In preview a changed
+    /// object is answered as pulumi-kubernetes answers it: its inputs alone when they hold unknowns, else its server-side
+    /// dry run, which keeps the stored resourceVersion (pulumi/pulumi-kubernetes 997c0a88 provider/pkg/provider/provider.go
+    /// <c>Update</c>; kubernetes/apiserver pkg/registry/generic/registry/dryrun.go <c>GuaranteedUpdate</c>).
+    /// </summary>
+    public bool Stateful
+    {
+        get => _service.Stateful;
+        set => _service.Stateful = value;
+    }
+
+    /// <summary>With <see cref="Stateful"/>: the outputs stored for <paramref name="urn"/> by the last update that wrote it, or null.</summary>
+    public ImmutableSortedDictionary<string, PropertyValue>? StoredOutputs(string urn) =>
+        _service.State.TryGetValue(urn, out var stored) ? PropertyValueSerializer.Deserialize(stored.Outputs) : null;
+
     /// <summary>Whether it answers yes to the <c>aliasSpecs</c> feature (older engines answer no).</summary>
     public bool AliasSpecs
     {
@@ -170,6 +190,10 @@ public sealed class FakeResourceMonitor : IAsyncDisposable
 
         public volatile bool AliasSpecs = true;
 
+        public volatile bool Stateful;
+
+        public ConcurrentDictionary<string, (Struct Inputs, Struct Outputs)> State { get; } = new(StringComparer.Ordinal);
+
         public long CreateLatencyTicks;
 
         public ConcurrentQueue<Registration> Registrations { get; } = new();
@@ -218,6 +242,10 @@ public sealed class FakeResourceMonitor : IAsyncDisposable
                         outputs.Fields[key] = PropertyValueSerializer.Serialize(value);
                     }
                 }
+                if (Stateful)
+                {
+                    outputs = Remember(request, urn, outputs);
+                }
                 response.Object = outputs;
                 var latency = Interlocked.Read(ref CreateLatencyTicks);
                 if (!DryRun && latency > 0)
@@ -226,6 +254,60 @@ public sealed class FakeResourceMonitor : IAsyncDisposable
                 }
             }
             return response;
+        }
+
+        private Struct Remember(RegisterResourceRequest request, string urn, Struct answered)
+        {
+            var inputs = request.Object ?? new Struct();
+            var known = State.TryGetValue(urn, out var stored);
+            if (known && stored.Inputs.Equals(inputs))
+            {
+                return stored.Outputs;
+            }
+            if (!request.Type.StartsWith("kubernetes:", StringComparison.Ordinal))
+            {
+                if (!DryRun)
+                {
+                    State[urn] = (inputs.Clone(), answered.Clone());
+                }
+                return answered;
+            }
+            var storedMetadata = known && stored.Outputs.Fields.TryGetValue("metadata", out var m) && m.KindCase == Value.KindOneofCase.StructValue ? m.StructValue : null;
+            string? version;
+            string? uid;
+            if (DryRun)
+            {
+                if (!known || PropertyValueSerializer.Deserialize(inputs).Values.Any(v => v.ContainsUnknowns()))
+                {
+                    return answered;
+                }
+                version = storedMetadata?.Fields.GetValueOrDefault("resourceVersion")?.StringValue;
+                uid = storedMetadata?.Fields.GetValueOrDefault("uid")?.StringValue;
+            }
+            else
+            {
+                // Per object rather than from one counter for the cluster, so that concurrent registrations in any order get the
+                // same values (the versions are opaque: only whether one object's version changed matters).
+                var previous = long.TryParse(storedMetadata?.Fields.GetValueOrDefault("resourceVersion")?.StringValue, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 1000;
+                version = (previous + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                uid = storedMetadata?.Fields.GetValueOrDefault("uid")?.StringValue ?? ProviderAnswers.GuidOf("uid", urn);
+            }
+            var metadata = answered.Fields.TryGetValue("metadata", out var given) && given.KindCase == Value.KindOneofCase.StructValue ? given.StructValue.Clone() : new Struct();
+            if (version is not null)
+            {
+                metadata.Fields["resourceVersion"] = Value.ForString(version);
+            }
+            if (uid is not null)
+            {
+                metadata.Fields["uid"] = Value.ForString(uid);
+            }
+            var outputs = answered.Clone();
+            outputs.Fields["metadata"] = Value.ForStruct(metadata);
+            if (!DryRun)
+            {
+                State[urn] = (inputs.Clone(), outputs.Clone());
+            }
+            return outputs;
         }
 
         public override Task<Empty> RegisterResourceOutputs(RegisterResourceOutputsRequest request, ServerCallContext context)

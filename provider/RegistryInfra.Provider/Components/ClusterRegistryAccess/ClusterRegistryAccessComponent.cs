@@ -240,7 +240,12 @@ public sealed class ClusterRegistryAccessComponent : IComponent<ClusterRegistryA
         // The Secrets exist once the refresher's run-on-deploy Job (or, in watch mode, the Deployment's rollout: every
         // replica ready), awaited by pulumi-kubernetes, has filled them, so a workload that takes these outputs, or
         // dependsOn this component, starts after that.
-        var filled = Output.Tuple(tokenRefresher.Outputs.JobName, tokenRefresher.Outputs.DeploymentName).Apply(v => v.Item1 ?? v.Item2 ?? "");
+        // On the Job or the Deployment itself, not on the Job's name: that name carries the source Secret's version, unknown
+        // in preview until the Secret is written, and the Secrets' names are known all the same.
+        var fillers = tokenRefresher.Children.Where(c => c.Type is TokenRefresherComponent.JobType or TokenRefresherComponent.DeploymentType).ToList();
+        var filled = fillers.Count > 0
+            ? Output.Create("").DependingOn(fillers)
+            : Output.Tuple(tokenRefresher.Outputs.JobName, tokenRefresher.Outputs.DeploymentName).Apply(v => v.Item1 ?? v.Item2 ?? "");
         return outputs with
         {
             SecretNames = outputs.SecretNames.DependingOn(filled),
@@ -337,7 +342,7 @@ public sealed class ClusterRegistryAccessComponent : IComponent<ClusterRegistryA
             var targets = ImmutableArray.CreateBuilder<RefresherTarget>();
             if (v.Item1 is { } copies && v.Item2 is { } source)
             {
-                targets.Add(Target(copies, refresherNamespace.Apply(ns => (RefresherSecretSource?)new RefresherSecretSource { Namespace = ns, Name = source })));
+                targets.Add(Target(copies, refresherNamespace.Apply(ns => (RefresherSecretSource?)new RefresherSecretSource { Namespace = ns, Name = source, Version = pullSecret.SourceSecretVersion })));
             }
             if (v.Item3 is { } tokens)
             {

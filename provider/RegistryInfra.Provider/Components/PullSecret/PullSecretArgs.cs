@@ -104,6 +104,9 @@ public sealed partial record PullSecretOutputs
     [PulumiProperty("sourceSecretName", Description = "With `namespaceSelector` or `allNamespaces` and a static registry: the source Secret in `sourceNamespace` whose data the refresher copies into `staticSecretName` in every selected namespace.")]
     public Output<string?> SourceSecretName { get; init; } = Output.Unknown<string?>();
 
+    [PulumiProperty("sourceSecretVersion", Description = "With `sourceSecretName`: the source Secret's `metadata.resourceVersion` (changes with every write of the Secret, never derived from its data). Give it to the TokenRefresher copy target's `source.version`, so a changed password starts a new run-on-deploy Job; ClusterRegistryAccess does.")]
+    public Output<string?> SourceSecretVersion { get; init; } = Output.Unknown<string?>();
+
     [PulumiProperty("tokenSecretName", Description = "The name of the token Secret, which the refresher creates and owns (a TokenRefresher target's `secretName`, with `owner` the same name: the ConfigMap this component creates in each namespace); absent when no registry is token-based.")]
     public Output<string?> TokenSecretName { get; init; } = Output.Unknown<string?>();
 }

@@ -162,6 +162,7 @@ public sealed class PullSecretComponent : IComponent<PullSecretArgs, PullSecretO
             ImagePullSecrets = Output.Create<IReadOnlyList<PullSecretReference>>([.. secretNames.Select(s => new PullSecretReference(s))]).DependingOn(children),
             StaticSecretName = Output.Create<string?>(statics.Count > 0 ? secretName : null),
             SourceSecretName = Output.Create<string?>(null),
+            SourceSecretVersion = Output.Create<string?>(null),
             TokenSecretName = Output.Create<string?>(tokens.Count > 0 ? tokenSecretName : null),
             AnonymousRegistries = Output.All(anonymous).Apply(servers => (IReadOnlyList<string>)[.. servers]),
         };
@@ -181,6 +182,7 @@ public sealed class PullSecretComponent : IComponent<PullSecretArgs, PullSecretO
     {
         var children = new List<IChild>();
         string? sourceName = null;
+        var sourceVersion = Output.Create<string?>(null);
         if (staticDocument is not null)
         {
             sourceName = secretName + SourceSuffix;
@@ -194,12 +196,16 @@ public sealed class PullSecretComponent : IComponent<PullSecretArgs, PullSecretO
                 KubernetesNames.RequireLabel(known, "sourceNamespace");
                 ObjectClaims.Claim(scope, "Secret", known, sourceName, "secretName");
             }
-            children.Add(scope.Resource(SecretType, $"{name}-{sourceName}", new SecretInputs
+            var source = scope.Resource(SecretType, $"{name}-{sourceName}", new SecretInputs
             {
                 Type = "kubernetes.io/dockerconfigjson",
                 Metadata = new ObjectMetaInputs { Name = sourceName, Namespace = args.SourceNamespace.Apply(n => n ?? ""), Labels = labels },
                 StringData = new Dictionary<string, Output<string>> { [".dockerconfigjson"] = staticDocument },
-            }, new ChildOptions { AdditionalSecretOutputs = ["data", "stringData"] }));
+            }, new ChildOptions { AdditionalSecretOutputs = ["data", "stringData"] });
+            children.Add(source);
+            // The API server's version of the Secret, never anything derived from its data: a new password is a new
+            // version once Pulumi has written it, and the refresher's run-on-deploy Job is named after it.
+            sourceVersion = ObjectVersion.Of(scope, source);
         }
         IReadOnlyList<string> names = secretNames;
         return new PullSecretOutputs
@@ -209,6 +215,7 @@ public sealed class PullSecretComponent : IComponent<PullSecretArgs, PullSecretO
             StaticSecretName = Output.Create<string?>(staticDocument is not null ? secretName : null),
             // Known at once (not waiting on the Secret): a TokenRefresher decides its targets, and so its RBAC, from it.
             SourceSecretName = Output.Create<string?>(sourceName),
+            SourceSecretVersion = sourceVersion,
             TokenSecretName = Output.Create<string?>(tokenSecretName),
             AnonymousRegistries = Output.All(anonymous).Apply(servers => (IReadOnlyList<string>)[.. servers]),
         };

@@ -185,4 +185,7 @@ public sealed partial record RefresherSecretSource
 
     [PulumiProperty("name", Description = "The source Secret's name.")]
     public Output<string> Name { get; init; } = "";
+
+    [PulumiProperty("version", Description = "The source Secret's version: its `metadata.resourceVersion`, as PullSecret's `sourceSecretVersion` gives it. In mode `cronJob` a changed version names a new run-on-deploy Job, so a changed source reaches the copies at `pulumi up` rather than at the next scheduled run. It is not part of the refresher's configuration (mode `watch` watches the source itself, and a changed source does not roll the Deployment).")]
+    public Output<string?> Version { get; init; } = Output.Create<string?>(null);
 }

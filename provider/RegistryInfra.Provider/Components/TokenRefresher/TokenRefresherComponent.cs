@@ -190,8 +190,10 @@ public sealed partial class TokenRefresherComponent : IComponent<TokenRefresherA
         Output<string?> jobName = Output.Create<string?>(null);
         if (scope.Known(args.RunOnDeploy, "runOnDeploy", "the run-on-deploy Job", out var runOnDeploy) && runOnDeploy != false)
         {
-            // The name carries the hash: a changed configuration is a new Job, never an update of a finished one.
-            var name1 = Output.Tuple(sa, configText, image).Apply(v => (string?)$"{v.Item1}-{KubernetesNames.ShortHash(v.Item2 + "\n" + v.Item3)}");
+            // The name carries the hash: a changed configuration is a new Job, never an update of a finished one. So does a
+            // changed copy source (its version, never its data), so that a new password reaches the copies at this update.
+            var name1 = Output.Tuple(sa, configText, image, SourceVersions(args.Targets))
+                .Apply(v => (string?)$"{v.Item1}-{KubernetesNames.ShortHash(JobHashInput(v.Item2, v.Item3, v.Item4))}");
             var job = scope.Resource(JobType, $"{name}-run-on-deploy", new JobInputs
             {
                 Metadata = new ObjectMetaInputs { Name = name1.Apply(n => n!), Namespace = ns, Labels = labels },
@@ -201,6 +203,23 @@ public sealed partial class TokenRefresherComponent : IComponent<TokenRefresherA
         }
         return (sa.Apply(s => (string?)s).DependingOn(cronJob.Urn), jobName);
     }
+
+    /// <summary>
+    /// The versions of the copy targets' sources that were given (<c>source.version</c>: the source Secret's
+    /// <c>metadata.resourceVersion</c>), in target order; unknown while any is (preview, before the Secret is written).
+    /// </summary>
+    private static Output<ImmutableArray<string>> SourceVersions(InputList<RefresherTarget> targets) =>
+        targets.Items.Then(items => Output.All(items.Select(t => t.Source.Then(s => s is null ? Output.Create<string?>(null) : s.Version))))
+            .Apply(versions => versions.OfType<string>().ToImmutableArray());
+
+    /// <summary>
+    /// What the run-on-deploy Job's name hashes: the configuration and the image, and the copy sources' versions when there
+    /// are any (without them the name is what it was before sources had versions, so such a refresher keeps its Job).
+    /// </summary>
+    internal static string JobHashInput(string configuration, string image, ImmutableArray<string> sourceVersions) =>
+        sourceVersions.IsDefaultOrEmpty
+            ? configuration + "\n" + image
+            : configuration + "\n" + image + "\nsources " + string.Join(",", sourceVersions);
 
     /// <summary>
     /// Watch mode: the Role on the leader-election Lease, the Deployment running <c>watch</c>, and with 2 replicas a
