@@ -66,6 +66,9 @@ internal sealed partial class NamespaceReconciler
         _clusterOwners = new(StringComparer.Ordinal);
     }
 
+    /// <summary>Forgets one source Secret read so far (watch mode: its data changed), so the next reconciliation reads it again.</summary>
+    public void ForgetSource(SecretSourceConfiguration source) => _sources.TryRemove($"{source.Namespace}/{source.Name}", out _);
+
     /// <summary>
     /// Whether <paramref name="target"/> covers <paramref name="ns"/>: listed by name, or (not Terminating) matched by its
     /// selector or taken as one of all, and not excluded.

@@ -297,7 +297,7 @@ internal static partial class RefresherApp
                 // reports a leader unhealthy once it is past its lease without renewing: it should have stepped down).
                 var healthy = () => !election.IsLeader || election.SinceRenewal < settings.EffectiveLeaseDuration + settings.EffectiveRenewDeadline;
                 var ready = () => election.IsLeader ? current?.FirstRunDone == true : election.Attempted;
-                var health = new HealthServer(healthPort, healthy, ready, host.Services.GetRequiredService<ILogger<HealthServer>>());
+                var health = new HealthServer(healthPort, healthy, ready, host.Services.GetRequiredService<ILogger<HealthServer>>(), () => current?.Degraded);
                 await using (health.ConfigureAwait(false))
                 {
                     health.Start();

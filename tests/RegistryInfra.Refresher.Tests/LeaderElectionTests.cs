@@ -183,6 +183,11 @@ public sealed class LeaderElectionTests : IAsyncDisposable
         public IAsyncEnumerable<WatchEvent<V1ServiceAccount>> WatchServiceAccountsAsync(string? ns, WatchRequest request, CancellationToken ct) =>
             Check(() => inner.WatchServiceAccountsAsync(ns, request, ct));
 
+        public Task<V1SecretList> ListSecretByNameAsync(string ns, string name, CancellationToken ct) => Check(() => inner.ListSecretByNameAsync(ns, name, ct));
+
+        public IAsyncEnumerable<WatchEvent<V1Secret>> WatchSecretByNameAsync(string ns, string name, WatchRequest request, CancellationToken ct) =>
+            Check(() => inner.WatchSecretByNameAsync(ns, name, request, ct));
+
         public Task<V1Lease?> ReadLeaseAsync(string ns, string name, CancellationToken ct) => Check(() => inner.ReadLeaseAsync(ns, name, ct));
 
         public Task<V1Lease> CreateLeaseAsync(V1Lease lease, CancellationToken ct) => Check(() => inner.CreateLeaseAsync(lease, ct));

@@ -244,6 +244,85 @@ public sealed class WatchModeTests : IAsyncLifetime
     private string Password(string ns) =>
         JsonNode.Parse(_api.GetSecretData(ns, "ecr-pull", ".dockerconfigjson")!)!["auths"]![Server]!["password"]!.GetValue<string>();
 
+    private string CopyConfig()
+    {
+        var path = Path.Combine(_dir, $"copy-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(path, """
+            registries: []
+            targets:
+              - secretName: static-pull
+                source: {namespace: refresher, name: static-pull-source}
+                namespaceSelector: pull=ecr
+                serviceAccounts: [default]
+            instance: refresher
+            concurrency: 4
+            deadline: "00:00:20"
+            retryBaseDelay: "00:00:00.005"
+            watch:
+              leaseNamespace: refresher
+              leaseName: registryinfra-refresher
+              leaseDuration: 3s
+              renewDeadline: 2s
+              retryPeriod: 200ms
+            """);
+        return path;
+    }
+
+    private static byte[] Docker(string password) =>
+        System.Text.Encoding.UTF8.GetBytes($$$$"""{"auths":{"harbor.example.com":{"username":"robot","password":"{{{{password}}}}"}}}""");
+
+    private void AddSource(string password) =>
+        _api.AddSecret("refresher", "static-pull-source", "kubernetes.io/dockerconfigjson", new Dictionary<string, byte[]> { [".dockerconfigjson"] = Docker(password) });
+
+    [Fact]
+    public async Task A_changed_source_reaches_every_copy_within_one_reconcile_and_a_source_event_without_a_data_change_writes_nothing()
+    {
+        for (var i = 1; i < 5; i++)
+        {
+            _api.AddNamespace($"app-{i}", new Dictionary<string, string> { ["pull"] = "ecr" });
+            _api.AddServiceAccount($"app-{i}", "default");
+        }
+        AddSource("first-password");
+        var leader = Start(CopyConfig());
+        await WaitForAsync(() => ProbeAsync(leader.HealthPort, "/readyz").Result == HttpStatusCode.OK, TimeSpan.FromSeconds(20));
+        var copies = Enumerable.Range(0, 5).Select(i => $"app-{i}").ToList();
+        Assert.All(copies, ns => Assert.Equal(Docker("first-password"), _api.GetSecretData(ns, "static-pull", ".dockerconfigjson")));
+        Assert.Null(_api.GetSecret("plain", "static-pull"));
+
+        // Labels only: the data is the same, so nothing is queued and nothing is written.
+        var writes = _api.WriteCount("secrets");
+        _api.SetLabels("secrets", "refresher", "static-pull-source", new Dictionary<string, string> { ["touched"] = "yes" });
+        await Task.Delay(1000, Ct);
+        Assert.Equal(writes, _api.WriteCount("secrets"));
+
+        var changed = DateTime.UtcNow;
+        _api.SetSecretData("refresher", "static-pull-source", ".dockerconfigjson", Docker("second-password"));
+        await WaitForAsync(() => copies.All(ns => _api.GetSecretData(ns, "static-pull", ".dockerconfigjson")!.SequenceEqual(Docker("second-password"))), TimeSpan.FromSeconds(5));
+        Assert.True(DateTime.UtcNow - changed < TimeSpan.FromSeconds(5));
+        Assert.Null(_api.GetSecret("plain", "static-pull"));
+
+        await StopAsync(leader);
+        Assert.Contains(leader.Logs.Entries, e => e.Contains("Source Secret refresher/static-pull-source changed: 5 namespaces queued", StringComparison.Ordinal));
+        Assert.DoesNotContain("password", string.Join("\n", leader.Logs.Entries.Where(e => e.Contains("Source Secret", StringComparison.Ordinal))), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_source_that_may_not_be_watched_degrades_clearly_and_its_copies_still_follow_the_resync()
+    {
+        AddSource("first-password");
+        _api.Forbidden["GET secrets refresher/"] = true;
+        var leader = Start(CopyConfig());
+        await WaitForAsync(() => ProbeAsync(leader.HealthPort, "/readyz").Result == HttpStatusCode.OK, TimeSpan.FromSeconds(20));
+        Assert.Equal(Docker("first-password"), _api.GetSecretData("app-0", "static-pull", ".dockerconfigjson"));
+
+        using var http = new HttpClient();
+        var body = await http.GetStringAsync($"http://127.0.0.1:{leader.HealthPort}/readyz", Ct);
+        Assert.Contains("ok (degraded: source Secret refresher/static-pull-source may not be watched", body, StringComparison.Ordinal);
+
+        await StopAsync(leader);
+        Assert.Contains(leader.Logs.Entries, e => e.Contains("Source Secret refresher/static-pull-source may not be listed or watched (HTTP 403)", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Watch_without_the_watch_section_is_a_configuration_error_naming_it()
     {

@@ -11,7 +11,8 @@ namespace RegistryInfra.Refresher.KubernetesApi;
 /// <param name="ResourceVersion">Where the watch starts: the changes after this version (a list's or the last event's).</param>
 /// <param name="TimeoutSeconds">The server ends the watch after this long (client-go's reflector asks for a random 5-10 min).</param>
 /// <param name="LabelSelector">Only objects with matching labels; one that stops matching arrives as DELETED, one that starts as ADDED.</param>
-internal sealed record WatchRequest(string ResourceVersion, int TimeoutSeconds, string? LabelSelector = null)
+/// <param name="FieldSelector">Only objects whose fields match (<c>metadata.name=</c> one object: RBAC then checks the request against <c>resourceNames</c>).</param>
+internal sealed record WatchRequest(string ResourceVersion, int TimeoutSeconds, string? LabelSelector = null, string? FieldSelector = null)
 {
     /// <summary>How long the client waits for any line (an event or a bookmark) beyond the server's timeout before it gives the connection up.</summary>
     public TimeSpan IdleTimeout => TimeSpan.FromSeconds(TimeoutSeconds) + TimeSpan.FromSeconds(30);
@@ -30,6 +31,15 @@ internal interface IKubeWatchApi
 
     /// <summary>Service-account events of one namespace or (<paramref name="ns"/> null) of the whole cluster.</summary>
     IAsyncEnumerable<WatchEvent<V1ServiceAccount>> WatchServiceAccountsAsync(string? ns, WatchRequest request, CancellationToken ct);
+
+    /// <summary>
+    /// The Secrets of one namespace with this name (<c>fieldSelector=metadata.name=</c>): a list of at most one, which a Role
+    /// granting list by <c>resourceNames</c> allows (kubernetes.io/docs/reference/access-authn-authz/rbac/#referring-to-resources).
+    /// </summary>
+    Task<V1SecretList> ListSecretByNameAsync(string ns, string name, CancellationToken ct);
+
+    /// <summary>Events of the one Secret of this name in <paramref name="ns"/> (the request's field selector is set to it).</summary>
+    IAsyncEnumerable<WatchEvent<V1Secret>> WatchSecretByNameAsync(string ns, string name, WatchRequest request, CancellationToken ct);
 
     /// <summary>The Lease, or null when there is none (404).</summary>
     Task<V1Lease?> ReadLeaseAsync(string ns, string name, CancellationToken ct);
@@ -57,6 +67,15 @@ internal sealed partial class KubeApi : IKubeWatchApi
 
     public IAsyncEnumerable<WatchEvent<V1ServiceAccount>> WatchServiceAccountsAsync(string? ns, WatchRequest request, CancellationToken ct) =>
         WatchAsync(ServiceAccountCollection(ns), request, KubeWatchJson.Default.V1ServiceAccount, ct);
+
+    private static string ByName(string name) => "metadata.name=" + name;
+
+    public Task<V1SecretList> ListSecretByNameAsync(string ns, string name, CancellationToken ct) =>
+        SendAsync(HttpMethod.Get, $"/api/v1/namespaces/{Uri.EscapeDataString(ns)}/secrets?fieldSelector={Uri.EscapeDataString(ByName(name))}", null, Json,
+            KubeWatchJson.Default.V1SecretList, ct)!;
+
+    public IAsyncEnumerable<WatchEvent<V1Secret>> WatchSecretByNameAsync(string ns, string name, WatchRequest request, CancellationToken ct) =>
+        WatchAsync($"/api/v1/namespaces/{Uri.EscapeDataString(ns)}/secrets", request with { FieldSelector = ByName(name) }, KubeWatchJson.Default.V1Secret, ct);
 
     public async Task<V1Lease?> ReadLeaseAsync(string ns, string name, CancellationToken ct)
     {
@@ -92,6 +111,10 @@ internal sealed partial class KubeApi : IKubeWatchApi
         if (!string.IsNullOrEmpty(watch.LabelSelector))
         {
             path.Append("&labelSelector=").Append(Uri.EscapeDataString(watch.LabelSelector));
+        }
+        if (!string.IsNullOrEmpty(watch.FieldSelector))
+        {
+            path.Append("&fieldSelector=").Append(Uri.EscapeDataString(watch.FieldSelector));
         }
         using var request = new HttpRequestMessage(HttpMethod.Get, path.ToString()) { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
         request.Headers.TryAddWithoutValidation("Accept", Json);

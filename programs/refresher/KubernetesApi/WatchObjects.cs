@@ -61,6 +61,14 @@ internal sealed class V1LeaseSpec
     public Dictionary<string, JsonElement>? Extra { get; set; }
 }
 
+/// <summary>A list of Secrets (the source Secret by name, for its watch).</summary>
+internal sealed class V1SecretList
+{
+    public V1ListMeta? Metadata { get; set; }
+
+    public List<V1Secret> Items { get; set; } = [];
+}
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(V1Status))]
 [JsonSerializable(typeof(V1Namespace))]
@@ -68,4 +76,6 @@ internal sealed class V1LeaseSpec
 [JsonSerializable(typeof(V1ServiceAccount))]
 [JsonSerializable(typeof(V1ServiceAccountList))]
 [JsonSerializable(typeof(V1Lease))]
+[JsonSerializable(typeof(V1Secret))]
+[JsonSerializable(typeof(V1SecretList))]
 internal sealed partial class KubeWatchJson : JsonSerializerContext;

@@ -10,7 +10,8 @@ namespace RegistryInfra.Refresher.Watch;
 /// (the refresher is NativeAOT and has no web server; the probes send one GET per connection and read the status line).
 /// Each answer closes its connection. Anything but a GET of those two paths is 404 (or 405 for another method).
 /// </summary>
-internal sealed partial class HealthServer(int port, Func<bool> healthy, Func<bool> ready, ILogger logger) : IAsyncDisposable
+/// <remarks>A ready answer carries <c>note</c>'s text when it has one: why the replica serves less than it should (degraded, still ready).</remarks>
+internal sealed partial class HealthServer(int port, Func<bool> healthy, Func<bool> ready, ILogger logger, Func<string?>? note = null) : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private TcpListener? _listener;
@@ -80,7 +81,7 @@ internal sealed partial class HealthServer(int port, Func<bool> healthy, Func<bo
                 var (code, text) = line switch
                 {
                     ["GET", "/healthz", ..] => healthy() ? (200, "ok") : (503, "unhealthy"),
-                    ["GET", "/readyz", ..] => ready() ? (200, "ok") : (503, "not ready"),
+                    ["GET", "/readyz", ..] => ready() ? (200, note?.Invoke() is { Length: > 0 } degraded ? "ok (degraded: " + degraded + ")" : "ok") : (503, "not ready"),
                     [_, "/healthz" or "/readyz", ..] => (405, "method not allowed"),
                     _ => (404, "not found"),
                 };

@@ -16,6 +16,12 @@ internal interface INamespaceReconciler
 
     /// <summary>A full run has just finished: what the reconciliation kept (tokens, sources) is read again from now on.</summary>
     void NewEpoch();
+
+    /// <summary>Some copy target of <paramref name="source"/> selects this namespace.</summary>
+    bool Copies(V1Namespace ns, SecretSourceConfiguration source);
+
+    /// <summary>The source Secret's data changed: the copy read and kept so far is read again by the next reconciliation.</summary>
+    void SourceChanged(SecretSourceConfiguration source);
 }
 
 /// <summary>
@@ -55,6 +61,14 @@ internal sealed partial class WatchLoop(
     private DateTimeOffset? _earliestExpiry;
     private Reflector<V1Namespace>? _namespaces;
     private readonly List<Reflector<V1ServiceAccount>> _serviceAccounts = [];
+    private readonly List<(SecretSourceConfiguration Source, Reflector<V1Secret> Reflector)> _sources = [];
+    private volatile string? _degraded;
+
+    /// <summary>Why the loop serves less than it should (a source Secret it may not watch: its copies follow at resync), or null.</summary>
+    public string? Degraded => _degraded;
+
+    /// <summary>As <see cref="TuneNamespaces"/>, for the source-Secret reflectors.</summary>
+    public Func<Reflector<V1Secret>, Reflector<V1Secret>> TuneSources { get; init; } = r => r;
 
     /// <summary>The first full run has finished (readiness).</summary>
     public bool FirstRunDone { get; private set; }
@@ -103,12 +117,50 @@ internal sealed partial class WatchLoop(
                 TrimServiceAccount, OnServiceAccount, metrics, time, logger)));
         }
 
+        // Each copy target's source Secret, watched by name (a field selector metadata.name=, which RBAC checks against the
+        // Role's resourceNames), so a changed static password reaches every copy within one reconcile, not at the resync.
+        foreach (var source in options.Targets.Select(t => t.Source).OfType<SecretSourceConfiguration>()
+            .DistinctBy(s => (s.Namespace, s.Name)).OrderBy(s => s.Namespace + "/" + s.Name, StringComparer.Ordinal))
+        {
+            _sources.Add((source, TuneSources(new Reflector<V1Secret>($"secrets/{source.Namespace}/{source.Name}",
+                async (_, ct) =>
+                {
+                    var list = await watchApi.ListSecretByNameAsync(source.Namespace, source.Name, ct).ConfigureAwait(false);
+                    return new ListPage<V1Secret>(list.Items, null, list.Metadata?.ResourceVersion);
+                },
+                (request, ct) => watchApi.WatchSecretByNameAsync(source.Namespace, source.Name, request, ct),
+                s => s.Metadata.Name ?? "",
+                s => s.Metadata.ResourceVersion,
+                TrimSource, c => OnSource(source, c), metrics, time, logger))));
+        }
+
         // The lists first, then the full run: the watches start from the lists' versions, so whatever changes while the full
         // run works is seen by them (at worst twice, which costs a read and no write).
         await ListUntilDoneAsync(_namespaces, stop).ConfigureAwait(false);
         foreach (var r in _serviceAccounts)
         {
             await ListUntilDoneAsync(r, stop).ConfigureAwait(false);
+        }
+        var sourceWatches = new List<Reflector<V1Secret>>();
+        foreach (var (source, r) in _sources)
+        {
+            try
+            {
+                await r.ListAsync(report: false, stop).ConfigureAwait(false);
+                sourceWatches.Add(r);
+            }
+            catch (KubeApiException e) when (e.StatusCode == System.Net.HttpStatusCode.Forbidden)
+            {
+                // The Role grants get on the source but not list/watch: the copies still follow it, at each resync.
+                _degraded = $"source Secret {source.Namespace}/{source.Name} may not be watched (list/watch forbidden); its copies follow it at the resync";
+                LogSourceWatchForbidden(logger, source.Namespace, source.Name, resync.TotalMinutes);
+            }
+            catch (Exception e) when (!stop.IsCancellationRequested && e is not OutOfMemoryException)
+            {
+                // Anything else: the reflector's watch lists again first, with its backoff.
+                LogListFailed(logger, e.GetType().Name, 0);
+                sourceWatches.Add(r);
+            }
         }
         if (stop.IsCancellationRequested)
         {
@@ -125,6 +177,7 @@ internal sealed partial class WatchLoop(
         using var stopping = stop.Register(() => grace.CancelAfter(RefresherApp.ShutdownGrace));
         var watches = new List<Task> { _namespaces.WatchAsync(stop) };
         watches.AddRange(_serviceAccounts.Select(r => r.WatchAsync(stop)));
+        watches.AddRange(sourceWatches.Select(r => r.WatchAsync(stop)));
         var workers = Enumerable.Range(0, Math.Max(1, options.EffectiveConcurrency)).Select(_ => Task.Run(() => WorkAsync(stop, grace.Token), CancellationToken.None)).ToList();
 
         DateTimeOffset lastTokenRun = DateTimeOffset.MinValue;
@@ -232,6 +285,40 @@ internal sealed partial class WatchLoop(
         },
         Status = n.Status,
     };
+
+    /// <summary>A source Secret as kept: its data replaced by each value's SHA-256 (a change is seen, no credential is kept).</summary>
+    private static V1Secret TrimSource(V1Secret s) => new()
+    {
+        Metadata = new V1ObjectMeta { Name = s.Metadata.Name, NamespaceProperty = s.Metadata.NamespaceProperty, ResourceVersion = s.Metadata.ResourceVersion },
+        Type = s.Type,
+        Data = s.Data?.ToDictionary(kv => kv.Key, kv => System.Security.Cryptography.SHA256.HashData(kv.Value), StringComparer.Ordinal),
+    };
+
+    /// <summary>
+    /// A source Secret whose data (or type) changed, or that appeared or went: the copy kept is forgotten and every namespace
+    /// a copy target of it selects is queued. Another change (labels, annotations) needs nothing: the copies hold the same data.
+    /// </summary>
+    private void OnSource(SecretSourceConfiguration source, ObjectChange<V1Secret> change)
+    {
+        if (change.Old is { } before && change.New is { } now && before.Type == now.Type && SameData(before.Data, now.Data))
+        {
+            return;
+        }
+        reconciler.SourceChanged(source);
+        var queued = 0;
+        foreach (var ns in _namespaces?.Store.Values ?? [])
+        {
+            if (ns.Metadata?.Name is { } name && ns.Status?.Phase != "Terminating" && reconciler.Copies(ns, source))
+            {
+                Enqueue(name);
+                queued++;
+            }
+        }
+        LogSourceChanged(logger, source.Namespace, source.Name, queued);
+    }
+
+    private static bool SameData(Dictionary<string, byte[]>? a, Dictionary<string, byte[]>? b) =>
+        (a?.Count ?? 0) == (b?.Count ?? 0) && (a is null || a.All(kv => b!.TryGetValue(kv.Key, out var v) && v.AsSpan().SequenceEqual(kv.Value)));
 
     private static V1ServiceAccount TrimServiceAccount(V1ServiceAccount a) => new()
     {
@@ -405,6 +492,12 @@ internal sealed partial class WatchLoop(
 
     [LoggerMessage(EventId = 94, Level = LogLevel.Warning, Message = "Initial list failed ({Detail}); trying again in {DelaySeconds:F1} s")]
     private static partial void LogListFailed(ILogger logger, string detail, double delaySeconds);
+
+    [LoggerMessage(EventId = 96, Level = LogLevel.Warning, Message = "Source Secret {Namespace}/{Name} may not be listed or watched (HTTP 403): its copies follow it at the resync, every {Minutes} min; grant list and watch on it by resourceNames")]
+    private static partial void LogSourceWatchForbidden(ILogger logger, string @namespace, string name, double minutes);
+
+    [LoggerMessage(EventId = 97, Level = LogLevel.Information, Message = "Source Secret {Namespace}/{Name} changed: {Namespaces} namespaces queued for their copies")]
+    private static partial void LogSourceChanged(ILogger logger, string @namespace, string name, int namespaces);
 
     [LoggerMessage(EventId = 95, Level = LogLevel.Information, Message = "Watch stopped: events {Events}, namespaces reconciled {Reconciles}, reconnects {Reconnects}, relists {Relists}, bookmarks {Bookmarks}, list/watch/lease requests {Requests}")]
     private static partial void LogStopped(ILogger logger, long events, long reconciles, long reconnects, long relists, long bookmarks, long requests);

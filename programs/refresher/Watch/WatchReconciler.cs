@@ -76,6 +76,14 @@ internal sealed class WatchReconciler(
         return outcomes;
     }
 
+    public bool Copies(V1Namespace ns, SecretSourceConfiguration source)
+    {
+        var reconciler = Current.Reconciler;
+        return options.Targets.Any(t => t.Source is { } s && s.Namespace == source.Namespace && s.Name == source.Name && reconciler.Selects(t, ns));
+    }
+
+    public void SourceChanged(SecretSourceConfiguration source) => Current.Reconciler.ForgetSource(source);
+
     /// <summary>Forgets the tokens, sources and owners kept (after a full run): the next reconciliation reads them again.</summary>
     public void NewEpoch()
     {

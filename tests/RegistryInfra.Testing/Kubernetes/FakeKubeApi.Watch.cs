@@ -144,6 +144,11 @@ public sealed partial class FakeKubeApi
             await WriteStatus(context, 400, "BadRequest", $"unable to parse requirement: {problem}", ct).ConfigureAwait(false);
             return;
         }
+        if (!FieldSelector.TryParse(query["fieldSelector"].ToString(), out var fields, out var fieldProblem))
+        {
+            await WriteStatus(context, 400, "BadRequest", fieldProblem, ct).ConfigureAwait(false);
+            return;
+        }
         var bookmarks = query["allowWatchBookmarks"].ToString() is "true" or "1";
         var requested = query["resourceVersion"].ToString();
         var timeout = long.TryParse(query["timeoutSeconds"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds > 0
@@ -160,7 +165,7 @@ public sealed partial class FakeKubeApi
                 initial.AddRange(_objects
                     .Where(kv => kv.Key.Resource == resource && (ns == AllNamespaces || kv.Key.Namespace == ns))
                     .OrderBy(kv => kv.Key.Namespace + "/" + kv.Key.Name, StringComparer.Ordinal)
-                    .Where(kv => selector.Matches(LabelsOf(kv.Value)))
+                    .Where(kv => selector.Matches(LabelsOf(kv.Value)) && fields.Matches(kv.Key.Namespace, kv.Key.Name))
                     .Select(kv => (JsonObject)kv.Value.DeepClone()));
             }
             else if (!long.TryParse(requested, NumberStyles.None, CultureInfo.InvariantCulture, out cursor))
@@ -213,7 +218,7 @@ public sealed partial class FakeKubeApi
                 long current;
                 lock (_gate)
                 {
-                    pending = Pending(resource, ns, selector, cursor);
+                    pending = Pending(resource, ns, selector, fields, cursor);
                     current = _resourceVersion;
                     changed = _changed.Task;
                 }
@@ -261,7 +266,7 @@ public sealed partial class FakeKubeApi
     }
 
     /// <summary>The events after <paramref name="cursor"/> this watch is shown, as the cacher converts them (called with the gate held).</summary>
-    private List<(string Type, JsonObject Object)> Pending(string resource, string ns, Selector selector, long cursor)
+    private List<(string Type, JsonObject Object)> Pending(string resource, string ns, Selector selector, FieldSelector fields, long cursor)
     {
         var result = new List<(string, JsonObject)>();
         var from = _history.BinarySearch(new WatchEvent(cursor, "", "", "", "", new JsonObject(), null), ByVersion.Instance);
@@ -269,7 +274,8 @@ public sealed partial class FakeKubeApi
         for (var i = from; i < _history.Count; i++)
         {
             var e = _history[i];
-            if (e.Resource != resource || (ns != AllNamespaces && e.Namespace != ns))
+            // A field selector on metadata.name or metadata.namespace: the name and namespace never change, so an object is in or out for good.
+            if (e.Resource != resource || (ns != AllNamespaces && e.Namespace != ns) || !fields.Matches(e.Namespace, e.Name))
             {
                 continue;
             }

@@ -504,7 +504,7 @@ public sealed partial class FakeKubeApi : IAsyncDisposable
         var (code, answer) = method switch
         {
             "GET" when name.Length == 0 => List(resource, ns, context.Request.Query["labelSelector"].ToString(),
-                context.Request.Query["limit"].ToString(), context.Request.Query["continue"].ToString(), metadataListOnly),
+                context.Request.Query["limit"].ToString(), context.Request.Query["continue"].ToString(), metadataListOnly, context.Request.Query["fieldSelector"].ToString()),
             "GET" when metadataOnly => ReadMetadata(resource, ns, name),
             "GET" => Read(resource, ns, name),
             "POST" when name.Length == 0 => Create(resource, ns, body!),
@@ -577,11 +577,16 @@ public sealed partial class FakeKubeApi : IAsyncDisposable
     /// Chunks: see the class summary; the continue token carries the snapshot and the last key, so a cluster-wide list
     /// (<paramref name="ns"/> <c>*</c>) pages over namespace/name in order.
     /// </summary>
-    private (int, JsonObject) List(string resource, string ns, string labelSelector, string limitText, string continueToken, bool metadataOnly = false)
+    private (int, JsonObject) List(string resource, string ns, string labelSelector, string limitText, string continueToken, bool metadataOnly = false,
+        string fieldSelector = "")
     {
         if (!Selector.TryParse(labelSelector, out var selector, out var selectorProblem))
         {
             return (400, StatusObject(400, "BadRequest", $"unable to parse requirement: {selectorProblem}", resource, ""));
+        }
+        if (!FieldSelector.TryParse(fieldSelector, out var fields, out var fieldProblem))
+        {
+            return (400, StatusObject(400, "BadRequest", fieldProblem, resource, ""));
         }
         var limit = int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out var l) && l > 0 ? l : int.MaxValue;
         // The token names the snapshot (the resourceVersion of the list's first chunk) and the last key returned; keys are
@@ -617,7 +622,8 @@ public sealed partial class FakeKubeApi : IAsyncDisposable
             }
             var version = after is null ? _resourceVersion : snapshot;
             var matching = _objects
-                .Where(kv => kv.Key.Resource == resource && (ClusterScoped.Contains(resource) || ns == AllNamespaces || kv.Key.Namespace == ns))
+                .Where(kv => kv.Key.Resource == resource && (ClusterScoped.Contains(resource) || ns == AllNamespaces || kv.Key.Namespace == ns)
+                    && fields.Matches(kv.Key.Namespace, kv.Key.Name))
                 .Select(kv => (Key: kv.Key.Namespace + "/" + kv.Key.Name, Value: kv.Value))
                 .Where(o => after is null || string.CompareOrdinal(o.Key, after) > 0)
                 .OrderBy(o => o.Key, StringComparer.Ordinal)
