@@ -352,7 +352,7 @@ public sealed class TokenRefresherBuilderTests
         var role = ComponentPlans.Build(TokenRefresherComponent.Instance, "r", Args()).Children[2].Inputs;
 
         Assert.Equal(
-            """[{"apiGroups":[""],"resourceNames":["registryinfra-pull-tokens"],"resources":["secrets"],"verbs":["get","update","patch"]},{"apiGroups":[""],"resources":["secrets"],"verbs":["create"]},{"apiGroups":["","events.k8s.io"],"resources":["events"],"verbs":["create","patch"]},{"apiGroups":[""],"resourceNames":["default"],"resources":["serviceaccounts"],"verbs":["get","patch"]}]""",
+            """[{"apiGroups":[""],"resourceNames":["registryinfra-pull-tokens"],"resources":["secrets"],"verbs":["get","update","patch"]},{"apiGroups":[""],"resources":["secrets"],"verbs":["create"]},{"apiGroups":["","events.k8s.io"],"resources":["events"],"verbs":["create","get","patch"]},{"apiGroups":[""],"resourceNames":["default"],"resources":["serviceaccounts"],"verbs":["get","patch"]}]""",
             role["rules"]!.ToJsonString());
         Assert.Equal("apps", role["metadata"]!["namespace"]!.GetValue<string>());
     }
@@ -468,7 +468,7 @@ public sealed class TokenRefresherBuilderTests
         Assert.Equal("""{"targets":[{"secretName":"static-pull","namespaceSelector":"team=web","serviceAccounts":["default"],"attachOnly":true}],"ledger":{"namespace":"r-3b0c05","name":"registryinfra-refresher-attachments","owner":"registryinfra-refresher-config"}}""",
             Child(plan, TokenRefresherComponent.ConfigMapType)["data"]![RefresherPod.ConfigKey]!.GetValue<string>());
         Assert.Equal(
-            """[{"apiGroups":[""],"resources":["namespaces"],"verbs":["get","list","watch"]},{"apiGroups":[""],"resourceNames":["static-pull"],"resources":["secrets"],"verbs":["get"]},{"apiGroups":["","events.k8s.io"],"resources":["events"],"verbs":["create","patch"]},{"apiGroups":[""],"resources":["serviceaccounts"],"verbs":["get","list","watch","patch"]}]""",
+            """[{"apiGroups":[""],"resources":["namespaces"],"verbs":["get","list","watch"]},{"apiGroups":[""],"resourceNames":["static-pull"],"resources":["secrets"],"verbs":["get"]},{"apiGroups":["","events.k8s.io"],"resources":["events"],"verbs":["create","get","patch"]},{"apiGroups":[""],"resources":["serviceaccounts"],"verbs":["get","list","watch","patch"]}]""",
             Child(plan, RefresherRbac.ClusterRoleType)["rules"]!.ToJsonString());
     }
 

@@ -307,7 +307,7 @@ public sealed class ConstructTests : IAsyncLifetime
             """[{"secretName":"prod-eu-dcd591-tokens","namespaces":["apps","jobs"],"owner":"prod-eu-dcd591-tokens"}]""",
             Configuration("prod-eu")["targets"]!.ToJsonString());
         Assert.Equal(
-            """[{"apiGroups":[""],"resourceNames":["prod-eu-dcd591-tokens"],"resources":["secrets"],"verbs":["get","update","patch","delete"]},{"apiGroups":[""],"resources":["secrets"],"verbs":["create"]},{"apiGroups":[""],"resourceNames":["prod-eu-dcd591-tokens"],"resources":["configmaps"],"verbs":["get"]},{"apiGroups":["","events.k8s.io"],"resources":["events"],"verbs":["create","patch"]}]""",
+            """[{"apiGroups":[""],"resourceNames":["prod-eu-dcd591-tokens"],"resources":["secrets"],"verbs":["get","update","patch","delete"]},{"apiGroups":[""],"resources":["secrets"],"verbs":["create"]},{"apiGroups":[""],"resourceNames":["prod-eu-dcd591-tokens"],"resources":["configmaps"],"verbs":["get"]},{"apiGroups":["","events.k8s.io"],"resources":["events"],"verbs":["create","get","patch"]}]""",
             Rules("kubernetes:rbac.authorization.k8s.io/v1:Role", "prod-eu-refresher-role-apps"));
     }
 

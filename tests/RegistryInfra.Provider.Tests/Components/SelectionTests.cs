@@ -139,7 +139,7 @@ public sealed class SelectionTests
             """{"apiGroups":[""],"resourceNames":["ecr-tokens"],"resources":["secrets"],"verbs":["get","update","patch","delete"]},""" +
             """{"apiGroups":[""],"resources":["secrets"],"verbs":["create","list","watch"]},""" +
             """{"apiGroups":["rbac.authorization.k8s.io"],"resourceNames":["rf-ns-registryinfra-refresher"],"resources":["clusterroles"],"verbs":["get"]},""" +
-            """{"apiGroups":["","events.k8s.io"],"resources":["events"],"verbs":["create","patch"]},""" +
+            """{"apiGroups":["","events.k8s.io"],"resources":["events"],"verbs":["create","get","patch"]},""" +
             """{"apiGroups":[""],"resources":["serviceaccounts"],"verbs":["get","list","watch","patch"]}]""",
             clusterRole["rules"]!.ToJsonString());
         // No Role in any selected namespace: they are not known when deploying.

@@ -174,7 +174,7 @@ public static class RefresherRbac
             // An attach-only secret is only looked at (its metadata): whether it exists in the namespace.
             rules.Add(new() { ApiGroups = [""], Resources = ["secrets"], ResourceNames = attached, Verbs = ["get"] });
         }
-        rules.Add(new() { ApiGroups = ["", "events.k8s.io"], Resources = ["events"], Verbs = ["create", "patch"] });
+        rules.Add(new() { ApiGroups = ["", "events.k8s.io"], Resources = ["events"], Verbs = ["create", "get", "patch"] });
         if (accounts.Count > 0)
         {
             rules.Add(new() { ApiGroups = [""], Resources = ["serviceaccounts"], ResourceNames = accounts, Verbs = ["get", "patch"] });
@@ -216,7 +216,7 @@ public static class RefresherRbac
         {
             rules.Add(new() { ApiGroups = ["rbac.authorization.k8s.io"], Resources = ["clusterroles"], ResourceNames = [clusterRole], Verbs = ["get"] });
         }
-        rules.Add(new() { ApiGroups = ["", "events.k8s.io"], Resources = ["events"], Verbs = ["create", "patch"] });
+        rules.Add(new() { ApiGroups = ["", "events.k8s.io"], Resources = ["events"], Verbs = ["create", "get", "patch"] });
         // Accounts are attached by name, all or selector, and when a namespace leaves the selection every account there that
         // records one of our names loses it (found by listing the namespace's accounts): any account may be patched.
         if (targets.Any(t => Writes(t) || t.ServiceAccounts.Count > 0 || t.AllServiceAccounts || t.ServiceAccountSelector is not null))
