@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using Google.Protobuf.WellKnownTypes;
+using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Pulumirpc;
@@ -13,14 +13,16 @@ namespace RegistryInfra.Protocol.Monitor;
 /// </summary>
 public sealed class ResourceMonitorClient : IDisposable
 {
+    private readonly CallInvoker _invoker;
     private readonly ResourceMonitor.ResourceMonitorClient _client;
     private readonly Dictionary<string, bool> _features = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _featureLock = new(1, 1);
 
-    /// <summary>Wraps an existing client (tests, or a channel shared with other callers).</summary>
-    public ResourceMonitorClient(ResourceMonitor.ResourceMonitorClient client)
+    /// <summary>A client calling through <paramref name="invoker"/> (a channel's, or one shared with other callers).</summary>
+    public ResourceMonitorClient(CallInvoker invoker)
     {
-        _client = client ?? throw new ArgumentNullException(nameof(client));
+        _invoker = invoker ?? throw new ArgumentNullException(nameof(invoker));
+        _client = new ResourceMonitor.ResourceMonitorClient(invoker);
     }
 
     /// <summary>
@@ -33,7 +35,7 @@ public sealed class ResourceMonitorClient : IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(endpoint);
         var address = endpoint.Contains("://", StringComparison.Ordinal) ? endpoint : "http://" + endpoint;
-        return new ResourceMonitorClient(new ResourceMonitor.ResourceMonitorClient(Channels.GetOrAdd(address, OpenChannel)));
+        return new ResourceMonitorClient(Channels.GetOrAdd(address, OpenChannel).CreateCallInvoker());
     }
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, GrpcChannel> Channels = new(StringComparer.Ordinal);
@@ -81,13 +83,99 @@ public sealed class ResourceMonitorClient : IDisposable
     public async Task<RegisteredResource> RegisterResourceAsync(ResourceRegistration registration, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(registration);
+        var request = RegistrationRequest(registration);
+        if (!registration.Aliases.IsEmpty)
+        {
+            if (await SupportsFeatureAsync("aliasSpecs", cancellationToken).ConfigureAwait(false))
+            {
+                request.AliasSpecs = true;
+                foreach (var alias in registration.Aliases)
+                {
+                    request.Aliases.Add(ToWire(alias));
+                }
+            }
+            else
+            {
+                foreach (var alias in registration.Aliases)
+                {
+                    if (alias.Urn is not null)
+                    {
+                        request.AliasURNs.Add(alias.Urn);
+                    }
+                }
+            }
+        }
+
+        RegisterResourceResponse response;
+        try
+        {
+            response = await _invoker.AsyncUnaryCall(RegisterResourceMethod, null, new CallOptions(cancellationToken: cancellationToken),
+                new EncodedRegistration(registration, request)).ResponseAsync.ConfigureAwait(false);
+        }
+        catch (RpcException e)
+        {
+            // The status detail is the engine's own message; never the inputs, which may hold secrets.
+            throw new ResourceMonitorException($"registering {registration.Type} '{registration.Name}' failed: {e.Status.StatusCode}: {e.Status.Detail}", e);
+        }
+        // The outputs stay on the wire until the component reads one: most children's outputs are never read.
+        return new RegisteredResource(response.Urn, response.Id, response.Object)
+        {
+            PropertyDependencies = response.PropertyDependencies.Count == 0
+                ? ImmutableDictionary<string, ImmutableArray<string>>.Empty
+                : response.PropertyDependencies.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.Urns.ToImmutableArray(), StringComparer.Ordinal),
+        };
+    }
+
+    /// <summary>
+    /// The request <paramref name="registration"/> makes, as the engine receives it: <see cref="RegisterResourceRequest"/> with
+    /// its <c>object</c> (the inputs) encoded as <see cref="PropertyValueSerializer"/> encodes them (tests compare the bytes).
+    /// </summary>
+    internal static RegisterResourceRequest Request(ResourceRegistration registration)
+    {
+        var request = RegistrationRequest(registration);
+        request.Type = registration.Type;
+        request.Name = registration.Name;
+        request.Parent = registration.Parent;
+        request.Custom = registration.Custom;
+        request.Object = PropertyValueSerializer.Serialize(registration.Inputs);
+        foreach (var alias in registration.Aliases)
+        {
+            request.Aliases.Add(ToWire(alias));
+        }
+        request.AliasSpecs = !registration.Aliases.IsEmpty;
+        return request;
+    }
+
+    /// <summary>The bytes <see cref="RegisterResourceAsync"/> sends for <paramref name="registration"/> to an engine with the <c>aliasSpecs</c> feature.</summary>
+    internal static byte[] Encode(ResourceRegistration registration)
+    {
+        var rest = RegistrationRequest(registration);
+        foreach (var alias in registration.Aliases)
+        {
+            rest.Aliases.Add(ToWire(alias));
+        }
+        rest.AliasSpecs = !registration.Aliases.IsEmpty;
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        var encoded = new EncodedRegistration(registration, rest);
+        var writer = new StructWireWriter();
+        try
+        {
+            var length = encoded.Measure(writer);
+            encoded.Write(writer, buffer.GetSpan(length)[..length]);
+            buffer.Advance(length);
+        }
+        finally
+        {
+            writer.Release();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    // Everything of the request but type, name, parent, custom and object (fields 1 to 5), which EncodedRegistration writes itself.
+    private static RegisterResourceRequest RegistrationRequest(ResourceRegistration registration)
+    {
         var request = new RegisterResourceRequest
         {
-            Type = registration.Type,
-            Name = registration.Name,
-            Parent = registration.Parent,
-            Custom = registration.Custom,
-            Object = PropertyValueSerializer.Serialize(registration.Inputs),
             Provider = registration.Provider,
             Version = registration.Version,
             DeleteBeforeReplace = registration.DeleteBeforeReplace,
@@ -115,36 +203,7 @@ public sealed class ResourceMonitorClient : IDisposable
         request.IgnoreChanges.AddRange(registration.IgnoreChanges);
         request.AdditionalSecretOutputs.AddRange(registration.AdditionalSecretOutputs);
         request.ReplaceOnChanges.AddRange(registration.ReplaceOnChanges);
-        if (!registration.Aliases.IsEmpty)
-        {
-            if (await SupportsFeatureAsync("aliasSpecs", cancellationToken).ConfigureAwait(false))
-            {
-                request.AliasSpecs = true;
-                request.Aliases.AddRange(registration.Aliases.Select(ToWire));
-            }
-            else
-            {
-                request.AliasURNs.AddRange(registration.Aliases.Where(a => a.Urn is not null).Select(a => a.Urn!));
-            }
-        }
-
-        RegisterResourceResponse response;
-        try
-        {
-            response = await _client.RegisterResourceAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-        catch (RpcException e)
-        {
-            // The status detail is the engine's own message; never the inputs, which may hold secrets.
-            throw new ResourceMonitorException($"registering {registration.Type} '{registration.Name}' failed: {e.Status.StatusCode}: {e.Status.Detail}", e);
-        }
-        // The outputs stay on the wire until the component reads one: most children's outputs are never read.
-        return new RegisteredResource(response.Urn, response.Id, response.Object)
-        {
-            PropertyDependencies = response.PropertyDependencies.Count == 0
-                ? ImmutableDictionary<string, ImmutableArray<string>>.Empty
-                : response.PropertyDependencies.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.Urns.ToImmutableArray(), StringComparer.Ordinal),
-        };
+        return request;
     }
 
     /// <summary>Completes a component's registration with its outputs.</summary>
@@ -159,6 +218,119 @@ public sealed class ResourceMonitorClient : IDisposable
         catch (RpcException e)
         {
             throw new ResourceMonitorException($"registering the outputs of '{urn}' failed: {e.Status.StatusCode}: {e.Status.Detail}", e);
+        }
+    }
+
+    // RegisterResource with the request written by EncodedRegistration (the same bytes as the generated marshaller's, without
+    // building the inputs' Struct); the answer parsed as the generated client parses it.
+    private static readonly Method<EncodedRegistration, RegisterResourceResponse> RegisterResourceMethod = new(
+        MethodType.Unary,
+        ResourceMonitor.Descriptor.FullName,
+        "RegisterResource",
+        Marshallers.Create<EncodedRegistration>(EncodedRegistration.Serialize, _ => throw new NotSupportedException("a client never reads a RegisterResourceRequest")),
+        Marshallers.Create<RegisterResourceResponse>(
+            (response, context) => context.Complete(response.ToByteArray()),
+            context => RegisterResourceResponse.Parser.ParseFrom(context.PayloadAsReadOnlySequence())));
+
+    /// <summary>
+    /// A RegisterResourceRequest on its way: fields 1 to 5 (type, name, parent, custom, object) written here, in field
+    /// order as Google.Protobuf writes them, the inputs straight from the property map (<see cref="StructWireWriter"/>:
+    /// each length measured once), then the rest of the request (fields 6 on) by Google.Protobuf.
+    /// </summary>
+    private sealed class EncodedRegistration(ResourceRegistration registration, RegisterResourceRequest rest)
+    {
+        private int _inputs;
+        private int _rest;
+
+        public int Measure(StructWireWriter writer)
+        {
+            _inputs = writer.Measure(registration.Inputs);
+            _rest = rest.CalculateSize();
+            return StringField(registration.Type) + StringField(registration.Name) + StringField(registration.Parent)
+                + (registration.Custom ? 2 : 0) + 1 + StructWireWriter.VarintLength((uint)_inputs) + _inputs + _rest;
+        }
+
+        public void Write(StructWireWriter writer, Span<byte> destination)
+        {
+            var at = WriteString(destination, 0x0A, registration.Type);
+            at += WriteString(destination[at..], 0x12, registration.Name);
+            at += WriteString(destination[at..], 0x1A, registration.Parent);
+            if (registration.Custom)
+            {
+                destination[at++] = 0x20;
+                destination[at++] = 1;
+            }
+            destination[at++] = 0x2A;
+            at += WriteVarint(destination[at..], (uint)_inputs);
+            writer.Write(registration.Inputs, destination.Slice(at, _inputs));
+            at += _inputs;
+            rest.WriteTo(destination.Slice(at, _rest));
+            if (at + _rest != destination.Length)
+            {
+                throw new InvalidOperationException("the RegisterResourceRequest encoding did not match its measured length");
+            }
+        }
+
+        public static void Serialize(EncodedRegistration request, SerializationContext context)
+        {
+            var writer = new StructWireWriter();
+            try
+            {
+                var length = request.Measure(writer);
+                context.SetPayloadLength(length);
+                var buffer = context.GetBufferWriter();
+                var span = buffer.GetSpan(length);
+                if (span.Length >= length)
+                {
+                    request.Write(writer, span[..length]);
+                    buffer.Advance(length);
+                }
+                else
+                {
+                    var bytes = new byte[length];
+                    request.Write(writer, bytes);
+                    System.Buffers.BuffersExtensions.Write(buffer, bytes);
+                }
+                context.Complete();
+            }
+            finally
+            {
+                writer.Release();
+            }
+        }
+
+        // A proto3 string field: left out when empty.
+        private static int StringField(string text)
+        {
+            if (text.Length == 0)
+            {
+                return 0;
+            }
+            var bytes = StructWireWriter.Utf8.GetByteCount(text);
+            return 1 + StructWireWriter.VarintLength((uint)bytes) + bytes;
+        }
+
+        private static int WriteString(Span<byte> destination, byte tag, string text)
+        {
+            if (text.Length == 0)
+            {
+                return 0;
+            }
+            destination[0] = tag;
+            var at = 1 + WriteVarint(destination[1..], (uint)StructWireWriter.Utf8.GetByteCount(text));
+            return at + StructWireWriter.Utf8.GetBytes(text, destination[at..]);
+        }
+
+        private static int WriteVarint(Span<byte> destination, uint value)
+        {
+            var i = 0;
+            while (value >= 0x80)
+            {
+                destination[i++] = (byte)(value | 0x80);
+                value >>= 7;
+            }
+            destination[i++] = (byte)value;
+            return i;
         }
     }
 

@@ -188,6 +188,8 @@ public sealed class ConstructBenchmark : IBenchmark
                 new JsonObject { ["server"] = "123456789012.dkr.ecr.eu-west-1.amazonaws.com" }),
             ["namespaces"] = new JsonArray([.. Enumerable.Range(0, namespaces).Select(n => (JsonNode)JsonValue.Create($"team-{n:D2}"))]),
             ["serviceAccounts"] = new JsonArray("default"),
+            // Required beside a kubernetes provider, so that the attachments patch the same cluster (a secret input).
+            ["kubeconfig"] = $"apiVersion: v1\nkind: Config\nusers: [{{name: u, user: {{token: bench-{cluster}}}}}]",
             ["refresher"] = new JsonObject { ["image"] = "ghcr.io/acme/refresher@sha256:" + new string('a', 64) },
             ["aws"] = new JsonObject
             {
