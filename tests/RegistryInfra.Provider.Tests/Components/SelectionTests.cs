@@ -180,6 +180,18 @@ public sealed class SelectionTests
             Child(plan, RefresherRbac.RoleType, "r-ledger-role")["rules"]!.ToJsonString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void In_watch_mode_a_copy_targets_source_is_also_listed_and_watched_by_name()
+    {
+        var plan = Build(Refresher("""
+            , "mode": "watch", "targets": [{ "secretName": "static", "allNamespaces": true, "allServiceAccounts": true, "source": { "namespace": "rf-ns", "name": "static-source" } }]
+            """) with { Registries = null, ServiceAccountAnnotations = null });
+
+        // The refresher watches each source with fieldSelector metadata.name=, which RBAC checks against resourceNames.
+        Assert.Contains("""{"apiGroups":[""],"resourceNames":["static-source"],"resources":["secrets"],"verbs":["get","list","watch"]}""",
+            Child(plan, RefresherRbac.RoleType, "r-ledger-role")["rules"]!.ToJsonString(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(""", "mode": "daemon" """ + SelectorTarget, "mode")]
     [InlineData(""", "mode": "watch", "replicas": 3 """ + SelectorTarget, "replicas")]

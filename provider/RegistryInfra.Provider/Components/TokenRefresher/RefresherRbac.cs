@@ -24,7 +24,7 @@ public static class RefresherRbac
 
     /// <summary>Declares the RBAC children; returns the bindings, which the CronJob, Job and Deployment wait for.</summary>
     public static IReadOnlyList<IChild> Declare(ComponentScope scope, string name, InputList<RefresherTarget> targetsInput, Output<string> ns, Output<string> sa,
-        Output<IReadOnlyDictionary<string, string>> labels, IChild account)
+        Output<IReadOnlyDictionary<string, string>> labels, IChild account, Output<string> mode)
     {
         ArgumentNullException.ThrowIfNull(scope);
         ArgumentNullException.ThrowIfNull(targetsInput);
@@ -82,19 +82,22 @@ public static class RefresherRbac
             }
         }
         // In the refresher's own namespace: the ledger of attached names, created once, then read and updated by name; the
-        // configuration ConfigMap, read for the uid the ledger's ownerReference names; the copy targets' source Secrets, read by name.
+        // configuration ConfigMap, read for the uid the ledger's ownerReference names; the copy targets' source Secrets, read by name
+        // (and in watch mode listed and watched by name: RBAC allows list and watch restricted by resourceNames when the request's
+        // field selector is metadata.name=, which is how the refresher asks; kubernetes.io/docs/reference/access-authn-authz/rbac/,
+        // "Referring to resources").
         var sources = known
             ? Output.All(configured).Apply(c => c.Select(t => t.Source?.Name).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList())
             : Output.Create(new List<string>());
         var ledgerRole = scope.Resource(RoleType, $"{name}-ledger-role", new RoleInputs
         {
             Metadata = new ObjectMetaInputs { Name = roleName.Apply(r => r + "-ledger"), Namespace = ns, Labels = labels },
-            Rules = Output.Tuple(sa, sources).Apply(v => (IReadOnlyList<PolicyRuleInputs>)
+            Rules = Output.Tuple(sa, sources, mode).Apply(v => (IReadOnlyList<PolicyRuleInputs>)
             [
                 new PolicyRuleInputs { ApiGroups = [""], Resources = ["configmaps"], ResourceNames = [TokenRefresherComponent.LedgerName(v.Item1)], Verbs = ["get", "update"] },
                 new PolicyRuleInputs { ApiGroups = [""], Resources = ["configmaps"], ResourceNames = [v.Item1 + "-config"], Verbs = ["get"] },
                 new PolicyRuleInputs { ApiGroups = [""], Resources = ["configmaps"], Verbs = ["create"] },
-                .. v.Item2.Count == 0 ? Array.Empty<PolicyRuleInputs>() : [new PolicyRuleInputs { ApiGroups = [""], Resources = ["secrets"], ResourceNames = v.Item2, Verbs = ["get"] }],
+                .. v.Item2.Count == 0 ? Array.Empty<PolicyRuleInputs>() : [new PolicyRuleInputs { ApiGroups = [""], Resources = ["secrets"], ResourceNames = v.Item2, Verbs = v.Item3 == TokenRefresherComponent.WatchMode ? ["get", "list", "watch"] : ["get"] }],
             ]),
         }, ChildOptions.After(account));
         bindings.Add(scope.Resource(RoleBindingType, $"{name}-ledger-role-binding", new RoleBindingInputs

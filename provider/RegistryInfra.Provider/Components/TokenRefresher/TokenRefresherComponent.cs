@@ -126,7 +126,7 @@ public sealed partial class TokenRefresherComponent : IComponent<TokenRefresherA
             AutomountServiceAccountToken = true,
         }, inNamespace);
         before.Add(account);
-        before.AddRange(RefresherRbac.Declare(scope, name, args.Targets, ns, sa, labels, account));
+        before.AddRange(RefresherRbac.Declare(scope, name, args.Targets, ns, sa, labels, account, modeInput));
 
         var configMapName = sa.Apply(s => s + "-config");
         var configMap = scope.Resource(ConfigMapType, $"{name}-config", new ConfigMapInputs
