@@ -261,7 +261,7 @@ public sealed class ResourceMonitorClient : IDisposable
                 destination[at++] = 1;
             }
             destination[at++] = 0x2A;
-            at += WriteVarint(destination[at..], (uint)_inputs);
+            at += StructWireWriter.WriteVarint(destination[at..], (uint)_inputs);
             writer.Write(registration.Inputs, destination.Slice(at, _inputs));
             at += _inputs;
             rest.WriteTo(destination.Slice(at, _rest));
@@ -317,20 +317,8 @@ public sealed class ResourceMonitorClient : IDisposable
                 return 0;
             }
             destination[0] = tag;
-            var at = 1 + WriteVarint(destination[1..], (uint)StructWireWriter.Utf8.GetByteCount(text));
+            var at = 1 + StructWireWriter.WriteVarint(destination[1..], (uint)StructWireWriter.Utf8.GetByteCount(text));
             return at + StructWireWriter.Utf8.GetBytes(text, destination[at..]);
-        }
-
-        private static int WriteVarint(Span<byte> destination, uint value)
-        {
-            var i = 0;
-            while (value >= 0x80)
-            {
-                destination[i++] = (byte)(value | 0x80);
-                value >>= 7;
-            }
-            destination[i++] = (byte)value;
-            return i;
         }
     }
 

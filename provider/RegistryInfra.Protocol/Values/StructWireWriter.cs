@@ -73,7 +73,7 @@ internal sealed class StructWireWriter
 
     internal static int VarintLength(uint value) => value < 1u << 7 ? 1 : value < 1u << 14 ? 2 : value < 1u << 21 ? 3 : value < 1u << 28 ? 4 : 5;
 
-    private static int WriteVarint(Span<byte> destination, uint value)
+    internal static int WriteVarint(Span<byte> destination, uint value)
     {
         var i = 0;
         while (value >= 0x80)
