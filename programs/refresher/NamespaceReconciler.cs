@@ -177,7 +177,7 @@ internal sealed partial class NamespaceReconciler
         }
         try
         {
-            var accounts = AccountChoice.For(target);
+            var accounts = AccountChoice.For(target, _options.Targets);
             if (target.AttachOnly)
             {
                 outcome = await _refresher.AttachAsync(ns, target.SecretName, accounts, work).ConfigureAwait(false);
@@ -219,6 +219,10 @@ internal sealed partial class NamespaceReconciler
                 $"secret {ns}/{target.SecretName}: {Describe(e, work)}", "Secret", target.SecretName);
         }
         outcome = await RecordAsync(outcome, target, overall).ConfigureAwait(false);
+        if (outcome.ServiceAccountsDetached > 0)
+        {
+            LogLeftSelector(_logger, ns, target.SecretName, outcome.ServiceAccountsDetached);
+        }
         foreach (var account in outcome.MissingServiceAccounts)
         {
             LogServiceAccountMissing(_logger, ns, account, target.SecretName);
@@ -437,6 +441,9 @@ internal sealed partial class NamespaceReconciler
 
     [LoggerMessage(EventId = 29, Level = LogLevel.Information, Message = "Secret {Namespace}/{SecretName} pruned (the namespace is no longer selected), service accounts detached {ServiceAccountsDetached}")]
     private static partial void LogPruned(ILogger logger, string @namespace, string secretName, int serviceAccountsDetached);
+
+    [LoggerMessage(EventId = 32, Level = LogLevel.Information, Message = "Secret {Namespace}/{SecretName}: removed from the imagePullSecrets of {ServiceAccounts} service accounts that left serviceAccountSelector")]
+    private static partial void LogLeftSelector(ILogger logger, string @namespace, string secretName, int serviceAccounts);
 
     [LoggerMessage(EventId = 31, Level = LogLevel.Information, Message = "Secret {Namespace}/{SecretName} not pruned: {Detail}")]
     private static partial void LogPruneSkipped(ILogger logger, string @namespace, string secretName, string detail);

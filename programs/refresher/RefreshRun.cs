@@ -159,7 +159,7 @@ internal sealed partial class RefreshRun(
             Skipped = outcomes.Count(o => o.Result == TargetResult.Skipped),
             NotStarted = outcomes.Count(o => o.Result == TargetResult.NotStarted),
             Stopped = stop.IsCancellationRequested,
-            Detached = detached,
+            Detached = detached + outcomes.Sum(o => o.ServiceAccountsDetached),
             DetachFailed = detachFailed,
             MissingServiceAccounts = outcomes.Sum(o => o.MissingServiceAccounts.Count),
             Pruned = outcomes.Count(o => o.Result == TargetResult.Pruned),

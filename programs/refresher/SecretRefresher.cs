@@ -49,18 +49,59 @@ internal sealed record TargetOutcome(string Namespace, string SecretName, Target
 
     public int ServiceAccountsPatched { get; init; }
 
+    /// <summary>Service accounts that left the target's <c>serviceAccountSelector</c> (relabelled) and lost the name we had added.</summary>
+    public int ServiceAccountsDetached { get; init; }
+
     /// <summary>Named service accounts that do not exist in the namespace: skipped (a Normal Event each), attached once they exist.</summary>
     public IReadOnlyList<string> MissingServiceAccounts { get; init; } = [];
 }
 
-/// <summary>Which service accounts of a namespace a target attaches: listed names, or every one matching a label selector ("" for all).</summary>
+/// <summary>
+/// Which service accounts of a namespace a target attaches: listed names, or every one matching a label selector ("" for
+/// all); <see cref="Siblings"/> are the choices of the other targets of the same secret name, whose accounts keep the name.
+/// </summary>
 internal sealed record AccountChoice(IReadOnlyList<string> Names, string? Selector)
 {
+    private Core.Kubernetes.Selector? _parsed;
+
+    /// <summary>The account choices of the configuration's other targets that write or attach the same secret name.</summary>
+    public IReadOnlyList<AccountChoice> Siblings { get; init; } = [];
+
     public static AccountChoice For(TargetConfiguration target) => target.AllServiceAccounts
         ? new AccountChoice([], "")
         : !string.IsNullOrWhiteSpace(target.ServiceAccountSelector) ? new AccountChoice([], target.ServiceAccountSelector) : new AccountChoice(target.ServiceAccounts, null);
 
+    /// <summary>The choice of <paramref name="target"/>, with those of the other targets in <paramref name="targets"/> that name the same secret.</summary>
+    public static AccountChoice For(TargetConfiguration target, IEnumerable<TargetConfiguration> targets) => For(target) with
+    {
+        Siblings = [.. targets.Where(t => !ReferenceEquals(t, target) && t.SecretName == target.SecretName).Select(For)],
+    };
+
     public bool IsEmpty => Selector is null && Names.Count == 0;
+
+    /// <summary>A selector that is not "all": its accounts are matched here, so that one relabelled out of it is seen.</summary>
+    public bool SelectsByLabel => !string.IsNullOrEmpty(Selector);
+
+    /// <summary>
+    /// Whether this choice takes <paramref name="account"/>, by name or by labels (apimachinery's label semantics,
+    /// <see cref="Core.Kubernetes.Selector.Matches"/>). A named choice is not namespace-aware here: where a sibling names
+    /// the account, the account is kept in every namespace (the conservative reading).
+    /// </summary>
+    public bool Wants(V1ServiceAccount account)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        if (Selector is null)
+        {
+            return account.Metadata?.Name is { } name && Names.Contains(name, StringComparer.Ordinal);
+        }
+        if (Selector.Length == 0)
+        {
+            return true;
+        }
+        // The configuration was validated: the selector parses.
+        _parsed ??= Core.Kubernetes.Selector.TryParse(Selector, out var parsed, out _) ? parsed : null;
+        return _parsed?.Matches(account.Metadata?.Labels) == true;
+    }
 }
 
 /// <summary>A copy target's source Secret as read once per run: its <c>.dockerconfigjson</c> bytes and their version.</summary>
@@ -142,14 +183,19 @@ internal sealed class SecretRefresher(IKubeApi kubernetes, TokenBroker tokens, T
             await reads.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
             throw;
         }
-        var (patched, missing) = await EnsureServiceAccountsAsync(ns, await reads.ConfigureAwait(false), secretName, cancellationToken).ConfigureAwait(false);
-        return new TargetOutcome(ns, secretName, result) { ExpiresAt = expiresAt, ServiceAccountsPatched = patched, MissingServiceAccounts = missing };
+        var (patched, detached, missing) = await EnsureServiceAccountsAsync(ns, await reads.ConfigureAwait(false), secretName, accounts, cancellationToken).ConfigureAwait(false);
+        return new TargetOutcome(ns, secretName, result) { ExpiresAt = expiresAt, ServiceAccountsPatched = patched, ServiceAccountsDetached = detached, MissingServiceAccounts = missing };
     }
 
-    /// <summary>The accounts to attach: each named one read (null when it does not exist), or the matching ones listed page by page.</summary>
+    /// <summary>
+    /// The accounts to look at: each named one read (null when it does not exist), or every account of the namespace
+    /// listed page by page. A label selector is matched here rather than sent as <c>labelSelector</c>: the same one LIST
+    /// then also shows the accounts relabelled out of the selection that still record our name
+    /// (<see cref="EnsureServiceAccountsAsync"/> removes it).
+    /// </summary>
     private async Task<IReadOnlyList<(string Name, V1ServiceAccount? Account)>> ReadServiceAccountsAsync(string ns, AccountChoice accounts, CancellationToken ct)
     {
-        if (accounts.Selector is { } selector)
+        if (accounts.Selector is not null)
         {
             var listed = new List<(string, V1ServiceAccount?)>();
             string? next = null;
@@ -158,7 +204,7 @@ internal sealed class SecretRefresher(IKubeApi kubernetes, TokenBroker tokens, T
                 V1ServiceAccountList page;
                 try
                 {
-                    page = await retry.RunAsync(c => kubernetes.ListServiceAccountsAsync(ns, selector.Length == 0 ? null : selector, ServiceAccountPageSize, next, c), ct).ConfigureAwait(false);
+                    page = await retry.RunAsync(c => kubernetes.ListServiceAccountsAsync(ns, null, ServiceAccountPageSize, next, c), ct).ConfigureAwait(false);
                 }
                 catch (KubeApiException e)
                 {
@@ -178,13 +224,24 @@ internal sealed class SecretRefresher(IKubeApi kubernetes, TokenBroker tokens, T
     /// <summary>Service accounts per LIST page in one namespace.</summary>
     internal const int ServiceAccountPageSize = 500;
 
-    private async Task<(int Patched, IReadOnlyList<string> Missing)> EnsureServiceAccountsAsync(string ns, IReadOnlyList<(string Name, V1ServiceAccount? Account)> accounts,
-        string secretName, CancellationToken cancellationToken)
+    /// <summary>
+    /// Makes the chosen accounts name the secret. With a label selector, an account that no longer matches it and records
+    /// the name as added by us loses it, unless another target of the same secret name still wants that account; an
+    /// account that never recorded it (the name is someone else's) is never touched.
+    /// </summary>
+    private async Task<(int Patched, int Detached, IReadOnlyList<string> Missing)> EnsureServiceAccountsAsync(string ns,
+        IReadOnlyList<(string Name, V1ServiceAccount? Account)> accounts, string secretName, AccountChoice choice, CancellationToken cancellationToken)
     {
         var present = accounts.Where(a => a.Account is not null).ToList();
-        var patches = present.Select(a => EnsureServiceAccountAsync(ns, a.Name, secretName, a.Account!, cancellationToken)).ToList();
+        var chosen = choice.SelectsByLabel ? present.Where(a => choice.Wants(a.Account!)).ToList() : present;
+        var leaving = choice.SelectsByLabel
+            ? present.Where(a => !choice.Wants(a.Account!) && SecretOwnership.List(AddedOf(a.Account!)).Contains(secretName) && !choice.Siblings.Any(s => s.Wants(a.Account!))).ToList()
+            : [];
+        var patches = chosen.Select(a => EnsureServiceAccountAsync(ns, a.Name, secretName, a.Account!, cancellationToken)).ToList();
+        var detaches = leaving.Select(a => DetachAsync(ns, a.Name, secretName, cancellationToken, a.Account)).ToList();
         var done = await Task.WhenAll(patches).ConfigureAwait(false);
-        return (done.Count(p => p), [.. accounts.Where(a => a.Account is null).Select(a => a.Name)]);
+        var undone = await Task.WhenAll(detaches).ConfigureAwait(false);
+        return (done.Count(p => p), undone.Count(d => d == DetachResult.Removed), [.. accounts.Where(a => a.Account is null).Select(a => a.Name)]);
     }
 
     /// <summary>True for an answer the client could not read: truncated or non-JSON bodies, data that is not base64.</summary>
@@ -204,8 +261,8 @@ internal sealed class SecretRefresher(IKubeApi kubernetes, TokenBroker tokens, T
                 $"secret {ns}/{secretName} does not exist; nothing to attach in this namespace");
         }
         var reads = await ReadServiceAccountsAsync(ns, accounts, cancellationToken).ConfigureAwait(false);
-        var (patched, missing) = await EnsureServiceAccountsAsync(ns, reads, secretName, cancellationToken).ConfigureAwait(false);
-        return new TargetOutcome(ns, secretName, TargetResult.Attached) { ServiceAccountsPatched = patched, MissingServiceAccounts = missing };
+        var (patched, detached, missing) = await EnsureServiceAccountsAsync(ns, reads, secretName, accounts, cancellationToken).ConfigureAwait(false);
+        return new TargetOutcome(ns, secretName, TargetResult.Attached) { ServiceAccountsPatched = patched, ServiceAccountsDetached = detached, MissingServiceAccounts = missing };
     }
 
     private async Task<bool> SecretExistsAsync(string ns, string name, CancellationToken ct)
@@ -534,16 +591,17 @@ internal sealed class SecretRefresher(IKubeApi kubernetes, TokenBroker tokens, T
     /// <summary>
     /// Removes <paramref name="secretName"/> from the account's <c>imagePullSecrets</c> when the account records that a
     /// RegistryInfra refresher added it; a name it does not record is someone else's and stays. Every other entry is
-    /// kept, with a resourceVersion precondition and a bounded retry on conflict.
+    /// kept, with a resourceVersion precondition and a bounded retry on conflict. <paramref name="firstRead"/>: the account
+    /// as just listed, which saves the first read (a conflict reads it again).
     /// </summary>
-    public async Task<DetachResult> DetachAsync(string ns, string account, string secretName, CancellationToken ct)
+    public async Task<DetachResult> DetachAsync(string ns, string account, string secretName, CancellationToken ct, V1ServiceAccount? firstRead = null)
     {
         for (var attempt = 0; ; attempt++)
         {
             V1ServiceAccount current;
             try
             {
-                current = await retry.RunAsync(c => kubernetes.ReadServiceAccountAsync(ns, account, c), ct).ConfigureAwait(false);
+                current = attempt == 0 && firstRead is not null ? firstRead : await retry.RunAsync(c => kubernetes.ReadServiceAccountAsync(ns, account, c), ct).ConfigureAwait(false);
             }
             catch (KubeApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
             {

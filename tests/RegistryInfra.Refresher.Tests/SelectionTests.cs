@@ -178,6 +178,61 @@ public sealed class SelectionTests
     }
 
     [Fact]
+    public async Task An_account_relabelled_out_of_the_service_account_selector_loses_our_name_and_keeps_theirs()
+    {
+        await using var bed = await StartAsync();
+        bed.Api.AddNamespace("apps", Labels("pull=yes"));
+        foreach (var account in (string[])["web", "builder"])
+        {
+            bed.Api.AddServiceAccount("apps", account, "their-pull");
+            bed.Api.SetLabels("serviceaccounts", "apps", account, Labels("pulls=yes"));
+        }
+        // An account that names a secret of our name without our annotation: the name is someone else's.
+        bed.Api.AddServiceAccount("apps", "ops", "web-pull");
+        var options = Selecting(t => t with { SecretName = "web-pull", NamespaceSelector = "pull=yes", ServiceAccountSelector = "pulls=yes" });
+        var first = await bed.RunAsync(options);
+        Assert.Equal((1, 2, 0), (first.Created, first.ServiceAccountsPatched, first.Detached));
+
+        bed.Api.SetLabels("serviceaccounts", "apps", "web", Labels("pulls=no"));
+        var second = await bed.RunAsync(options);
+        Assert.Equal((0, 0, 1), (second.Written, second.ServiceAccountsPatched, second.Detached));
+        Assert.Equal(["their-pull"], bed.Api.ImagePullSecrets("apps", "web"));
+        Assert.Null(bed.Api.GetServiceAccount("apps", "web")!["metadata"]!["annotations"]?[SecretRefresher.AddedPullSecretsAnnotation]);
+        Assert.Equal(["their-pull", "web-pull"], bed.Api.ImagePullSecrets("apps", "builder"));
+        Assert.Equal(["web-pull"], bed.Api.ImagePullSecrets("apps", "ops"));
+        // One LIST of the namespace's accounts per run (the selector is matched by the refresher, not sent), and the
+        // detach patches the account as listed, without reading it again.
+        Assert.Equal((2, 0), (bed.Api.RequestCount("LIST", "serviceaccounts"), bed.Api.RequestCount("GET", "serviceaccounts")));
+
+        var third = await bed.RunAsync(options);
+        Assert.Equal((0, 0, 0), (third.Written, third.ServiceAccountsPatched, third.Detached));
+    }
+
+    [Fact]
+    public async Task An_account_another_target_of_the_same_secret_still_chooses_keeps_the_name_when_it_leaves_one_selector()
+    {
+        await using var bed = await StartAsync();
+        bed.Api.AddNamespace("apps");
+        bed.Api.AddSecret("apps", "shared-pull", "kubernetes.io/dockerconfigjson", new Dictionary<string, byte[]> { [".dockerconfigjson"] = Utf8("""{"auths":{}}""") });
+        foreach (var account in (string[])["web", "builder"])
+        {
+            bed.Api.AddServiceAccount("apps", account);
+            bed.Api.SetLabels("serviceaccounts", "apps", account, Labels("pulls=yes"));
+        }
+        var bySelector = new TargetConfiguration { SecretName = "shared-pull", AttachOnly = true, Namespaces = ["apps"], ServiceAccountSelector = "pulls=yes" };
+        var byName = new TargetConfiguration { SecretName = "shared-pull", AttachOnly = true, Namespaces = ["apps"], ServiceAccounts = ["web"] };
+        var options = Options(tune: o => o with { Registries = [], Targets = [bySelector, byName] });
+        Assert.Equal(2, (await bed.RunAsync(options)).ServiceAccountsPatched);
+
+        bed.Api.SetLabels("serviceaccounts", "apps", "web", Labels("pulls=no"));
+        bed.Api.SetLabels("serviceaccounts", "apps", "builder", Labels("pulls=no"));
+        var second = await bed.RunAsync(options);
+        Assert.Equal(1, second.Detached);
+        Assert.Equal(["shared-pull"], bed.Api.ImagePullSecrets("apps", "web"));
+        Assert.Empty(bed.Api.ImagePullSecrets("apps", "builder"));
+    }
+
+    [Fact]
     public async Task A_missing_named_account_in_a_selected_namespace_is_skipped_and_attached_when_it_appears()
     {
         await using var bed = await StartAsync();

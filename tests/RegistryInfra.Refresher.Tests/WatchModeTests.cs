@@ -57,8 +57,9 @@ public sealed class WatchModeTests : IAsyncLifetime
         Directory.Delete(_dir, recursive: true);
     }
 
-    private string Config(string extra = "", string serviceAccounts = "[default]")
+    private string Config(string extra = "", string serviceAccounts = "[default]", string? accountSelector = null)
     {
+        var accounts = accountSelector is null ? $"serviceAccounts: {serviceAccounts}" : $"serviceAccountSelector: {accountSelector}";
         var path = Path.Combine(_dir, $"config-{Guid.NewGuid():N}.yaml");
         File.WriteAllText(path, $"""
             registries:
@@ -69,7 +70,7 @@ public sealed class WatchModeTests : IAsyncLifetime
             targets:
               - secretName: ecr-pull
                 namespaceSelector: pull=ecr
-                serviceAccounts: {serviceAccounts}
+                {accounts}
             instance: refresher
             concurrency: 4
             deadline: "00:00:20"
@@ -191,6 +192,26 @@ public sealed class WatchModeTests : IAsyncLifetime
         _api.AddServiceAccount("app-0", "builder");
         await WaitForAsync(() => Served("app-0", "builder"), TimeSpan.FromSeconds(5));
         Assert.Equal(["ecr-pull"], _api.ImagePullSecrets("app-0", "builder"));
+
+        await StopAsync(leader);
+    }
+
+    [Fact]
+    public async Task A_service_account_relabelled_into_the_selector_is_attached_and_one_relabelled_out_detached_within_seconds()
+    {
+        _api.AddServiceAccount("app-0", "builder", "their-pull");
+        _api.SetLabels("serviceaccounts", "app-0", "default", new Dictionary<string, string> { ["pulls"] = "private" });
+        var leader = Start(Config(accountSelector: "pulls=private"));
+        await WaitForAsync(() => ProbeAsync(leader.HealthPort, "/readyz").Result == HttpStatusCode.OK, TimeSpan.FromSeconds(20));
+        Assert.True(Served("app-0"));
+        Assert.Equal(["their-pull"], _api.ImagePullSecrets("app-0", "builder"));
+
+        _api.SetLabels("serviceaccounts", "app-0", "builder", new Dictionary<string, string> { ["pulls"] = "private" });
+        await WaitForAsync(() => Served("app-0", "builder"), TimeSpan.FromSeconds(5));
+        _api.SetLabels("serviceaccounts", "app-0", "default", new Dictionary<string, string>());
+        await WaitForAsync(() => !_api.ImagePullSecrets("app-0", "default").Contains("ecr-pull"), TimeSpan.FromSeconds(5));
+        Assert.Equal(["their-pull", "ecr-pull"], _api.ImagePullSecrets("app-0", "builder"));
+        Assert.NotNull(_api.GetSecret("app-0", "ecr-pull"));
 
         await StopAsync(leader);
     }
