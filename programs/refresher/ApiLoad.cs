@@ -78,6 +78,9 @@ internal sealed class CountingKubeApi(IKubeApi inner) : IKubeApi
     public Task<V1ServiceAccountList> ListServiceAccountsAsync(string ns, string? labelSelector, int limit, string? continueToken, CancellationToken ct) =>
         Count("LIST serviceaccounts", ns, inner.ListServiceAccountsAsync(ns, labelSelector, limit, continueToken, ct));
 
+    public Task<V1ServiceAccountList> ListAllServiceAccountsAsync(int limit, string? continueToken, CancellationToken ct) =>
+        Count("LIST serviceaccounts", "", inner.ListAllServiceAccountsAsync(limit, continueToken, ct));
+
     public Task<PartialObjectMetadataList> ListSecretMetadataAsync(string? labelSelector, int limit, string? continueToken, CancellationToken ct) =>
         Count("LIST secrets", "", inner.ListSecretMetadataAsync(labelSelector, limit, continueToken, ct));
 

@@ -4,9 +4,22 @@ using RegistryInfra.Refresher.KubernetesApi;
 
 namespace RegistryInfra.Refresher;
 
-/// <summary>One service-account name a refresher added: <c>namespace/serviceAccount/secretName</c>.</summary>
+/// <summary>
+/// One service-account name a refresher added: <c>namespace/serviceAccount/secretName</c>; or a scope where a target that
+/// attaches all or a selector's accounts may have added the name to any account: <c>namespace/*/secretName</c> (listed
+/// namespace) or <c>*/*/secretName</c> (a target that selects namespaces). "*" is neither a namespace nor an account name.
+/// </summary>
 internal readonly record struct Attachment(string Namespace, string ServiceAccount, string SecretName)
 {
+    public const string Any = "*";
+
+    public bool IsScope => ServiceAccount == Any;
+
+    /// <summary>The scopes of a target that attaches all or a selector's accounts.</summary>
+    public static IEnumerable<Attachment> ScopesOf(TargetConfiguration target) => target.SelectsNamespaces
+        ? [new Attachment(Any, Any, target.SecretName)]
+        : target.Namespaces.Distinct(StringComparer.Ordinal).Select(ns => new Attachment(ns, Any, target.SecretName));
+
     public override string ToString() => $"{Namespace}/{ServiceAccount}/{SecretName}";
 
     public static Attachment? Parse(string line)

@@ -190,35 +190,50 @@ internal sealed partial class RefreshRun(
             LogLedgerFailed(logger, configuration.Namespace, configuration.Name, Describe(e, work));
             return (0, 0);
         }
-        // The ledger keeps listed targets' named accounts; a selection's are found by the accounts' own annotation when a
-        // namespace leaves it (pruning), so its names are neither recorded nor detached here.
+        // The ledger keeps listed targets' named accounts one by one. A target that attaches all or a selector's accounts
+        // is kept as a scope instead (<see cref="Attachment.IsScope"/>): its namespace when listed, "*" when it selects
+        // namespaces. While the scope is configured, the reconcile itself removes our names where accounts or namespaces
+        // leave (pruning, and accounts relabelled out of the selector); once no such target has it, one sweep of the
+        // scope's accounts removes every name of ours that no target still chooses.
         var wanted = jobs.Where(j => IsLedgerTarget(j.Target))
             .SelectMany(j => j.Target.ServiceAccounts.Select(a => new Attachment(j.Namespace, a, j.Target.SecretName))).ToHashSet();
-        var undecided = outcomes.Where(o => o.Namespace == "*").Select(o => o.SecretName)
-            .Concat(options.Targets.Where(t => !IsLedgerTarget(t)).Select(t => t.SecretName)).ToHashSet(StringComparer.Ordinal);
+        var listFailed = outcomes.Where(o => o.Namespace == "*").Select(o => o.SecretName).ToHashSet(StringComparer.Ordinal);
+        var undecided = listFailed.Concat(options.Targets.Where(t => !IsLedgerTarget(t)).Select(t => t.SecretName)).ToHashSet(StringComparer.Ordinal);
+        var scopes = options.Targets.Where(t => t.SelectsServiceAccounts).SelectMany(Attachment.ScopesOf).ToHashSet();
         var attached = outcomes.Where(o => o.Result is TargetResult.Created or TargetResult.Updated or TargetResult.Unchanged or TargetResult.Attached)
             .Select(o => (o.Namespace, o.SecretName)).ToHashSet();
         var entries = ledger.Entries.ToHashSet();
         entries.UnionWith(wanted.Where(w => attached.Contains((w.Namespace, w.SecretName))));
+        entries.UnionWith(scopes);
         int detached = 0, failed = 0;
-        foreach (var entry in ledger.Entries.Where(e => !wanted.Contains(e) && !undecided.Contains(e.SecretName)).OrderBy(e => e.ToString(), StringComparer.Ordinal))
+        foreach (var entry in ledger.Entries.Where(e => !e.IsScope && !wanted.Contains(e) && !undecided.Contains(e.SecretName)).OrderBy(e => e.ToString(), StringComparer.Ordinal))
         {
-            try
+            if (await DetachOneAsync(refresher, events, entry.Namespace, entry.ServiceAccount, entry.SecretName, null, work, overall).ConfigureAwait(false) is { } removed)
             {
-                if (await refresher.DetachAsync(entry.Namespace, entry.ServiceAccount, entry.SecretName, work).ConfigureAwait(false) == DetachResult.Removed)
-                {
-                    detached++;
-                    LogDetached(logger, entry.Namespace, entry.ServiceAccount, entry.SecretName);
-                }
+                detached += removed ? 1 : 0;
                 entries.Remove(entry);
             }
-            catch (Exception e) when (e is not OutOfMemoryException)
+            else
             {
                 failed++;
-                var message = e is TargetFailedException t ? t.Message : Describe(e, work);
-                LogDetachFailed(logger, entry.Namespace, entry.ServiceAccount, entry.SecretName, message);
-                await events.RecordAsync(entry.Namespace, "ServiceAccount", entry.ServiceAccount, "DetachFailed",
-                    $"removing {entry.SecretName} from imagePullSecrets failed: {message}; kept in the ledger for the next run", overall).ConfigureAwait(false);
+            }
+        }
+        var sweeps = ledger.Entries.Where(e => e.IsScope && !scopes.Contains(e) && !listFailed.Contains(e.SecretName)).OrderBy(e => e.ToString(), StringComparer.Ordinal).ToList();
+        if (sweeps.Count > 0)
+        {
+            // Which targets still choose accounts where: by namespace and secret name, from this run's namespaces.
+            var choices = jobs.GroupBy(j => (j.Namespace, j.Target.SecretName))
+                .ToDictionary(g => g.Key, g => g.Select(j => AccountChoice.For(j.Target)).ToList());
+            foreach (var scope in sweeps)
+            {
+                var (swept, sweepFailed) = await SweepAsync(api, scope, (ns, account) => choices.TryGetValue((ns, scope.SecretName), out var c) && c.Any(x => x.Wants(account)),
+                    refresher, events, retry, work, overall).ConfigureAwait(false);
+                detached += swept;
+                failed += sweepFailed;
+                if (sweepFailed == 0)
+                {
+                    entries.Remove(scope);
+                }
             }
         }
         try
@@ -228,6 +243,86 @@ internal sealed partial class RefreshRun(
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             LogLedgerFailed(logger, configuration.Namespace, configuration.Name, Describe(e, work));
+        }
+        return (detached, failed);
+    }
+
+    /// <summary>Removes one name of ours from one account: true removed, false not there or not ours, null failed (logged, an Event, kept for the next run).</summary>
+    private async Task<bool?> DetachOneAsync(SecretRefresher refresher, FailureEvents events, string ns, string account, string secretName, V1ServiceAccount? listed,
+        CancellationToken work, CancellationToken overall)
+    {
+        try
+        {
+            if (await refresher.DetachAsync(ns, account, secretName, work, listed).ConfigureAwait(false) == DetachResult.Removed)
+            {
+                LogDetached(logger, ns, account, secretName);
+                return true;
+            }
+            return false;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            var message = e is TargetFailedException t ? t.Message : Describe(e, work);
+            LogDetachFailed(logger, ns, account, secretName, message);
+            await events.RecordAsync(ns, "ServiceAccount", account, "DetachFailed",
+                $"removing {secretName} from imagePullSecrets failed: {message}; kept in the ledger for the next run", overall).ConfigureAwait(false);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// One scope no target attaches by selector or all any more: its accounts (one namespace, or the cluster) listed page by
+    /// page, and every one that records <see cref="Attachment.SecretName"/> as added by us and that no target still chooses
+    /// loses it. A LIST that fails fails the whole sweep (the scope stays in the ledger for the next run).
+    /// </summary>
+    private async Task<(int Detached, int Failed)> SweepAsync(IKubeApi api, Attachment scope, Func<string, V1ServiceAccount, bool> stillChosen,
+        SecretRefresher refresher, FailureEvents events, TransientRetry retry, CancellationToken work, CancellationToken overall)
+    {
+        var ours = new List<V1ServiceAccount>();
+        try
+        {
+            string? next = null;
+            for (var restarts = 0; ;)
+            {
+                try
+                {
+                    var page = await retry.RunAsync(c => scope.Namespace == Attachment.Any
+                        ? api.ListAllServiceAccountsAsync(SecretRefresher.ServiceAccountPageSize, next, c)
+                        : api.ListServiceAccountsAsync(scope.Namespace, null, SecretRefresher.ServiceAccountPageSize, next, c), work).ConfigureAwait(false);
+                    ours.AddRange(page.Items.Where(a => a.Metadata is { Name: not null, NamespaceProperty: not null } m
+                        && SecretOwnership.List(m.Annotations?.GetValueOrDefault(SecretRefresher.AddedPullSecretsAnnotation)).Contains(scope.SecretName)
+                        && !stillChosen(m.NamespaceProperty, a)));
+                    next = page.Metadata?.ContinueProperty;
+                    if (string.IsNullOrEmpty(next))
+                    {
+                        break;
+                    }
+                }
+                catch (KubeApiException e) when (e.StatusCode == HttpStatusCode.Gone && next is not null && restarts < ListRestarts)
+                {
+                    restarts++;
+                    ours.Clear();
+                    next = null;
+                }
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogSweepFailed(logger, scope.Namespace, scope.SecretName, Describe(e, work));
+            return (0, 1);
+        }
+        int detached = 0, failed = 0;
+        foreach (var account in ours)
+        {
+            switch (await DetachOneAsync(refresher, events, account.Metadata!.NamespaceProperty!, account.Metadata.Name!, scope.SecretName, account, work, overall).ConfigureAwait(false))
+            {
+                case true:
+                    detached++;
+                    break;
+                case null:
+                    failed++;
+                    break;
+            }
         }
         return (detached, failed);
     }
@@ -348,6 +443,9 @@ internal sealed partial class RefreshRun(
 
     [LoggerMessage(EventId = 26, Level = LogLevel.Warning, Message = "Service account {Namespace}/{ServiceAccount}: removing {SecretName} failed: {Detail}; kept in the ledger")]
     private static partial void LogDetachFailed(ILogger logger, string @namespace, string serviceAccount, string secretName, string detail);
+
+    [LoggerMessage(EventId = 33, Level = LogLevel.Warning, Message = "Sweep of the service accounts of {Scope} for {SecretName} (no target attaches it by selector or all any more) failed: {Detail}; kept in the ledger")]
+    private static partial void LogSweepFailed(ILogger logger, string scope, string secretName, string detail);
 
     [LoggerMessage(EventId = 27, Level = LogLevel.Warning, Message = "Attachment ledger {Namespace}/{Name} could not be read or written: {Detail}")]
     private static partial void LogLedgerFailed(ILogger logger, string @namespace, string name, string detail);

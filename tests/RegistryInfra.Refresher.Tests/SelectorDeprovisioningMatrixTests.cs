@@ -199,8 +199,10 @@ public sealed class SelectorDeprovisioningMatrixTests(ITestOutputHelper output)
         {
             return expected;
         }
-        // No ledger: the refresher keeps one only for listed namespaces (selector targets are pruned by label and owner).
-        expected.UnionWith([$"secrets/{RefresherNamespace}/{Source}", $"configmaps/{RefresherNamespace}/{ConfigMap}", $"clusterroles//{ClusterRole}"]);
+        // The ledger holds one scope line per target that attaches all or a selector's accounts (*/*/secret: swept once no
+        // target has it); once written it stays, perhaps empty, until garbage collection with the configuration ConfigMap.
+        expected.UnionWith([$"secrets/{RefresherNamespace}/{Source}", $"configmaps/{RefresherNamespace}/{ConfigMap}", $"clusterroles//{ClusterRole}",
+            $"configmaps/{RefresherNamespace}/{Ledger}"]);
         foreach (var ns in Selected(declared))
         {
             expected.UnionWith([$"secrets/{ns}/{Token}", $"secrets/{ns}/{Static}", $"entry {ns}/{Static}/ghcr.io"]);

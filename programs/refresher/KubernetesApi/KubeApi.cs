@@ -53,6 +53,9 @@ internal interface IKubeApi
     /// <summary>One chunk of the service accounts of a namespace, optionally by label selector.</summary>
     Task<V1ServiceAccountList> ListServiceAccountsAsync(string ns, string? labelSelector, int limit, string? continueToken, CancellationToken ct);
 
+    /// <summary>One chunk of the service accounts of every namespace (<c>/api/v1/serviceaccounts</c>).</summary>
+    Task<V1ServiceAccountList> ListAllServiceAccountsAsync(int limit, string? continueToken, CancellationToken ct);
+
     /// <summary>One chunk of the metadata of the Secrets of every namespace (<c>/api/v1/secrets</c>, <c>as=PartialObjectMetadataList</c>) by label selector.</summary>
     Task<PartialObjectMetadataList> ListSecretMetadataAsync(string? labelSelector, int limit, string? continueToken, CancellationToken ct);
 
@@ -158,6 +161,9 @@ internal sealed partial class KubeApi : IKubeApi, IDisposable
 
     public Task<V1ServiceAccountList> ListServiceAccountsAsync(string ns, string? labelSelector, int limit, string? continueToken, CancellationToken ct) =>
         SendAsync(HttpMethod.Get, ListQuery(Path("serviceaccounts", ns), labelSelector, limit, continueToken), null, Json, KubeJson.Default.V1ServiceAccountList, ct)!;
+
+    public Task<V1ServiceAccountList> ListAllServiceAccountsAsync(int limit, string? continueToken, CancellationToken ct) =>
+        SendAsync(HttpMethod.Get, ListQuery("/api/v1/serviceaccounts", null, limit, continueToken), null, Json, KubeJson.Default.V1ServiceAccountList, ct)!;
 
     public Task<PartialObjectMetadataList> ListSecretMetadataAsync(string? labelSelector, int limit, string? continueToken, CancellationToken ct) =>
         SendAsync(HttpMethod.Get, ListQuery("/api/v1/secrets", labelSelector, limit, continueToken), null, MetadataListOnly, KubeJson.Default.PartialObjectMetadataList, ct)!;

@@ -1,0 +1,117 @@
+using RegistryInfra.Core.Refresher;
+using static RegistryInfra.Refresher.Tests.RefresherTestBed;
+
+namespace RegistryInfra.Refresher.Tests;
+
+/// <summary>
+/// A target that attached all or a selector's service accounts is kept in the ledger as a scope (<c>ns/*/secret</c> for a
+/// listed namespace, <c>*/*/secret</c> for a namespace selection). When the configuration no longer has such a target, one
+/// sweep of that scope's accounts removes every name of ours that no remaining target chooses; theirs stay, a failed sweep
+/// keeps the scope for the next run.
+/// </summary>
+public sealed class LedgerSweepTests
+{
+    private const string Instance = "registryinfra";
+    private const string Home = "refresher";
+    private const string LedgerName = "registryinfra-refresher-attachments";
+
+    private static RefresherConfiguration With(params TargetConfiguration[] targets) => Options(tune: o => o with
+    {
+        Instance = Instance,
+        Targets = targets,
+        Ledger = new LedgerConfiguration { Namespace = Home, Name = LedgerName },
+    });
+
+    private static async Task<RefresherTestBed> ClusterAsync()
+    {
+        var bed = await StartAsync();
+        bed.Api.AddNamespace(Home);
+        foreach (var ns in (string[])["apps", "web"])
+        {
+            bed.Api.AddNamespace(ns, new Dictionary<string, string> { ["pull"] = "yes" });
+            foreach (var account in (string[])["default", "builder"])
+            {
+                bed.Api.AddServiceAccount(ns, account, "their-pull");
+            }
+        }
+        return bed;
+    }
+
+    private static string[] LedgerLines(RefresherTestBed bed) =>
+        bed.Api.GetConfigMap(Home, LedgerName)?["data"]?["attachments"]?.GetValue<string>().Split('\n', StringSplitOptions.RemoveEmptyEntries) ?? [];
+
+    [Fact]
+    public async Task A_namespace_selection_that_goes_from_all_accounts_to_named_ones_loses_our_name_on_the_others_in_one_cluster_wide_sweep()
+    {
+        await using var bed = await ClusterAsync();
+        var all = new TargetConfiguration { SecretName = "ecr-pull", NamespaceSelector = "pull=yes", AllServiceAccounts = true };
+        var first = await bed.RunAsync(With(all));
+        Assert.Equal(4, first.ServiceAccountsPatched);
+        Assert.Equal(["*/*/ecr-pull"], LedgerLines(bed));
+
+        bed.Api.ResetCounters();
+        var named = all with { AllServiceAccounts = false, ServiceAccounts = ["default"] };
+        var second = await bed.RunAsync(With(named));
+        Assert.Equal((0, 2, 0), (second.Failed, second.Detached, second.DetachFailed));
+        foreach (var ns in (string[])["apps", "web"])
+        {
+            Assert.Equal(["their-pull", "ecr-pull"], bed.Api.ImagePullSecrets(ns, "default"));
+            Assert.Equal(["their-pull"], bed.Api.ImagePullSecrets(ns, "builder"));
+        }
+        Assert.Empty(LedgerLines(bed));
+        // One cluster-wide LIST (/api/v1/serviceaccounts); the named target reads default in each namespace, and the
+        // detaches patch the accounts as listed, without reading them again.
+        Assert.Equal((1, 2, 2), (bed.Api.RequestCount("LIST", "serviceaccounts"), bed.Api.RequestCount("GET", "serviceaccounts"), bed.Api.RequestCount("PATCH", "serviceaccounts")));
+
+        bed.Api.ResetCounters();
+        var third = await bed.RunAsync(With(named));
+        Assert.Equal((0, 0, 0), (third.Written, third.ServiceAccountsPatched, third.Detached));
+        Assert.Equal(0, bed.Api.RequestCount("PATCH", "serviceaccounts"));
+    }
+
+    [Fact]
+    public async Task A_removed_selector_target_of_a_listed_namespace_is_swept_there_and_a_remaining_target_keeps_its_account()
+    {
+        await using var bed = await ClusterAsync();
+        bed.Api.SetLabels("serviceaccounts", "apps", "builder", new Dictionary<string, string> { ["pulls"] = "yes" });
+        bed.Api.SetLabels("serviceaccounts", "apps", "default", new Dictionary<string, string> { ["pulls"] = "yes" });
+        var selector = new TargetConfiguration { SecretName = "ecr-pull", Namespaces = ["apps"], ServiceAccountSelector = "pulls=yes" };
+        await bed.RunAsync(With(selector));
+        Assert.Equal(["apps/*/ecr-pull"], LedgerLines(bed));
+        Assert.Equal(["their-pull", "ecr-pull"], bed.Api.ImagePullSecrets("apps", "builder"));
+
+        // The selector target goes; a listed target of the same secret names default in apps.
+        var listed = new TargetConfiguration { SecretName = "ecr-pull", Namespaces = ["apps"], ServiceAccounts = ["default"] };
+        var second = await bed.RunAsync(With(listed));
+        Assert.Equal(1, second.Detached);
+        Assert.Equal(["their-pull"], bed.Api.ImagePullSecrets("apps", "builder"));
+        Assert.Equal(["their-pull", "ecr-pull"], bed.Api.ImagePullSecrets("apps", "default"));
+        Assert.Equal(["apps/default/ecr-pull"], LedgerLines(bed));
+        Assert.Equal(["their-pull"], bed.Api.ImagePullSecrets("web", "builder"));
+    }
+
+    [Fact]
+    public async Task A_sweep_that_cannot_list_keeps_the_scope_and_the_next_run_finishes_it()
+    {
+        await using var bed = await ClusterAsync();
+        var all = new TargetConfiguration { SecretName = "ecr-pull", NamespaceSelector = "pull=yes", AllServiceAccounts = true };
+        await bed.RunAsync(With(all));
+        var other = new TargetConfiguration { SecretName = "other-pull", Namespaces = ["web"], ServiceAccounts = ["default"] };
+
+        bed.Api.Forbidden["GET serviceaccounts */"] = true;
+        var refused = await bed.RunAsync(With(other));
+        Assert.Equal((0, 1), (refused.Detached, refused.DetachFailed));
+        Assert.Contains("*/*/ecr-pull", LedgerLines(bed));
+        Assert.Equal(["their-pull", "ecr-pull"], bed.Api.ImagePullSecrets("apps", "builder"));
+
+        bed.Api.Forbidden.Clear();
+        var next = await bed.RunAsync(With(other));
+        Assert.Equal((4, 0), (next.Detached, next.DetachFailed));
+        Assert.Equal(["web/default/other-pull"], LedgerLines(bed));
+        foreach (var ns in (string[])["apps", "web"])
+        {
+            Assert.Equal(["their-pull"], bed.Api.ImagePullSecrets(ns, "builder"));
+        }
+        Assert.Equal(["their-pull", "other-pull"], bed.Api.ImagePullSecrets("web", "default"));
+    }
+}
