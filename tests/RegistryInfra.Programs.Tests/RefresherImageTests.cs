@@ -377,9 +377,10 @@ public sealed class RefresherImageTests(RefresherImageTests.BuiltImage image) : 
         public static string Lock => Path.Combine(Requirements.RepositoryRoot, "programs", "refresher", "image", "packages.lock");
 
         public static Task<CommandRun> RunScriptAsync(IEnumerable<string> args, CancellationToken cancellationToken) =>
-            // A first publish of the refresher (NativeAOT or self-contained) takes minutes on two cores.
+            // A first publish of the refresher (NativeAOT or self-contained) takes minutes on two cores; this guards
+            // against a hang, not speed (12 minutes ran out at load 35).
             RunAsync(Requirements.RequireCommand("bash", "install bash"), [Script, .. args], new Dictionary<string, string?> { ["SOURCE_DATE_EPOCH"] = null, ["REFRESHER_IMAGE_SOURCE"] = null },
-                TimeSpan.FromMinutes(12));
+                TimeSpan.FromMinutes(25));
 
         public async Task<Build> BuildAsync(CancellationToken cancellationToken)
         {
