@@ -27,6 +27,10 @@ namespace RegistryInfra.Refresher;
 /// <item>on graceful shutdown the leader releases (ReleaseOnCancel): holderIdentity empty, leaseDurationSeconds 1, so a
 /// standby takes over at its next try instead of waiting out the lease.</item>
 /// </list>
+/// Not in client-go: with an <paramref name="owner"/> ConfigMap (<c>watch.leaseOwner</c>) the Lease is created with an
+/// ownerReference to it, and a Lease found without one gets it at the next take-over or read-path renewal, so garbage
+/// collection removes the Lease with the refresher's configuration even where the namespace stays (createNamespace false).
+/// A missing owner is a failed try: no Lease is created that nothing would ever delete.
 /// </summary>
 internal sealed partial class LeaderElection(
     IKubeWatchApi api,
@@ -38,7 +42,8 @@ internal sealed partial class LeaderElection(
     TimeSpan retryPeriod,
     TimeProvider time,
     ILogger logger,
-    WatchMetrics metrics)
+    WatchMetrics metrics,
+    (IKubeApi Api, string Name)? owner = null)
 {
     /// <summary>client-go's JitterFactor for the acquire loop.</summary>
     private const double JitterFactor = 1.2;
@@ -257,7 +262,7 @@ internal sealed partial class LeaderElection(
             {
                 var created = new V1Lease
                 {
-                    Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns },
+                    Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns, OwnerReferences = owner is null ? null : [await OwnerReferenceAsync(ct).ConfigureAwait(false)] },
                     Spec = new V1LeaseSpec { HolderIdentity = identity, LeaseDurationSeconds = seconds, AcquireTime = MicroTime(now), RenewTime = MicroTime(now), LeaseTransitions = 0 },
                 };
                 metrics.ApiRequest("create", "leases");
@@ -286,6 +291,11 @@ internal sealed partial class LeaderElection(
             next.Spec.HolderIdentity = identity;
             next.Spec.LeaseDurationSeconds = seconds;
             next.Spec.RenewTime = MicroTime(now);
+            if (owner is { } o && !(next.Metadata.OwnerReferences ?? []).Any(r => r.Kind == "ConfigMap" && r.Name == o.Name))
+            {
+                // A Lease created before it had an owner (or by an older refresher): adopt it, keeping any other reference.
+                next.Metadata.OwnerReferences = [.. next.Metadata.OwnerReferences ?? [], await OwnerReferenceAsync(ct).ConfigureAwait(false)];
+            }
             metrics.ApiRequest("update", "leases");
             Observe(await api.ReplaceLeaseAsync(next, ct).ConfigureAwait(false));
             Renewed();
@@ -293,13 +303,39 @@ internal sealed partial class LeaderElection(
         }
         catch (Exception e) when (e is not OutOfMemoryException && !(e is OperationCanceledException && ct.IsCancellationRequested))
         {
-            LogTryFailed(logger, ns, name, e is KubeApiException k ? $"HTTP {((int)k.StatusCode).ToString(CultureInfo.InvariantCulture)}" : e.GetType().Name);
+            LogTryFailed(logger, ns, name, e switch
+            {
+                KubeApiException k => $"HTTP {((int)k.StatusCode).ToString(CultureInfo.InvariantCulture)}",
+                InvalidOperationException when e.Message.StartsWith("the Lease's owner", StringComparison.Ordinal) => e.Message,
+                _ => e.GetType().Name,
+            });
             return false;
         }
         catch (OperationCanceledException)
         {
             return false;
         }
+    }
+
+    /// <summary>The ownerReference to the owner ConfigMap (its uid read now: a replaced ConfigMap has a new one).</summary>
+    private async Task<V1OwnerReference> OwnerReferenceAsync(CancellationToken ct)
+    {
+        var (kube, ownerName) = owner!.Value;
+        metrics.ApiRequest("get", "configmaps");
+        V1ObjectMeta meta;
+        try
+        {
+            meta = await kube.ReadConfigMapMetadataAsync(ns, ownerName, ct).ConfigureAwait(false);
+        }
+        catch (KubeApiException e)
+        {
+            throw new InvalidOperationException($"the Lease's owner ConfigMap {ns}/{ownerName}: HTTP {((int)e.StatusCode).ToString(CultureInfo.InvariantCulture)}", e);
+        }
+        if (string.IsNullOrEmpty(meta.Uid))
+        {
+            throw new InvalidOperationException($"the Lease's owner ConfigMap {ns}/{ownerName} has no uid");
+        }
+        return new V1OwnerReference { ApiVersion = "v1", Kind = "ConfigMap", Name = ownerName, Uid = meta.Uid };
     }
 
     private void Renewed()

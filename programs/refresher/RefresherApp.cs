@@ -291,7 +291,7 @@ internal static partial class RefresherApp
                 var settings = options.Watch!;
                 var election = new LeaderElection(watchApi, settings.LeaseNamespace, settings.LeaseName, LeaderElection.NewIdentity(environment),
                     settings.EffectiveLeaseDuration, settings.EffectiveRenewDeadline, settings.EffectiveRetryPeriod, time,
-                    host.Services.GetRequiredService<ILogger<LeaderElection>>(), watchMetrics);
+                    host.Services.GetRequiredService<ILogger<LeaderElection>>(), watchMetrics, settings.LeaseOwner is { } leaseOwner ? (kube, leaseOwner) : null);
                 WatchLoop? current = null;
                 // Alive while this replica is a standby, or a leader that renewed within its lease (client-go's HealthzAdaptor
                 // reports a leader unhealthy once it is past its lease without renewing: it should have stepped down).

@@ -22,7 +22,7 @@ public sealed class ConfigurationContractTests
             new TargetConfiguration { SecretName = "tokens", NamespaceSelector = "team", AllServiceAccounts = true, ClusterOwner = "refresher" },
         ],
         Instance = "refresher",
-        Watch = new WatchConfiguration { LeaseNamespace = "refresher", LeaseName = "refresher-leader", RetryPeriod = TimeSpan.FromSeconds(3), Resync = TimeSpan.FromMinutes(15) },
+        Watch = new WatchConfiguration { LeaseNamespace = "refresher", LeaseName = "refresher-leader", LeaseOwner = "refresher-config", RetryPeriod = TimeSpan.FromSeconds(3), Resync = TimeSpan.FromMinutes(15) },
         RenewBefore = TimeSpan.FromHours(7),
         Concurrency = 16,
         Deadline = TimeSpan.FromSeconds(150),

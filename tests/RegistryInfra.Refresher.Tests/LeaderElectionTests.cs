@@ -33,9 +33,10 @@ public sealed class LeaderElectionTests : IAsyncDisposable
         return client;
     }
 
-    private LeaderElection Replica(string identity, IKubeWatchApi? through = null)
+    private LeaderElection Replica(string identity, IKubeWatchApi? through = null, string? owner = null)
     {
-        return new LeaderElection(through ?? Client(), "refresher", "lock", identity, LeaseDuration, RenewDeadline, RetryPeriod, TimeProvider.System, NullLogger.Instance, _metrics);
+        return new LeaderElection(through ?? Client(), "refresher", "lock", identity, LeaseDuration, RenewDeadline, RetryPeriod, TimeProvider.System, NullLogger.Instance, _metrics,
+            owner is null ? null : (Client(), owner));
     }
 
     /// <summary>What each replica's leader work saw: when it started and when it ended.</summary>
@@ -101,6 +102,56 @@ public sealed class LeaderElectionTests : IAsyncDisposable
         var terms = work.Terms.OrderBy(t => t.Started).ToList();
         Assert.Equal(["a", "b"], terms.Select(t => t.Who));
         Assert.True(terms[0].Ended <= terms[1].Started);
+    }
+
+    [Fact]
+    public async Task With_an_owner_the_lease_is_created_under_it_and_garbage_collected_with_it_and_never_created_without_it()
+    {
+        await StartAsync();
+        var a = Replica("a", owner: "refresher-config");
+
+        // The owner does not exist (yet, or any more): no Lease that nothing would delete, the try fails.
+        Assert.False(await a.TryAcquireOrRenewAsync(Ct));
+        Assert.Null(_api!.GetLease("refresher", "lock"));
+
+        var uid = _api!.AddConfigMap("refresher", "refresher-config");
+        Assert.True(await a.TryAcquireOrRenewAsync(Ct));
+        var reference = Assert.Single(_api!.GetLease("refresher", "lock")!["metadata"]!["ownerReferences"]!.AsArray())!;
+        Assert.Equal(("v1", "ConfigMap", "refresher-config", uid),
+            (reference["apiVersion"]!.GetValue<string>(), reference["kind"]!.GetValue<string>(), reference["name"]!.GetValue<string>(), reference["uid"]!.GetValue<string>()));
+        // Renewing (the fast path and the read path) keeps it.
+        Assert.True(await a.TryAcquireOrRenewAsync(Ct));
+        Assert.Single(_api!.GetLease("refresher", "lock")!["metadata"]!["ownerReferences"]!.AsArray());
+
+        // Pulumi deletes the configuration ConfigMap (destroy, or the component leaving the program; the namespace may stay):
+        // garbage collection takes the Lease with it.
+        _api!.Delete("configmaps", "refresher", "refresher-config", "Background");
+        Assert.Null(_api!.GetLease("refresher", "lock"));
+    }
+
+    [Fact]
+    public async Task A_lease_without_an_owner_gets_one_when_a_replica_with_an_owner_takes_it_over()
+    {
+        await StartAsync();
+        var uid = _api!.AddConfigMap("refresher", "refresher-config");
+        // A Lease written by a refresher that set no owner (an older version), released on its stop.
+        var old = Replica("old");
+        using (var stopOld = CancellationTokenSource.CreateLinkedTokenSource(Ct))
+        {
+            var runOld = old.RunAsync(ct => Task.Delay(Timeout.Infinite, ct), stopOld.Token);
+            await WaitForAsync(() => old.IsLeader);
+            await stopOld.CancelAsync();
+            await runOld;
+        }
+        Assert.Null(_api!.GetLease("refresher", "lock")!["metadata"]!["ownerReferences"]);
+
+        var a = Replica("a", owner: "refresher-config");
+        Assert.True(await a.TryAcquireOrRenewAsync(Ct));
+
+        var lease = _api!.GetLease("refresher", "lock")!;
+        Assert.Equal("a", _api!.LeaseHolder("refresher", "lock"));
+        Assert.Equal(uid, Assert.Single(lease["metadata"]!["ownerReferences"]!.AsArray())!["uid"]!.GetValue<string>());
+        Assert.Equal(1, lease["spec"]!["leaseTransitions"]!.GetValue<int>());
     }
 
     [Fact]

@@ -160,6 +160,14 @@ public sealed record WatchConfiguration
     /// <summary>The Lease's name (coordination.k8s.io/v1); the refresher creates it.</summary>
     public string LeaseName { get; set; } = "";
 
+    /// <summary>
+    /// A ConfigMap in <see cref="LeaseNamespace"/> that owns the Lease: the refresher creates the Lease with an ownerReference
+    /// to it (and adds one to a Lease that has none), so garbage collection deletes the Lease with that ConfigMap, also when
+    /// the namespace outlives the refresher. The components name their configuration ConfigMap. Without it the Lease stays
+    /// until its namespace goes.
+    /// </summary>
+    public string? LeaseOwner { get; set; }
+
     /// <summary>How long a standby waits after the last renewal before taking the lease over; default 15 s.</summary>
     public TimeSpan? LeaseDuration { get; set; }
 

@@ -270,6 +270,10 @@ public static partial class RefresherConfigurationValidator
         {
             problems.Add(new("watch.leaseName", $"'{Shorten(watch.LeaseName)}' is not a valid Lease name"));
         }
+        if (watch.LeaseOwner is { } owner && !IsDnsSubdomain(owner))
+        {
+            problems.Add(new("watch.leaseOwner", $"'{Shorten(owner)}' is not a valid ConfigMap name"));
+        }
         var before = problems.Count;
         Positive(problems, "watch.leaseDuration", watch.LeaseDuration, MaxLeaderElectionPeriod);
         Positive(problems, "watch.renewDeadline", watch.RenewDeadline, MaxLeaderElectionPeriod);

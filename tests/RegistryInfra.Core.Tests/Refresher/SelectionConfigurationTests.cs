@@ -155,8 +155,9 @@ public sealed class SelectionConfigurationTests
         configuration.Watch = new WatchConfiguration { LeaseNamespace = "ns", LeaseName = "lease", RetryPeriod = TimeSpan.FromSeconds(9) };
         Assert.Equal(["watch.retryPeriod: renewDeadline (10s) must be greater than 1.2 × retryPeriod (9s)"], Problems(configuration));
 
-        configuration.Watch = new WatchConfiguration { LeaseNamespace = "", LeaseName = "UPPER", Resync = TimeSpan.Zero };
-        Assert.Equal(["watch.leaseNamespace", "watch.leaseName", "watch.resync"], RefresherConfigurationValidator.Validate(configuration).Select(p => p.Path));
+        configuration.Watch = new WatchConfiguration { LeaseNamespace = "", LeaseName = "UPPER", LeaseOwner = "Not_A_Name", Resync = TimeSpan.Zero };
+        Assert.Equal(["watch.leaseNamespace", "watch.leaseName", "watch.leaseOwner", "watch.resync"], RefresherConfigurationValidator.Validate(configuration).Select(p => p.Path));
+        Assert.Contains("watch.leaseOwner: 'Not_A_Name' is not a valid ConfigMap name", Problems(configuration));
 
         configuration.Watch = new WatchConfiguration { LeaseNamespace = "ns", LeaseName = "lease" };
         Assert.Empty(Problems(configuration));

@@ -87,6 +87,12 @@ public sealed class SelectionTests
         var configuration = ConfigurationOf(plan);
         Assert.Equal("rf-ns", configuration.Watch!.LeaseNamespace);
         Assert.Equal("registryinfra-refresher-leader", configuration.Watch.LeaseName);
+        // Owned by the configuration ConfigMap (which the ledger Role lets the refresher read by name), so the Lease goes with the
+        // refresher when the namespace stays (createNamespace false); the Deployment depends on that ConfigMap, so on destroy
+        // the pods are gone before it is deleted and no leader recreates the Lease.
+        Assert.Equal(Child(plan, TokenRefresherComponent.ConfigMapType, "r-config")["metadata"]!["name"]!.GetValue<string>(), configuration.Watch.LeaseOwner);
+        Assert.Contains($$"""{"apiGroups":[""],"resourceNames":["{{configuration.Watch.LeaseOwner}}"],"resources":["configmaps"],"verbs":["get"]}""",
+            Child(plan, RefresherRbac.RoleType, "r-ledger-role")["rules"]!.ToJsonString(), StringComparison.Ordinal);
         Assert.Null(plan.Outputs["cronJobName"]);
         Assert.Null(plan.Outputs["jobName"]);
         Assert.Equal("registryinfra-refresher", plan.Outputs["deploymentName"]!.GetValue<string>());

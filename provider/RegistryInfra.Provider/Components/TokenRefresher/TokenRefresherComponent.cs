@@ -128,7 +128,7 @@ public sealed partial class TokenRefresherComponent : IComponent<TokenRefresherA
         before.Add(account);
         before.AddRange(RefresherRbac.Declare(scope, name, args.Targets, ns, sa, labels, account, modeInput));
 
-        var configMapName = sa.Apply(s => s + "-config");
+        var configMapName = sa.Apply(ConfigMapName);
         var configMap = scope.Resource(ConfigMapType, $"{name}-config", new ConfigMapInputs
         {
             Metadata = new ObjectMetaInputs { Name = configMapName, Namespace = ns, Labels = labels },
@@ -364,8 +364,10 @@ public sealed partial class TokenRefresherComponent : IComponent<TokenRefresherA
             Targets = configured,
             // Only a target that selects namespaces and writes Secrets needs the instance (its Secrets are labelled and may be pruned).
             Instance = wide && configured.Any(t => IsWide(t) && !t.AttachOnly) ? ns : null,
-            Ledger = new LedgerConfiguration { Namespace = ns, Name = LedgerName(serviceAccount), Owner = serviceAccount + "-config" },
-            Watch = watch ? new WatchConfiguration { LeaseNamespace = ns, LeaseName = LeaseName(serviceAccount) } : null,
+            Ledger = new LedgerConfiguration { Namespace = ns, Name = LedgerName(serviceAccount), Owner = ConfigMapName(serviceAccount) },
+            // The Lease is owned by the configuration ConfigMap (as the ledger is; the ledger Role already grants get on it by
+            // name), so it goes with the refresher even when createNamespace is false and the namespace stays.
+            Watch = watch ? new WatchConfiguration { LeaseNamespace = ns, LeaseName = LeaseName(serviceAccount), LeaseOwner = ConfigMapName(serviceAccount) } : null,
         };
         var problems = RefresherConfigurationValidator.Validate(configuration);
         if (problems.Count > 0)
@@ -395,6 +397,9 @@ public sealed partial class TokenRefresherComponent : IComponent<TokenRefresherA
         }
         return path;
     }
+
+    /// <summary>The refresher's configuration ConfigMap: the owner of its ledger and of its Lease.</summary>
+    public static string ConfigMapName(string serviceAccount) => serviceAccount + "-config";
 
     /// <summary>The Lease the watch mode's replicas elect their leader on.</summary>
     public static string LeaseName(string serviceAccount) => serviceAccount + "-leader";
