@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using RegistryInfra.Protocol.Model;
 using RegistryInfra.Protocol.Monitor;
 using RegistryInfra.Protocol.Resources;
@@ -73,12 +74,13 @@ public sealed class ConstructSession : IDisposable
 
     internal void Track(Task task) => _work.Enqueue(task);
 
-    internal async Task<T> ThrottleAsync<T>(Func<Task<T>> work)
+    // One registration, once fewer than the bound are in flight.
+    internal async Task<RegisteredResource> RegisterAsync(ResourceRegistration registration)
     {
         await _inFlight.WaitAsync(CancellationToken).ConfigureAwait(false);
         try
         {
-            return await work().ConfigureAwait(false);
+            return await Registrar.RegisterResourceAsync(registration, CancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -242,12 +244,13 @@ public sealed class ComponentScope
             var context = new WriteContext();
             var properties = await PropertyBinder.UnbindAsync(inputs, context).ConfigureAwait(false);
             var package = type[..type.IndexOf(':', StringComparison.Ordinal)];
+            dependencies.UnionWith(context.Dependencies);
             return new ResourceRegistration(type, name)
             {
                 Custom = true,
                 Parent = parent,
                 Inputs = properties,
-                Dependencies = [.. dependencies.Union(context.Dependencies).Order(StringComparer.Ordinal)],
+                Dependencies = Sorted(dependencies),
                 PropertyDependencies = context.ToPropertyDependencies(),
                 Provider = _session.Providers.TryGetValue(package, out var reference) ? reference : "",
                 IgnoreChanges = options.IgnoreChanges,
@@ -272,7 +275,7 @@ public sealed class ComponentScope
         {
             Custom = false,
             Parent = parent,
-            Dependencies = [.. dependencies.Order(StringComparer.Ordinal)],
+            Dependencies = Sorted(dependencies),
             Providers = _session.Providers,
         }));
         var urn = registration.ContinueWith(t => t.Result.Urn, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -303,7 +306,7 @@ public sealed class ComponentScope
     }
 
     private Task<RegisteredResource> RegisterAsync(string type, string name, ChildOptions options,
-        Func<string, IReadOnlyCollection<string>, Task<ResourceRegistration>> build)
+        Func<string, HashSet<string>, Task<ResourceRegistration>> build)
     {
         var task = RegisterCoreAsync(type, name, options, build);
         _session.Track(task);
@@ -311,10 +314,15 @@ public sealed class ComponentScope
     }
 
     private async Task<RegisteredResource> RegisterCoreAsync(string type, string name, ChildOptions options,
-        Func<string, IReadOnlyCollection<string>, Task<ResourceRegistration>> build)
+        Func<string, HashSet<string>, Task<ResourceRegistration>> build)
     {
-        // Let the component declare the rest of its children before this one's registration starts.
-        await Task.Yield();
+        // Let the component declare the rest of its children before this one's registration starts. In a Construct the
+        // parent's URN is never known yet while the component declares (the component registers after it), so the await on
+        // it below yields already; a parent known from the start (a scope made from a URN) yields here instead.
+        if (_parent.IsCompleted)
+        {
+            await Task.Yield();
+        }
         var parent = await _parent.ConfigureAwait(false);
         var dependencies = new HashSet<string>(_session.Dependencies, StringComparer.Ordinal);
         foreach (var dependency in options.DependsOn)
@@ -329,7 +337,19 @@ public sealed class ComponentScope
             }
         }
         var registration = await build(parent, dependencies).ConfigureAwait(false);
-        return await _session.ThrottleAsync(() => _session.Registrar.RegisterResourceAsync(registration, _session.CancellationToken)).ConfigureAwait(false);
+        return await _session.RegisterAsync(registration).ConfigureAwait(false);
+    }
+
+    private static ImmutableArray<string> Sorted(HashSet<string> urns)
+    {
+        if (urns.Count == 0)
+        {
+            return [];
+        }
+        var sorted = new string[urns.Count];
+        urns.CopyTo(sorted);
+        Array.Sort(sorted, StringComparer.Ordinal);
+        return ImmutableCollectionsMarshal.AsImmutableArray(sorted);
     }
 }
 

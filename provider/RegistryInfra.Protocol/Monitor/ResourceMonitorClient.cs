@@ -106,7 +106,7 @@ public sealed class ResourceMonitorClient : IDisposable
             }
         }
 
-        RegisterResourceResponse response;
+        RegisteredAnswer response;
         try
         {
             response = await _invoker.AsyncUnaryCall(RegisterResourceMethod, null, new CallOptions(cancellationToken: cancellationToken),
@@ -118,12 +118,7 @@ public sealed class ResourceMonitorClient : IDisposable
             throw new ResourceMonitorException($"registering {registration.Type} '{registration.Name}' failed: {e.Status.StatusCode}: {e.Status.Detail}", e);
         }
         // The outputs stay on the wire until the component reads one: most children's outputs are never read.
-        return new RegisteredResource(response.Urn, response.Id, response.Object)
-        {
-            PropertyDependencies = response.PropertyDependencies.Count == 0
-                ? ImmutableDictionary<string, ImmutableArray<string>>.Empty
-                : response.PropertyDependencies.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.Urns.ToImmutableArray(), StringComparer.Ordinal),
-        };
+        return response.ToRegistered();
     }
 
     /// <summary>
@@ -207,13 +202,14 @@ public sealed class ResourceMonitorClient : IDisposable
     }
 
     /// <summary>Completes a component's registration with its outputs.</summary>
-    public async Task RegisterResourceOutputsAsync(string urn, IEnumerable<KeyValuePair<string, PropertyValue>> outputs, CancellationToken cancellationToken)
+    public async Task RegisterResourceOutputsAsync(string urn, ImmutableSortedDictionary<string, PropertyValue> outputs, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(urn);
-        var request = new RegisterResourceOutputsRequest { Urn = urn, Outputs = PropertyValueSerializer.Serialize(outputs) };
+        ArgumentNullException.ThrowIfNull(outputs);
         try
         {
-            await _client.RegisterResourceOutputsAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await _invoker.AsyncUnaryCall(RegisterResourceOutputsMethod, null, new CallOptions(cancellationToken: cancellationToken),
+                new EncodedOutputs(urn, outputs)).ResponseAsync.ConfigureAwait(false);
         }
         catch (RpcException e)
         {
@@ -221,16 +217,211 @@ public sealed class ResourceMonitorClient : IDisposable
         }
     }
 
+    /// <summary>
+    /// The request <see cref="RegisterResourceOutputsAsync"/> stands for, as the generated message: its <c>outputs</c> encoded as
+    /// <see cref="PropertyValueSerializer"/> encodes them (tests compare the bytes with <see cref="EncodeOutputs"/>).
+    /// </summary>
+    internal static RegisterResourceOutputsRequest OutputsRequest(string urn, ImmutableSortedDictionary<string, PropertyValue> outputs) =>
+        new() { Urn = urn, Outputs = PropertyValueSerializer.Serialize(outputs) };
+
+    /// <summary>The bytes <see cref="RegisterResourceOutputsAsync"/> sends.</summary>
+    internal static byte[] EncodeOutputs(string urn, ImmutableSortedDictionary<string, PropertyValue> outputs)
+    {
+        var encoded = new EncodedOutputs(urn, outputs);
+        var writer = new StructWireWriter();
+        try
+        {
+            var bytes = new byte[encoded.Measure(writer)];
+            encoded.Write(writer, bytes);
+            return bytes;
+        }
+        finally
+        {
+            writer.Release();
+        }
+    }
+
+    /// <summary>The answer <paramref name="payload"/> (a RegisterResourceResponse's bytes) as <see cref="RegisterResourceAsync"/> reads it.</summary>
+    internal static RegisteredResource Decode(byte[] payload) => RegisteredAnswer.Parse(new System.Buffers.ReadOnlySequence<byte>(payload)).ToRegistered();
+
     // RegisterResource with the request written by EncodedRegistration (the same bytes as the generated marshaller's, without
-    // building the inputs' Struct); the answer parsed as the generated client parses it.
-    private static readonly Method<EncodedRegistration, RegisterResourceResponse> RegisterResourceMethod = new(
+    // building the inputs' Struct); the answer read by RegisteredAnswer, its outputs kept as bytes until one is read.
+    private static readonly Method<EncodedRegistration, RegisteredAnswer> RegisterResourceMethod = new(
         MethodType.Unary,
         ResourceMonitor.Descriptor.FullName,
         "RegisterResource",
         Marshallers.Create<EncodedRegistration>(EncodedRegistration.Serialize, _ => throw new NotSupportedException("a client never reads a RegisterResourceRequest")),
-        Marshallers.Create<RegisterResourceResponse>(
-            (response, context) => context.Complete(response.ToByteArray()),
-            context => RegisterResourceResponse.Parser.ParseFrom(context.PayloadAsReadOnlySequence())));
+        Marshallers.Create<RegisteredAnswer>(
+            (_, _) => throw new NotSupportedException("a client never writes a RegisterResourceResponse"),
+            context => RegisteredAnswer.Parse(context.PayloadAsReadOnlySequence())));
+
+    // RegisterResourceOutputs with the request written by EncodedOutputs (the same bytes as the generated message's).
+    private static readonly Method<EncodedOutputs, Google.Protobuf.WellKnownTypes.Empty> RegisterResourceOutputsMethod = new(
+        MethodType.Unary,
+        ResourceMonitor.Descriptor.FullName,
+        "RegisterResourceOutputs",
+        Marshallers.Create<EncodedOutputs>(EncodedOutputs.Serialize, _ => throw new NotSupportedException("a client never reads a RegisterResourceOutputsRequest")),
+        Marshallers.Create<Google.Protobuf.WellKnownTypes.Empty>(
+            (_, _) => throw new NotSupportedException("a client never writes an Empty answer"),
+            context => Google.Protobuf.WellKnownTypes.Empty.Parser.ParseFrom(context.PayloadAsReadOnlySequence())));
+
+    /// <summary>
+    /// A RegisterResourceResponse as the client reads it: field 3 (<c>object</c>, the outputs) kept as its bytes, for
+    /// <see cref="RegisteredResource"/> to decode one output when it is read; every other field parsed by the generated
+    /// message from the bytes left (all but the outputs: the URN, the ID, property dependencies, the result). Protobuf lets
+    /// a message field come more than once, the occurrences merged (for a Struct: the entries together, a later key
+    /// winning), so every occurrence is kept, in order.
+    /// </summary>
+    private sealed class RegisteredAnswer(RegisterResourceResponse rest, byte[]? outputs)
+    {
+        public static RegisteredAnswer Parse(System.Buffers.ReadOnlySequence<byte> payload)
+        {
+            ReadOnlySpan<byte> bytes = payload.IsSingleSegment ? payload.First.Span : System.Buffers.BuffersExtensions.ToArray(payload);
+            var outputs = (byte[]?)null;
+            var restBytes = (byte[]?)null;
+            var restLength = 0;
+            var at = 0;
+            while (at < bytes.Length)
+            {
+                var start = at;
+                var tag = ReadVarint(bytes, ref at);
+                switch (tag & 7)
+                {
+                    case 0:
+                        ReadVarint(bytes, ref at);
+                        break;
+                    case 1:
+                        at += 8;
+                        break;
+                    case 2:
+                        {
+                            var length = ReadVarint(bytes, ref at);
+                            if (length > (ulong)(bytes.Length - at))
+                            {
+                                throw Malformed(bytes);
+                            }
+                            if (tag == 0x1A)
+                            {
+                                // The object field: its entries, one occurrence after another (as a merged Struct holds them).
+                                var body = bytes.Slice(at, (int)length);
+                                outputs = outputs is null ? body.ToArray() : [.. outputs, .. body];
+                                at += (int)length;
+                                continue;
+                            }
+                            at += (int)length;
+                            break;
+                        }
+                    case 5:
+                        at += 4;
+                        break;
+                    default:
+                        throw Malformed(bytes);
+                }
+                if (at > bytes.Length)
+                {
+                    throw Malformed(bytes);
+                }
+                restBytes ??= new byte[bytes.Length];
+                bytes[start..at].CopyTo(restBytes.AsSpan(restLength));
+                restLength += at - start;
+            }
+            var rest = restBytes is null ? new RegisterResourceResponse() : RegisterResourceResponse.Parser.ParseFrom(restBytes, 0, restLength);
+            return new RegisteredAnswer(rest, outputs);
+        }
+
+        private static ulong ReadVarint(ReadOnlySpan<byte> bytes, ref int at)
+        {
+            var value = 0UL;
+            for (var shift = 0; shift < 64; shift += 7)
+            {
+                if (at >= bytes.Length)
+                {
+                    throw Malformed(bytes);
+                }
+                var b = bytes[at++];
+                value |= (ulong)(b & 0x7F) << shift;
+                if (b < 0x80)
+                {
+                    return value;
+                }
+            }
+            throw Malformed(bytes);
+        }
+
+        // Bytes that are no RegisterResourceResponse: the generated parser's own error (InvalidProtocolBufferException) says why.
+        private static InvalidOperationException Malformed(ReadOnlySpan<byte> bytes)
+        {
+            RegisterResourceResponse.Parser.ParseFrom(bytes);
+            return new InvalidOperationException("a RegisterResourceResponse that the generated parser reads but this reader does not");
+        }
+
+        public RegisteredResource ToRegistered()
+        {
+            var dependencies = ImmutableDictionary<string, ImmutableArray<string>>.Empty;
+            if (rest.PropertyDependencies.Count > 0)
+            {
+                var builder = ImmutableDictionary.CreateBuilder<string, ImmutableArray<string>>(StringComparer.Ordinal);
+                foreach (var (key, value) in rest.PropertyDependencies)
+                {
+                    builder[key] = [.. value.Urns];
+                }
+                dependencies = builder.ToImmutable();
+            }
+            return new RegisteredResource(rest.Urn, rest.Id, outputs) { PropertyDependencies = dependencies };
+        }
+    }
+
+    /// <summary>A RegisterResourceOutputsRequest on its way: the URN (field 1) and the outputs' Struct (field 2, always written), straight from the property map.</summary>
+    private sealed class EncodedOutputs(string urn, ImmutableSortedDictionary<string, PropertyValue> outputs)
+    {
+        private int _outputs;
+
+        public int Measure(StructWireWriter writer)
+        {
+            _outputs = writer.Measure(outputs);
+            return EncodedRegistration.StringField(urn) + 1 + StructWireWriter.VarintLength((uint)_outputs) + _outputs;
+        }
+
+        public void Write(StructWireWriter writer, Span<byte> destination)
+        {
+            var at = EncodedRegistration.WriteString(destination, 0x0A, urn);
+            destination[at++] = 0x12;
+            at += StructWireWriter.WriteVarint(destination[at..], (uint)_outputs);
+            writer.Write(outputs, destination.Slice(at, _outputs));
+            if (at + _outputs != destination.Length)
+            {
+                throw new InvalidOperationException("the RegisterResourceOutputsRequest encoding did not match its measured length");
+            }
+        }
+
+        public static void Serialize(EncodedOutputs request, SerializationContext context)
+        {
+            var writer = new StructWireWriter();
+            try
+            {
+                var length = request.Measure(writer);
+                context.SetPayloadLength(length);
+                var buffer = context.GetBufferWriter();
+                var span = buffer.GetSpan(length);
+                if (span.Length >= length)
+                {
+                    request.Write(writer, span[..length]);
+                    buffer.Advance(length);
+                }
+                else
+                {
+                    var bytes = new byte[length];
+                    request.Write(writer, bytes);
+                    System.Buffers.BuffersExtensions.Write(buffer, bytes);
+                }
+                context.Complete();
+            }
+            finally
+            {
+                writer.Release();
+            }
+        }
+    }
 
     /// <summary>
     /// A RegisterResourceRequest on its way: fields 1 to 5 (type, name, parent, custom, object) written here, in field
@@ -300,7 +491,7 @@ public sealed class ResourceMonitorClient : IDisposable
         }
 
         // A proto3 string field: left out when empty.
-        private static int StringField(string text)
+        internal static int StringField(string text)
         {
             if (text.Length == 0)
             {
@@ -310,7 +501,7 @@ public sealed class ResourceMonitorClient : IDisposable
             return 1 + StructWireWriter.VarintLength((uint)bytes) + bytes;
         }
 
-        private static int WriteString(Span<byte> destination, byte tag, string text)
+        internal static int WriteString(Span<byte> destination, byte tag, string text)
         {
             if (text.Length == 0)
             {

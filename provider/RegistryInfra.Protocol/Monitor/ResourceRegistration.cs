@@ -65,6 +65,8 @@ public sealed record ResourceRegistration(string Type, string Name)
 public sealed record RegisteredResource
 {
     private readonly Struct? _wire;
+    // The body of the answer's google.protobuf.Struct as it came over the wire (its map entries), when not parsed.
+    private readonly byte[]? _bytes;
     private ImmutableSortedDictionary<string, PropertyValue>? _outputs;
 
     /// <summary>An answer with decoded outputs.</summary>
@@ -88,6 +90,21 @@ public sealed record RegisteredResource
         }
     }
 
+    /// <summary>
+    /// An answer whose outputs are the encoded body of the engine's Struct (<paramref name="wire"/>: its map entries, as
+    /// <c>Struct.ToByteArray()</c> gives them), kept as bytes: an output is found by its key and only its value is parsed.
+    /// </summary>
+    internal RegisteredResource(string urn, string id, byte[]? wire)
+    {
+        Urn = urn;
+        Id = id;
+        _bytes = wire;
+        if (wire is null || wire.Length == 0)
+        {
+            _outputs = ImmutableSortedDictionary<string, PropertyValue>.Empty.WithComparers(StringComparer.Ordinal);
+        }
+    }
+
     /// <summary>The resource's URN.</summary>
     public string Urn { get; init; }
 
@@ -96,19 +113,128 @@ public sealed record RegisteredResource
 
     /// <summary>Every output, decoded.</summary>
     /// <exception cref="FormatException">An output is malformed; the message names the property path.</exception>
-    public ImmutableSortedDictionary<string, PropertyValue> Outputs => _outputs ??= PropertyValueSerializer.Deserialize(_wire);
+    public ImmutableSortedDictionary<string, PropertyValue> Outputs => _outputs ??= PropertyValueSerializer.Deserialize(_wire ?? Parse(_bytes!));
 
     /// <summary>The output <paramref name="key"/>, decoded alone; false when the answer has no such output.</summary>
     /// <exception cref="FormatException">The output is malformed; the message names the property path.</exception>
     public bool TryGetOutput(string key, [MaybeNullWhen(false)] out PropertyValue value)
     {
+        ArgumentNullException.ThrowIfNull(key);
         if (_outputs is { } outputs)
         {
             return outputs.TryGetValue(key, out value);
         }
-        return PropertyValueSerializer.TryDeserializeField(_wire!, key, out value);
+        if (_wire is not null)
+        {
+            return PropertyValueSerializer.TryDeserializeField(_wire, key, out value);
+        }
+        switch (WireStruct.Find(_bytes!, key, out var found))
+        {
+            case WireStruct.Lookup.Missing:
+                value = null;
+                return false;
+            case WireStruct.Lookup.Found:
+                // The one entry alone, decoded as the whole map would decode it (the path of an error starts at the key).
+                var one = new Struct();
+                one.Fields[key] = found!;
+                return PropertyValueSerializer.TryDeserializeField(one, key, out value);
+            default:
+                // An entry laid out otherwise than Google.Protobuf writes it (fields out of order, unknown fields): the map parsed whole.
+                return PropertyValueSerializer.TryDeserializeField(Parse(_bytes!), key, out value);
+        }
     }
+
+    private static Struct Parse(byte[] bytes) => Struct.Parser.ParseFrom(bytes);
 
     /// <summary>For each output, the URNs it depends on.</summary>
     public ImmutableDictionary<string, ImmutableArray<string>> PropertyDependencies { get; init; } = ImmutableDictionary<string, ImmutableArray<string>>.Empty;
+}
+
+/// <summary>
+/// Finds one entry of an encoded <c>google.protobuf.Struct</c> (<c>map&lt;string, Value&gt; fields = 1</c>: each entry a
+/// message of key = 1, value = 2) without parsing the others. As Google.Protobuf parses a map, a key given twice keeps its
+/// last value.
+/// </summary>
+internal static class WireStruct
+{
+    public enum Lookup
+    {
+        Missing,
+        Found,
+        // An entry the scan does not read itself (not key then value, or a wire type a map entry never has): parse the whole map.
+        Unusual,
+    }
+
+    public static Lookup Find(ReadOnlySpan<byte> body, string key, out Value? value)
+    {
+        var keyBytes = StructWireWriter.Utf8.GetByteCount(key);
+        Span<byte> wanted = keyBytes <= 256 ? stackalloc byte[keyBytes] : new byte[keyBytes];
+        StructWireWriter.Utf8.GetBytes(key, wanted);
+        value = null;
+        var found = -1;
+        var foundLength = 0;
+        var at = 0;
+        while (at < body.Length)
+        {
+            if (body[at++] != 0x0A || !TryLength(body, ref at, out var entryLength))
+            {
+                return Lookup.Unusual;
+            }
+            var entry = body.Slice(at, entryLength);
+            at += entryLength;
+            var e = 0;
+            var entryKey = ReadOnlySpan<byte>.Empty;
+            if (e < entry.Length && entry[e] == 0x0A)
+            {
+                e++;
+                if (!TryLength(entry, ref e, out var length))
+                {
+                    return Lookup.Unusual;
+                }
+                entryKey = entry.Slice(e, length);
+                e += length;
+            }
+            if (e >= entry.Length || entry[e++] != 0x12 || !TryLength(entry, ref e, out var valueLength) || e + valueLength != entry.Length)
+            {
+                return Lookup.Unusual;
+            }
+            if (entryKey.SequenceEqual(wanted))
+            {
+                found = at - entryLength + e;
+                foundLength = valueLength;
+            }
+        }
+        if (found < 0)
+        {
+            return Lookup.Missing;
+        }
+        value = Value.Parser.ParseFrom(body.Slice(found, foundLength).ToArray());
+        return Lookup.Found;
+    }
+
+    // A length varint (at most 5 bytes) that fits in what is left of the span.
+    private static bool TryLength(ReadOnlySpan<byte> bytes, ref int at, out int length)
+    {
+        length = 0;
+        var value = 0u;
+        for (var shift = 0; shift < 35; shift += 7)
+        {
+            if (at >= bytes.Length)
+            {
+                return false;
+            }
+            var b = bytes[at++];
+            value |= (uint)(b & 0x7F) << shift;
+            if (b < 0x80)
+            {
+                if (value > (uint)(bytes.Length - at))
+                {
+                    return false;
+                }
+                length = (int)value;
+                return true;
+            }
+        }
+        return false;
+    }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
@@ -123,17 +124,23 @@ public sealed class FakeResourceMonitor : IAsyncDisposable
     /// <summary>The URN the engine would give a resource of <paramref name="type"/> named <paramref name="name"/> under <paramref name="parentUrn"/>.</summary>
     public static string UrnOf(string type, string name, string parentUrn = "")
     {
-        var qualified = type;
         if (parentUrn.Length > 0)
         {
-            var parts = parentUrn.Split("::");
-            var parentType = parts[2];
-            if (parentType != "pulumi:pulumi:Stack")
+            // urn:pulumi:STACK::PROJECT::[QUALIFIED$]TYPE::NAME: the parent's (qualified) type is its third part.
+            var rest = parentUrn.AsSpan();
+            for (var part = 0; part < 2; part++)
             {
-                qualified = parentType + "$" + type;
+                var next = rest.IndexOf("::", StringComparison.Ordinal);
+                rest = next < 0 ? [] : rest[(next + 2)..];
+            }
+            var end = rest.IndexOf("::", StringComparison.Ordinal);
+            var parentType = end < 0 ? rest : rest[..end];
+            if (!parentType.SequenceEqual("pulumi:pulumi:Stack"))
+            {
+                return $"urn:pulumi:{Stack}::{Project}::{parentType}${type}::{name}";
             }
         }
-        return $"urn:pulumi:{Stack}::{Project}::{qualified}::{name}";
+        return $"urn:pulumi:{Stack}::{Project}::{type}::{name}";
     }
 
     public void Clear()
@@ -159,6 +166,7 @@ public sealed class FakeResourceMonitor : IAsyncDisposable
         });
         var service = new MonitorService();
         builder.Services.AddSingleton(service);
+        builder.Services.AddSingleton<Grpc.AspNetCore.Server.Model.IServiceMethodProvider<MonitorService>, MonitorMethods>();
         var app = builder.Build();
         app.MapGrpcService<MonitorService>();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -174,17 +182,159 @@ public sealed class FakeResourceMonitor : IAsyncDisposable
     }
 
     /// <summary>One recorded RegisterResource call and the URN it got.</summary>
-    public sealed record Registration(RegisterResourceRequest Request, string Urn)
+    public sealed record Registration
     {
-        public string Type => Request.Type;
+        private readonly RegistrationRequest _request;
+        private RegisterResourceRequest? _parsed;
 
-        public string Name => Request.Name;
+        internal Registration(RegistrationRequest request, string urn)
+        {
+            _request = request;
+            Urn = urn;
+        }
+
+        /// <summary>The URN the registration got.</summary>
+        public string Urn { get; }
+
+        /// <summary>The request as the engine received it (its inputs parsed when first asked for; the monitor answers from their bytes).</summary>
+        public RegisterResourceRequest Request => _parsed ??= _request.Parse();
+
+        public string Type => _request.Rest.Type;
+
+        public string Name => _request.Rest.Name;
 
         /// <summary>The inputs as property values (secrets and unknowns as they were sent).</summary>
         public ImmutableSortedDictionary<string, PropertyValue> Inputs => PropertyValueSerializer.Deserialize(Request.Object);
     }
 
-    private sealed class MonitorService : ResourceMonitor.ResourceMonitorBase
+    /// <summary>
+    /// A RegisterResourceRequest as the monitor reads it: every field but <c>object</c> (field 5, the inputs) parsed by the
+    /// generated message, the inputs kept as the bytes of their Struct's body (its map entries, every occurrence of the
+    /// field in order, as protobuf merges a message field given twice) and parsed only when a test or the plan asks for them.
+    /// An engine decodes the inputs; this harness answers them back as outputs as they came (the answer the same bytes a
+    /// Struct copy would give), so that a benchmark's monitor process costs what the gRPC exchange costs, the same for every
+    /// provider it serves.
+    /// </summary>
+    internal sealed class RegistrationRequest(RegisterResourceRequest rest, byte[]? inputs)
+    {
+        /// <summary>Every field but the inputs.</summary>
+        public RegisterResourceRequest Rest { get; } = rest;
+
+        /// <summary>The inputs' Struct body; null when the request had no <c>object</c> field.</summary>
+        public byte[]? Inputs { get; } = inputs;
+
+        public RegisterResourceRequest Parse()
+        {
+            var request = Rest.Clone();
+            if (Inputs is not null)
+            {
+                request.Object = Struct.Parser.ParseFrom(Inputs);
+            }
+            return request;
+        }
+
+        public static RegistrationRequest Read(DeserializationContext context)
+        {
+            var bytes = System.Buffers.BuffersExtensions.ToArray(context.PayloadAsReadOnlySequence());
+            var rest = new System.Buffers.ArrayBufferWriter<byte>(Math.Min(bytes.Length, 1024));
+            byte[]? inputs = null;
+            var input = new CodedInputStream(bytes);
+            while (!input.IsAtEnd)
+            {
+                var start = (int)input.Position;
+                if (input.ReadTag() == 0x2A)
+                {
+                    var body = input.ReadBytes().Span;
+                    inputs = inputs is null ? body.ToArray() : [.. inputs, .. body];
+                }
+                else
+                {
+                    input.SkipLastField();
+                    System.Buffers.BuffersExtensions.Write(rest, bytes.AsSpan(start, (int)input.Position - start));
+                }
+            }
+            return new RegistrationRequest(RegisterResourceRequest.Parser.ParseFrom(rest.WrittenSpan), inputs);
+        }
+    }
+
+    /// <summary>
+    /// A RegisterResourceResponse on its way: the URN and ID, then (for a custom resource) the outputs as the inputs' Struct
+    /// body followed by the entries the monitor adds (the ID, a provider's computed outputs), a later key winning as protobuf
+    /// merges a Struct; or a whole generated message (the stateful monitor's answers).
+    /// </summary>
+    internal sealed class RegistrationAnswer
+    {
+        private readonly RegisterResourceResponse? _message;
+        private readonly string _urn = "";
+        private readonly string _id = "";
+        private readonly byte[]? _inputs;
+        private readonly byte[]? _added;
+
+        public RegistrationAnswer(RegisterResourceResponse message) => _message = message;
+
+        public RegistrationAnswer(string urn, string id, byte[]? inputs, Struct? added)
+        {
+            _urn = urn;
+            _id = id;
+            _inputs = inputs ?? [];
+            _added = added is null || added.Fields.Count == 0 ? [] : added.ToByteArray();
+        }
+
+        public RegistrationAnswer(string urn) => _urn = urn;
+
+        public static void Write(RegistrationAnswer answer, SerializationContext context)
+        {
+            if (answer._message is { } message)
+            {
+                context.Complete(message.ToByteArray());
+                return;
+            }
+            var head = new RegisterResourceResponse { Urn = answer._urn, Id = answer._id };
+            var headLength = head.CalculateSize();
+            if (answer._inputs is null)
+            {
+                context.Complete(head.ToByteArray());
+                return;
+            }
+            var body = answer._inputs.Length + answer._added!.Length;
+            var prefix = CodedOutputStream.ComputeLengthSize(body);
+            var bytes = new byte[headLength + 1 + prefix + body];
+            var output = new CodedOutputStream(bytes);
+            head.WriteTo(output);
+            output.WriteTag(3, WireFormat.WireType.LengthDelimited);
+            output.WriteLength(body);
+            output.Flush();
+            answer._inputs.CopyTo(bytes, headLength + 1 + prefix);
+            answer._added.CopyTo(bytes, headLength + 1 + prefix + answer._inputs.Length);
+            context.Complete(bytes);
+        }
+    }
+
+    private static readonly Method<RegistrationRequest, RegistrationAnswer> RegisterResourceMethod = new(
+        MethodType.Unary, ResourceMonitor.Descriptor.FullName, "RegisterResource",
+        Marshallers.Create<RegistrationRequest>((_, _) => throw new NotSupportedException(), RegistrationRequest.Read),
+        Marshallers.Create<RegistrationAnswer>(RegistrationAnswer.Write, _ => throw new NotSupportedException()));
+
+    private static Method<TRequest, TResponse> Generated<TRequest, TResponse>(string name, MessageParser<TRequest> request, MessageParser<TResponse> response)
+        where TRequest : class, IMessage<TRequest> where TResponse : class, IMessage<TResponse> =>
+        new(MethodType.Unary, ResourceMonitor.Descriptor.FullName, name,
+            Marshallers.Create<TRequest>(r => r.ToByteArray(), request.ParseFrom),
+            Marshallers.Create<TResponse>(r => r.ToByteArray(), response.ParseFrom));
+
+    /// <summary>The methods the fake serves (the others answer Unimplemented): RegisterResource through <see cref="RegistrationRequest"/>.</summary>
+    private sealed class MonitorMethods : Grpc.AspNetCore.Server.Model.IServiceMethodProvider<MonitorService>
+    {
+        public void OnServiceMethodDiscovery(Grpc.AspNetCore.Server.Model.ServiceMethodProviderContext<MonitorService> context)
+        {
+            context.AddUnaryMethod(Generated("SupportsFeature", SupportsFeatureRequest.Parser, SupportsFeatureResponse.Parser), [],
+                (service, request, call) => service.SupportsFeature(request, call));
+            context.AddUnaryMethod(RegisterResourceMethod, [], (service, request, call) => service.RegisterResource(request, call));
+            context.AddUnaryMethod(Generated("RegisterResourceOutputs", RegisterResourceOutputsRequest.Parser, Empty.Parser), [],
+                (service, request, call) => service.RegisterResourceOutputs(request, call));
+        }
+    }
+
+    private sealed class MonitorService
     {
         public volatile bool DryRun;
 
@@ -202,11 +352,12 @@ public sealed class FakeResourceMonitor : IAsyncDisposable
 
         public ConcurrentDictionary<string, byte> Urns { get; } = new(StringComparer.Ordinal);
 
-        public override Task<SupportsFeatureResponse> SupportsFeature(SupportsFeatureRequest request, ServerCallContext context) =>
+        public Task<SupportsFeatureResponse> SupportsFeature(SupportsFeatureRequest request, ServerCallContext context) =>
             Task.FromResult(new SupportsFeatureResponse { HasSupport = request.Id is "secrets" or "resourceReferences" or "outputValues" or "deletedWith" || (request.Id is "aliasSpecs" && AliasSpecs) });
 
-        public override async Task<RegisterResourceResponse> RegisterResource(RegisterResourceRequest request, ServerCallContext context)
+        public async Task<RegistrationAnswer> RegisterResource(RegistrationRequest received, ServerCallContext context)
         {
+            var request = received.Rest;
             if (request.Parent.Length > 0 && !Urns.ContainsKey(request.Parent) && !request.Parent.Contains("pulumi:pulumi:Stack", StringComparison.Ordinal))
             {
                 throw new RpcException(new Status(StatusCode.InvalidArgument, $"parent {request.Parent} is not registered"));
@@ -223,37 +374,54 @@ public sealed class FakeResourceMonitor : IAsyncDisposable
             {
                 throw new RpcException(new Status(StatusCode.AlreadyExists, $"Duplicate resource URN '{urn}'; try giving it a unique name"));
             }
-            Registrations.Enqueue(new Registration(request, urn));
-            var response = new RegisterResourceResponse { Urn = urn };
-            if (request.Custom)
+            var registration = new Registration(received, urn);
+            Registrations.Enqueue(registration);
+            if (!request.Custom)
             {
-                response.Id = DryRun ? "" : request.Name + "-id";
+                return new RegistrationAnswer(urn);
+            }
+            var id = DryRun ? "" : request.Name + "-id";
+            RegistrationAnswer answer;
+            if (Stateful)
+            {
                 // The inputs' values as they are (nothing changes them afterwards), in a map of the answer's own.
+                var full = registration.Request;
                 var outputs = new Struct();
-                if (request.Object is not null)
+                if (full.Object is not null)
                 {
-                    outputs.Fields.Add(request.Object.Fields);
+                    outputs.Fields.Add(full.Object.Fields);
                 }
                 if (!DryRun)
                 {
-                    outputs.Fields["id"] = Value.ForString(response.Id);
+                    outputs.Fields["id"] = Value.ForString(id);
                     foreach (var (key, value) in ProviderAnswers.Computed(request.Type, request.Name))
                     {
                         outputs.Fields[key] = PropertyValueSerializer.Serialize(value);
                     }
                 }
-                if (Stateful)
-                {
-                    outputs = Remember(request, urn, outputs);
-                }
-                response.Object = outputs;
-                var latency = Interlocked.Read(ref CreateLatencyTicks);
-                if (!DryRun && latency > 0)
-                {
-                    await Task.Delay(TimeSpan.FromTicks(latency), context.CancellationToken).ConfigureAwait(false);
-                }
+                answer = new RegistrationAnswer(new RegisterResourceResponse { Urn = urn, Id = id, Object = Remember(full, urn, outputs) });
             }
-            return response;
+            else
+            {
+                // The inputs' bytes as they came, then what the provider adds (a later key wins, as in the Struct copy).
+                Struct? added = null;
+                if (!DryRun)
+                {
+                    added = new Struct();
+                    added.Fields["id"] = Value.ForString(id);
+                    foreach (var (key, value) in ProviderAnswers.Computed(request.Type, request.Name))
+                    {
+                        added.Fields[key] = PropertyValueSerializer.Serialize(value);
+                    }
+                }
+                answer = new RegistrationAnswer(urn, id, received.Inputs, added);
+            }
+            var latency = Interlocked.Read(ref CreateLatencyTicks);
+            if (!DryRun && latency > 0)
+            {
+                await Task.Delay(TimeSpan.FromTicks(latency), context.CancellationToken).ConfigureAwait(false);
+            }
+            return answer;
         }
 
         private Struct Remember(RegisterResourceRequest request, string urn, Struct answered)
@@ -310,7 +478,7 @@ public sealed class FakeResourceMonitor : IAsyncDisposable
             return outputs;
         }
 
-        public override Task<Empty> RegisterResourceOutputs(RegisterResourceOutputsRequest request, ServerCallContext context)
+        public Task<Empty> RegisterResourceOutputs(RegisterResourceOutputsRequest request, ServerCallContext context)
         {
             if (!Urns.ContainsKey(request.Urn))
             {
