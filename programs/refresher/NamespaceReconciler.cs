@@ -149,6 +149,28 @@ internal sealed partial class NamespaceReconciler
                 outcomes.Add(await PruneAsync(name, secretName, secret, ct, ct).ConfigureAwait(false));
             }
         }
+        // An attach-only target that selects namespaces leaves no Secret of ours to prune here: where the namespace is no
+        // longer selected for its secret, the names we added to its accounts go (theirs stay). The watch loop reconciles a
+        // namespace only when it is or was selected and its labels or phase changed, so this LIST runs on a relabel, not per
+        // event; a full run does the same through its ledger (RefreshRun.ReconcileLedgerAsync).
+        foreach (var secretName in _options.Targets.Where(t => t.SelectsNamespaces && t.AttachOnly).Select(t => t.SecretName)
+            .Where(n => !wanted.Contains(n)).Distinct(StringComparer.Ordinal))
+        {
+            try
+            {
+                var detached = await _refresher.DetachAllAsync(name, secretName, ct).ConfigureAwait(false);
+                if (detached > 0)
+                {
+                    outcomes.Add(new TargetOutcome(name, secretName, TargetResult.Unchanged, "LeftSelection") { ServiceAccountsDetached = detached });
+                }
+            }
+            catch (Exception e) when (e is not OutOfMemoryException && !(e is OperationCanceledException && ct.IsCancellationRequested))
+            {
+                var message = e is TargetFailedException t ? t.Message : Describe(e, ct);
+                outcomes.Add(new TargetOutcome(name, secretName, TargetResult.Failed, "DetachFailed",
+                    $"removing {secretName} from the service accounts of {name}, which left the selection, failed: {message}; the next full run tries again"));
+            }
+        }
         return outcomes;
     }
 

@@ -135,7 +135,7 @@ internal sealed partial class RefreshRun(
             outcomes.AddRange(await WorkAsync(prunes, p => reconciler.PruneAsync(p.NamespaceProperty ?? "", p.Name ?? "", p, work.Token, overall.Token)).ConfigureAwait(false));
         }
         var (detached, detachFailed) = options.Ledger is { } ledger && !stop.IsCancellationRequested
-            ? await ReconcileLedgerAsync(counting, ledger, jobs, outcomes, refresher, retry, events, work.Token, overall.Token).ConfigureAwait(false)
+            ? await ReconcileLedgerAsync(counting, ledger, jobs, terminating, outcomes, refresher, retry, events, work.Token, overall.Token).ConfigureAwait(false)
             : (0, 0);
 
         metrics.TokensRequested(tokens.Requests);
@@ -178,7 +178,7 @@ internal sealed partial class RefreshRun(
     /// removed on a guess); a name that cannot be removed stays in the ledger for the next run.
     /// </summary>
     private async Task<(int Detached, int Failed)> ReconcileLedgerAsync(IKubeApi api, LedgerConfiguration configuration, List<(string Namespace, TargetConfiguration Target)> jobs,
-        List<TargetOutcome> outcomes, SecretRefresher refresher, TransientRetry retry, FailureEvents events, CancellationToken work, CancellationToken overall)
+        HashSet<string> terminating, List<TargetOutcome> outcomes, SecretRefresher refresher, TransientRetry retry, FailureEvents events, CancellationToken work, CancellationToken overall)
     {
         var ledger = new AttachmentLedger(api, configuration, retry);
         try
@@ -200,11 +200,24 @@ internal sealed partial class RefreshRun(
         var listFailed = outcomes.Where(o => o.Namespace == "*").Select(o => o.SecretName).ToHashSet(StringComparer.Ordinal);
         var undecided = listFailed.Concat(options.Targets.Where(t => !IsLedgerTarget(t)).Select(t => t.SecretName)).ToHashSet(StringComparer.Ordinal);
         var scopes = options.Targets.Where(t => t.SelectsServiceAccounts).SelectMany(Attachment.ScopesOf).ToHashSet();
+        // A target that selects namespaces and only attaches leaves no Secret of ours where a namespace leaves its selection
+        // (pruning follows our labelled Secrets, and there are none): each namespace it selects is kept as a scope of its own,
+        // and one that no target selects any more is swept like the scope of a removed target (our names go, theirs stay).
+        var selected = jobs.Where(j => j.Target.SelectsNamespaces && j.Target.AttachOnly).Select(j => new Attachment(j.Namespace, Attachment.Any, j.Target.SecretName)).ToHashSet();
+        scopes.UnionWith(selected);
         var attached = outcomes.Where(o => o.Result is TargetResult.Created or TargetResult.Updated or TargetResult.Unchanged or TargetResult.Attached)
             .Select(o => (o.Namespace, o.SecretName)).ToHashSet();
         var entries = ledger.Entries.ToHashSet();
         entries.UnionWith(wanted.Where(w => attached.Contains((w.Namespace, w.SecretName))));
         entries.UnionWith(scopes);
+        // A ConfigMap holds at most 1 MiB (etcd's request limit is 1.5 MiB): past LedgerBudget the namespaces an attach-only
+        // selection newly took are not recorded (those recorded stay, and watch mode still detaches on a relabel), with a warning.
+        if (entries.Sum(e => e.ToString().Length + 1) > LedgerBudget
+            && selected.Where(a => !ledger.Entries.Contains(a) && !options.Targets.Any(t => t.SelectsServiceAccounts && Attachment.ScopesOf(t).Contains(a))).ToList() is { Count: > 0 } unrecorded)
+        {
+            entries.ExceptWith(unrecorded);
+            LogLedgerFull(logger, configuration.Namespace, configuration.Name, unrecorded.Count, Math.Max(1, LedgerBudget / 1024));
+        }
         int detached = 0, failed = 0;
         foreach (var entry in ledger.Entries.Where(e => !e.IsScope && !wanted.Contains(e) && !undecided.Contains(e.SecretName)).OrderBy(e => e.ToString(), StringComparer.Ordinal))
         {
@@ -218,7 +231,9 @@ internal sealed partial class RefreshRun(
                 failed++;
             }
         }
-        var sweeps = ledger.Entries.Where(e => e.IsScope && !scopes.Contains(e) && !listFailed.Contains(e.SecretName)).OrderBy(e => e.ToString(), StringComparer.Ordinal).ToList();
+        // Not in a namespace being deleted (its accounts go with it), nor for a secret whose namespaces could not be listed.
+        var sweeps = ledger.Entries.Where(e => e.IsScope && !scopes.Contains(e) && !listFailed.Contains(e.SecretName) && !terminating.Contains(e.Namespace))
+            .OrderBy(e => e.ToString(), StringComparer.Ordinal).ToList();
         if (sweeps.Count > 0)
         {
             // Which targets still choose accounts where: by namespace and secret name, from this run's namespaces.
@@ -326,6 +341,11 @@ internal sealed partial class RefreshRun(
         }
         return (detached, failed);
     }
+
+    /// <summary>The most the ledger's text may hold, in characters: half of a ConfigMap's 1 MiB, for headroom (tests set less).</summary>
+    internal int LedgerBudget { get; init; } = DefaultLedgerBudget;
+
+    internal const int DefaultLedgerBudget = 512 * 1024;
 
     private static bool IsLedgerTarget(TargetConfiguration target) => !target.SelectsNamespaces && !target.SelectsServiceAccounts;
 
@@ -443,6 +463,9 @@ internal sealed partial class RefreshRun(
 
     [LoggerMessage(EventId = 26, Level = LogLevel.Warning, Message = "Service account {Namespace}/{ServiceAccount}: removing {SecretName} failed: {Detail}; kept in the ledger")]
     private static partial void LogDetachFailed(ILogger logger, string @namespace, string serviceAccount, string secretName, string detail);
+
+    [LoggerMessage(EventId = 34, Level = LogLevel.Warning, Message = "Ledger {Namespace}/{Name} is full ({BudgetKiB} KiB): {Count} namespaces taken by attach-only selections are not recorded, so the CronJob cannot remove our names there if they leave the selection (watch mode still does on the relabel)")]
+    private static partial void LogLedgerFull(ILogger logger, string @namespace, string name, int count, int budgetKiB);
 
     [LoggerMessage(EventId = 33, Level = LogLevel.Warning, Message = "Sweep of the service accounts of {Scope} for {SecretName} (no target attaches it by selector or all any more) failed: {Detail}; kept in the ledger")]
     private static partial void LogSweepFailed(ILogger logger, string scope, string secretName, string detail);

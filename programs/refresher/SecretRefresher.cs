@@ -221,6 +221,24 @@ internal sealed class SecretRefresher(IKubeApi kubernetes, TokenBroker tokens, T
         return await Task.WhenAll(reads).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Removes <paramref name="secretName"/> from every account of <paramref name="ns"/> that records it as added by us (one
+    /// paginated LIST of the namespace's accounts, a detach for each); a name an account did not get from us stays.
+    /// </summary>
+    public async Task<int> DetachAllAsync(string ns, string secretName, CancellationToken ct)
+    {
+        var detached = 0;
+        foreach (var (name, account) in await ReadServiceAccountsAsync(ns, new AccountChoice([], ""), ct).ConfigureAwait(false))
+        {
+            if (SecretOwnership.List(AddedOf(account!)).Contains(secretName)
+                && await DetachAsync(ns, name, secretName, ct, account).ConfigureAwait(false) == DetachResult.Removed)
+            {
+                detached++;
+            }
+        }
+        return detached;
+    }
+
     /// <summary>Service accounts per LIST page in one namespace.</summary>
     internal const int ServiceAccountPageSize = 500;
 

@@ -114,4 +114,62 @@ public sealed class LedgerSweepTests
         }
         Assert.Equal(["their-pull", "other-pull"], bed.Api.ImagePullSecrets("web", "default"));
     }
+
+    [Fact]
+    public async Task An_attach_only_selection_keeps_each_namespace_as_a_scope_and_one_relabelled_out_loses_our_names_there_theirs_stay()
+    {
+        await using var bed = await ClusterAsync();
+        // Someone else's Secret in every namespace (attachOnly: we only attach it).
+        foreach (var ns in (string[])["apps", "web"])
+        {
+            bed.Api.AddSecret(ns, "shared-pull", "kubernetes.io/dockerconfigjson", new Dictionary<string, byte[]> { [".dockerconfigjson"] = "{\"auths\":{}}"u8.ToArray() });
+        }
+        var attach = new TargetConfiguration { SecretName = "shared-pull", AttachOnly = true, NamespaceSelector = "pull=yes", ServiceAccounts = ["default", "builder"] };
+        var first = await bed.RunAsync(With(attach));
+        Assert.Equal((0, 4), (first.Failed, first.ServiceAccountsPatched));
+        Assert.Equal(["apps/*/shared-pull", "web/*/shared-pull"], LedgerLines(bed).Order(StringComparer.Ordinal));
+
+        // web leaves the selection: there is no Secret of ours to prune, and still our names on its accounts go.
+        bed.Api.SetLabels("namespaces", "", "web", new Dictionary<string, string> { ["pull"] = "no" });
+        bed.Api.ResetCounters();
+        var second = await bed.RunAsync(With(attach));
+        Assert.Equal((0, 2, 0), (second.Failed, second.Detached, second.DetachFailed));
+        foreach (var account in (string[])["default", "builder"])
+        {
+            Assert.Equal(["their-pull"], bed.Api.ImagePullSecrets("web", account));
+            Assert.Equal(["their-pull", "shared-pull"], bed.Api.ImagePullSecrets("apps", account));
+        }
+        Assert.NotNull(bed.Api.GetSecret("web", "shared-pull"));
+        Assert.Equal(["apps/*/shared-pull"], LedgerLines(bed));
+        // One LIST of web's accounts; the detaches patch them as listed.
+        Assert.Equal((1, 2), (bed.Api.RequestCount("LIST", "serviceaccounts"), bed.Api.RequestCount("PATCH", "serviceaccounts")));
+
+        bed.Api.ResetCounters();
+        var third = await bed.RunAsync(With(attach));
+        Assert.Equal((0, 0), (third.ServiceAccountsPatched, third.Detached));
+        Assert.Equal(0, bed.Api.RequestCount("LIST", "serviceaccounts"));
+    }
+
+    [Fact]
+    public async Task A_full_ledger_records_no_new_attach_only_namespaces_keeps_what_it_has_and_warns()
+    {
+        await using var bed = await ClusterAsync();
+        foreach (var ns in (string[])["apps", "web"])
+        {
+            bed.Api.AddSecret(ns, "shared-pull", "kubernetes.io/dockerconfigjson", new Dictionary<string, byte[]> { [".dockerconfigjson"] = "{\"auths\":{}}"u8.ToArray() });
+        }
+        var apps = new TargetConfiguration { SecretName = "shared-pull", AttachOnly = true, NamespaceSelector = "team=apps", ServiceAccounts = ["default"] };
+        bed.Api.SetLabels("namespaces", "", "apps", new Dictionary<string, string> { ["pull"] = "yes", ["team"] = "apps" });
+        await bed.RunAsync(With(apps));
+        Assert.Equal(["apps/*/shared-pull"], LedgerLines(bed));
+
+        // Room for the line there is, not for another: web is attached, not recorded, and the run says so.
+        bed.LedgerBudget = "apps/*/shared-pull".Length + 2;
+        var wider = apps with { NamespaceSelector = "pull=yes" };
+        var second = await bed.RunAsync(With(wider));
+        Assert.Equal((0, 1), (second.Failed, second.ServiceAccountsPatched));
+        Assert.Equal(["their-pull", "shared-pull"], bed.Api.ImagePullSecrets("web", "default"));
+        Assert.Equal(["apps/*/shared-pull"], LedgerLines(bed));
+        Assert.Contains(bed.Logs.Entries, e => e.Contains("is full", StringComparison.Ordinal) && e.Contains("1 namespaces taken by attach-only selections are not recorded", StringComparison.Ordinal));
+    }
 }

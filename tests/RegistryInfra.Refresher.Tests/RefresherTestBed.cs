@@ -44,6 +44,9 @@ internal sealed class RefresherTestBed : IAsyncDisposable
     /// <summary>The run's <c>--identity-wait</c>.</summary>
     public TimeSpan IdentityWait { get; set; }
 
+    /// <summary>The ledger's size budget the runs get (RefreshRun.LedgerBudget), in characters; null: the program's.</summary>
+    public int? LedgerBudget { get; set; }
+
     /// <summary>Every password the source has handed out, for "never logged" assertions.</summary>
     public List<string> IssuedPasswords { get; } = [];
 
@@ -97,7 +100,7 @@ internal sealed class RefresherTestBed : IAsyncDisposable
     {
         using var factory = LoggerFactory.Create(b => b.AddProvider(Logs).SetMinimumLevel(LogLevel.Trace));
         var sources = options.Registries.ToDictionary(r => r.Key, _ => Source.Object);
-        var run = new RefreshRun(Client, options, sources, Time.Object, factory.CreateLogger<RefreshRun>(), metrics) { IdentityWait = IdentityWait };
+        var run = new RefreshRun(Client, options, sources, Time.Object, factory.CreateLogger<RefreshRun>(), metrics) { IdentityWait = IdentityWait, LedgerBudget = LedgerBudget ?? RefreshRun.DefaultLedgerBudget };
         return await run.RunAsync(stop);
     }
 

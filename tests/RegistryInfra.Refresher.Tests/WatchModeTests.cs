@@ -183,6 +183,51 @@ public sealed class WatchModeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_attach_only_selection_removes_our_names_within_seconds_from_a_namespace_relabelled_out_and_keeps_theirs()
+    {
+        foreach (var ns in (string[])["app-0", "plain"])
+        {
+            _api.AddSecret(ns, "shared-pull", "kubernetes.io/dockerconfigjson", new Dictionary<string, byte[]> { [".dockerconfigjson"] = "{\"auths\":{}}"u8.ToArray() });
+        }
+        _api.AddServiceAccount("app-0", "builder", "their-pull");
+        var path = Path.Combine(_dir, $"attach-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(path, """
+            registries: []
+            targets:
+              - secretName: shared-pull
+                attachOnly: true
+                namespaceSelector: pull=ecr
+                allServiceAccounts: true
+            concurrency: 4
+            deadline: "00:00:20"
+            retryBaseDelay: "00:00:00.005"
+            watch:
+              leaseNamespace: refresher
+              leaseName: registryinfra-refresher
+              leaseDuration: 3s
+              renewDeadline: 2s
+              retryPeriod: 200ms
+            """);
+        var leader = Start(path);
+        await WaitForAsync(() => ProbeAsync(leader.HealthPort, "/readyz").Result == HttpStatusCode.OK, TimeSpan.FromSeconds(20));
+        Assert.Equal(["their-pull", "shared-pull"], _api.ImagePullSecrets("app-0", "builder"));
+        Assert.DoesNotContain("shared-pull", _api.ImagePullSecrets("plain", "default"));
+
+        _api.SetLabels("namespaces", "", "plain", new Dictionary<string, string> { ["pull"] = "ecr" });
+        await WaitForAsync(() => _api.ImagePullSecrets("plain", "default").Contains("shared-pull"), TimeSpan.FromSeconds(5));
+
+        // Relabelled out: nothing of ours to prune there (the Secret is someone else's), and still our names go at once.
+        _api.SetLabels("namespaces", "", "app-0", new Dictionary<string, string> { ["pull"] = "none" });
+        await WaitForAsync(() => !_api.ImagePullSecrets("app-0", "builder").Contains("shared-pull") && !_api.ImagePullSecrets("app-0", "default").Contains("shared-pull"),
+            TimeSpan.FromSeconds(5));
+        Assert.Equal(["their-pull"], _api.ImagePullSecrets("app-0", "builder"));
+        Assert.NotNull(_api.GetSecret("app-0", "shared-pull"));
+        Assert.Contains("shared-pull", _api.ImagePullSecrets("plain", "default"));
+
+        await StopAsync(leader);
+    }
+
+    [Fact]
     public async Task A_service_account_that_appears_later_is_attached_within_seconds()
     {
         var leader = Start(Config(serviceAccounts: "[default, builder]"));
