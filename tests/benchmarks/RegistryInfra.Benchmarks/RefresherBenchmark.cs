@@ -11,8 +11,10 @@ namespace RegistryInfra.Benchmarks;
 /// a fresh API that has first served one unmeasured warm-up run on namespaces of its own (so its JIT and TLS set-up, the
 /// fake's costs, do not land in the first measured run). Prints wall time, the refresher's CPU time (user + system: what
 /// the run costs whatever else the machine does), the fake API's CPU time in the same run (it shares the 2 cores), requests
-/// by kind, token requests, writes and peak RSS, with medians and ratios.
-/// Arguments: <c>[--refresher PATH] [--namespaces 1000,10000] [--latency-ms 0,5] [--concurrency 8,32] [--repeat 3]</c>.
+/// by kind, token requests, writes and peak RSS, with medians and ratios. Several refreshers (<c>--refresher A,B</c>: a
+/// binary before and after a change) take turns within each repeat, each on its own fresh API, so a changing machine load
+/// falls on all of them alike; the medians are per binary, and the ratios compare each to the first.
+/// Arguments: <c>[--refresher PATH[,PATH...]] [--namespaces 1000,10000] [--latency-ms 0,5] [--concurrency 8,32] [--repeat 3]</c>.
 /// </summary>
 public sealed class RefresherBenchmark : IBenchmark
 {
@@ -23,11 +25,15 @@ public sealed class RefresherBenchmark : IBenchmark
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
         var root = RepositoryRoot();
-        var refresher = FakeKubeApiServer.Value(args, "--refresher") ?? Path.Combine(root, "artifacts", "refresher-image", "publish-linux-x64", "registryinfra-refresher");
-        if (!File.Exists(refresher))
+        var refreshers = (FakeKubeApiServer.Value(args, "--refresher") ?? Path.Combine(root, "artifacts", "refresher-image", "publish-linux-x64", "registryinfra-refresher"))
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var refresher in refreshers)
         {
-            Console.Error.WriteLine($"refresher: no published refresher at {refresher}; publish it first (programs/refresher/image/build publishes the NativeAOT refresher there) or pass --refresher PATH");
-            return 2;
+            if (!File.Exists(refresher))
+            {
+                Console.Error.WriteLine($"refresher: no published refresher at {refresher}; publish it first (programs/refresher/image/build publishes the NativeAOT refresher there) or pass --refresher PATH");
+                return 2;
+            }
         }
         if (!File.Exists("/usr/bin/time"))
         {
@@ -38,7 +44,10 @@ public sealed class RefresherBenchmark : IBenchmark
         var latencies = List(args, "--latency-ms", "0,5");
         var concurrencies = List(args, "--concurrency", "8,32");
         var repeat = int.Parse(FakeKubeApiServer.Value(args, "--repeat") ?? "3", CultureInfo.InvariantCulture);
-        Console.WriteLine($"refresher benchmark: {refresher}");
+        for (var b = 0; b < refreshers.Length; b++)
+        {
+            Console.WriteLine($"refresher benchmark: {(refreshers.Length > 1 ? $"[{b}] " : "")}{refreshers[b]}");
+        }
         Console.WriteLine($"  load average at start: {LoadAverage()}");
 
         var results = new List<Result>();
@@ -52,15 +61,20 @@ public sealed class RefresherBenchmark : IBenchmark
                     // 10,000 namespaces is about pagination and memory: one repeat is enough there.
                     for (var r = 0; r < (namespaces > 1000 ? 1 : repeat); r++)
                     {
-                        var (first, unchanged) = await RunPairAsync(refresher, namespaces, latency, concurrency, cancellationToken);
-                        results.Add(first);
-                        results.Add(unchanged);
-                        Console.WriteLine($"  {first}");
-                        Console.WriteLine($"  {unchanged}");
-                        if (first.Exit != 0 || unchanged.Exit != 0 || unchanged.Writes != 0 || unchanged.Tokens != 0)
+                        for (var b = 0; b < refreshers.Length; b++)
                         {
-                            Console.WriteLine("  FAIL: every run must exit 0, and an unchanged run must write nothing and ask no token");
-                            exit = 1;
+                            var (first, unchanged) = await RunPairAsync(refreshers[b], namespaces, latency, concurrency, cancellationToken);
+                            first = first with { Binary = b };
+                            unchanged = unchanged with { Binary = b };
+                            results.Add(first);
+                            results.Add(unchanged);
+                            Console.WriteLine($"  {first}");
+                            Console.WriteLine($"  {unchanged}");
+                            if (first.Exit != 0 || unchanged.Exit != 0 || unchanged.Writes != 0 || unchanged.Tokens != 0)
+                            {
+                                Console.WriteLine("  FAIL: every run must exit 0, and an unchanged run must write nothing and ask no token");
+                                exit = 1;
+                            }
                         }
                     }
                 }
@@ -69,7 +83,7 @@ public sealed class RefresherBenchmark : IBenchmark
 
         Console.WriteLine();
         Console.WriteLine("medians (ms wall; ms CPU user+system of the refresher and of the fake API; MiB peak RSS; requests per namespace):");
-        foreach (var group in results.GroupBy(r => (r.Namespaces, r.LatencyMs, r.Concurrency, r.Run)))
+        foreach (var group in results.GroupBy(r => (r.Binary, r.Namespaces, r.LatencyMs, r.Concurrency, r.Run)))
         {
             var wall = Median(group.Select(r => r.Wall.TotalMilliseconds));
             var cpu = Median(group.Select(r => r.Cpu.TotalMilliseconds));
@@ -77,28 +91,45 @@ public sealed class RefresherBenchmark : IBenchmark
             var rss = Median(group.Select(r => r.PeakRssKiB / 1024.0));
             var perNamespace = Median(group.Select(r => (double)r.Requests.Values.Sum() / r.Namespaces));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {group.Key.Namespaces,6} ns  {group.Key.LatencyMs,2} ms  c{group.Key.Concurrency,-3} {group.Key.Run,-9}  wall {wall,7:F0}  cpu {cpu,6:F0}  api cpu {apiCpu,6:F0}  rss {rss,5:F1}  req/ns {perNamespace:F2}  (n={group.Count()})"));
+                $"  {Label(group.Key.Binary)}{group.Key.Namespaces,6} ns  {group.Key.LatencyMs,2} ms  c{group.Key.Concurrency,-3} {group.Key.Run,-9}  wall {wall,7:F0}  cpu {cpu,6:F0}  api cpu {apiCpu,6:F0}  rss {rss,5:F1}  req/ns {perNamespace:F2}  (n={group.Count()})"));
         }
         Console.WriteLine("ratios:");
-        foreach (var namespaces in counts)
+        for (var b = 0; b < refreshers.Length; b++)
         {
-            foreach (var latency in latencies)
+            foreach (var namespaces in counts)
             {
-                double At(int concurrency, string run) => Median(results.Where(r => r.Namespaces == namespaces && r.LatencyMs == latency && r.Concurrency == concurrency && r.Run == run).Select(r => r.Wall.TotalMilliseconds).DefaultIfEmpty(double.NaN));
-                foreach (var concurrency in concurrencies)
+                foreach (var latency in latencies)
                 {
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  {namespaces,6} ns {latency,2} ms c{concurrency,-3} unchanged/first {At(concurrency, "unchanged") / At(concurrency, "first"):F2}"));
+                    double At(int concurrency, string run) => Median(results.Where(r => r.Binary == b && r.Namespaces == namespaces && r.LatencyMs == latency && r.Concurrency == concurrency && r.Run == run)
+                        .Select(r => r.Wall.TotalMilliseconds).DefaultIfEmpty(double.NaN));
+                    foreach (var concurrency in concurrencies)
+                    {
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"  {Label(b)}{namespaces,6} ns {latency,2} ms c{concurrency,-3} unchanged/first {At(concurrency, "unchanged") / At(concurrency, "first"):F2}"));
+                    }
+                    if (concurrencies.Count > 1)
+                    {
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"  {Label(b)}{namespaces,6} ns {latency,2} ms first run c{concurrencies[^1]}/c{concurrencies[0]} {At(concurrencies[^1], "first") / At(concurrencies[0], "first"):F2}"));
+                    }
                 }
-                if (concurrencies.Count > 1)
-                {
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  {namespaces,6} ns {latency,2} ms first run c{concurrencies[^1]}/c{concurrencies[0]} {At(concurrencies[^1], "first") / At(concurrencies[0], "first"):F2}"));
-                }
+            }
+        }
+        // Each binary against the first, run for run kind: the medians' ratios of wall time, the refresher's CPU and peak RSS.
+        for (var b = 1; b < refreshers.Length; b++)
+        {
+            foreach (var group in results.Where(r => r.Binary == b).GroupBy(r => (r.Namespaces, r.LatencyMs, r.Concurrency, r.Run)))
+            {
+                var baseline = results.Where(r => r.Binary == 0 && (r.Namespaces, r.LatencyMs, r.Concurrency, r.Run) == group.Key).ToList();
+                double Ratio(Func<Result, double> figure) => Median(group.Select(figure)) / Median(baseline.Select(figure).DefaultIfEmpty(double.NaN));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  [{b}]/[0] {group.Key.Namespaces,6} ns {group.Key.LatencyMs,2} ms c{group.Key.Concurrency,-3} {group.Key.Run,-9}  wall {Ratio(r => r.Wall.TotalMilliseconds):F2}  cpu {Ratio(r => r.Cpu.TotalMilliseconds):F2}  rss {Ratio(r => r.PeakRssKiB):F2}"));
             }
         }
         Console.WriteLine($"  load average at end: {LoadAverage()}");
         return exit;
+
+        string Label(int binary) => refreshers.Length > 1 ? $"[{binary}] " : "";
     }
 
     private sealed record Result(int Namespaces, int LatencyMs, int Concurrency, string Run, TimeSpan Wall, TimeSpan Cpu, long PeakRssKiB, int Exit,
@@ -106,11 +137,14 @@ public sealed class RefresherBenchmark : IBenchmark
     {
         public TimeSpan ApiCpu { get; init; }
 
+        /// <summary>Which of the <c>--refresher</c> binaries ran (0: the first).</summary>
+        public int Binary { get; init; }
+
         public int Writes => Requests.Where(kv => kv.Key.StartsWith("POST ", StringComparison.Ordinal) || kv.Key.StartsWith("PUT ", StringComparison.Ordinal)
             || kv.Key.StartsWith("PATCH ", StringComparison.Ordinal)).Sum(kv => kv.Value);
 
         public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-            $"{Namespaces,6} ns {LatencyMs,2} ms c{Concurrency,-3} {Run,-9} wall {Wall.TotalMilliseconds,7:F0} ms  cpu {Cpu.TotalMilliseconds,6:F0} ms  api cpu {ApiCpu.TotalMilliseconds,6:F0} ms  rss {PeakRssKiB / 1024.0,5:F1} MiB  exit {Exit}  tokens {Tokens}  writes {Writes}  ")
+            $"[{Binary}] {Namespaces,6} ns {LatencyMs,2} ms c{Concurrency,-3} {Run,-9} wall {Wall.TotalMilliseconds,7:F0} ms  cpu {Cpu.TotalMilliseconds,6:F0} ms  api cpu {ApiCpu.TotalMilliseconds,6:F0} ms  rss {PeakRssKiB / 1024.0,5:F1} MiB  exit {Exit}  tokens {Tokens}  writes {Writes}  ")
             + string.Join("  ", Requests.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value}")));
     }
 
@@ -159,9 +193,11 @@ public sealed class RefresherBenchmark : IBenchmark
                 concurrency: {{concurrency}}
                 deadline: 10m
                 """, ct);
-            // Unmeasured: the fake API's own warm-up, on its warm-up namespaces.
+            // Unmeasured: the fake API's own warm-up, on its warm-up namespaces, as another instance: the measured first run
+            // must not find the warm-up's secrets as its own (left the selection: pruned) and prune them.
             var warmUp = Path.Combine(dir, "warm-up.yaml");
-            await File.WriteAllTextAsync(warmUp, (await File.ReadAllTextAsync(config, ct)).Replace("pull=ecr", "pull=warm-up", StringComparison.Ordinal), ct);
+            await File.WriteAllTextAsync(warmUp, (await File.ReadAllTextAsync(config, ct)).Replace("pull=ecr", "pull=warm-up", StringComparison.Ordinal)
+                .Replace("instance: bench", "instance: bench-warm-up", StringComparison.Ordinal), ct);
             await RunRefresherAsync(refresher, warmUp, kubeconfig, api, FakeKubeApiServer.WarmUpNamespaces, latencyMs, concurrency, "warm-up", ct);
             var first = await RunRefresherAsync(refresher, config, kubeconfig, api, namespaces, latencyMs, concurrency, "first", ct);
             var unchanged = await RunRefresherAsync(refresher, config, kubeconfig, api, namespaces, latencyMs, concurrency, "unchanged", ct);
