@@ -1,4 +1,7 @@
+using System.Text.Json.Nodes;
 using RegistryInfra.Core.Refresher;
+using RegistryInfra.Provider.Components.TokenRefresher;
+using RegistryInfra.Testing.Components;
 using RegistryInfra.Testing.Kubernetes;
 
 namespace RegistryInfra.Refresher.Tests;
@@ -49,6 +52,7 @@ public sealed class DeprovisioningMatrixTests(ITestOutputHelper output)
     {
         await using var bed = await RefresherTestBed.StartAsync();
         var attachments = new AttachmentLifecycle(bed.Api);
+        var rbac = new PlannedObjects(bed.Api);
         bed.Api.AddNamespace(RefresherNamespace);
         foreach (var ns in AllNamespaces)
         {
@@ -59,7 +63,7 @@ public sealed class DeprovisioningMatrixTests(ITestOutputHelper output)
                 bed.Api.AddServiceAccount(ns, account, Theirs);
             }
         }
-        await DeployAsync(bed, attachments, Full, null);
+        await DeployAsync(bed, attachments, rbac, Full, null);
         var before = Count(bed);
         var theirsBefore = Theirs_(bed);
 
@@ -73,7 +77,7 @@ public sealed class DeprovisioningMatrixTests(ITestOutputHelper output)
         var previous = Full;
         foreach (var step in steps)
         {
-            await DeployAsync(bed, attachments, step, previous);
+            await DeployAsync(bed, attachments, rbac, step, previous);
             previous = step;
         }
         var after = Count(bed);
@@ -89,8 +93,12 @@ public sealed class DeprovisioningMatrixTests(ITestOutputHelper output)
                 || ((string)account["metadata"]!["annotations"]!["registryinfra.io/added-image-pull-secrets"]!).Split(',').All(n => account["imagePullSecrets"]!.AsArray().Any(r => (string?)r!["name"] == n))));
     }
 
-    /// <summary>One update: creates and updates during the program, the Job, then the deletes of what left it.</summary>
-    private static async Task DeployAsync(RefresherTestBed bed, AttachmentLifecycle attachments, Declared declared, Declared? previous)
+    /// <summary>
+    /// One update: creates and updates during the program (with the refresher's Roles and bindings as the TokenRefresher
+    /// component generates them for this configuration), the Job as the refresher's service account with RBAC enforced, then the
+    /// deletes of what left it.
+    /// </summary>
+    private static async Task DeployAsync(RefresherTestBed bed, AttachmentLifecycle attachments, PlannedObjects rbac, Declared declared, Declared? previous)
     {
         if (declared.Present)
         {
@@ -110,8 +118,13 @@ public sealed class DeprovisioningMatrixTests(ITestOutputHelper output)
             {
                 bed.Api.AddConfigMap(RefresherNamespace, ConfigMap);
             }
+            var plan = Plan(declared);
+            rbac.Register(plan, PlannedObjects.IsRbac);
+            var (refresherNs, refresherAccount) = PlannedObjects.BoundAccount(plan);
+            bed.AsServiceAccount(refresherNs, refresherAccount);
             var patchesBefore = bed.Api.RequestCount("PATCH", "serviceaccounts");
             var summary = await bed.RunAsync(Configuration(declared));
+            Assert.True(bed.Api.DeniedRequests.Count == 0, "forbidden: " + string.Join("; ", bed.Api.DeniedRequests));
             Assert.Equal(0, summary.Failed);
             // The refresher has no service-account rule in its RBAC any more, and makes no such request.
             Assert.Equal(patchesBefore, bed.Api.RequestCount("PATCH", "serviceaccounts"));
@@ -127,7 +140,27 @@ public sealed class DeprovisioningMatrixTests(ITestOutputHelper output)
         if (!declared.Present)
         {
             bed.Api.Delete("configmaps", RefresherNamespace, ConfigMap, "Foreground");
+            rbac.RegisterNothing();
         }
+        rbac.DeleteLeftOut();
+    }
+
+    /// <summary>The TokenRefresher component's plan for the same targets, registries and ledger as <see cref="Configuration"/> (asserted equal), for its RBAC.</summary>
+    private static ComponentPlan Plan(Declared declared)
+    {
+        var registries = string.Join(", ", declared.Registries.Select((server, i) => $$"""{ "name": "r{{i}}", "server": "{{server}}", "type": "ecr", "region": "eu-west-1" }"""));
+        var namespaces = string.Join(", ", declared.Namespaces.Select(n => $"\"{n}\""));
+        var plan = ComponentPlans.Build(TokenRefresherComponent.Instance, "access-refresher", ComponentPlans.Bind<TokenRefresherArgs>(JsonNode.Parse($$"""
+            { "namespace": "{{RefresherNamespace}}", "image": "ghcr.io/acme/refresher@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+              "registries": [{{registries}}], "targets": [{ "secretName": "{{Token}}", "namespaces": [{{namespaces}}], "owner": "{{Token}}" }] }
+            """)!.AsObject()));
+        var generated = ConfigurationReading.Read(plan.Children.Single(c => c.Type == TokenRefresherComponent.ConfigMapType && c.Inputs["data"]?[RefresherPod.ConfigKey] is not null)
+            .Inputs["data"]![RefresherPod.ConfigKey]!.GetValue<string>());
+        var handmade = Configuration(declared);
+        Assert.Equal(handmade.Ledger, generated.Ledger);
+        Assert.Equal([.. handmade.Targets.Select(t => (t.SecretName, string.Join(",", t.Namespaces), t.ServiceAccounts.Count, t.Owner))],
+            generated.Targets.Select(t => (t.SecretName, string.Join(",", t.Namespaces), t.ServiceAccounts.Count, t.Owner)));
+        return plan;
     }
 
     private static RefresherConfiguration Configuration(Declared declared) => RefresherTestBed.Options(tune: o => o with

@@ -30,7 +30,21 @@ internal sealed class RefresherTestBed : IAsyncDisposable
 
     public FakeKubeApi Api { get; }
 
-    public KubeApi Client { get; }
+    public KubeApi Client { get; private set; }
+
+    /// <summary>
+    /// From now on the refresher runs as the service account <paramref name="ns"/>/<paramref name="name"/>: its client presents
+    /// that account's token (returned) and the fake API enforces RBAC (the Roles and bindings stored there), as in a cluster.
+    /// </summary>
+    public string AsServiceAccount(string ns, string name)
+    {
+        var token = $"token-of-{ns}-{name}";
+        Api.AddServiceAccountToken(token, ns, name);
+        Api.RbacEnabled = true;
+        Client.Dispose();
+        Client = new KubeApi(new KubeEndpoint { Server = new Uri(Api.Host), Credentials = new KubeCredentials { Token = token } }, TimeSpan.FromSeconds(100));
+        return token;
+    }
 
     public Mock<ICredentialSource> Source { get; } = new();
 

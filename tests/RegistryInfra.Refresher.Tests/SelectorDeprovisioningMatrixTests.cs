@@ -65,6 +65,7 @@ public sealed class SelectorDeprovisioningMatrixTests(ITestOutputHelper output)
     {
         await using var bed = await RefresherTestBed.StartAsync();
         var attachment = new ClusterAttachment(bed.Api);
+        var rbac = new PlannedObjects(bed.Api);
         foreach (var ns in Namespaces)
         {
             bed.Api.AddNamespace(ns, ns is "apps" or "jobs" ? new Dictionary<string, string> { ["team"] = "pay" } : null);
@@ -79,7 +80,7 @@ public sealed class SelectorDeprovisioningMatrixTests(ITestOutputHelper output)
         bed.Api.AddSecret("kube-system", Static, "kubernetes.io/dockerconfigjson", new Dictionary<string, byte[]> { [".dockerconfigjson"] = RefresherTestBed.Utf8("""{"auths":{}}""") });
         var full = new Declared(form == "selector", ["kube-*"], [RefresherTestBed.EcrServer, SecondServer], AllAccounts: form == "all");
 
-        await DeployAsync(bed, attachment, full, null);
+        await DeployAsync(bed, attachment, rbac, full, null);
         var before = Count(bed);
         var theirsBefore = TheirsNow(bed);
         var expectedBefore = Expected(full);
@@ -96,7 +97,7 @@ public sealed class SelectorDeprovisioningMatrixTests(ITestOutputHelper output)
             "service account" => full with { AllAccounts = false },
             _ => full with { Present = false },
         };
-        await DeployAsync(bed, attachment, step, full);
+        await DeployAsync(bed, attachment, rbac, step, full);
         var after = Count(bed);
         var wanted = Expected(step);
         var left = after.Except(wanted).Order(StringComparer.Ordinal).ToList();
@@ -147,8 +148,11 @@ public sealed class SelectorDeprovisioningMatrixTests(ITestOutputHelper output)
             """)!.AsObject());
     }
 
-    /// <summary>One update: the program's writes, the Job, the attachment, then the deletes of what left the program.</summary>
-    private static async Task DeployAsync(RefresherTestBed bed, ClusterAttachment attachment, Declared declared, Declared? previous)
+    /// <summary>
+    /// One update: the program's writes (the refresher's Roles, ClusterRole and bindings as the component generates them), the
+    /// Job as the refresher's service account with RBAC enforced, the attachment, then the deletes of what left the program.
+    /// </summary>
+    private static async Task DeployAsync(RefresherTestBed bed, ClusterAttachment attachment, PlannedObjects rbac, Declared declared, Declared? previous)
     {
         if (declared.Present)
         {
@@ -166,18 +170,19 @@ public sealed class SelectorDeprovisioningMatrixTests(ITestOutputHelper output)
                 bed.Api.AddSecret(RefresherNamespace, Source, "kubernetes.io/dockerconfigjson", new Dictionary<string, byte[]> { [".dockerconfigjson"] = document });
             }
             Assert.Equal(ClusterRole, plan.Children.Single(c => c.Type == RefresherRbac.ClusterRoleType).Inputs["metadata"]!["name"]!.GetValue<string>());
-            if (!bed.Api.ObjectKeys().Contains($"clusterroles//{ClusterRole}"))
-            {
-                bed.Api.AddClusterRole(ClusterRole);
-            }
+            rbac.Register(plan, PlannedObjects.IsRbac);
+            var (refresherNs, refresherAccount) = PlannedObjects.BoundAccount(plan);
+            bed.AsServiceAccount(refresherNs, refresherAccount);
             if (bed.Api.GetConfigMap(RefresherNamespace, ConfigMap) is null)
             {
                 bed.Api.AddConfigMap(RefresherNamespace, ConfigMap);
             }
             var text = plan.Children.Single(c => c.Type == TokenRefresherComponent.ConfigMapType && c.Inputs["data"]?[RefresherPod.ConfigKey] is not null).Inputs["data"]![RefresherPod.ConfigKey]!.GetValue<string>();
             var summary = await bed.RunAsync(ConfigurationReading.Read(text));
+            Assert.True(bed.Api.DeniedRequests.Count == 0, "forbidden: " + string.Join("; ", bed.Api.DeniedRequests));
             Assert.Equal(0, summary.Failed);
             await attachment.ApplyAsync(plan.Children.Single(c => c.Type == AttachmentType).Inputs, Ct);
+            rbac.DeleteLeftOut();
             return;
         }
         if (previous is not null)
@@ -188,6 +193,8 @@ public sealed class SelectorDeprovisioningMatrixTests(ITestOutputHelper output)
             bed.Api.Delete("clusterroles", "", ClusterRole, "Foreground");
             bed.Api.Delete("secrets", RefresherNamespace, Source, "Foreground");
             bed.Api.Delete("namespaces", "", RefresherNamespace, "Foreground");
+            rbac.RegisterNothing();
+            rbac.DeleteLeftOut();
         }
     }
 
@@ -226,7 +233,8 @@ public sealed class SelectorDeprovisioningMatrixTests(ITestOutputHelper output)
     /// <summary>Our objects, our dockerconfigjson entries and the service-account names we added, as they are now.</summary>
     private static HashSet<string> Count(RefresherTestBed bed)
     {
-        var ours = bed.Api.ObjectKeys().Where(k => k.EndsWith("/" + Token, StringComparison.Ordinal) || k.EndsWith("/" + Source, StringComparison.Ordinal)
+        var ours = bed.Api.ObjectKeys().Where(k => !k.StartsWith("roles/", StringComparison.Ordinal) && !k.StartsWith("rolebindings/", StringComparison.Ordinal)
+            && !k.StartsWith("clusterrolebindings/", StringComparison.Ordinal)).Where(k => k.EndsWith("/" + Token, StringComparison.Ordinal) || k.EndsWith("/" + Source, StringComparison.Ordinal)
             || k.EndsWith("/" + ConfigMap, StringComparison.Ordinal) || k.EndsWith("/" + Ledger, StringComparison.Ordinal) || k.EndsWith("/" + ClusterRole, StringComparison.Ordinal)
             || (k.EndsWith("/" + Static, StringComparison.Ordinal) && k != $"secrets/kube-system/{Static}")).ToHashSet(StringComparer.Ordinal);
         foreach (var ns in Namespaces.Append(RefresherNamespace))

@@ -113,6 +113,40 @@ public sealed class TokenRefresherComponentTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// The generated configuration run by the refresher with nothing but the generated RBAC (applied as the engine applies it,
+    /// enforced by the fake API as the API server would): every target kind of <see cref="Args"/> (listed with named accounts,
+    /// by selector, all namespaces, attach-only) is served and no request is forbidden.
+    /// </summary>
+    [Fact]
+    public async Task The_generated_configuration_runs_with_the_generated_RBAC_and_no_forbidden_request()
+    {
+        var plan = ComponentPlans.Build(TokenRefresherComponent.Instance, "r", Args());
+        await using var bed = await RefresherTestBed.StartAsync();
+        bed.Api.AddNamespace("apps", new Dictionary<string, string> { ["team"] = "payments", ["env"] = "prod" });
+        bed.Api.AddNamespace("jobs");
+        foreach (var ns in new[] { "apps", "jobs" })
+        {
+            bed.Api.AddServiceAccount(ns, "default");
+            bed.Api.AddServiceAccount(ns, "builder");
+        }
+        bed.Api.AddSecret("apps", "static-pull", "kubernetes.io/dockerconfigjson", new Dictionary<string, byte[]> { [".dockerconfigjson"] = RefresherTestBed.Utf8("""{"auths":{}}""") });
+        new RegistryInfra.Testing.Kubernetes.PlannedObjects(bed.Api).Register(plan);
+        var (ns_, account) = RegistryInfra.Testing.Kubernetes.PlannedObjects.BoundAccount(plan);
+        bed.AsServiceAccount(ns_, account);
+
+        var summary = await bed.RunAsync(Load(plan) with { RetryBaseDelay = TimeSpan.FromMilliseconds(5) });
+
+        Assert.True(bed.Api.DeniedRequests.Count == 0, "forbidden: " + string.Join("; ", bed.Api.DeniedRequests));
+        Assert.Equal(0, summary.Failed);
+        // Which target attaches first is the refresher's order, not RBAC's: the names, in any order.
+        Assert.Equal(["pull-tokens", "static-pull"], bed.Api.ImagePullSecrets("apps", "default").Order(StringComparer.Ordinal));
+        Assert.Equal(["pull-tokens"], bed.Api.ImagePullSecrets("jobs", "builder"));
+        Assert.NotNull(bed.Api.GetSecret("apps", "ecr-only"));
+        Assert.Null(bed.Api.GetSecret("jobs", "ecr-only"));
+        Assert.NotNull(bed.Api.GetSecret("jobs", "everywhere"));
+    }
+
     private RefresherConfiguration Load(ComponentPlan plan)
     {
         return ConfigurationReading.Load(WriteConfiguration(plan));

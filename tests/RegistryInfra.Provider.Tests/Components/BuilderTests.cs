@@ -352,9 +352,57 @@ public sealed class TokenRefresherBuilderTests
         var role = ComponentPlans.Build(TokenRefresherComponent.Instance, "r", Args()).Children[2].Inputs;
 
         Assert.Equal(
-            """[{"apiGroups":[""],"resourceNames":["registryinfra-pull-tokens"],"resources":["secrets"],"verbs":["get","update","patch"]},{"apiGroups":[""],"resources":["secrets"],"verbs":["create"]},{"apiGroups":["","events.k8s.io"],"resources":["events"],"verbs":["create","get","patch"]},{"apiGroups":[""],"resourceNames":["default"],"resources":["serviceaccounts"],"verbs":["get","patch"]}]""",
+            """[{"apiGroups":[""],"resourceNames":["registryinfra-pull-tokens"],"resources":["secrets"],"verbs":["get","update","patch"]},{"apiGroups":[""],"resources":["secrets"],"verbs":["create"]},{"apiGroups":["","events.k8s.io"],"resources":["events"],"verbs":["create","get","patch"]},{"apiGroups":[""],"resources":["serviceaccounts"],"verbs":["get","list","patch"]}]""",
             role["rules"]!.ToJsonString());
         Assert.Equal("apps", role["metadata"]!["namespace"]!.GetValue<string>());
+    }
+
+    [Theory]
+    // Named accounts: get and patch by any name (the ledger detaches names from accounts the program no longer names), and
+    // list (the ledger's sweep of a removed all-accounts or selector target's scope in this namespace, while this Role stays).
+    [InlineData("cronJob", """ "serviceAccounts": ["default"] """, """["get","list","patch"]""")]
+    // All or a selector: the namespace's accounts are listed.
+    [InlineData("cronJob", """ "allServiceAccounts": true """, """["get","list","patch"]""")]
+    [InlineData("cronJob", """ "serviceAccountSelector": { "matchLabels": { "pulls": "private" } } """, """["get","list","patch"]""")]
+    // Watch mode: each listed namespace's accounts are also watched.
+    [InlineData("watch", """ "serviceAccounts": ["default"] """, """["get","list","patch","watch"]""")]
+    [InlineData("watch", """ "allServiceAccounts": true """, """["get","list","patch","watch"]""")]
+    public void A_listed_namespaces_role_grants_service_accounts_by_any_name_with_list_and_watch_where_the_refresher_lists_and_watches(string mode, string accounts, string verbs)
+    {
+        var args = ComponentPlans.Bind<TokenRefresherArgs>(System.Text.Json.Nodes.JsonNode.Parse($$"""
+            { "image": "{{Image}}", "mode": "{{mode}}", "registries": [{ "server": "123456789012.dkr.ecr.eu-west-1.amazonaws.com", "type": "ecr", "region": "eu-west-1" }],
+              "targets": [{ "secretName": "pull", "namespaces": ["apps"], {{accounts}} }] }
+            """)!.AsObject());
+
+        var plan = ComponentPlans.Build(TokenRefresherComponent.Instance, "r", args);
+
+        var rules = plan.Children.Single(c => c.Type == RefresherRbac.RoleType && c.Name == "r-role-apps").Inputs["rules"]!.AsArray();
+        Assert.Equal($$"""{"apiGroups":[""],"resources":["serviceaccounts"],"verbs":{{verbs}}}""", rules.Single(r => r!["resources"]![0]!.GetValue<string>() == "serviceaccounts")!.ToJsonString());
+        // Watch mode lists and watches namespaces across the cluster, so even listed namespaces alone get a ClusterRole, on namespaces only.
+        var cluster = plan.Children.SingleOrDefault(c => c.Type == RefresherRbac.ClusterRoleType);
+        Assert.Equal(mode == "watch", cluster is not null);
+        if (cluster is not null)
+        {
+            Assert.Equal("""[{"apiGroups":[""],"resources":["namespaces"],"verbs":["get","list","watch"]}]""", cluster.Inputs["rules"]!.ToJsonString());
+            Assert.Single(plan.Children, c => c.Type == RefresherRbac.ClusterRoleBindingType);
+        }
+    }
+
+    [Fact]
+    public void In_watch_mode_more_listed_namespaces_than_are_watched_one_by_one_get_service_accounts_listed_and_watched_cluster_wide()
+    {
+        var namespaces = string.Join(", ", Enumerable.Range(0, RefresherRbac.PerNamespaceWatchLimit + 1).Select(i => $"\"ns-{i}\""));
+        var args = ComponentPlans.Bind<TokenRefresherArgs>(System.Text.Json.Nodes.JsonNode.Parse($$"""
+            { "image": "{{Image}}", "mode": "watch", "registries": [{ "server": "123456789012.dkr.ecr.eu-west-1.amazonaws.com", "type": "ecr", "region": "eu-west-1" }],
+              "targets": [{ "secretName": "pull", "namespaces": [{{namespaces}}], "serviceAccounts": ["default"] }] }
+            """)!.AsObject());
+
+        var plan = ComponentPlans.Build(TokenRefresherComponent.Instance, "r", args);
+
+        Assert.Equal("""[{"apiGroups":[""],"resources":["namespaces"],"verbs":["get","list","watch"]},{"apiGroups":[""],"resources":["serviceaccounts"],"verbs":["list","watch"]}]""",
+            plan.Children.Single(c => c.Type == RefresherRbac.ClusterRoleType).Inputs["rules"]!.ToJsonString());
+        Assert.Contains("""{"apiGroups":[""],"resources":["serviceaccounts"],"verbs":["get","list","patch"]}""",
+            plan.Children.Single(c => c.Type == RefresherRbac.RoleType && c.Name == "r-role-ns-0").Inputs["rules"]!.ToJsonString(), StringComparison.Ordinal);
     }
 
     [Fact]

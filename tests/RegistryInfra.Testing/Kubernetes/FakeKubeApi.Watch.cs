@@ -319,7 +319,7 @@ public sealed partial class FakeKubeApi
     private static string ApiVersion(string resource) => resource switch
     {
         "leases" => "coordination.k8s.io/v1",
-        "clusterroles" => "rbac.authorization.k8s.io/v1",
+        "clusterroles" or "clusterrolebindings" or "roles" or "rolebindings" => "rbac.authorization.k8s.io/v1",
         _ => "v1",
     };
 

@@ -32,10 +32,13 @@ namespace RegistryInfra.Testing.Kubernetes;
 /// </summary>
 public sealed partial class FakeKubeApi : IAsyncDisposable
 {
-    private static readonly string[] Resources = ["namespaces", "secrets", "serviceaccounts", "events", "configmaps", "leases"];
+    // The rbac.authorization.k8s.io/v1 kinds (FakeKubeApi.Rbac.cs): stored, read and written like any other, and the policy of RbacEnabled.
+    private static readonly string[] RbacResources = ["roles", "rolebindings", "clusterroles", "clusterrolebindings"];
 
-    // Cluster-scoped resources: stored with the namespace "", listed whole (namespaces and the rbac ClusterRoles owners point at).
-    private static readonly string[] ClusterScoped = ["namespaces", "clusterroles"];
+    private static readonly string[] Resources = ["namespaces", "secrets", "serviceaccounts", "events", "configmaps", "leases", .. RbacResources];
+
+    // Cluster-scoped resources: stored with the namespace "", listed whole (namespaces and the rbac ClusterRoles and ClusterRoleBindings).
+    private static readonly string[] ClusterScoped = ["namespaces", "clusterroles", "clusterrolebindings"];
 
     /// <summary>The namespace argument of a cluster-wide list of a namespaced resource (<c>/api/v1/secrets</c>).</summary>
     private const string AllNamespaces = "*";
@@ -44,6 +47,9 @@ public sealed partial class FakeKubeApi : IAsyncDisposable
     {
         ["namespaces"] = "Namespace",
         ["clusterroles"] = "ClusterRole",
+        ["clusterrolebindings"] = "ClusterRoleBinding",
+        ["roles"] = "Role",
+        ["rolebindings"] = "RoleBinding",
         ["configmaps"] = "ConfigMap",
         ["secrets"] = "Secret",
         ["serviceaccounts"] = "ServiceAccount",
@@ -342,7 +348,7 @@ public sealed partial class FakeKubeApi : IAsyncDisposable
 
     /// <summary>
     /// Writes refused with 403 Forbidden, as <c>VERB resource namespace/name</c> (such as <c>PATCH serviceaccounts apps/builder</c>):
-    /// what RBAC answers once a Role no longer names the object (the fake has no RBAC of its own).
+    /// what RBAC answers once a Role no longer names the object, set by hand (<see cref="RbacEnabled"/> evaluates the stored RBAC instead).
     /// </summary>
     public ConcurrentDictionary<string, bool> Forbidden { get; } = new(StringComparer.Ordinal);
 
@@ -376,6 +382,13 @@ public sealed partial class FakeKubeApi : IAsyncDisposable
     private async Task HandleAsync(HttpContext context)
     {
         var ct = context.RequestAborted;
+        if (Authorize(context) is { } denied)
+        {
+            context.Response.StatusCode = 403;
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(denied.ToJsonString(), ct).ConfigureAwait(false);
+            return;
+        }
         var parts = context.Request.Path.Value!.Trim('/').Split('/');
         string resource, ns, name;
         if (parts is ["apis", "coordination.k8s.io", "v1", "namespaces", var leaseNs, "leases", ..] && parts.Length <= 7)
@@ -383,10 +396,15 @@ public sealed partial class FakeKubeApi : IAsyncDisposable
             // apis/coordination.k8s.io/v1/namespaces/{ns}/leases[/{name}]: the Lease API (leader election).
             (resource, ns, name) = ("leases", leaseNs, parts.Length == 7 ? parts[6] : "");
         }
-        else if (parts is ["apis", "rbac.authorization.k8s.io", "v1", "clusterroles", ..] && parts.Length <= 5)
+        else if (parts is ["apis", "rbac.authorization.k8s.io", "v1", "clusterroles" or "clusterrolebindings", ..] && parts.Length <= 5)
         {
-            // apis/rbac.authorization.k8s.io/v1/clusterroles[/{name}]: read only here (Pulumi creates the ClusterRole; tests seed it).
-            (resource, ns, name) = ("clusterroles", "", parts.Length == 5 ? parts[4] : "");
+            // apis/rbac.authorization.k8s.io/v1/{clusterroles,clusterrolebindings}[/{name}]
+            (resource, ns, name) = (parts[3], "", parts.Length == 5 ? parts[4] : "");
+        }
+        else if (parts is ["apis", "rbac.authorization.k8s.io", "v1", "namespaces", var rbacNs, "roles" or "rolebindings", ..] && parts.Length <= 7)
+        {
+            // apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/{roles,rolebindings}[/{name}]
+            (resource, ns, name) = (parts[5], rbacNs, parts.Length == 7 ? parts[6] : "");
         }
         else if (parts is ["api", "v1", var collection] && collection != "namespaces")
         {
@@ -413,13 +431,13 @@ public sealed partial class FakeKubeApi : IAsyncDisposable
             await WriteStatus(context, 404, "NotFound", $"the server could not find the requested resource ({context.Request.Path})", ct).ConfigureAwait(false);
             return;
         }
-        if ((!Resources.Contains(resource) && resource != "clusterroles") || (resource == "leases" && parts[0] != "apis"))
+        if (!Resources.Contains(resource) || ((resource == "leases" || RbacResources.Contains(resource)) != (parts[0] == "apis")))
         {
             await WriteStatus(context, 404, "NotFound", $"unknown resource {resource}", ct).ConfigureAwait(false);
             return;
         }
         var method = context.Request.Method;
-        if ((ns == AllNamespaces || resource == "clusterroles") && method != "GET")
+        if (ns == AllNamespaces && method != "GET")
         {
             await WriteStatus(context, 405, "MethodNotAllowed", $"{method} is not supported on {context.Request.Path} here", ct).ConfigureAwait(false);
             return;
@@ -692,14 +710,14 @@ public sealed partial class FakeKubeApi : IAsyncDisposable
         {
             return (422, StatusObject(422, "Invalid", $"{Kinds[resource]} \"\" is invalid: metadata.name: Required value", resource, ""));
         }
-        if (resource != "namespaces" && meta["namespace"]?.GetValue<string>() is { } bodyNs && bodyNs != ns)
+        if (!ClusterScoped.Contains(resource) && meta["namespace"]?.GetValue<string>() is { } bodyNs && bodyNs != ns)
         {
             return (400, StatusObject(400, "BadRequest", "the namespace of the provided object does not match the namespace sent on the request", resource, name));
         }
         var key = (resource, ns, name);
         lock (_gate)
         {
-            if (resource != "namespaces" && resource != "events" && !_objects.ContainsKey(("namespaces", "", ns)))
+            if (!ClusterScoped.Contains(resource) && resource != "events" && !_objects.ContainsKey(("namespaces", "", ns)))
             {
                 return (404, StatusObject(404, "NotFound", $"namespaces \"{ns}\" not found", "namespaces", ns));
             }
@@ -711,7 +729,7 @@ public sealed partial class FakeKubeApi : IAsyncDisposable
             {
                 return (409, StatusObject(409, "AlreadyExists", $"{resource} \"{name}\" already exists", resource, name));
             }
-            if (resource != "namespaces")
+            if (!ClusterScoped.Contains(resource))
             {
                 meta["namespace"] = ns;
             }
@@ -753,7 +771,7 @@ public sealed partial class FakeKubeApi : IAsyncDisposable
             var meta = body["metadata"] as JsonObject ?? new JsonObject();
             body["metadata"] = meta;
             meta["name"] = name;
-            if (resource != "namespaces")
+            if (!ClusterScoped.Contains(resource))
             {
                 meta["namespace"] = ns;
             }

@@ -40,6 +40,12 @@ internal sealed class FieldSelector
         return true;
     }
 
+    /// <summary>
+    /// The value <c>metadata.name</c> must equal, or null (apimachinery fields.Selector RequiresExactMatch: the first <c>=</c> or
+    /// <c>==</c> term on the field; a <c>!=</c> term requires nothing), which the API server's request info takes as the request's name.
+    /// </summary>
+    public string? RequiredName() => _requirements.FirstOrDefault(r => r.Field == "metadata.name" && r.Equal).Value;
+
     /// <summary>Whether an object of this namespace ("" for a cluster-scoped one) and name is selected.</summary>
     public bool Matches(string ns, string name) =>
         _requirements.All(r => ((r.Field == "metadata.name" ? name : ns) == r.Value) == r.Equal);

@@ -19,6 +19,13 @@ public static class RefresherRbac
     public const string ClusterRoleType = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole";
     public const string ClusterRoleBindingType = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding";
 
+    /// <summary>
+    /// At most this many listed namespaces are watched one by one in watch mode; past it (or with any target that selects
+    /// namespaces) the refresher lists and watches service accounts cluster-wide. The refresher's WatchLoop.PerNamespaceWatchLimit,
+    /// which a test holds equal.
+    /// </summary>
+    public const int PerNamespaceWatchLimit = 20;
+
     /// <summary>The name of the refresher's Roles and ClusterRole: its namespace and service account, unique in the cluster.</summary>
     public static string ClusterRoleName(string ns, string serviceAccount) => $"{ns}-{serviceAccount}";
 
@@ -57,9 +64,17 @@ public static class RefresherRbac
                 }
             }
 
+            // Watch mode lists and watches service accounts per listed namespace when every target lists its namespaces and there
+            // are at most PerNamespaceWatchLimit of them (WatchLoop.ServiceAccountScopes), otherwise across the cluster; and it
+            // always lists and watches namespaces across the cluster (the namespace reflector), which only a ClusterRole grants.
+            var watch = mode.Apply(m => m == TokenRefresherComponent.WatchMode);
+            // A mode still unknown (preview) registers no ClusterRole for it, as it registers neither the CronJob nor the Deployment.
+            var mayWatch = mode.TryGetKnown(out var knownMode) && knownMode == TokenRefresherComponent.WatchMode;
+            var listedCount = listed.Select(x => x.Namespace).Distinct(StringComparer.Ordinal).Count();
+            var perNamespaceWatch = wide.Count == 0 && listedCount <= PerNamespaceWatchLimit;
             foreach (var group in listed.GroupBy(x => x.Namespace, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
             {
-                var rules = Output.All(group.Select(x => configured[x.Target])).Apply(g => (IReadOnlyList<PolicyRuleInputs>)Rules(g));
+                var rules = Output.Tuple(Output.All(group.Select(x => configured[x.Target])), watch).Apply(v => (IReadOnlyList<PolicyRuleInputs>)Rules(v.Item1, v.Item2 && perNamespaceWatch));
                 var role = scope.Resource(RoleType, $"{name}-role-{group.Key}", new RoleInputs
                 {
                     Metadata = new ObjectMetaInputs { Name = roleName, Namespace = group.Key, Labels = labels },
@@ -68,9 +83,10 @@ public static class RefresherRbac
                 bindings.Add(scope.Resource(RoleBindingType, $"{name}-role-binding-{group.Key}", Binding("RoleBinding", "Role", roleName, group.Key, labels, subject),
                     ChildOptions.After(role, account)));
             }
-            if (wide.Count > 0)
+            if (wide.Count > 0 || mayWatch)
             {
-                var rules = Output.Tuple(Output.All(wide.Select(i => configured[i])), roleName).Apply(v => (IReadOnlyList<PolicyRuleInputs>)ClusterRules(v.Item1, v.Item2));
+                var rules = Output.Tuple(Output.All(wide.Select(i => configured[i])), roleName, watch)
+                    .Apply(v => (IReadOnlyList<PolicyRuleInputs>)ClusterRules(v.Item1, v.Item2, v.Item3 && !perNamespaceWatch));
                 var clusterRole = scope.Resource(ClusterRoleType, $"{name}-cluster-role", new RoleInputs
                 {
                     Kind = "ClusterRole",
@@ -152,11 +168,11 @@ public static class RefresherRbac
     private static bool Writes(TargetConfiguration t) => !t.AttachOnly;
 
     /// <summary>The rules for the secrets the refresher writes (token and copy targets), those it only attaches, and the service accounts, in one namespace.</summary>
-    private static List<PolicyRuleInputs> Rules(ImmutableArray<TargetConfiguration> targets)
+    private static List<PolicyRuleInputs> Rules(ImmutableArray<TargetConfiguration> targets, bool watchAccounts)
     {
         var secrets = Sorted(targets.Where(Writes).Select(t => t.SecretName));
         var attached = Sorted(targets.Where(t => t.AttachOnly).Select(t => t.SecretName));
-        var accounts = Sorted(targets.SelectMany(t => t.ServiceAccounts));
+        var attaches = targets.Any(t => t.ServiceAccounts.Count > 0 || t.AllServiceAccounts || t.ServiceAccountSelector is not null);
         var owners = Sorted(targets.Where(t => Writes(t) && t.Owner is not null).Select(t => t.Owner!));
         var rules = new List<PolicyRuleInputs>();
         if (secrets.Count > 0)
@@ -178,9 +194,28 @@ public static class RefresherRbac
             rules.Add(new() { ApiGroups = [""], Resources = ["secrets"], ResourceNames = attached, Verbs = ["get"] });
         }
         rules.Add(new() { ApiGroups = ["", "events.k8s.io"], Resources = ["events"], Verbs = ["create", "get", "patch"] });
-        if (accounts.Count > 0)
+        // Service accounts: get, list and patch by any name, not only the named ones, whenever a target of the namespace attaches
+        // accounts. The refresher's ledger detaches names from accounts the program no longer names (serviceAccounts
+        // [default, builder] -> [default]) in the run-on-deploy Job, and the engine has already updated this Role by then (the Job
+        // is registered after the RoleBinding it waits for; deletes come last, pulumi/pulumi pkg/resource/deploy/deployment_executor.go
+        // performPostSteps, commit 67a83b7ec10c): a Role naming only the accounts still wanted would refuse the GET and PATCH of
+        // builder and the name would stay forever. allServiceAccounts and serviceAccountSelector attach accounts no program
+        // names, found by a paginated LIST of the namespace's accounts (list does not take resourceNames: RBAC sees a list's name
+        // only through a metadata.name field selector); and once such a target leaves the configuration while another target of
+        // the namespace remains (so this Role is updated, not deleted, before the Job), the ledger's sweep of its scope
+        // (ns/*/secret) LISTs the namespace's accounts and patches those recording the name: list is granted with any attaching
+        // target, since the program cannot know what the previous configuration had. This is the least that works: the
+        // refresher patches only imagePullSecrets and its annotation and removes only the names its own annotation
+        // registryinfra.io/added-image-pull-secrets records, in namespaces where it already may write its Secrets. Watch mode also
+        // lists and watches the accounts of each listed namespace (WatchLoop's per-namespace reflectors).
+        if (attaches || watchAccounts)
         {
-            rules.Add(new() { ApiGroups = [""], Resources = ["serviceaccounts"], ResourceNames = accounts, Verbs = ["get", "patch"] });
+            List<string> verbs = attaches ? ["get", "list", "patch"] : ["list"];
+            if (watchAccounts)
+            {
+                verbs.Add("watch");
+            }
+            rules.Add(new() { ApiGroups = [""], Resources = ["serviceaccounts"], Verbs = verbs });
         }
         return rules;
     }
@@ -193,9 +228,11 @@ public static class RefresherRbac
     /// names one object by a <c>metadata.name</c> field selector, which a cluster-wide search by label does not. Service
     /// accounts are listed and watched (new ones are served as they appear) and patched by any name: all or those of a
     /// selector are attached, and in a namespace that left the selection every account recording one of our names loses it. With <c>clusterOwner</c> the refresher reads its own ClusterRole (the uid its
-    /// Secrets' ownerReference names).
+    /// Secrets' ownerReference names). In watch mode the ClusterRole exists even when every target lists its namespaces: the
+    /// refresher lists and watches namespaces across the cluster, and past <see cref="PerNamespaceWatchLimit"/> listed
+    /// namespaces it lists and watches service accounts across the cluster too (<paramref name="watchAccounts"/>).
     /// </summary>
-    private static List<PolicyRuleInputs> ClusterRules(ImmutableArray<TargetConfiguration> targets, string clusterRole)
+    private static List<PolicyRuleInputs> ClusterRules(ImmutableArray<TargetConfiguration> targets, string clusterRole, bool watchAccounts)
     {
         var rules = new List<PolicyRuleInputs> { new() { ApiGroups = [""], Resources = ["namespaces"], Verbs = ["get", "list", "watch"] } };
         var secrets = Sorted(targets.Where(Writes).Select(t => t.SecretName));
@@ -219,12 +256,19 @@ public static class RefresherRbac
         {
             rules.Add(new() { ApiGroups = ["rbac.authorization.k8s.io"], Resources = ["clusterroles"], ResourceNames = [clusterRole], Verbs = ["get"] });
         }
-        rules.Add(new() { ApiGroups = ["", "events.k8s.io"], Resources = ["events"], Verbs = ["create", "get", "patch"] });
+        if (targets.Length > 0)
+        {
+            rules.Add(new() { ApiGroups = ["", "events.k8s.io"], Resources = ["events"], Verbs = ["create", "get", "patch"] });
+        }
         // Accounts are attached by name, all or selector, and when a namespace leaves the selection every account there that
         // records one of our names loses it (found by listing the namespace's accounts): any account may be patched.
         if (targets.Any(t => Writes(t) || t.ServiceAccounts.Count > 0 || t.AllServiceAccounts || t.ServiceAccountSelector is not null))
         {
             rules.Add(new() { ApiGroups = [""], Resources = ["serviceaccounts"], Verbs = ["get", "list", "watch", "patch"] });
+        }
+        else if (watchAccounts)
+        {
+            rules.Add(new() { ApiGroups = [""], Resources = ["serviceaccounts"], Verbs = ["list", "watch"] });
         }
         return rules;
     }
