@@ -126,12 +126,16 @@ public sealed class GcpAccessTokenSourceTests : IAsyncLifetime
     public async Task A_caller_that_gives_up_does_not_cancel_the_refresh_for_the_others()
     {
         var source = GcpAccessTokenSource.FromServiceAccountKey(Key());
+        // The token endpoint answers only once the first caller has given up (under load it otherwise answered first).
+        _oauth.Hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var impatient = new CancellationTokenSource();
         var first = source.GetCredentialAsync(impatient.Token).AsTask();
         var second = source.GetCredentialAsync(Ct).AsTask();
         await impatient.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
+        Assert.False(second.IsCompleted);
+        _oauth.Hold.SetResult();
         var credential = await second;
         Assert.Equal(_oauth.IssuedTokens.Single(), credential.Password);
         Assert.Single(_oauth.Requests);

@@ -78,6 +78,9 @@ public sealed class FakeGoogleOAuth : IAsyncDisposable
     /// <summary>The next request gets an OAuth error answer (<c>{"error": error}</c>).</summary>
     public void EnqueueError(int status, string error) => _errors.Enqueue((status, error));
 
+    /// <summary>While set and not completed, every token request waits for it before it is answered (a slow token endpoint, held by the test).</summary>
+    public TaskCompletionSource? Hold { get; set; }
+
     private async Task HandleAsync(HttpContext context)
     {
         var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
@@ -86,6 +89,10 @@ public sealed class FakeGoogleOAuth : IAsyncDisposable
             ? (form["refresh_token"] == RefreshToken && form["client_secret"] == ClientSecret, form["client_id"].ToString(), form["scope"].ToString(), (string?)null, form["refresh_token"] == RefreshToken ? null : "unknown refresh token")
             : Check(form["assertion"].ToString(), context);
         _requests.Enqueue(new FakeGoogleOAuthRequest(grant, valid, issuer, scope, audience, reason));
+        if (Hold is { } hold)
+        {
+            await hold.Task.WaitAsync(context.RequestAborted).ConfigureAwait(false);
+        }
         if (_errors.TryDequeue(out var error))
         {
             await Write(context, error.Status, new { error = error.Error, error_description = "scripted" }).ConfigureAwait(false);
