@@ -250,7 +250,7 @@ public sealed class ResourceMonitorClient : IDisposable
         MethodType.Unary,
         ResourceMonitor.Descriptor.FullName,
         "RegisterResource",
-        Marshallers.Create<EncodedRegistration>(EncodedRegistration.Serialize, _ => throw new NotSupportedException("a client never reads a RegisterResourceRequest")),
+        Marshallers.Create<EncodedRegistration>(Serialize, _ => throw new NotSupportedException("a client never reads a RegisterResourceRequest")),
         Marshallers.Create<RegisteredAnswer>(
             (_, _) => throw new NotSupportedException("a client never writes a RegisterResourceResponse"),
             context => RegisteredAnswer.Parse(context.PayloadAsReadOnlySequence())));
@@ -260,7 +260,7 @@ public sealed class ResourceMonitorClient : IDisposable
         MethodType.Unary,
         ResourceMonitor.Descriptor.FullName,
         "RegisterResourceOutputs",
-        Marshallers.Create<EncodedOutputs>(EncodedOutputs.Serialize, _ => throw new NotSupportedException("a client never reads a RegisterResourceOutputsRequest")),
+        Marshallers.Create<EncodedOutputs>(Serialize, _ => throw new NotSupportedException("a client never reads a RegisterResourceOutputsRequest")),
         Marshallers.Create<Google.Protobuf.WellKnownTypes.Empty>(
             (_, _) => throw new NotSupportedException("a client never writes an Empty answer"),
             context => Google.Protobuf.WellKnownTypes.Empty.Parser.ParseFrom(context.PayloadAsReadOnlySequence())));
@@ -371,8 +371,46 @@ public sealed class ResourceMonitorClient : IDisposable
         }
     }
 
+    /// <summary>A request this client encodes itself: its length measured first (each nested length once), then written in one pass.</summary>
+    private interface IEncodedRequest
+    {
+        int Measure(StructWireWriter writer);
+
+        void Write(StructWireWriter writer, Span<byte> destination);
+    }
+
+    /// <summary>Writes <paramref name="request"/> into gRPC's buffer (or through a copy when the buffer offers less than its length).</summary>
+    private static void Serialize<T>(T request, SerializationContext context)
+        where T : IEncodedRequest
+    {
+        var writer = new StructWireWriter();
+        try
+        {
+            var length = request.Measure(writer);
+            context.SetPayloadLength(length);
+            var buffer = context.GetBufferWriter();
+            var span = buffer.GetSpan(length);
+            if (span.Length >= length)
+            {
+                request.Write(writer, span[..length]);
+                buffer.Advance(length);
+            }
+            else
+            {
+                var bytes = new byte[length];
+                request.Write(writer, bytes);
+                System.Buffers.BuffersExtensions.Write(buffer, bytes);
+            }
+            context.Complete();
+        }
+        finally
+        {
+            writer.Release();
+        }
+    }
+
     /// <summary>A RegisterResourceOutputsRequest on its way: the URN (field 1) and the outputs' Struct (field 2, always written), straight from the property map.</summary>
-    private sealed class EncodedOutputs(string urn, ImmutableSortedDictionary<string, PropertyValue> outputs)
+    private sealed class EncodedOutputs(string urn, ImmutableSortedDictionary<string, PropertyValue> outputs) : IEncodedRequest
     {
         private int _outputs;
 
@@ -394,33 +432,6 @@ public sealed class ResourceMonitorClient : IDisposable
             }
         }
 
-        public static void Serialize(EncodedOutputs request, SerializationContext context)
-        {
-            var writer = new StructWireWriter();
-            try
-            {
-                var length = request.Measure(writer);
-                context.SetPayloadLength(length);
-                var buffer = context.GetBufferWriter();
-                var span = buffer.GetSpan(length);
-                if (span.Length >= length)
-                {
-                    request.Write(writer, span[..length]);
-                    buffer.Advance(length);
-                }
-                else
-                {
-                    var bytes = new byte[length];
-                    request.Write(writer, bytes);
-                    System.Buffers.BuffersExtensions.Write(buffer, bytes);
-                }
-                context.Complete();
-            }
-            finally
-            {
-                writer.Release();
-            }
-        }
     }
 
     /// <summary>
@@ -428,7 +439,7 @@ public sealed class ResourceMonitorClient : IDisposable
     /// order as Google.Protobuf writes them, the inputs straight from the property map (<see cref="StructWireWriter"/>:
     /// each length measured once), then the rest of the request (fields 6 on) by Google.Protobuf.
     /// </summary>
-    private sealed class EncodedRegistration(ResourceRegistration registration, RegisterResourceRequest rest)
+    private sealed class EncodedRegistration(ResourceRegistration registration, RegisterResourceRequest rest) : IEncodedRequest
     {
         private int _inputs;
         private int _rest;
@@ -459,34 +470,6 @@ public sealed class ResourceMonitorClient : IDisposable
             if (at + _rest != destination.Length)
             {
                 throw new InvalidOperationException("the RegisterResourceRequest encoding did not match its measured length");
-            }
-        }
-
-        public static void Serialize(EncodedRegistration request, SerializationContext context)
-        {
-            var writer = new StructWireWriter();
-            try
-            {
-                var length = request.Measure(writer);
-                context.SetPayloadLength(length);
-                var buffer = context.GetBufferWriter();
-                var span = buffer.GetSpan(length);
-                if (span.Length >= length)
-                {
-                    request.Write(writer, span[..length]);
-                    buffer.Advance(length);
-                }
-                else
-                {
-                    var bytes = new byte[length];
-                    request.Write(writer, bytes);
-                    System.Buffers.BuffersExtensions.Write(buffer, bytes);
-                }
-                context.Complete();
-            }
-            finally
-            {
-                writer.Release();
             }
         }
 
