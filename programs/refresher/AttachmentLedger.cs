@@ -5,20 +5,36 @@ using RegistryInfra.Refresher.KubernetesApi;
 namespace RegistryInfra.Refresher;
 
 /// <summary>
-/// One service-account name a refresher added: <c>namespace/serviceAccount/secretName</c>; or a scope where a target that
-/// attaches all or a selector's accounts may have added the name to any account: <c>namespace/*/secretName</c> (listed
-/// namespace) or <c>*/*/secretName</c> (a target that selects namespaces). "*" is neither a namespace nor an account name.
+/// One service-account name a refresher added: <c>namespace/serviceAccount/secretName</c>; or a scope, a line that says what
+/// chose the accounts of a target that may have added the name to accounts the ledger does not list one by one:
+/// <c>namespace/*/secretName</c> (all or a selector's accounts of a listed namespace), <c>*/*/secretName</c> (all or a
+/// selector's accounts of the namespaces a target selects) and <c>*/+default+builder/secretName</c> (named accounts of the
+/// namespaces a target selects). A scope no target has any more is swept. "*" and "+" are in no namespace or account name
+/// (both are DNS labels or subdomains: lowercase letters, digits, '-' and '.'), so no scope is ever mistaken for an account.
 /// </summary>
 internal readonly record struct Attachment(string Namespace, string ServiceAccount, string SecretName)
 {
     public const string Any = "*";
 
-    public bool IsScope => ServiceAccount == Any;
+    /// <summary>Starts, and separates, the account names of a scope of named accounts.</summary>
+    public const char Named = '+';
 
-    /// <summary>The scopes of a target that attaches all or a selector's accounts.</summary>
-    public static IEnumerable<Attachment> ScopesOf(TargetConfiguration target) => target.SelectsNamespaces
-        ? [new Attachment(Any, Any, target.SecretName)]
-        : target.Namespaces.Distinct(StringComparer.Ordinal).Select(ns => new Attachment(ns, Any, target.SecretName));
+    public bool IsScope => ServiceAccount == Any || ServiceAccount.StartsWith(Named);
+
+    /// <summary>
+    /// The scopes of a target whose accounts the ledger does not list one by one. A target that selects namespaces and names
+    /// its accounts is a scope too (the namespaces it reached are not listed), with the names in it: narrowing them
+    /// (<c>[default, builder]</c> to <c>[default]</c>), or choosing all accounts instead, is another scope, and the old one
+    /// is swept. A listed target that names its accounts has no scope: its names are entries of their own.
+    /// </summary>
+    public static IEnumerable<Attachment> ScopesOf(TargetConfiguration target) => (target.SelectsNamespaces, target.SelectsServiceAccounts) switch
+    {
+        (true, true) => [new Attachment(Any, Any, target.SecretName)],
+        (true, false) when target.ServiceAccounts.Count > 0 =>
+            [new Attachment(Any, Named + string.Join(Named, target.ServiceAccounts.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)), target.SecretName)],
+        (false, true) => target.Namespaces.Distinct(StringComparer.Ordinal).Select(ns => new Attachment(ns, Any, target.SecretName)),
+        _ => [],
+    };
 
     public override string ToString() => $"{Namespace}/{ServiceAccount}/{SecretName}";
 

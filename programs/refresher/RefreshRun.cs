@@ -190,16 +190,16 @@ internal sealed partial class RefreshRun(
             LogLedgerFailed(logger, configuration.Namespace, configuration.Name, Describe(e, work));
             return (0, 0);
         }
-        // The ledger keeps listed targets' named accounts one by one. A target that attaches all or a selector's accounts
-        // is kept as a scope instead (<see cref="Attachment.IsScope"/>): its namespace when listed, "*" when it selects
-        // namespaces. While the scope is configured, the reconcile itself removes our names where accounts or namespaces
-        // leave (pruning, and accounts relabelled out of the selector); once no such target has it, one sweep of the
+        // The ledger keeps listed targets' named accounts one by one. Any other target is kept as a scope instead
+        // (<see cref="Attachment.ScopesOf"/>): its namespace when listed, "*" when it selects namespaces, with its account
+        // names when it names them. While the scope is configured, the reconcile itself removes our names where accounts or
+        // namespaces leave (pruning, and accounts relabelled out of the selector); once no target has it, one sweep of the
         // scope's accounts removes every name of ours that no target still chooses.
         var wanted = jobs.Where(j => IsLedgerTarget(j.Target))
             .SelectMany(j => j.Target.ServiceAccounts.Select(a => new Attachment(j.Namespace, a, j.Target.SecretName))).ToHashSet();
         var listFailed = outcomes.Where(o => o.Namespace == "*").Select(o => o.SecretName).ToHashSet(StringComparer.Ordinal);
         var undecided = listFailed.Concat(options.Targets.Where(t => !IsLedgerTarget(t)).Select(t => t.SecretName)).ToHashSet(StringComparer.Ordinal);
-        var scopes = options.Targets.Where(t => t.SelectsServiceAccounts).SelectMany(Attachment.ScopesOf).ToHashSet();
+        var scopes = options.Targets.SelectMany(Attachment.ScopesOf).ToHashSet();
         // A target that selects namespaces and only attaches leaves no Secret of ours where a namespace leaves its selection
         // (pruning follows our labelled Secrets, and there are none): each namespace it selects is kept as a scope of its own,
         // and one that no target selects any more is swept like the scope of a removed target (our names go, theirs stay).
@@ -213,7 +213,7 @@ internal sealed partial class RefreshRun(
         // A ConfigMap holds at most 1 MiB (etcd's request limit is 1.5 MiB): past LedgerBudget the namespaces an attach-only
         // selection newly took are not recorded (those recorded stay, and watch mode still detaches on a relabel), with a warning.
         if (entries.Sum(e => e.ToString().Length + 1) > LedgerBudget
-            && selected.Where(a => !ledger.Entries.Contains(a) && !options.Targets.Any(t => t.SelectsServiceAccounts && Attachment.ScopesOf(t).Contains(a))).ToList() is { Count: > 0 } unrecorded)
+            && selected.Where(a => !ledger.Entries.Contains(a) && !options.Targets.Any(t => Attachment.ScopesOf(t).Contains(a))).ToList() is { Count: > 0 } unrecorded)
         {
             entries.ExceptWith(unrecorded);
             LogLedgerFull(logger, configuration.Namespace, configuration.Name, unrecorded.Count, Math.Max(1, LedgerBudget / 1024));
@@ -239,8 +239,16 @@ internal sealed partial class RefreshRun(
             // Which targets still choose accounts where: by namespace and secret name, from this run's namespaces.
             var choices = jobs.GroupBy(j => (j.Namespace, j.Target.SecretName))
                 .ToDictionary(g => g.Key, g => g.Select(j => AccountChoice.For(j.Target)).ToList());
+            // Cluster-wide scopes sort first ("*" before any name): once one is swept for a secret, every other scope of that
+            // secret is covered (the same accounts, the same choices) and leaves the ledger without a LIST of its own.
+            var sweptClusterWide = new HashSet<string>(StringComparer.Ordinal);
             foreach (var scope in sweeps)
             {
+                if (sweptClusterWide.Contains(scope.SecretName))
+                {
+                    entries.Remove(scope);
+                    continue;
+                }
                 var (swept, sweepFailed) = await SweepAsync(api, scope, (ns, account) => choices.TryGetValue((ns, scope.SecretName), out var c) && c.Any(x => x.Wants(account)),
                     refresher, events, retry, work, overall).ConfigureAwait(false);
                 detached += swept;
@@ -248,6 +256,10 @@ internal sealed partial class RefreshRun(
                 if (sweepFailed == 0)
                 {
                     entries.Remove(scope);
+                    if (scope.Namespace == Attachment.Any)
+                    {
+                        sweptClusterWide.Add(scope.SecretName);
+                    }
                 }
             }
         }
@@ -286,7 +298,7 @@ internal sealed partial class RefreshRun(
     }
 
     /// <summary>
-    /// One scope no target attaches by selector or all any more: its accounts (one namespace, or the cluster) listed page by
+    /// One scope no target has any more: its accounts (one namespace, or the cluster) listed page by
     /// page, and every one that records <see cref="Attachment.SecretName"/> as added by us and that no target still chooses
     /// loses it. A LIST that fails fails the whole sweep (the scope stays in the ledger for the next run).
     /// </summary>
@@ -467,7 +479,7 @@ internal sealed partial class RefreshRun(
     [LoggerMessage(EventId = 34, Level = LogLevel.Warning, Message = "Ledger {Namespace}/{Name} is full ({BudgetKiB} KiB): {Count} namespaces taken by attach-only selections are not recorded, so the CronJob cannot remove our names there if they leave the selection (watch mode still does on the relabel)")]
     private static partial void LogLedgerFull(ILogger logger, string @namespace, string name, int count, int budgetKiB);
 
-    [LoggerMessage(EventId = 33, Level = LogLevel.Warning, Message = "Sweep of the service accounts of {Scope} for {SecretName} (no target attaches it by selector or all any more) failed: {Detail}; kept in the ledger")]
+    [LoggerMessage(EventId = 33, Level = LogLevel.Warning, Message = "Sweep of the service accounts of {Scope} for {SecretName} (no target has that scope any more) failed: {Detail}; kept in the ledger")]
     private static partial void LogSweepFailed(ILogger logger, string scope, string secretName, string detail);
 
     [LoggerMessage(EventId = 27, Level = LogLevel.Warning, Message = "Attachment ledger {Namespace}/{Name} could not be read or written: {Detail}")]

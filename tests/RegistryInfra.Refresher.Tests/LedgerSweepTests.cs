@@ -4,10 +4,10 @@ using static RegistryInfra.Refresher.Tests.RefresherTestBed;
 namespace RegistryInfra.Refresher.Tests;
 
 /// <summary>
-/// A target that attached all or a selector's service accounts is kept in the ledger as a scope (<c>ns/*/secret</c> for a
-/// listed namespace, <c>*/*/secret</c> for a namespace selection). When the configuration no longer has such a target, one
-/// sweep of that scope's accounts removes every name of ours that no remaining target chooses; theirs stay, a failed sweep
-/// keeps the scope for the next run.
+/// A target whose accounts the ledger does not list one by one is kept in it as a scope (<c>ns/*/secret</c> for all or a
+/// selector's accounts of a listed namespace, <c>*/*/secret</c> for those of a namespace selection, <c>*/+a+b/secret</c> for
+/// named accounts of a namespace selection). When the configuration no longer has that scope, one sweep of its accounts
+/// removes every name of ours that no remaining target chooses; theirs stay, a failed sweep keeps the scope for the next run.
 /// </summary>
 public sealed class LedgerSweepTests
 {
@@ -58,7 +58,7 @@ public sealed class LedgerSweepTests
             Assert.Equal(["their-pull", "ecr-pull"], bed.Api.ImagePullSecrets(ns, "default"));
             Assert.Equal(["their-pull"], bed.Api.ImagePullSecrets(ns, "builder"));
         }
-        Assert.Empty(LedgerLines(bed));
+        Assert.Equal(["*/+default/ecr-pull"], LedgerLines(bed));
         // One cluster-wide LIST (/api/v1/serviceaccounts); the named target reads default in each namespace, and the
         // detaches patch the accounts as listed, without reading them again.
         Assert.Equal((1, 2, 2), (bed.Api.RequestCount("LIST", "serviceaccounts"), bed.Api.RequestCount("GET", "serviceaccounts"), bed.Api.RequestCount("PATCH", "serviceaccounts")));
@@ -127,7 +127,7 @@ public sealed class LedgerSweepTests
         var attach = new TargetConfiguration { SecretName = "shared-pull", AttachOnly = true, NamespaceSelector = "pull=yes", ServiceAccounts = ["default", "builder"] };
         var first = await bed.RunAsync(With(attach));
         Assert.Equal((0, 4), (first.Failed, first.ServiceAccountsPatched));
-        Assert.Equal(["apps/*/shared-pull", "web/*/shared-pull"], LedgerLines(bed).Order(StringComparer.Ordinal));
+        Assert.Equal(["*/+builder+default/shared-pull", "apps/*/shared-pull", "web/*/shared-pull"], LedgerLines(bed).Order(StringComparer.Ordinal));
 
         // web leaves the selection: there is no Secret of ours to prune, and still our names on its accounts go.
         bed.Api.SetLabels("namespaces", "", "web", new Dictionary<string, string> { ["pull"] = "no" });
@@ -140,7 +140,7 @@ public sealed class LedgerSweepTests
             Assert.Equal(["their-pull", "shared-pull"], bed.Api.ImagePullSecrets("apps", account));
         }
         Assert.NotNull(bed.Api.GetSecret("web", "shared-pull"));
-        Assert.Equal(["apps/*/shared-pull"], LedgerLines(bed));
+        Assert.Equal(["*/+builder+default/shared-pull", "apps/*/shared-pull"], LedgerLines(bed).Order(StringComparer.Ordinal));
         // One LIST of web's accounts; the detaches patch them as listed.
         Assert.Equal((1, 2), (bed.Api.RequestCount("LIST", "serviceaccounts"), bed.Api.RequestCount("PATCH", "serviceaccounts")));
 
@@ -161,15 +161,73 @@ public sealed class LedgerSweepTests
         var apps = new TargetConfiguration { SecretName = "shared-pull", AttachOnly = true, NamespaceSelector = "team=apps", ServiceAccounts = ["default"] };
         bed.Api.SetLabels("namespaces", "", "apps", new Dictionary<string, string> { ["pull"] = "yes", ["team"] = "apps" });
         await bed.RunAsync(With(apps));
-        Assert.Equal(["apps/*/shared-pull"], LedgerLines(bed));
+        Assert.Equal(["*/+default/shared-pull", "apps/*/shared-pull"], LedgerLines(bed).Order(StringComparer.Ordinal));
 
-        // Room for the line there is, not for another: web is attached, not recorded, and the run says so.
-        bed.LedgerBudget = "apps/*/shared-pull".Length + 2;
+        // Room for the lines there are, not for another: web is attached, not recorded, and the run says so.
+        bed.LedgerBudget = "*/+default/shared-pull".Length + "apps/*/shared-pull".Length + 2;
         var wider = apps with { NamespaceSelector = "pull=yes" };
         var second = await bed.RunAsync(With(wider));
         Assert.Equal((0, 1), (second.Failed, second.ServiceAccountsPatched));
         Assert.Equal(["their-pull", "shared-pull"], bed.Api.ImagePullSecrets("web", "default"));
-        Assert.Equal(["apps/*/shared-pull"], LedgerLines(bed));
+        Assert.Equal(["*/+default/shared-pull", "apps/*/shared-pull"], LedgerLines(bed).Order(StringComparer.Ordinal));
         Assert.Contains(bed.Logs.Entries, e => e.Contains("is full", StringComparison.Ordinal) && e.Contains("1 namespaces taken by attach-only selections are not recorded", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_namespace_selection_of_named_accounts_narrowed_then_removed_loses_our_names_in_one_cluster_wide_sweep_each()
+    {
+        await using var bed = await ClusterAsync();
+        var both = new TargetConfiguration { SecretName = "ecr-pull", NamespaceSelector = "pull=yes", ServiceAccounts = ["default", "builder"] };
+        var first = await bed.RunAsync(With(both));
+        Assert.Equal((0, 4), (first.Failed, first.ServiceAccountsPatched));
+        Assert.Equal(["*/+builder+default/ecr-pull"], LedgerLines(bed));
+
+        // [default, builder] -> [default]: another scope; the old one is swept and builder loses our name, theirs stays.
+        bed.Api.ResetCounters();
+        var narrowed = both with { ServiceAccounts = ["default"] };
+        var second = await bed.RunAsync(With(narrowed));
+        Assert.Equal((0, 2, 0), (second.Failed, second.Detached, second.DetachFailed));
+        foreach (var ns in (string[])["apps", "web"])
+        {
+            Assert.Equal(["their-pull", "ecr-pull"], bed.Api.ImagePullSecrets(ns, "default"));
+            Assert.Equal(["their-pull"], bed.Api.ImagePullSecrets(ns, "builder"));
+        }
+        Assert.Equal(["*/+default/ecr-pull"], LedgerLines(bed));
+        Assert.Equal(1, bed.Api.RequestCount("LIST", "serviceaccounts"));
+
+        // The target goes (another secret's listed target stays): default loses it too, in one more cluster-wide LIST.
+        bed.Api.ResetCounters();
+        var other = new TargetConfiguration { SecretName = "other-pull", Namespaces = ["web"], ServiceAccounts = ["default"] };
+        var third = await bed.RunAsync(With(other));
+        Assert.Equal((0, 2, 0), (third.Failed, third.Detached, third.DetachFailed));
+        Assert.Equal(["their-pull"], bed.Api.ImagePullSecrets("apps", "default"));
+        Assert.Equal(["their-pull", "other-pull"], bed.Api.ImagePullSecrets("web", "default"));
+        Assert.Equal(["web/default/other-pull"], LedgerLines(bed));
+        Assert.Equal(1, bed.Api.RequestCount("LIST", "serviceaccounts"));
+    }
+
+    [Fact]
+    public async Task A_removed_attach_only_selection_is_swept_once_across_the_cluster_and_its_namespace_scopes_need_no_list_of_their_own()
+    {
+        await using var bed = await ClusterAsync();
+        foreach (var ns in (string[])["apps", "web"])
+        {
+            bed.Api.AddSecret(ns, "shared-pull", "kubernetes.io/dockerconfigjson", new Dictionary<string, byte[]> { [".dockerconfigjson"] = "{\"auths\":{}}"u8.ToArray() });
+        }
+        var attach = new TargetConfiguration { SecretName = "shared-pull", AttachOnly = true, NamespaceSelector = "pull=yes", ServiceAccounts = ["default"] };
+        await bed.RunAsync(With(attach));
+        Assert.Equal(["*/+default/shared-pull", "apps/*/shared-pull", "web/*/shared-pull"], LedgerLines(bed).Order(StringComparer.Ordinal));
+
+        bed.Api.ResetCounters();
+        var other = new TargetConfiguration { SecretName = "other-pull", Namespaces = ["web"], ServiceAccounts = ["default"] };
+        var second = await bed.RunAsync(With(other));
+        Assert.Equal((0, 2, 0), (second.Failed, second.Detached, second.DetachFailed));
+        foreach (var ns in (string[])["apps", "web"])
+        {
+            Assert.DoesNotContain("shared-pull", bed.Api.ImagePullSecrets(ns, "default"));
+            Assert.NotNull(bed.Api.GetSecret(ns, "shared-pull"));
+        }
+        Assert.Equal(["web/default/other-pull"], LedgerLines(bed));
+        Assert.Equal(1, bed.Api.RequestCount("LIST", "serviceaccounts"));
     }
 }

@@ -112,6 +112,8 @@ public sealed class RbacMatrixTests(ITestOutputHelper output)
             """[{ "secretName": "pull", "namespaces": ["apps"], "serviceAccounts": ["default"] }]""", "apps/default/pull" },
         { "one of two wide targets", """[{ "secretName": "pull", "namespaceSelector": "team=pay", "serviceAccounts": ["default"] }, { "secretName": "pull2", "namespaceSelector": "team=pay", "serviceAccounts": ["default"] }]""",
             """[{ "secretName": "pull", "namespaceSelector": "team=pay", "serviceAccounts": ["default"] }]""", "apps/default/pull,jobs/default/pull" },
+        { "named accounts of a wide target", """[{ "secretName": "pull", "namespaceSelector": "team=pay", "serviceAccounts": ["default", "builder"] }]""",
+            """[{ "secretName": "pull", "namespaceSelector": "team=pay", "serviceAccounts": ["default"] }]""", "apps/default/pull,jobs/default/pull" },
         { "last wide target", """[{ "secretName": "pull", "namespaceSelector": "team=pay", "serviceAccounts": ["default"] }, { "secretName": "listed", "namespaces": ["web"], "serviceAccounts": ["default"] }]""",
             """[{ "secretName": "listed", "namespaces": ["web"], "serviceAccounts": ["default"] }]""", "web/default/listed" },
         // The ledger's sweeps (LedgerSweepTests' shapes): a scope no target configures any more is listed and every account
@@ -145,7 +147,7 @@ public sealed class RbacMatrixTests(ITestOutputHelper output)
         output.WriteLine($"{removal}: denied [{string.Join("; ", bed.Api.DeniedRequests)}], attached [{string.Join(", ", Attached(bed))}]");
         Assert.Empty(bed.Api.DeniedRequests);
         Assert.Equal(0, next.Failed);
-        Assert.Equal(expected.Split(',').Concat(LeftBehind(removal)).Order(StringComparer.Ordinal), Attached(bed));
+        Assert.Equal(expected.Split(',').Order(StringComparer.Ordinal), Attached(bed));
         // No account keeps our annotation for a name it no longer has.
         foreach (var ns in Namespaces)
         {
@@ -157,20 +159,6 @@ public sealed class RbacMatrixTests(ITestOutputHelper output)
             }
         }
     }
-
-    /// <summary>
-    /// Names a removal leaves on accounts although no target wants them any more, with no request refused: not RBAC's but the
-    /// refresher's ledger, which records a target that selects namespaces and names its accounts neither one by one nor as
-    /// a scope (RefreshRun.ReconcileLedgerAsync keeps listed targets' named accounts, and scopes only for all-accounts and
-    /// selector targets), so removing such a target detaches nothing. Held exactly, so that the day the ledger records them
-    /// this table must be emptied.
-    /// </summary>
-    private static string[] LeftBehind(string removal) => removal switch
-    {
-        "one of two wide targets" => ["apps/default/pull2", "jobs/default/pull2"],
-        "last wide target" => ["apps/default/pull", "jobs/default/pull"],
-        _ => [],
-    };
 
     /// <summary>
     /// The watch mode's start-up as the Deployment runs it (command line, leader election on the Lease, the namespace and
