@@ -249,14 +249,14 @@ internal sealed partial class RefreshRun(
                     entries.Remove(scope);
                     continue;
                 }
-                var (swept, sweepFailed) = await SweepAsync(api, scope, (ns, account) => choices.TryGetValue((ns, scope.SecretName), out var c) && c.Any(x => x.Wants(account)),
+                var (swept, sweepFailed, abandoned) = await SweepAsync(api, scope, (ns, account) => choices.TryGetValue((ns, scope.SecretName), out var c) && c.Any(x => x.Wants(account)),
                     refresher, events, retry, work, overall).ConfigureAwait(false);
                 detached += swept;
                 failed += sweepFailed;
                 if (sweepFailed == 0)
                 {
                     entries.Remove(scope);
-                    if (scope.Namespace == Attachment.Any)
+                    if (scope.Namespace == Attachment.Any && !abandoned)
                     {
                         sweptClusterWide.Add(scope.SecretName);
                     }
@@ -287,6 +287,11 @@ internal sealed partial class RefreshRun(
             }
             return false;
         }
+        catch (TargetFailedException e) when (e.Reason == "Forbidden" && !Reaches(ns))
+        {
+            LogDetachAbandoned(logger, ns, account, secretName, SecretRefresher.AddedPullSecretsAnnotation);
+            return false;
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             var message = e is TargetFailedException t ? t.Message : Describe(e, work);
@@ -300,9 +305,10 @@ internal sealed partial class RefreshRun(
     /// <summary>
     /// One scope no target has any more: its accounts (one namespace, or the cluster) listed page by
     /// page, and every one that records <see cref="Attachment.SecretName"/> as added by us and that no target still chooses
-    /// loses it. A LIST that fails fails the whole sweep (the scope stays in the ledger for the next run).
+    /// loses it. A LIST that fails fails the whole sweep (the scope stays in the ledger for the next run), except a LIST
+    /// refused where no target of the configuration reaches any more (<see cref="Reaches"/>): that scope is abandoned.
     /// </summary>
-    private async Task<(int Detached, int Failed)> SweepAsync(IKubeApi api, Attachment scope, Func<string, V1ServiceAccount, bool> stillChosen,
+    private async Task<(int Detached, int Failed, bool Abandoned)> SweepAsync(IKubeApi api, Attachment scope, Func<string, V1ServiceAccount, bool> stillChosen,
         SecretRefresher refresher, FailureEvents events, TransientRetry retry, CancellationToken work, CancellationToken overall)
     {
         var ours = new List<V1ServiceAccount>();
@@ -333,10 +339,15 @@ internal sealed partial class RefreshRun(
                 }
             }
         }
+        catch (KubeApiException e) when (e.StatusCode == HttpStatusCode.Forbidden && !Reaches(scope.Namespace))
+        {
+            LogSweepAbandoned(logger, scope.Namespace, scope.SecretName, SecretRefresher.AddedPullSecretsAnnotation);
+            return (0, 0, true);
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             LogSweepFailed(logger, scope.Namespace, scope.SecretName, Describe(e, work));
-            return (0, 1);
+            return (0, 1, false);
         }
         int detached = 0, failed = 0;
         foreach (var account in ours)
@@ -351,13 +362,21 @@ internal sealed partial class RefreshRun(
                     break;
             }
         }
-        return (detached, failed);
+        return (detached, failed, false);
     }
 
     /// <summary>The most the ledger's text may hold, in characters: half of a ConfigMap's 1 MiB, for headroom (tests set less).</summary>
     internal int LedgerBudget { get; init; } = DefaultLedgerBudget;
 
     internal const int DefaultLedgerBudget = 512 * 1024;
+
+    /// <summary>
+    /// Whether a target of this configuration still gives the refresher rights in <paramref name="ns"/> (<c>*</c>: across
+    /// the cluster): the component grants a namespace's rights with a Role while a target lists it, and the cluster's with
+    /// the ClusterRole while a target selects namespaces. A 403 anywhere else is for good (the Role went with the target,
+    /// after a run that could not finish the detach), so the ledger stops retrying there instead of failing every run.
+    /// </summary>
+    private bool Reaches(string ns) => options.Targets.Any(t => t.SelectsNamespaces || (ns != Attachment.Any && t.Namespaces.Contains(ns, StringComparer.Ordinal)));
 
     private static bool IsLedgerTarget(TargetConfiguration target) => !target.SelectsNamespaces && !target.SelectsServiceAccounts;
 
@@ -478,6 +497,12 @@ internal sealed partial class RefreshRun(
 
     [LoggerMessage(EventId = 34, Level = LogLevel.Warning, Message = "Ledger {Namespace}/{Name} is full ({BudgetKiB} KiB): {Count} namespaces taken by attach-only selections are not recorded, so the CronJob cannot remove our names there if they leave the selection (watch mode still does on the relabel)")]
     private static partial void LogLedgerFull(ILogger logger, string @namespace, string name, int count, int budgetKiB);
+
+    [LoggerMessage(EventId = 35, Level = LogLevel.Warning, Message = "Sweep of the service accounts of {Scope} for {SecretName} refused (HTTP 403), and no target of the configuration reaches there any more: dropped from the ledger; accounts whose {Annotation} annotation lists {SecretName} may still name it (remove it by hand)")]
+    private static partial void LogSweepAbandoned(ILogger logger, string scope, string secretName, string annotation);
+
+    [LoggerMessage(EventId = 36, Level = LogLevel.Warning, Message = "Service account {Namespace}/{ServiceAccount}: removing {SecretName} refused (HTTP 403), and no target of the configuration reaches {Namespace} any more: dropped from the ledger; the account may still name it (its {Annotation} annotation says so; remove it by hand)")]
+    private static partial void LogDetachAbandoned(ILogger logger, string @namespace, string serviceAccount, string secretName, string annotation);
 
     [LoggerMessage(EventId = 33, Level = LogLevel.Warning, Message = "Sweep of the service accounts of {Scope} for {SecretName} (no target has that scope any more) failed: {Detail}; kept in the ledger")]
     private static partial void LogSweepFailed(ILogger logger, string scope, string secretName, string detail);

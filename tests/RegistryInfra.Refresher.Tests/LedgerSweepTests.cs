@@ -96,7 +96,8 @@ public sealed class LedgerSweepTests
         await using var bed = await ClusterAsync();
         var all = new TargetConfiguration { SecretName = "ecr-pull", NamespaceSelector = "pull=yes", AllServiceAccounts = true };
         await bed.RunAsync(With(all));
-        var other = new TargetConfiguration { SecretName = "other-pull", Namespaces = ["web"], ServiceAccounts = ["default"] };
+        // Another namespace selection stays, so the refresher keeps its cluster-wide rights: a refusal is for now, not for good.
+        var other = new TargetConfiguration { SecretName = "other-pull", NamespaceSelector = "pull=yes", ServiceAccounts = ["default"] };
 
         bed.Api.Forbidden["GET serviceaccounts */"] = true;
         var refused = await bed.RunAsync(With(other));
@@ -107,12 +108,62 @@ public sealed class LedgerSweepTests
         bed.Api.Forbidden.Clear();
         var next = await bed.RunAsync(With(other));
         Assert.Equal((4, 0), (next.Detached, next.DetachFailed));
-        Assert.Equal(["web/default/other-pull"], LedgerLines(bed));
+        Assert.Equal(["*/+default/other-pull"], LedgerLines(bed));
         foreach (var ns in (string[])["apps", "web"])
         {
             Assert.Equal(["their-pull"], bed.Api.ImagePullSecrets(ns, "builder"));
+            Assert.Equal(["their-pull", "other-pull"], bed.Api.ImagePullSecrets(ns, "default"));
         }
-        Assert.Equal(["their-pull", "other-pull"], bed.Api.ImagePullSecrets("web", "default"));
+    }
+
+    [Fact]
+    public async Task A_sweep_refused_where_no_target_reaches_any_more_is_dropped_with_a_warning_instead_of_failing_every_run()
+    {
+        await using var bed = await ClusterAsync();
+        var all = new TargetConfiguration { SecretName = "ecr-pull", NamespaceSelector = "pull=yes", AllServiceAccounts = true };
+        await bed.RunAsync(With(all));
+        // The last namespace selection went, and with it the ClusterRole (a run-on-deploy Job that could not finish the sweep
+        // in time): a cluster-wide LIST is refused for good.
+        var other = new TargetConfiguration { SecretName = "other-pull", Namespaces = ["web"], ServiceAccounts = ["default"] };
+        bed.Api.Forbidden["GET serviceaccounts */"] = true;
+
+        var refused = await bed.RunAsync(With(other));
+        Assert.Equal((0, 0, 0), (refused.Failed, refused.Detached, refused.DetachFailed));
+        Assert.Equal(["web/default/other-pull"], LedgerLines(bed));
+        var warning = Assert.Single(bed.Logs.Entries, e => e.Contains("refused (HTTP 403), and no target of the configuration reaches there any more", StringComparison.Ordinal));
+        Assert.Contains("registryinfra.io/added-image-pull-secrets", warning, StringComparison.Ordinal);
+        // Nothing of theirs or ours was touched; the names stay where the refresher may no longer go.
+        Assert.Equal(["their-pull", "ecr-pull"], bed.Api.ImagePullSecrets("apps", "builder"));
+
+        bed.Api.ResetCounters();
+        var next = await bed.RunAsync(With(other));
+        Assert.Equal((0, 0), (next.Detached, next.DetachFailed));
+        Assert.Equal(0, bed.Api.RequestCount("LIST", "serviceaccounts"));
+    }
+
+    [Fact]
+    public async Task A_named_account_refused_in_a_namespace_no_target_lists_any_more_is_dropped_and_one_still_listed_is_kept()
+    {
+        await using var bed = await ClusterAsync();
+        var both = new TargetConfiguration { SecretName = "ecr-pull", Namespaces = ["apps", "web"], ServiceAccounts = ["default"] };
+        await bed.RunAsync(With(both));
+        Assert.Equal(["apps/default/ecr-pull", "web/default/ecr-pull"], LedgerLines(bed).Order(StringComparer.Ordinal));
+
+        // ecr-pull goes; web is still listed by another target (its Role stays), apps by none (its Role is gone).
+        var other = new TargetConfiguration { SecretName = "other-pull", Namespaces = ["web"], ServiceAccounts = ["builder"] };
+        bed.Api.Forbidden["GET serviceaccounts apps/default"] = true;
+        bed.Api.Forbidden["GET serviceaccounts web/default"] = true;
+        var refused = await bed.RunAsync(With(other));
+        Assert.Equal((0, 1), (refused.Detached, refused.DetachFailed));
+        Assert.Equal(["web/builder/other-pull", "web/default/ecr-pull"], LedgerLines(bed).Order(StringComparer.Ordinal));
+        Assert.Single(bed.Logs.Entries, e => e.Contains("Service account apps/default: removing ecr-pull refused (HTTP 403), and no target of the configuration reaches apps any more", StringComparison.Ordinal));
+
+        bed.Api.Forbidden.Clear();
+        var next = await bed.RunAsync(With(other));
+        Assert.Equal((1, 0), (next.Detached, next.DetachFailed));
+        Assert.Equal(["their-pull"], bed.Api.ImagePullSecrets("web", "default"));
+        Assert.Equal(["their-pull", "ecr-pull"], bed.Api.ImagePullSecrets("apps", "default"));
+        Assert.Equal(["web/builder/other-pull"], LedgerLines(bed));
     }
 
     [Fact]
