@@ -1094,8 +1094,9 @@ public sealed partial class FakeKubeApi : IAsyncDisposable
 
     /// <summary>
     /// The collector's "absent owner" rule: a dependent none of whose owners exists (by uid, in its namespace) is
-    /// deleted (kubernetes/kubernetes pkg/controller/garbagecollector/garbagecollector.go, attemptToDeleteItem:
-    /// solid owners keep it, dangling ones do not). Run after writes, as the collector would shortly after.
+    /// deleted (kubernetes/kubernetes pkg/controller/garbagecollector/garbagecollector.go at 02830ed24bc1, attemptToDeleteItem:
+    /// solid owners keep it, dangling ones do not; isDangling: an owner not found, or found with another uid, is absent, so
+    /// owners are matched by uid here). Run after writes, as the collector would shortly after.
     /// </summary>
     private void CollectAbsentOwners()
     {
