@@ -17,7 +17,8 @@ namespace RegistryInfra.Refresher.Tests;
 /// <summary>
 /// The refresher's RBAC against its own requests: for each target shape the TokenRefresher component can generate, the
 /// component's children are applied to the fake API as the engine applies them (<see cref="PlannedObjects"/>: creates and
-/// updates in registration order, so Roles are updated before the run-on-deploy Job, deletes after it), RBAC is enforced
+/// updates in registration order, so Roles are updated before the run-on-deploy Job or the watch Deployment's rollout,
+/// deletes after it), RBAC is enforced
 /// (<see cref="FakeKubeApi.RbacEnabled"/>, the API server's rules), and the refresher runs with its service account's token and
 /// nothing but the Roles, ClusterRole and bindings the component generated. Every run must make zero forbidden requests and
 /// reach the expected attachments; a verb missing from RefresherRbac fails here as it would be 403 in a real cluster.
@@ -130,21 +131,46 @@ public sealed class RbacMatrixTests(ITestOutputHelper output)
             """[{ "secretName": "listed", "namespaces": ["web"], "serviceAccounts": ["default"] }]""", "web/default/listed" },
     };
 
+    /// <summary>
+    /// Each removal in each mode. CronJob mode: the run-on-deploy Job runs after the Roles and ClusterRole are updated, before
+    /// the deletes. Watch mode (1 replica, Recreate): the Deployment is registered after the bindings it waits for, so the
+    /// RBAC objects are updated first; pulumi-kubernetes' Deployment await returns once the rollout's new pod is ready
+    /// (pulumi/pulumi-kubernetes provider/pkg/await/deployment.go, commit 94977969d64112b04e19945818a7d5d5f38f631d:
+    /// <c>checkAndLogStatus</c> waits for <c>updatedReplicaSetReady</c>, the new ReplicaSet's readyReplicas reaching
+    /// spec.replicas), which it is only after its first full run with the new
+    /// configuration (RefresherApp's readiness: leader after WatchLoop.FirstRunDone); the engine's deletes come after the
+    /// program has finished (performPostSteps, <see cref="PlannedObjects"/>). So both modes are played by
+    /// <see cref="DeployAsync"/>: creates and updates, one full run as the refresher's account, then the deletes.
+    /// </summary>
+    public static TheoryData<string, string, string, string, string> RemovalsInEachMode()
+    {
+        var data = new TheoryData<string, string, string, string, string>();
+        foreach (var mode in new[] { TokenRefresherComponent.CronJobMode, TokenRefresherComponent.WatchMode })
+        {
+            foreach (var row in Removals)
+            {
+                var (removal, before, after, expected) = row.Data;
+                data.Add(removal, mode, before, after, expected);
+            }
+        }
+        return data;
+    }
+
     [Theory]
-    [MemberData(nameof(Removals))]
-    public async Task A_removal_is_played_with_the_updated_RBAC_and_leaves_no_name_of_ours_behind(string removal, string before, string after, string expected)
+    [MemberData(nameof(RemovalsInEachMode))]
+    public async Task A_removal_is_played_with_the_updated_RBAC_and_leaves_no_name_of_ours_behind(string removal, string mode, string before, string after, string expected)
     {
         await using var bed = await Seed();
         var objects = new PlannedObjects(bed.Api);
-        await DeployAsync(bed, objects, Plan(before, "cronJob"));
+        await DeployAsync(bed, objects, Plan(before, mode));
 
-        await DeployAsync(bed, objects, Plan(after, "cronJob"));
+        await DeployAsync(bed, objects, Plan(after, mode));
 
-        // The next scheduled run, once the engine has deleted what left the program (a Role, the ClusterRole).
+        // The next scheduled run (CronJob) or full resync (watch), once the engine has deleted what left the program (a Role, a ClusterRole).
         bed.Now += TimeSpan.FromHours(6);
-        var next = await bed.RunAsync(ConfigurationOf(Plan(after, "cronJob")));
+        var next = await bed.RunAsync(ConfigurationOf(Plan(after, mode)));
 
-        output.WriteLine($"{removal}: denied [{string.Join("; ", bed.Api.DeniedRequests)}], attached [{string.Join(", ", Attached(bed))}]");
+        output.WriteLine($"{removal} ({mode}): denied [{string.Join("; ", bed.Api.DeniedRequests)}], attached [{string.Join(", ", Attached(bed))}]");
         Assert.Empty(bed.Api.DeniedRequests);
         Assert.Equal(0, next.Failed);
         Assert.Equal(expected.Split(',').Order(StringComparer.Ordinal), Attached(bed));

@@ -378,13 +378,16 @@ public sealed class TokenRefresherBuilderTests
 
         var rules = plan.Children.Single(c => c.Type == RefresherRbac.RoleType && c.Name == "r-role-apps").Inputs["rules"]!.AsArray();
         Assert.Equal($$"""{"apiGroups":[""],"resources":["serviceaccounts"],"verbs":{{verbs}}}""", rules.Single(r => r!["resources"]![0]!.GetValue<string>() == "serviceaccounts")!.ToJsonString());
-        // Watch mode lists and watches namespaces across the cluster, so even listed namespaces alone get a ClusterRole, on namespaces only.
+        // Watch mode lists and watches namespaces across the cluster, so even listed namespaces alone get a ClusterRole, its
+        // own (not the wide targets' one, which none has here), on namespaces only.
         var cluster = plan.Children.SingleOrDefault(c => c.Type == RefresherRbac.ClusterRoleType);
         Assert.Equal(mode == "watch", cluster is not null);
         if (cluster is not null)
         {
+            Assert.Equal("r-watch-cluster-role", cluster.Name);
+            Assert.EndsWith("-registryinfra-refresher-watch", cluster.Inputs["metadata"]!["name"]!.GetValue<string>(), StringComparison.Ordinal);
             Assert.Equal("""[{"apiGroups":[""],"resources":["namespaces"],"verbs":["get","list","watch"]}]""", cluster.Inputs["rules"]!.ToJsonString());
-            Assert.Single(plan.Children, c => c.Type == RefresherRbac.ClusterRoleBindingType);
+            Assert.Equal("r-watch-cluster-role-binding", Assert.Single(plan.Children, c => c.Type == RefresherRbac.ClusterRoleBindingType).Name);
         }
     }
 
@@ -400,7 +403,8 @@ public sealed class TokenRefresherBuilderTests
         var plan = ComponentPlans.Build(TokenRefresherComponent.Instance, "r", args);
 
         Assert.Equal("""[{"apiGroups":[""],"resources":["namespaces"],"verbs":["get","list","watch"]},{"apiGroups":[""],"resources":["serviceaccounts"],"verbs":["list","watch"]}]""",
-            plan.Children.Single(c => c.Type == RefresherRbac.ClusterRoleType).Inputs["rules"]!.ToJsonString());
+            plan.Children.Single(c => c.Type == RefresherRbac.ClusterRoleType && c.Name == "r-watch-cluster-role").Inputs["rules"]!.ToJsonString());
+        Assert.DoesNotContain(plan.Children, c => c.Name == "r-cluster-role");
         Assert.Contains("""{"apiGroups":[""],"resources":["serviceaccounts"],"verbs":["get","list","patch"]}""",
             plan.Children.Single(c => c.Type == RefresherRbac.RoleType && c.Name == "r-role-ns-0").Inputs["rules"]!.ToJsonString(), StringComparison.Ordinal);
     }

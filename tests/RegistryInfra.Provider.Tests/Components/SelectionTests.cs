@@ -280,6 +280,8 @@ public sealed class SelectionTests
             "kubernetes:core/v1:ServiceAccount access-refresher-service-account",
             "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole access-refresher-cluster-role",
             "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding access-refresher-cluster-role-binding",
+            "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole access-refresher-watch-cluster-role",
+            "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding access-refresher-watch-cluster-role-binding",
             "kubernetes:rbac.authorization.k8s.io/v1:Role access-refresher-ledger-role",
             "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding access-refresher-ledger-role-binding",
             "kubernetes:core/v1:ConfigMap access-refresher-config",
@@ -311,6 +313,18 @@ public sealed class SelectionTests
         Assert.Null(tokens.Source);
         Assert.Null(tokens.Owner);
         Assert.Equal("rf-ns-registryinfra-refresher", tokens.ClusterOwner);
+        // The copies' owner is the wide targets' ClusterRole (gone with the last of them, after the rollout), not the watch's own.
+        Assert.Equal("rf-ns-registryinfra-refresher", plan.Children.Single(c => c.Name == "access-refresher-cluster-role").Inputs["metadata"]!["name"]!.GetValue<string>());
+        var watchRole = plan.Children.Single(c => c.Name == "access-refresher-watch-cluster-role").Inputs;
+        Assert.Equal("rf-ns-registryinfra-refresher-watch", watchRole["metadata"]!["name"]!.GetValue<string>());
+        Assert.Equal("""[{"apiGroups":[""],"resources":["namespaces"],"verbs":["get","list","watch"]},{"apiGroups":[""],"resources":["serviceaccounts"],"verbs":["list","watch"]}]""",
+            watchRole["rules"]!.ToJsonString());
+        var watchBinding = plan.Children.Single(c => c.Name == "access-refresher-watch-cluster-role-binding").Inputs;
+        Assert.Equal("rf-ns-registryinfra-refresher-watch", watchBinding["roleRef"]!["name"]!.GetValue<string>());
+        // The Deployment waits for both bindings.
+        var deployment = plan.Children.Single(c => c.Name == "access-refresher-deployment");
+        Assert.Contains("access-refresher-cluster-role-binding", deployment.DependsOn);
+        Assert.Contains("access-refresher-watch-cluster-role-binding", deployment.DependsOn);
 
         var attachment = plan.Children.Single(c => c.Name == "access-attachment");
         Assert.True(attachment.Inputs["allNamespaces"]!.GetValue<bool>());

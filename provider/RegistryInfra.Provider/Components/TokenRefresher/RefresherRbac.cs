@@ -10,7 +10,7 @@ namespace RegistryInfra.Provider.Components.TokenRefresher;
 /// The refresher's least-privilege RBAC: a Role per listed namespace limited to the secrets and service accounts it
 /// manages there; for targets that select namespaces (by label or all) a ClusterRole, since those namespaces are not
 /// known when deploying; in its own namespace a Role on its ledger, configuration and copy sources, and in watch mode
-/// one on its leader-election Lease.
+/// one on its leader-election Lease and a ClusterRole of its own for the watches across the cluster.
 /// </summary>
 public static class RefresherRbac
 {
@@ -28,6 +28,9 @@ public static class RefresherRbac
 
     /// <summary>The name of the refresher's Roles and ClusterRole: its namespace and service account, unique in the cluster.</summary>
     public static string ClusterRoleName(string ns, string serviceAccount) => $"{ns}-{serviceAccount}";
+
+    /// <summary>The suffix of watch mode's ClusterRole (and its binding) after <see cref="ClusterRoleName"/>.</summary>
+    public const string WatchSuffix = "-watch";
 
     /// <summary>Declares the RBAC children; returns the bindings, which the CronJob, Job and Deployment wait for.</summary>
     public static IReadOnlyList<IChild> Declare(ComponentScope scope, string name, InputList<RefresherTarget> targetsInput, Output<string> ns, Output<string> sa,
@@ -68,7 +71,7 @@ public static class RefresherRbac
             // are at most PerNamespaceWatchLimit of them (WatchLoop.ServiceAccountScopes), otherwise across the cluster; and it
             // always lists and watches namespaces across the cluster (the namespace reflector), which only a ClusterRole grants.
             var watch = mode.Apply(m => m == TokenRefresherComponent.WatchMode);
-            // A mode still unknown (preview) registers no ClusterRole for it, as it registers neither the CronJob nor the Deployment.
+            // A mode still unknown (preview) registers no watch ClusterRole, as it registers neither the CronJob nor the Deployment.
             var mayWatch = mode.TryGetKnown(out var knownMode) && knownMode == TokenRefresherComponent.WatchMode;
             var listedCount = listed.Select(x => x.Namespace).Distinct(StringComparer.Ordinal).Count();
             var perNamespaceWatch = wide.Count == 0 && listedCount <= PerNamespaceWatchLimit;
@@ -83,10 +86,10 @@ public static class RefresherRbac
                 bindings.Add(scope.Resource(RoleBindingType, $"{name}-role-binding-{group.Key}", Binding("RoleBinding", "Role", roleName, group.Key, labels, subject),
                     ChildOptions.After(role, account)));
             }
-            if (wide.Count > 0 || mayWatch)
+            if (wide.Count > 0)
             {
-                var rules = Output.Tuple(Output.All(wide.Select(i => configured[i])), roleName, watch)
-                    .Apply(v => (IReadOnlyList<PolicyRuleInputs>)ClusterRules(v.Item1, v.Item2, v.Item3 && !perNamespaceWatch));
+                var rules = Output.Tuple(Output.All(wide.Select(i => configured[i])), roleName)
+                    .Apply(v => (IReadOnlyList<PolicyRuleInputs>)ClusterRules(v.Item1, v.Item2));
                 var clusterRole = scope.Resource(ClusterRoleType, $"{name}-cluster-role", new RoleInputs
                 {
                     Kind = "ClusterRole",
@@ -94,6 +97,26 @@ public static class RefresherRbac
                     Rules = rules,
                 });
                 bindings.Add(scope.Resource(ClusterRoleBindingType, $"{name}-cluster-role-binding", Binding("ClusterRoleBinding", "ClusterRole", roleName, null, labels, subject),
+                    ChildOptions.After(clusterRole, account)));
+            }
+            if (mayWatch)
+            {
+                // The watch's own ClusterRole, apart from the wide targets' one: it persists as long as the watch mode, while the wide
+                // targets' ClusterRole exists only while a wide target does. So removing the last wide target deletes that
+                // ClusterRole, after the program (pulumi/pulumi pkg/resource/deploy/deployment_executor.go performPostSteps, commit
+                // 67a83b7ec10c), and so after the Deployment's rollout, which pulumi-kubernetes awaits until the new ReplicaSet's
+                // pods are ready (pulumi/pulumi-kubernetes provider/pkg/await/deployment.go checkAndLogStatus, updatedReplicaSetReady,
+                // commit 94977969d641), which the new pod is only after its first full run: that run sweeps the removed target's
+                // cluster-wide ledger scopes (*/*/secret) with the wide rights still granted. Narrowing one shared ClusterRole
+                // instead was an update, played before the rollout: the sweep's cluster-wide LIST and PATCH were refused.
+                var watchRole = roleName.Apply(r => r + WatchSuffix);
+                var clusterRole = scope.Resource(ClusterRoleType, $"{name}-watch-cluster-role", new RoleInputs
+                {
+                    Kind = "ClusterRole",
+                    Metadata = new ObjectMetaInputs { Name = watchRole, Labels = labels },
+                    Rules = Output.Create((IReadOnlyList<PolicyRuleInputs>)WatchRules(!perNamespaceWatch)),
+                });
+                bindings.Add(scope.Resource(ClusterRoleBindingType, $"{name}-watch-cluster-role-binding", Binding("ClusterRoleBinding", "ClusterRole", watchRole, null, labels, subject),
                     ChildOptions.After(clusterRole, account)));
             }
         }
@@ -228,11 +251,12 @@ public static class RefresherRbac
     /// names one object by a <c>metadata.name</c> field selector, which a cluster-wide search by label does not. Service
     /// accounts are listed and watched (new ones are served as they appear) and patched by any name: all or those of a
     /// selector are attached, and in a namespace that left the selection every account recording one of our names loses it. With <c>clusterOwner</c> the refresher reads its own ClusterRole (the uid its
-    /// Secrets' ownerReference names). In watch mode the ClusterRole exists even when every target lists its namespaces: the
-    /// refresher lists and watches namespaces across the cluster, and past <see cref="PerNamespaceWatchLimit"/> listed
-    /// namespaces it lists and watches service accounts across the cluster too (<paramref name="watchAccounts"/>).
+    /// Secrets' ownerReference names). This ClusterRole exists only while a target selects namespaces, in either mode: so
+    /// removing the last such target deletes it after the refresher's run with the new configuration (the run-on-deploy
+    /// Job, or the watch Deployment's rollout), and that run still may sweep the removed target's names off the cluster.
+    /// What watch mode needs across the cluster is in <see cref="WatchRules"/>.
     /// </summary>
-    private static List<PolicyRuleInputs> ClusterRules(ImmutableArray<TargetConfiguration> targets, string clusterRole, bool watchAccounts)
+    private static List<PolicyRuleInputs> ClusterRules(ImmutableArray<TargetConfiguration> targets, string clusterRole)
     {
         var rules = new List<PolicyRuleInputs> { new() { ApiGroups = [""], Resources = ["namespaces"], Verbs = ["get", "list", "watch"] } };
         var secrets = Sorted(targets.Where(Writes).Select(t => t.SecretName));
@@ -266,7 +290,19 @@ public static class RefresherRbac
         {
             rules.Add(new() { ApiGroups = [""], Resources = ["serviceaccounts"], Verbs = ["get", "list", "watch", "patch"] });
         }
-        else if (watchAccounts)
+        return rules;
+    }
+
+    /// <summary>
+    /// Watch mode's ClusterRole (<c>&lt;namespace&gt;-&lt;serviceAccountName&gt;-watch</c>): the namespace reflector lists and
+    /// watches namespaces across the cluster, and past <see cref="PerNamespaceWatchLimit"/> listed namespaces, or with a
+    /// target that selects namespaces, the service-account reflector lists and watches accounts across the cluster
+    /// (<paramref name="watchAccounts"/>). Nothing it writes: that is the Roles' and the wide targets' ClusterRole's.
+    /// </summary>
+    private static List<PolicyRuleInputs> WatchRules(bool watchAccounts)
+    {
+        var rules = new List<PolicyRuleInputs> { new() { ApiGroups = [""], Resources = ["namespaces"], Verbs = ["get", "list", "watch"] } };
+        if (watchAccounts)
         {
             rules.Add(new() { ApiGroups = [""], Resources = ["serviceaccounts"], Verbs = ["list", "watch"] });
         }

@@ -336,7 +336,8 @@ public sealed partial class TokenRefresherComponent : IComponent<TokenRefresherA
 
     /// <summary>
     /// The refresher's configuration file (Core's contract), checked by the refresher's own validator. Targets that select
-    /// namespaces (by label or all) and create Secrets get <c>clusterOwner</c>, the refresher's ClusterRole, and the
+    /// namespaces (by label or all) and create Secrets get <c>clusterOwner</c>, the refresher's ClusterRole (the one of the
+    /// targets that select namespaces, which exists as long as such a target does: not watch mode's own), and the
     /// configuration the <c>instance</c> label value (the refresher's namespace), so every copy is found again and garbage
     /// collected with the refresher; watch mode adds the Lease.
     /// </summary>
