@@ -37,6 +37,15 @@ public sealed class LedgerSweepTests
         return bed;
     }
 
+    /// <summary>Someone else's pull secret <c>shared-pull</c> in every namespace of the test, for attach-only targets.</summary>
+    private static void AddTheirSharedSecret(RefresherTestBed bed)
+    {
+        foreach (var ns in (string[])["apps", "web"])
+        {
+            bed.Api.AddSecret(ns, "shared-pull", "kubernetes.io/dockerconfigjson", new Dictionary<string, byte[]> { [".dockerconfigjson"] = "{\"auths\":{}}"u8.ToArray() });
+        }
+    }
+
     private static string[] LedgerLines(RefresherTestBed bed) =>
         bed.Api.GetConfigMap(Home, LedgerName)?["data"]?["attachments"]?.GetValue<string>().Split('\n', StringSplitOptions.RemoveEmptyEntries) ?? [];
 
@@ -171,10 +180,7 @@ public sealed class LedgerSweepTests
     {
         await using var bed = await ClusterAsync();
         // Someone else's Secret in every namespace (attachOnly: we only attach it).
-        foreach (var ns in (string[])["apps", "web"])
-        {
-            bed.Api.AddSecret(ns, "shared-pull", "kubernetes.io/dockerconfigjson", new Dictionary<string, byte[]> { [".dockerconfigjson"] = "{\"auths\":{}}"u8.ToArray() });
-        }
+        AddTheirSharedSecret(bed);
         var attach = new TargetConfiguration { SecretName = "shared-pull", AttachOnly = true, NamespaceSelector = "pull=yes", ServiceAccounts = ["default", "builder"] };
         var first = await bed.RunAsync(With(attach));
         Assert.Equal((0, 4), (first.Failed, first.ServiceAccountsPatched));
@@ -205,10 +211,7 @@ public sealed class LedgerSweepTests
     public async Task A_full_ledger_records_no_new_attach_only_namespaces_keeps_what_it_has_and_warns()
     {
         await using var bed = await ClusterAsync();
-        foreach (var ns in (string[])["apps", "web"])
-        {
-            bed.Api.AddSecret(ns, "shared-pull", "kubernetes.io/dockerconfigjson", new Dictionary<string, byte[]> { [".dockerconfigjson"] = "{\"auths\":{}}"u8.ToArray() });
-        }
+        AddTheirSharedSecret(bed);
         var apps = new TargetConfiguration { SecretName = "shared-pull", AttachOnly = true, NamespaceSelector = "team=apps", ServiceAccounts = ["default"] };
         bed.Api.SetLabels("namespaces", "", "apps", new Dictionary<string, string> { ["pull"] = "yes", ["team"] = "apps" });
         await bed.RunAsync(With(apps));
@@ -261,10 +264,7 @@ public sealed class LedgerSweepTests
     public async Task A_removed_attach_only_selection_is_swept_once_across_the_cluster_and_its_namespace_scopes_need_no_list_of_their_own()
     {
         await using var bed = await ClusterAsync();
-        foreach (var ns in (string[])["apps", "web"])
-        {
-            bed.Api.AddSecret(ns, "shared-pull", "kubernetes.io/dockerconfigjson", new Dictionary<string, byte[]> { [".dockerconfigjson"] = "{\"auths\":{}}"u8.ToArray() });
-        }
+        AddTheirSharedSecret(bed);
         var attach = new TargetConfiguration { SecretName = "shared-pull", AttachOnly = true, NamespaceSelector = "pull=yes", ServiceAccounts = ["default"] };
         await bed.RunAsync(With(attach));
         Assert.Equal(["*/+default/shared-pull", "apps/*/shared-pull", "web/*/shared-pull"], LedgerLines(bed).Order(StringComparer.Ordinal));
