@@ -80,7 +80,7 @@ internal static partial class RefresherApp
         watch.Options.Add(contextOption);
         var healthPortOption = new Option<int>("--health-port")
         {
-            Description = "The port of GET /healthz (alive) and GET /readyz (a standby, or the leader once its first full run finished). Default: 8081.",
+            Description = "The port of GET /healthz (alive) and GET /readyz (the leader once its first full run finished; a standby once a leader of its configuration has). Default: 8081.",
             DefaultValueFactory = _ => DefaultHealthPort,
         };
         watch.Options.Add(healthPortOption);
@@ -257,10 +257,11 @@ internal static partial class RefresherApp
             return ExitCodes.InvalidConfiguration;
         }
         RefresherConfiguration options;
+        string configurationHash;
         IHost host;
         try
         {
-            options = ConfigurationFile.Load(configPath, environment);
+            options = ConfigurationFile.Load(configPath, environment, out configurationHash);
             if (options.Watch is null)
             {
                 throw new ConfigurationException([new ConfigurationProblem("watch", "the watch command needs the watch section (leaseNamespace, leaseName; the Lease it elects a leader on)")]);
@@ -289,15 +290,24 @@ internal static partial class RefresherApp
                 var watchMetrics = host.Services.GetRequiredService<WatchMetrics>();
                 var runLogger = host.Services.GetRequiredService<ILogger<RefreshRun>>();
                 var settings = options.Watch!;
+                WatchLoop? current = null;
+                // The Lease records the configuration this replica runs and when its pod started, so that a standby is ready
+                // only beside a leader of its configuration that finished its first full run, and a newer standby of another
+                // configuration (a rollout's new pod) is handed the lease (LeaderElection's remarks).
                 var election = new LeaderElection(watchApi, settings.LeaseNamespace, settings.LeaseName, LeaderElection.NewIdentity(environment),
                     settings.EffectiveLeaseDuration, settings.EffectiveRenewDeadline, settings.EffectiveRetryPeriod, time,
-                    host.Services.GetRequiredService<ILogger<LeaderElection>>(), watchMetrics, settings.LeaseOwner is { } leaseOwner ? (kube, leaseOwner) : null);
-                WatchLoop? current = null;
+                    host.Services.GetRequiredService<ILogger<LeaderElection>>(), watchMetrics, settings.LeaseOwner is { } leaseOwner ? (kube, leaseOwner) : null,
+                    configurationHash, ReplicaStart.Load(environment, time), () => current?.FirstRunDone == true);
+                LogReplica(logger, election.Identity, configurationHash, election.Self.Started);
                 // Alive while this replica is a standby, or a leader that renewed within its lease (client-go's HealthzAdaptor
                 // reports a leader unhealthy once it is past its lease without renewing: it should have stepped down).
                 var healthy = () => !election.IsLeader || election.SinceRenewal < settings.EffectiveLeaseDuration + settings.EffectiveRenewDeadline;
-                var ready = () => election.IsLeader ? current?.FirstRunDone == true : election.Attempted;
-                var health = new HealthServer(healthPort, healthy, ready, host.Services.GetRequiredService<ILogger<HealthServer>>(), () => current?.Degraded);
+                // Ready: the leader once its first full run finished; a standby once the Lease shows that of a leader of its
+                // configuration. pulumi-kubernetes' rollout await (and so the engine's deletes after it) waits for both.
+                var ready = () => election.IsLeader
+                    ? new Readiness(current?.FirstRunDone == true, current?.Degraded is { } degraded ? "degraded: " + degraded : null)
+                    : election.StandbyReadiness();
+                var health = new HealthServer(healthPort, healthy, ready, host.Services.GetRequiredService<ILogger<HealthServer>>());
                 await using (health.ConfigureAwait(false))
                 {
                     health.Start();
@@ -357,6 +367,9 @@ internal static partial class RefresherApp
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Metrics export did not finish within {Seconds} s; this run's metrics may be lost")]
     private static partial void LogMetricsNotExported(ILogger logger, double seconds);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Watch: replica {Identity} runs configuration {Configuration} (pod started {Started})")]
+    private static partial void LogReplica(ILogger logger, string identity, string configuration, DateTimeOffset started);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Configuration {Path} is valid: {Registries} registries, {Targets} targets (offline check: no cluster or registry contacted)")]
     private static partial void LogOffline(ILogger logger, string path, int registries, int targets);

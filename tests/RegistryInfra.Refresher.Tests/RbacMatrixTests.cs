@@ -25,10 +25,10 @@ namespace RegistryInfra.Refresher.Tests;
 /// </summary>
 public sealed class RbacMatrixTests(ITestOutputHelper output)
 {
-    private const string Image = "ghcr.io/acme/registryinfra-refresher@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-    private const string RefresherNamespace = "refresher";
+    internal const string Image = "ghcr.io/acme/registryinfra-refresher@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    internal const string RefresherNamespace = "refresher";
     private const string SourceSecret = "upstream-pull";
-    private static readonly string[] Namespaces = ["apps", "jobs", "web"];
+    internal static readonly string[] Namespaces = ["apps", "jobs", "web"];
 
     /// <summary>Each shape: its targets (JSON), the mode, and what must be attached afterwards as <c>namespace/account/secret</c>.</summary>
     public static TheoryData<string> Shapes =>
@@ -175,16 +175,18 @@ public sealed class RbacMatrixTests(ITestOutputHelper output)
         Assert.Equal(0, next.Failed);
         Assert.Equal(expected.Split(',').Order(StringComparer.Ordinal), Attached(bed));
         // No account keeps our annotation for a name it no longer has.
-        foreach (var ns in Namespaces)
-        {
-            foreach (var account in new[] { "default", "builder" })
-            {
-                var sa = bed.Api.GetServiceAccount(ns, account)!;
-                var recorded = sa["metadata"]?["annotations"]?["registryinfra.io/added-image-pull-secrets"]?.GetValue<string>() ?? "";
-                Assert.All(recorded.Split(',', StringSplitOptions.RemoveEmptyEntries), n => Assert.Contains(n, bed.Api.ImagePullSecrets(ns, account)));
-            }
-        }
+        Assert.Empty(RecordedButAbsent(bed));
     }
+
+    private static readonly string[] Accounts = ["default", "builder"];
+
+    /// <summary>Every name an account's <c>registryinfra.io/added-image-pull-secrets</c> records but its list no longer has, as <c>namespace/account/secret</c>.</summary>
+    internal static List<string> RecordedButAbsent(RefresherTestBed bed) =>
+        [.. Namespaces.SelectMany(ns => Accounts.SelectMany(account =>
+            (bed.Api.GetServiceAccount(ns, account)!["metadata"]?["annotations"]?["registryinfra.io/added-image-pull-secrets"]?.GetValue<string>() ?? "")
+                .Split(',', StringSplitOptions.RemoveEmptyEntries)
+                .Where(n => !bed.Api.ImagePullSecrets(ns, account).Contains(n))
+                .Select(n => $"{ns}/{account}/{n}")))];
 
     /// <summary>
     /// The watch mode's start-up as the Deployment runs it (command line, leader election on the Lease, the namespace and
@@ -211,17 +213,8 @@ public sealed class RbacMatrixTests(ITestOutputHelper output)
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
             var logs = new LogCapture();
             var port = FreePort();
-            var run = Task.Run(() => RefresherApp.RunAsync(["watch", "--config", config, "--health-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)], services =>
-            {
-                services.RemoveAll<ILoggerProvider>();
-                services.AddSingleton<ILoggerProvider>(logs);
-                services.RemoveAll<IKubeApi>();
-                services.AddSingleton<IKubeApi>(_ => new KubeApi(new KubeEndpoint { Server = new Uri(bed.Api.Host), Credentials = new KubeCredentials { Token = token } }, TimeSpan.FromSeconds(10)));
-                services.RemoveAll<ICredentialSources>();
-                services.AddSingleton<ICredentialSources>(new Sources(bed.Source.Object));
-                services.RemoveAll<TimeProvider>();
-                services.AddSingleton(bed.Time.Object);
-            }, stop.Token, new StringWriter(), new StringWriter(), new Dictionary<string, string> { ["POD_NAME"] = "refresher-a" }), CancellationToken.None);
+            var run = Task.Run(() => RefresherApp.RunAsync(["watch", "--config", config, "--health-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+                WatchServices(bed, token, logs), stop.Token, new StringWriter(), new StringWriter(), new Dictionary<string, string> { ["POD_NAME"] = "refresher-a" }), CancellationToken.None);
 
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
             while (!Expected(shape).Order(StringComparer.Ordinal).SequenceEqual(Attached(bed)) && DateTime.UtcNow < deadline && !run.IsCompleted)
@@ -255,18 +248,31 @@ public sealed class RbacMatrixTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>A watch replica's services against the bed: its logs, the API as the account whose <paramref name="token"/> it presents, the bed's token source and clock.</summary>
+    internal static Action<IServiceCollection> WatchServices(RefresherTestBed bed, string token, LogCapture logs) => services =>
+    {
+        services.RemoveAll<ILoggerProvider>();
+        services.AddSingleton<ILoggerProvider>(logs);
+        services.RemoveAll<IKubeApi>();
+        services.AddSingleton<IKubeApi>(_ => new KubeApi(new KubeEndpoint { Server = new Uri(bed.Api.Host), Credentials = new KubeCredentials { Token = token } }, TimeSpan.FromSeconds(10)));
+        services.RemoveAll<ICredentialSources>();
+        services.AddSingleton<ICredentialSources>(new Sources(bed.Source.Object));
+        services.RemoveAll<TimeProvider>();
+        services.AddSingleton(bed.Time.Object);
+    };
+
     [Fact]
     public void The_per_namespace_watch_limit_is_the_refreshers()
     {
         Assert.Equal(Watch.WatchLoop.PerNamespaceWatchLimit, RefresherRbac.PerNamespaceWatchLimit);
     }
 
-    private sealed class Sources(ICredentialSource source) : ICredentialSources
+    internal sealed class Sources(ICredentialSource source) : ICredentialSources
     {
         public ICredentialSource Create(RegistryConfiguration registry) => source;
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -275,7 +281,7 @@ public sealed class RbacMatrixTests(ITestOutputHelper output)
         return port;
     }
 
-    private static async Task<RefresherTestBed> Seed()
+    internal static async Task<RefresherTestBed> Seed()
     {
         var bed = await RefresherTestBed.StartAsync();
         foreach (var ns in Namespaces)
@@ -292,10 +298,10 @@ public sealed class RbacMatrixTests(ITestOutputHelper output)
         return bed;
     }
 
-    private static ComponentPlan Plan(string targets, string mode)
+    internal static ComponentPlan Plan(string targets, string mode, int? replicas = null)
     {
         var args = ComponentPlans.Bind<TokenRefresherArgs>(JsonNode.Parse($$"""
-            { "namespace": "{{RefresherNamespace}}", "image": "{{Image}}", "mode": "{{mode}}",
+            { "namespace": "{{RefresherNamespace}}", "image": "{{Image}}", "mode": "{{mode}}",{{(replicas is { } r ? $" \"replicas\": {r}," : "")}}
               "registries": [{ "name": "ecr", "server": "{{RefresherTestBed.EcrServer}}", "type": "ecr", "region": "eu-west-1" }],
               "targets": {{targets}} }
             """)!.AsObject());
@@ -304,11 +310,11 @@ public sealed class RbacMatrixTests(ITestOutputHelper output)
         return plan;
     }
 
-    private static string ConfigText(ComponentPlan plan) =>
+    internal static string ConfigText(ComponentPlan plan) =>
         plan.Children.Single(c => c.Type == TokenRefresherComponent.ConfigMapType && c.Inputs["data"]?[RefresherPod.ConfigKey] is not null)
             .Inputs["data"]![RefresherPod.ConfigKey]!.GetValue<string>();
 
-    private static RefresherConfiguration ConfigurationOf(ComponentPlan plan) =>
+    internal static RefresherConfiguration ConfigurationOf(ComponentPlan plan) =>
         ConfigurationReading.Read(ConfigText(plan)) with { RetryBaseDelay = TimeSpan.FromMilliseconds(5) };
 
     /// <summary>One update: the program's creates and updates, the run-on-deploy Job as the refresher's account, then the deletes.</summary>
@@ -324,7 +330,7 @@ public sealed class RbacMatrixTests(ITestOutputHelper output)
     }
 
     /// <summary>Every name of ours an account holds (theirs, their-pull, left out), as <c>namespace/account/secret</c>.</summary>
-    private static List<string> Attached(RefresherTestBed bed) =>
+    internal static List<string> Attached(RefresherTestBed bed) =>
         [.. Namespaces.Append(RefresherNamespace).SelectMany(ns => new[] { "default", "builder", TokenRefresherComponent.DefaultServiceAccountName }
             .SelectMany(a => bed.Api.ImagePullSecrets(ns, a).Where(n => n != "their-pull").Select(n => $"{ns}/{a}/{n}"))).Order(StringComparer.Ordinal)];
 }

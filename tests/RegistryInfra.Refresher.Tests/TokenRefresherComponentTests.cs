@@ -114,6 +114,38 @@ public sealed class TokenRefresherComponentTests : IDisposable
     }
 
     /// <summary>
+    /// The watch Deployment's pod template carries <c>registryinfra.io/configuration-hash</c>, and the refresher records the hash
+    /// of the configuration it loaded in the Lease: a standby is ready only beside a leader of its own hash. Both must be the
+    /// same for a real generated configuration, read where the Deployment's pod reads it (the mounted ConfigMap's file).
+    /// </summary>
+    [Fact]
+    public void The_watch_pods_configuration_hash_is_the_one_the_refresher_computes_from_the_file_it_loads()
+    {
+        var hashes = new List<string>();
+        foreach (var args in new[] { Args() with { Mode = TokenRefresherComponent.WatchMode, Replicas = 2 }, Args() with { Mode = TokenRefresherComponent.WatchMode, Replicas = 2, Targets = [.. Args().Targets.Skip(1)] } })
+        {
+            var plan = ComponentPlans.Build(TokenRefresherComponent.Instance, "r", args);
+            var template = plan.Children.Single(c => c.Type == TokenRefresherComponent.DeploymentType).Inputs["spec"]!["template"]!;
+            var annotation = template["metadata"]!["annotations"]![ConfigurationHash.Annotation]!.GetValue<string>();
+            var container = template["spec"]!["containers"]!.AsArray().Single()!;
+            var commandLine = container["args"]!.AsArray().Select(a => a!.GetValue<string>()).ToList();
+            Assert.Equal("watch", commandLine[0]);
+            WriteConfiguration(plan);
+            var path = Path.Combine(_root, Path.GetFileName(commandLine[commandLine.IndexOf("--config") + 1]));
+
+            ConfigurationFile.Load(path, new System.Collections.Hashtable(), out var hash);
+
+            Assert.Equal(annotation, hash);
+            Assert.Matches("^[0-9a-f]{10}$", hash);
+            // An override set on the pod alone is another configuration: its hash is not the template's.
+            ConfigurationFile.Load(path, new System.Collections.Hashtable { ["REFRESHER_CONCURRENCY"] = "3" }, out var overridden);
+            Assert.NotEqual(annotation, overridden);
+            hashes.Add(hash);
+        }
+        Assert.NotEqual(hashes[0], hashes[1]);
+    }
+
+    /// <summary>
     /// The generated configuration run by the refresher with nothing but the generated RBAC (applied as the engine applies it,
     /// enforced by the fake API as the API server would): every target kind of <see cref="Args"/> (listed with named accounts,
     /// by selector, all namespaces, attach-only) is served and no request is forbidden.

@@ -33,7 +33,15 @@ internal static class ConfigurationFile
 
     /// <summary>Reads, overrides and validates the file at <paramref name="path"/>.</summary>
     /// <exception cref="ConfigurationException">The file cannot be read or is invalid; one problem per field.</exception>
-    public static RefresherConfiguration Load(string path, IDictionary environment)
+    public static RefresherConfiguration Load(string path, IDictionary environment) => Load(path, environment, out _);
+
+    /// <summary>
+    /// As <see cref="Load(string, IDictionary)"/>, with the hash of the configuration this replica runs
+    /// (<see cref="HashOf"/>): the text read once, so the hash is of exactly what was parsed (a ConfigMap volume swaps its
+    /// files when the ConfigMap changes; a second read could see the next configuration).
+    /// </summary>
+    /// <exception cref="ConfigurationException">The file cannot be read or is invalid; one problem per field.</exception>
+    public static RefresherConfiguration Load(string path, IDictionary environment, out string configurationHash)
     {
         string text;
         try
@@ -49,7 +57,37 @@ internal static class ConfigurationFile
         {
             throw new ConfigurationException(new ConfigurationProblem("config", $"cannot read '{path}': {e.Message}"));
         }
-        return Parse(text, path, environment);
+        var configuration = Parse(text, path, environment);
+        configurationHash = HashOf(text, environment);
+        return configuration;
+    }
+
+    /// <summary>
+    /// The configuration's hash: Core's <see cref="ConfigurationHash.Of"/> of the text, which is the TokenRefresher
+    /// component's <c>registryinfra.io/configuration-hash</c> of the ConfigMap it mounts (the component sets no override).
+    /// With <c>REFRESHER_</c> overrides the hash covers them too (the text, then one <c>NAME=value</c> line each, sorted), so an
+    /// override changed alone is another configuration as well.
+    /// </summary>
+    public static string HashOf(string text, IDictionary environment)
+    {
+        var overrides = Overrides(environment);
+        return overrides.Count == 0
+            ? ConfigurationHash.Of(text)
+            : ConfigurationHash.Of(text + "\n" + string.Join("\n", overrides.Select(o => o.Key + "=" + o.Value)));
+    }
+
+    private static SortedDictionary<string, string> Overrides(IDictionary environment)
+    {
+        var overrides = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (DictionaryEntry variable in environment)
+        {
+            if (variable.Key is string name && variable.Value is string value
+                && name.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase) && !name.Equals(PathVariable, StringComparison.OrdinalIgnoreCase))
+            {
+                overrides[name] = value;
+            }
+        }
+        return overrides;
     }
 
     /// <summary>Reads, overrides and validates configuration text; <paramref name="origin"/> names it in messages.</summary>
@@ -178,16 +216,7 @@ internal static class ConfigurationFile
     /// <summary>Applies each <c>REFRESHER_</c> variable (levels separated by <c>__</c>, names in any case) onto <paramref name="root"/>.</summary>
     public static void ApplyOverrides(JsonObject root, IDictionary environment, List<ConfigurationProblem> problems)
     {
-        var overrides = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        foreach (DictionaryEntry variable in environment)
-        {
-            if (variable.Key is string name && variable.Value is string value
-                && name.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase) && !name.Equals(PathVariable, StringComparison.OrdinalIgnoreCase))
-            {
-                overrides[name] = value;
-            }
-        }
-        foreach (var (name, value) in overrides)
+        foreach (var (name, value) in Overrides(environment))
         {
             var path = name[EnvironmentPrefix.Length..].Split("__");
             RefresherConfigurationJson.Override(root, path, value, name, problems);

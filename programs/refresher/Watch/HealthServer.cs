@@ -10,8 +10,11 @@ namespace RegistryInfra.Refresher.Watch;
 /// (the refresher is NativeAOT and has no web server; the probes send one GET per connection and read the status line).
 /// Each answer closes its connection. Anything but a GET of those two paths is 404 (or 405 for another method).
 /// </summary>
-/// <remarks>A ready answer carries <c>note</c>'s text when it has one: why the replica serves less than it should (degraded, still ready).</remarks>
-internal sealed partial class HealthServer(int port, Func<bool> healthy, Func<bool> ready, ILogger logger, Func<string?>? note = null) : IAsyncDisposable
+/// <remarks>
+/// The <c>/readyz</c> answer carries the readiness's detail in parentheses when it has one: why a replica is or is not ready
+/// (a standby waiting for a leader of its configuration), or why a ready leader serves less than it should (degraded).
+/// </remarks>
+internal sealed partial class HealthServer(int port, Func<bool> healthy, Func<Readiness> ready, ILogger logger) : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private TcpListener? _listener;
@@ -81,7 +84,13 @@ internal sealed partial class HealthServer(int port, Func<bool> healthy, Func<bo
                 var (code, text) = line switch
                 {
                     ["GET", "/healthz", ..] => healthy() ? (200, "ok") : (503, "unhealthy"),
-                    ["GET", "/readyz", ..] => ready() ? (200, note?.Invoke() is { Length: > 0 } degraded ? "ok (degraded: " + degraded + ")" : "ok") : (503, "not ready"),
+                    ["GET", "/readyz", ..] => ready() switch
+                    {
+                        { Ready: true, Detail: { Length: > 0 } detail } => (200, "ok (" + detail + ")"),
+                        { Ready: true } => (200, "ok"),
+                        { Detail: { Length: > 0 } detail } => (503, "not ready (" + detail + ")"),
+                        _ => (503, "not ready"),
+                    },
                     [_, "/healthz" or "/readyz", ..] => (405, "method not allowed"),
                     _ => (404, "not found"),
                 };
@@ -111,3 +120,6 @@ internal sealed partial class HealthServer(int port, Func<bool> healthy, Func<bo
     [LoggerMessage(EventId = 80, Level = LogLevel.Information, Message = "Health endpoints /healthz and /readyz on port {Port}")]
     private static partial void LogListening(ILogger logger, int port);
 }
+
+/// <summary>Whether a replica is ready, and why (or null).</summary>
+internal readonly record struct Readiness(bool Ready, string? Detail);

@@ -13,6 +13,7 @@ public sealed partial class FakeKubeApi
 {
     private readonly ConcurrentDictionary<string, (string Namespace, string Name)> _serviceAccountTokens = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _denied = new();
+    private readonly ConcurrentQueue<(string Token, string Message)> _deniedByToken = new();
 
     /// <summary>Whether requests presenting a service account's token are authorized by the stored RBAC objects (off: every request is allowed).</summary>
     public bool RbacEnabled { get; set; }
@@ -22,6 +23,9 @@ public sealed partial class FakeKubeApi
 
     /// <summary>Every request RBAC refused, as its Status message (<c>secrets "x" is forbidden: User "…" cannot get resource …</c>), in order.</summary>
     public IReadOnlyList<string> DeniedRequests => [.. _denied];
+
+    /// <summary>The refused requests that presented <paramref name="token"/> (several tokens may name one account: one per pod).</summary>
+    public IReadOnlyList<string> DeniedRequestsOf(string token) => [.. _deniedByToken.Where(d => d.Token == token).Select(d => d.Message)];
 
     /// <summary>
     /// Creates or replaces an object as an admin would (Pulumi's create or update of a child): the stored object's uid and
@@ -71,7 +75,8 @@ public sealed partial class FakeKubeApi
             return null;
         }
         var header = context.Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.Ordinal) || !_serviceAccountTokens.TryGetValue(header["Bearer ".Length..].Trim(), out var account))
+        var token = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..].Trim() : "";
+        if (!_serviceAccountTokens.TryGetValue(token, out var account))
         {
             return null;
         }
@@ -101,6 +106,7 @@ public sealed partial class FakeKubeApi
         }
         var message = RbacEvaluation.ForbiddenMessage(request);
         _denied.Enqueue(message);
+        _deniedByToken.Enqueue((token, message));
         var status = StatusObject(403, "Forbidden", message, request.Resource, request.Name);
         var details = status["details"]!.AsObject();
         if (request.ApiGroup.Length > 0)

@@ -17,7 +17,7 @@ public static class RefresherPod
     /// <summary>How long the run-on-deploy Job waits for a new cloud identity to propagate (<c>--identity-wait</c>), within the run's 5 min deadline.</summary>
     public const string IdentityWait = "3m";
 
-    /// <summary>The port of the watch command's <c>/healthz</c> (alive) and <c>/readyz</c> (standby, or leader after its first full run).</summary>
+    /// <summary>The port of the watch command's <c>/healthz</c> (alive) and <c>/readyz</c> (the leader after its first full run; a standby once a leader of its configuration has).</summary>
     public const int HealthPort = 8081;
 
     public static JobSpecInputs JobSpec(TokenRefresherArgs args, Output<string> image, Output<string> serviceAccountName, Output<string> configMapName,
@@ -42,7 +42,8 @@ public static class RefresherPod
     /// <summary>
     /// The watch mode's pod template: the same hardened pod running <c>watch</c>, the lease holder named by the pod's
     /// name (downward API), alive while <c>/healthz</c> answers and ready once <c>/readyz</c> does, so that a Deployment's
-    /// rollout (and pulumi-kubernetes' await of it) completes only when the leader has finished its first full run.
+    /// rollout (and pulumi-kubernetes' await of it) completes only when a leader of the new configuration has finished its first
+    /// full run (a standby is ready only once the Lease records that of a leader of its own configuration).
     /// </summary>
     public static PodTemplateInputs WatchTemplate(TokenRefresherArgs args, Output<string> image, Output<string> serviceAccountName, Output<string> configMapName,
         Output<IReadOnlyDictionary<string, string>> podLabels, Output<IReadOnlyDictionary<string, string>> podAnnotations) => new()

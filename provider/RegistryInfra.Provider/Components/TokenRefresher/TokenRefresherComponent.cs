@@ -32,7 +32,7 @@ public sealed partial class TokenRefresherComponent : IComponent<TokenRefresherA
     public const string WatchMode = "watch";
 
     /// <summary>On the watch mode's pod template: a hash of the configuration, so a changed configuration rolls the pods.</summary>
-    public const string ConfigurationHashAnnotation = "registryinfra.io/configuration-hash";
+    public const string ConfigurationHashAnnotation = ConfigurationHash.Annotation;
     /// <summary>The namespace when none is given: the component's name and a hash of its URN, so two refreshers never share one.</summary>
     public static string DefaultNamespaceFor(string urn, string name) => KubernetesNames.InstanceName(name, urn);
     public const string DefaultServiceAccountName = "registryinfra-refresher";
@@ -223,9 +223,10 @@ public sealed partial class TokenRefresherComponent : IComponent<TokenRefresherA
 
     /// <summary>
     /// Watch mode: the Role on the leader-election Lease, the Deployment running <c>watch</c>, and with 2 replicas a
-    /// PodDisruptionBudget. The pod template carries a hash of the configuration, so a changed configuration rolls the
-    /// pods (the refresher reads it at start); pulumi-kubernetes awaits the rollout's ready replicas, and a replica is
-    /// ready once it is a standby or the leader that finished its first full run.
+    /// PodDisruptionBudget. The pod template carries a hash of the configuration (Core's <see cref="ConfigurationHash"/>), so
+    /// a changed configuration rolls the pods (the refresher reads it at start and records the same hash in the Lease);
+    /// pulumi-kubernetes awaits the rollout's ready replicas, and a replica is ready once it is the leader that finished its
+    /// first full run, or a standby beside a leader of its configuration that did (a rollout's newer pod is handed the lease).
     /// </summary>
     private static Output<string?> Watch(ComponentScope scope, string name, TokenRefresherArgs args, Output<string> ns, Output<string> sa,
         Output<string> image, Output<IReadOnlyDictionary<string, string>> labels, Output<IReadOnlyDictionary<string, string>> podLabels, Output<string> configMapName,
@@ -249,7 +250,7 @@ public sealed partial class TokenRefresherComponent : IComponent<TokenRefresherA
                 Template = RefresherPod.WatchTemplate(args, image, sa, configMapName, podLabels,
                     configText.Apply(c => (IReadOnlyDictionary<string, string>)new Dictionary<string, string>(StringComparer.Ordinal)
                     {
-                        [ConfigurationHashAnnotation] = KubernetesNames.ShortHash(c),
+                        [ConfigurationHashAnnotation] = ConfigurationHash.Of(c),
                     })),
             },
         }, new ChildOptions { DependsOn = [.. before] });
