@@ -18,7 +18,9 @@ namespace RegistryInfra.Benchmarks;
 /// of its children, and fleets with instant creates (registrations/s, plugin CPU per registration, peak RSS at two fleet
 /// sizes, each in a fresh plugin process); beside it a component provider on the official Node.js SDK
 /// (tests/npm/construct-component.js) that registers the same children, replayed from what the plugin registered,
-/// through the same monitor; with <c>--baseline PATH</c>, another plugin build through the same runs.
+/// through the same monitor; with <c>--baseline PATH</c>, another plugin build through the same runs. Each measurement
+/// warms up until the harness and the monitor (JIT processes, unlike the plugin) have stopped compiling, so that their
+/// tiering does not take the plugin's share of the cores in the measured runs.
 /// Arguments: <c>[--clusters 100] [--namespaces 20] [--runs 5] [--latency-ms 50] [--parallel 4] [--plugin PATH]
 /// [--baseline PATH] [--no-node]</c>.
 /// </summary>
@@ -57,7 +59,7 @@ public sealed class ConstructBenchmark : IBenchmark
         try
         {
             Console.WriteLine($"load average at start: {LoadAverage()}");
-            Console.WriteLine($"one cluster x {namespaces} namespaces, {latencyMs} ms per create, {runs} runs after a warm-up");
+            Console.WriteLine($"one cluster x {namespaces} namespaces, {latencyMs} ms per create, {runs} runs after warm-up runs (until the harness and the monitor stop JIT-compiling, at most {MaxWarmUps})");
             var one = await MeasureAsync("plugin", pluginPath, null, monitor, 1, namespaces, runs, latencyMs, 1, cancellationToken);
             results.Add(one);
             await monitor.CommandAsync($"plan {plan}", cancellationToken);
@@ -76,7 +78,7 @@ public sealed class ConstructBenchmark : IBenchmark
                 results.Add(baselineOne);
             }
 
-            Console.WriteLine($"fleets, instant creates, {parallel} Constructs at a time, {runs} runs after a warm-up, a fresh process per fleet");
+            Console.WriteLine($"fleets, instant creates, {parallel} Constructs at a time, {runs} runs after warm-up runs, a fresh process per fleet");
             var small = await MeasureAsync("plugin", pluginPath, null, monitor, smallFleet, namespaces, runs, 0, parallel, cancellationToken);
             var large = await MeasureAsync("plugin", pluginPath, null, monitor, clusters, namespaces, runs, 0, parallel, cancellationToken);
             results.Add(small);
@@ -139,7 +141,10 @@ public sealed class ConstructBenchmark : IBenchmark
         var cpuTicks = 0L;
         var monitorTicks = 0L;
         var measured = 0L;
-        for (var run = 0; run <= runs; run++)
+        var warmUps = 0;
+        var compiledWhileMeasured = 0L;
+        var compiledBefore = await ApparatusCompiledAsync(monitor, cancellationToken);
+        for (var run = 0; walls.Count < runs; run++)
         {
             await monitor.CommandAsync("clear", cancellationToken);
             var cpuBefore = CpuTicks(plugin.ProcessId);
@@ -153,15 +158,26 @@ public sealed class ConstructBenchmark : IBenchmark
             var stats = (await monitor.CommandAsync("stats", cancellationToken)).Split(' ');
             registrations = int.Parse(stats[1], CultureInfo.InvariantCulture);
             critical = int.Parse(stats[3], CultureInfo.InvariantCulture);
-            Console.WriteLine($"  {label,-9} {clusters,4} clusters run {run}{(run == 0 ? " (warm-up)" : "")}: {registrations} registrations in {clock.Elapsed.TotalSeconds:F3} s, CPU {cpu * 10} ms (monitor {monitorCpu * 10} ms)");
-            if (run > 0)
+            var compiledNow = int.Parse(stats[5], CultureInfo.InvariantCulture) + System.Runtime.JitInfo.GetCompiledMethodCount();
+            var compiled = compiledNow - compiledBefore;
+            compiledBefore = compiledNow;
+            // Warm-up: the first run, then every run while the harness and the monitor (JIT processes, unlike the plugin) were
+            // still compiling, so that the measured runs see the plugin beside a settled apparatus. Once measuring has begun,
+            // every run counts.
+            var warmUp = walls.Count == 0 && (run == 0 || (compiled > SettledCompilations && warmUps < MaxWarmUps));
+            Console.WriteLine($"  {label,-9} {clusters,4} clusters run {run}{(warmUp ? " (warm-up)" : "")}: {registrations} registrations in {clock.Elapsed.TotalSeconds:F3} s, CPU {cpu * 10} ms (monitor {monitorCpu * 10} ms; harness and monitor JIT-compiled {compiled} methods)");
+            if (warmUp)
             {
-                walls.Add(clock.Elapsed.TotalSeconds);
-                cpuTicks += cpu;
-                monitorTicks += monitorCpu;
-                measured += registrations;
+                warmUps++;
+                continue;
             }
+            walls.Add(clock.Elapsed.TotalSeconds);
+            cpuTicks += cpu;
+            monitorTicks += monitorCpu;
+            measured += registrations;
+            compiledWhileMeasured += compiled;
         }
+        Console.WriteLine($"  {label,-9} {clusters,4} clusters: {warmUps} warm-up runs; the harness and the monitor JIT-compiled {compiledWhileMeasured} methods during the {runs} measured runs");
         walls.Sort();
         var median = walls[walls.Count / 2];
         var cpuMicros = cpuTicks * 1_000_000.0 / TicksPerSecond / Math.Max(1, measured);
@@ -207,6 +223,16 @@ public sealed class ConstructBenchmark : IBenchmark
         };
         return json.ToImmutableSortedDictionary(kv => kv.Key, kv => ToProperty(kv.Value), StringComparer.Ordinal);
     }
+
+    /// <summary>A warm-up run after which the harness and the monitor compiled no more than this many methods ends the warm-up.</summary>
+    private const int SettledCompilations = 50;
+
+    /// <summary>The most warm-up runs before measuring whatever the apparatus still compiles.</summary>
+    private const int MaxWarmUps = 8;
+
+    /// <summary>The methods the harness and the monitor process have JIT-compiled so far.</summary>
+    private static async Task<long> ApparatusCompiledAsync(MonitorProcess monitor, CancellationToken cancellationToken) =>
+        long.Parse((await monitor.CommandAsync("stats", cancellationToken)).Split(' ')[5], CultureInfo.InvariantCulture) + System.Runtime.JitInfo.GetCompiledMethodCount();
 
     private const double TicksPerSecond = 100; // USER_HZ, the unit of utime and stime in /proc/PID/stat on Linux
 
