@@ -144,6 +144,37 @@ public sealed class FakeKubeWatchTests
         Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(5));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_quiet_watch_answers_its_headers_at_once_over_HTTP_1_1_and_HTTP_2(bool tls)
+    {
+        // The API server flushes a watch's headers before its first event (FakeKubeApi.Watch.cs cites watch.go): a client whose
+        // request timeout covers the wait for the headers (the refresher's: 30 s) must not see a quiet watch time out. Here no
+        // event and no bookmark (the next in 10 minutes) comes, and the headers must arrive well within the 5 s timeout.
+        await using var api = await FakeKubeApi.StartAsync(null, tls, Ct);
+        api.BookmarkInterval = TimeSpan.FromMinutes(10);
+        using var handler = new HttpClientHandler();
+        if (api.CertificateAuthorityPem is { } pem)
+        {
+            using var authority = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(pem);
+            var thumbprint = authority.Thumbprint;
+            handler.ServerCertificateCustomValidationCallback = (_, certificate, _, _) => certificate is not null && certificate.Thumbprint == thumbprint;
+        }
+        using var http = new HttpClient(handler) { BaseAddress = new Uri(api.Host), Timeout = TimeSpan.FromSeconds(5) };
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/namespaces?watch=1&allowWatchBookmarks=true&resourceVersion={api.CurrentResourceVersion}&timeoutSeconds=300")
+        {
+            Version = tls ? HttpVersion.Version20 : HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(tls ? HttpVersion.Version20 : HttpVersion.Version11, response.Version);
+        await WaitForAsync(() => api.OpenWatches == 1);
+    }
+
     [Fact]
     public async Task A_resourceVersion_older_than_the_last_compaction_is_410_Gone_as_an_ERROR_event_or_an_HTTP_status()
     {

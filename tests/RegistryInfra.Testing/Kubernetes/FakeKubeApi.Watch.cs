@@ -190,8 +190,13 @@ public sealed partial class FakeKubeApi
         }
         context.Response.StatusCode = 200;
         context.Response.ContentType = "application/json";
-        // Transfer-Encoding: chunked, each event flushed as it is written: the client reads it as it arrives.
+        // Transfer-Encoding: chunked, each event flushed as it is written: the client reads it as it arrives. The headers go out
+        // at once, before any event, as the API server begins the stream (kubernetes/kubernetes at
+        // e6d3ab0fc07a33e8f52c7815d0c515596cb1ddfb, staging/src/k8s.io/apiserver/pkg/endpoints/handlers/watch.go,
+        // WatchServer.ServeHTTP: WriteHeader(http.StatusOK), then flusher.Flush()): a quiet watch is open for the client without
+        // waiting for an event or the next bookmark (Kestrel's StartAsync alone keeps the headers until the first flush of the body).
         await context.Response.StartAsync(ct).ConfigureAwait(false);
+        await context.Response.Body.FlushAsync(ct).ConfigureAwait(false);
         if (gone)
         {
             var status = StatusObject(410, "Expired", $"too old resource version: {requested} ({_historyGoneThrough.ToString(CultureInfo.InvariantCulture)})", resource, "");

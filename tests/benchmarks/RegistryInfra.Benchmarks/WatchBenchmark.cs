@@ -81,6 +81,17 @@ public sealed class WatchBenchmark : IBenchmark
             var before = session.PeakRssKiB();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  {relistCount} namespaces at {latency} ms: ready after {session.ReadyAfter.TotalSeconds:F1} s (first full run), peak RSS so far {before / 1024.0:F1} MiB"));
+            // Ready means the first full run is done; the watches may open a moment later. Cut them only once both are open, so
+            // that the cut always meets them and their reconnect always finds the history compacted (410, then the relist).
+            var opening = Stopwatch.StartNew();
+            while (int.Parse(await session.CommandAsync("watches", cancellationToken), CultureInfo.InvariantCulture) < 2)
+            {
+                if (opening.Elapsed > TimeSpan.FromMinutes(1))
+                {
+                    throw new InvalidOperationException("the refresher's two watches did not open within a minute of its readiness");
+                }
+                await Task.Delay(10, cancellationToken);
+            }
             await session.CommandAsync("reset", cancellationToken);
             await session.CommandAsync("compact", cancellationToken);
             var clock = Stopwatch.StartNew();
