@@ -52,6 +52,32 @@ public sealed class FakeKubeApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_create_in_a_namespace_that_does_not_exist_is_404_for_the_namespace_Events_included()
+    {
+        // NamespaceLifecycle admission (kubernetes/kubernetes at 06b1b836fa6bc4d0be0d5f0151bc5eefafa1f259,
+        // staging/src/k8s.io/apiserver/pkg/admission/plugin/namespace/lifecycle/admission.go, Admit: "refuse to operate on
+        // non-existent namespaces", the namespace's NotFound returned as it is) admits no create of a namespaced object, an
+        // Event no more than a Secret, in a namespace that does not exist.
+        var secret = await Assert.ThrowsAsync<HttpOperationException>(() =>
+            _client.CoreV1.CreateNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = "s" } }, "nowhere", cancellationToken: Ct));
+        var recorded = await Assert.ThrowsAsync<HttpOperationException>(() => _client.CoreV1.CreateNamespacedEventAsync(new Corev1Event
+        {
+            Metadata = new V1ObjectMeta { Name = "e" },
+            InvolvedObject = new V1ObjectReference { Kind = "ServiceAccount", Name = "default", NamespaceProperty = "nowhere" },
+            Reason = "Test",
+            Message = "m",
+        }, "nowhere", cancellationToken: Ct));
+
+        foreach (var refused in new[] { secret, recorded })
+        {
+            Assert.Equal(HttpStatusCode.NotFound, refused.Response.StatusCode);
+            var status = System.Text.Json.Nodes.JsonNode.Parse(refused.Response.Content)!;
+            Assert.Equal("NotFound", status["reason"]!.GetValue<string>());
+            Assert.Equal("namespaces \"nowhere\" not found", status["message"]!.GetValue<string>());
+        }
+    }
+
+    [Fact]
     public async Task A_metadata_only_read_answers_partial_object_metadata_without_the_data()
     {
         _api.AddSecret("a", "s", "kubernetes.io/dockerconfigjson", new Dictionary<string, byte[]> { [".dockerconfigjson"] = Encoding.UTF8.GetBytes("{\"auths\":{}}") });

@@ -717,7 +717,10 @@ public sealed partial class FakeKubeApi : IAsyncDisposable
         var key = (resource, ns, name);
         lock (_gate)
         {
-            if (!ClusterScoped.Contains(resource) && resource != "events" && !_objects.ContainsKey(("namespaces", "", ns)))
+            // NamespaceLifecycle admission refuses a create in a namespace that does not exist, Events included, with the
+            // namespace's NotFound (kubernetes/kubernetes 06b1b836fa6b, staging/src/k8s.io/apiserver/pkg/admission/plugin/
+            // namespace/lifecycle/admission.go, Admit).
+            if (!ClusterScoped.Contains(resource) && !_objects.ContainsKey(("namespaces", "", ns)))
             {
                 return (404, StatusObject(404, "NotFound", $"namespaces \"{ns}\" not found", "namespaces", ns));
             }
