@@ -375,7 +375,7 @@ internal sealed partial class LeaderElection(
     /// </summary>
     private async Task AnnounceAsync(V1Lease current, CancellationToken ct)
     {
-        if (HolderOf(current) is not { } holder || !_self.Supersedes(holder))
+        if (HolderOf(current) is not { Replica: var holder } || !_self.Supersedes(holder))
         {
             return;
         }
@@ -410,8 +410,7 @@ internal sealed partial class LeaderElection(
         {
             return new Readiness(false, $"standby: leader {holder} has not renewed within its lease");
         }
-        var record = LeaseReplica.FromAnnotation(lease.Metadata.Annotations?.GetValueOrDefault(HolderAnnotation));
-        if (record is not { Replica: var replica, FirstRunFinished: var finished } || replica.Identity != holder)
+        if (HolderOf(lease) is not { Replica: var replica, FirstRunFinished: var finished })
         {
             return new Readiness(true, $"standby: leader {holder} records no configuration (an older refresher)");
         }
@@ -445,9 +444,9 @@ internal sealed partial class LeaderElection(
             : null;
 
     /// <summary>The holder's record when it is the spec's holder's (a refresher before this one writes none, but keeps what it finds).</summary>
-    private static LeaseReplica? HolderOf(V1Lease lease) =>
-        LeaseReplica.FromAnnotation(lease.Metadata.Annotations?.GetValueOrDefault(HolderAnnotation)) is { Replica: var replica } && replica.Identity == lease.Spec.HolderIdentity
-            ? replica
+    private static (LeaseReplica Replica, bool FirstRunFinished)? HolderOf(V1Lease lease) =>
+        LeaseReplica.FromAnnotation(lease.Metadata.Annotations?.GetValueOrDefault(HolderAnnotation)) is { Replica: var replica } record && replica.Identity == lease.Spec.HolderIdentity
+            ? record
             : null;
 
     /// <summary>Who a write makes the holder: a replica (with its record), or nobody (<see cref="Released"/>).</summary>
