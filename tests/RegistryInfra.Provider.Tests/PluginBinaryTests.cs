@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -139,6 +140,24 @@ public sealed class PluginBinaryTests
         {
             File.Delete(written);
         }
+    }
+
+    [Fact]
+    public async Task Aot_get_schema_sends_the_same_answer_gzip_compressed_and_plain_as_the_engine_asks_for_it()
+    {
+        await using var plugin = await Testing.Plugin.PluginProcess.StartAsync(PluginBinary.Path, Ct);
+        var expected = new GetSchemaResponse { Schema = RegistryInfraPackage.Schema() }.ToByteArray();
+        // The engine's grpc-go client accepts gzip (registered by the OpenTelemetry exporter the pulumi CLI links);
+        // a client without it gets the message uncompressed; both twice, the prepared answer reused.
+        foreach (var (accept, encoding, flag) in new[] { ("gzip", "gzip", 1), ("gzip", "gzip", 1), (null, null, 0), ("identity", null, 0) })
+        {
+            var (served, body, status) = await Testing.Plugin.RawGrpc.UnaryAsync(plugin.Port, "/pulumirpc.ResourceProvider/GetSchema", [], accept, Ct);
+            Assert.Equal((encoding, "0"), (served, status));
+            Assert.Equal(flag, body[0]);
+            Assert.Equal(expected, Testing.Plugin.RawGrpc.SingleMessage(body));
+        }
+        var refused = await Assert.ThrowsAsync<RpcException>(async () => await plugin.Client.GetSchemaAsync(new GetSchemaRequest { Version = 2 }, cancellationToken: Ct));
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
     }
 
     [Fact]

@@ -316,24 +316,11 @@ internal sealed class GrpcCall : ServerCallContext, IDisposable
             throw new RpcException(new Status(StatusCode.ResourceExhausted, "Sending message exceeds the maximum configured message size."));
         }
         var writer = _http.Response.BodyWriter;
-        if (!_headersSent)
+        if (StartResponse(size >= CompressionThreshold) && size >= CompressionThreshold)
         {
-            _headersSent = true;
-            _http.Response.ContentType = "application/grpc";
-            if (size >= CompressionThreshold && AcceptsGzip())
-            {
-                _gzipResponses = true;
-                _http.Response.Headers["grpc-encoding"] = "gzip";
-            }
-        }
-        if (_gzipResponses && size >= CompressionThreshold)
-        {
-            var compressed = Compress(message, size);
-            var frame = writer.GetSpan(5 + compressed.Length);
-            frame[0] = 1;
-            BinaryPrimitives.WriteUInt32BigEndian(frame[1..], (uint)compressed.Length);
-            compressed.Span.CopyTo(frame[5..]);
-            writer.Advance(5 + compressed.Length);
+            var bytes = new byte[size];
+            message.WriteTo(bytes);
+            writer.Write(PreparedMessage.GzipFrame(bytes));
             await writer.FlushAsync(_cancellation).ConfigureAwait(false);
             return;
         }
@@ -343,6 +330,36 @@ internal sealed class GrpcCall : ServerCallContext, IDisposable
         message.WriteTo(span.Slice(5, size));
         writer.Advance(5 + size);
         await writer.FlushAsync(_cancellation).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Writes one response message serialized (and compressed) before: its gzip frame to a client that accepts gzip
+    /// when the message is large enough, else its identity frame; the same choice as for any other message.
+    /// </summary>
+    public async Task WriteMessageAsync(PreparedMessage message)
+    {
+        var writer = _http.Response.BodyWriter;
+        writer.Write(StartResponse(message.Compressible) && message.Compressible ? message.CompressedFrame : message.IdentityFrame);
+        await writer.FlushAsync(_cancellation).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sets the response headers before the first message (gzip when the first message is
+    /// <paramref name="compressible"/> and the client accepts gzip); whether the call's answers go gzip-compressed.
+    /// </summary>
+    private bool StartResponse(bool compressible)
+    {
+        if (!_headersSent)
+        {
+            _headersSent = true;
+            _http.Response.ContentType = "application/grpc";
+            if (compressible && AcceptsGzip())
+            {
+                _gzipResponses = true;
+                _http.Response.Headers["grpc-encoding"] = "gzip";
+            }
+        }
+        return _gzipResponses;
     }
 
     /// <summary>
@@ -365,18 +382,6 @@ internal sealed class GrpcCall : ServerCallContext, IDisposable
             }
         }
         return false;
-    }
-
-    private static ReadOnlyMemory<byte> Compress(IMessage message, int size)
-    {
-        var bytes = new byte[size];
-        message.WriteTo(bytes);
-        using var output = new MemoryStream(size / 3);
-        using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
-        {
-            gzip.Write(bytes);
-        }
-        return output.GetBuffer().AsMemory(0, (int)output.Length);
     }
 
     /// <summary>gRPC's timeout: at most 8 digits and a unit (H, M, S, m, u, n).</summary>

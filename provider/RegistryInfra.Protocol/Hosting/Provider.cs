@@ -10,6 +10,13 @@ public abstract class Provider
     public virtual Task<string> GetSchemaAsync(CancellationToken cancellationToken) =>
         throw new NotImplementedException("GetSchema");
 
+    /// <summary>
+    /// Whether <see cref="GetSchemaAsync"/> answers the same text for the life of the process (a schema embedded or
+    /// generated once, no parameterization that changes it): the host then asks for it once, at start and off the
+    /// path of the first answers, and serves every GetSchema from that one serialized and compressed answer.
+    /// </summary>
+    public virtual bool SchemaIsFixed => false;
+
     /// <summary>Called once with the engine's address and directories before anything else.</summary>
     public virtual Task HandshakeAsync(HandshakeRequest request, CancellationToken cancellationToken) => Task.CompletedTask;
 

@@ -32,7 +32,7 @@ internal static class ResourceProviderMethods
     [
         Unary<Wire.ProviderHandshakeRequest, Wire.ProviderHandshakeResponse>("Handshake", service.Handshake),
         Unary<Wire.ParameterizeRequest, Wire.ParameterizeResponse>("Parameterize", service.Parameterize),
-        Unary<Wire.GetSchemaRequest, Wire.GetSchemaResponse>("GetSchema", service.GetSchema),
+        Prepared<Wire.GetSchemaRequest, Wire.GetSchemaResponse>("GetSchema", service.GetSchemaAnswer),
         Unary<Wire.CheckRequest, Wire.CheckResponse>("CheckConfig", service.CheckConfig),
         Unary<Wire.DiffRequest, Wire.DiffResponse>("DiffConfig", service.DiffConfig),
         Unary<Wire.ConfigureRequest, Wire.ConfigureResponse>("Configure", service.Configure),
@@ -57,6 +57,17 @@ internal static class ResourceProviderMethods
     internal sealed record Registration(string Name, MethodType Type, System.Type Request, System.Type Response, GrpcMethod Serve);
 
     private static Registration Unary<TRequest, TResponse>(string name, UnaryServerMethod<TRequest, TResponse> handler)
+        where TRequest : class, IMessage<TRequest>, new()
+        where TResponse : class, IMessage<TResponse>, new() =>
+        new(name, MethodType.Unary, typeof(TRequest), typeof(TResponse), async call =>
+        {
+            var request = MessageParser<TRequest>.Parse(await call.ReadSingleMessageAsync().ConfigureAwait(false));
+            var response = await handler(request, call).ConfigureAwait(false);
+            await call.WriteMessageAsync(response).ConfigureAwait(false);
+        });
+
+    /// <summary>A unary RPC whose handler answers a <typeparamref name="TResponse"/> serialized before (see <see cref="PreparedMessage"/>).</summary>
+    private static Registration Prepared<TRequest, TResponse>(string name, Func<TRequest, ServerCallContext, Task<PreparedMessage>> handler)
         where TRequest : class, IMessage<TRequest>, new()
         where TResponse : class, IMessage<TResponse>, new() =>
         new(name, MethodType.Unary, typeof(TRequest), typeof(TResponse), async call =>

@@ -18,6 +18,8 @@ public sealed class ResourceProviderService : Wire.ResourceProvider.ResourceProv
     private readonly Provider _provider;
     private readonly CancellationTokenSource _cancel;
     private readonly IEngineLog _log;
+    private readonly Lock _schemaGate = new();
+    private Task<PreparedMessage>? _schemaAnswer;
 
     /// <summary>Serves <paramref name="provider"/>; <paramref name="cancel"/> is cancelled by the Cancel RPC.</summary>
     public ResourceProviderService(Provider provider, CancellationTokenSource cancel, IEngineLog log)
@@ -50,12 +52,60 @@ public sealed class ResourceProviderService : Wire.ResourceProvider.ResourceProv
     public override Task<Wire.GetSchemaResponse> GetSchema(Wire.GetSchemaRequest request, ServerCallContext context) =>
         Run(context, "", async ct =>
         {
-            if (request.Version > 0 || request.SubpackageName.Length > 0)
-            {
-                throw new ArgumentException($"schema version {request.Version} / subpackage '{request.SubpackageName}' is not served; only version 0 of the package itself");
-            }
+            CheckSchemaRequest(request);
             return new Wire.GetSchemaResponse { Schema = await _provider.GetSchemaAsync(ct).ConfigureAwait(false) };
         });
+
+    /// <summary>
+    /// GetSchema as the plugin serves it (<see cref="ResourceProviderMethods"/>): the same refusals as
+    /// <see cref="GetSchema"/>, and for a provider whose schema <see cref="Provider.SchemaIsFixed">is fixed</see> the
+    /// one answer prepared at start (or, when it is not ready yet, as soon as it is), else the answer serialized now.
+    /// </summary>
+    internal Task<PreparedMessage> GetSchemaAnswer(Wire.GetSchemaRequest request, ServerCallContext context) =>
+        Run(context, "", async ct =>
+        {
+            CheckSchemaRequest(request);
+            return _provider.SchemaIsFixed
+                ? await FixedSchemaAnswer().WaitAsync(ct).ConfigureAwait(false)
+                : PreparedMessage.Create(new Wire.GetSchemaResponse { Schema = await _provider.GetSchemaAsync(ct).ConfigureAwait(false) });
+        });
+
+    /// <summary>
+    /// When the provider's schema is fixed, starts reading it and serializing and gzip-compressing its GetSchema answer
+    /// on a thread-pool thread; the host calls this once its port is printed, so that the first GetSchema writes a
+    /// ready frame and the first answers are not kept waiting for it.
+    /// </summary>
+    public void PrepareSchema()
+    {
+        if (_provider.SchemaIsFixed)
+        {
+            _ = FixedSchemaAnswer();
+        }
+    }
+
+    /// <summary>The prepared answer of a fixed schema; prepared again after a failure (the next GetSchema retries).</summary>
+    private Task<PreparedMessage> FixedSchemaAnswer()
+    {
+        lock (_schemaGate)
+        {
+            if (_schemaAnswer is null || _schemaAnswer.IsFaulted || _schemaAnswer.IsCanceled)
+            {
+                _schemaAnswer = Task.Run(async () => PreparedMessage.Create(new Wire.GetSchemaResponse
+                {
+                    Schema = await _provider.GetSchemaAsync(_cancel.Token).ConfigureAwait(false),
+                }).Compress());
+            }
+            return _schemaAnswer;
+        }
+    }
+
+    private static void CheckSchemaRequest(Wire.GetSchemaRequest request)
+    {
+        if (request.Version > 0 || request.SubpackageName.Length > 0)
+        {
+            throw new ArgumentException($"schema version {request.Version} / subpackage '{request.SubpackageName}' is not served; only version 0 of the package itself");
+        }
+    }
 
     /// <inheritdoc/>
     public override Task<Wire.CheckResponse> CheckConfig(Wire.CheckRequest request, ServerCallContext context) =>

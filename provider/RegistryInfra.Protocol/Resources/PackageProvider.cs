@@ -58,6 +58,10 @@ public sealed class PackageProvider : Provider
     public override Task<string> GetSchemaAsync(CancellationToken cancellationToken) => Task.FromResult(_schema.Value);
 
     /// <inheritdoc/>
+    /// <remarks>The schema is read (or generated) once and kept.</remarks>
+    public override bool SchemaIsFixed => true;
+
+    /// <inheritdoc/>
     public override Task<CheckResponse> CheckAsync(CheckRequest request, CancellationToken cancellationToken) =>
         _table.GetResource(request.Type).CheckAsync(request, cancellationToken);
 

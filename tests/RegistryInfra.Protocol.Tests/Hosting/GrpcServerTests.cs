@@ -4,6 +4,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Moq;
 using RegistryInfra.Protocol.Hosting;
+using RegistryInfra.Testing.Plugin;
 using Wire = Pulumirpc;
 
 namespace RegistryInfra.Protocol.Tests.Hosting;
@@ -38,11 +39,158 @@ public sealed class GrpcServerTests : IDisposable
         }
     }
 
-    private async Task<(GrpcServer Server, GrpcChannel Channel)> StartAsync(string schema = "{}")
+    /// <summary>A provider that counts how often its schema is asked for; <c>Next</c> decides each answer.</summary>
+    private sealed class CountingProvider(bool fixedSchema) : Provider
     {
-        var service = new ResourceProviderService(new TestProvider(schema), _cancel, Mock.Of<IEngineLog>());
+        private int _asked;
+
+        public Func<int, CancellationToken, Task<string>> Next { get; init; } = (_, _) => Task.FromResult("{}");
+
+        public int Asked => Volatile.Read(ref _asked);
+
+        public override bool SchemaIsFixed => fixedSchema;
+
+        public override Task<string> GetSchemaAsync(CancellationToken cancellationToken) =>
+            Next(Interlocked.Increment(ref _asked), cancellationToken);
+    }
+
+    private Task<(GrpcServer Server, GrpcChannel Channel)> StartAsync(string schema = "{}") =>
+        StartAsync(new ResourceProviderService(new TestProvider(schema), _cancel, Mock.Of<IEngineLog>()));
+
+    private static async Task<(GrpcServer Server, GrpcChannel Channel)> StartAsync(ResourceProviderService service)
+    {
         var server = await GrpcServer.StartAsync(ResourceProviderMethods.Methods(service), ResourceProviderMethods.ServiceName, Ct);
         return (server, GrpcChannel.ForAddress($"http://127.0.0.1:{server.Port}", new GrpcChannelOptions { MaxReceiveMessageSize = null }));
+    }
+
+    private static Task<(string? Encoding, byte[] Body, string? Status)> RawGetSchemaAsync(int port, string? accept) =>
+        RawGrpc.UnaryAsync(port, "/pulumirpc.ResourceProvider/GetSchema", [], accept, Ct);
+
+    private static byte[] SingleMessage(byte[] body) => RawGrpc.SingleMessage(body);
+
+    private static string LargeSchema(int length) => "{\"x\":\"" + new string('a', length) + "é\"}";
+
+    [Fact]
+    public async Task A_fixed_schema_is_read_once_at_start_and_served_from_one_prepared_answer_gzip_or_identity_byte_equal()
+    {
+        var schema = LargeSchema(100_000);
+        var provider = new CountingProvider(fixedSchema: true) { Next = (_, _) => Task.FromResult(schema) };
+        var service = new ResourceProviderService(provider, _cancel, Mock.Of<IEngineLog>());
+        service.PrepareSchema();
+        // Prepared without any call (as the host does once its port is printed).
+        for (var waited = 0; provider.Asked == 0 && waited < 10_000; waited += 10)
+        {
+            await Task.Delay(10, Ct);
+        }
+        Assert.Equal(1, provider.Asked);
+        var (server, channel) = await StartAsync(service);
+        await using (server)
+        using (channel)
+        {
+            var serialized = new Wire.GetSchemaResponse { Schema = schema }.ToByteArray();
+            var gzip = await RawGetSchemaAsync(server.Port, "identity,deflate,gzip");
+            Assert.Equal(("gzip", "0"), (gzip.Encoding, gzip.Status));
+            Assert.Equal(1, gzip.Body[0]);
+            Assert.True(gzip.Body.Length < serialized.Length / 10, $"{gzip.Body.Length} bytes compressed");
+            Assert.Equal(serialized, SingleMessage(gzip.Body));
+            foreach (var accept in new[] { "identity", null })
+            {
+                var identity = await RawGetSchemaAsync(server.Port, accept);
+                Assert.Equal((null, "0"), (identity.Encoding, identity.Status));
+                byte[] frame = [0, (byte)(serialized.Length >> 24), (byte)(serialized.Length >> 16), (byte)(serialized.Length >> 8), (byte)serialized.Length, .. serialized];
+                Assert.Equal(frame, identity.Body);
+            }
+            var client = new Wire.ResourceProvider.ResourceProviderClient(channel);
+            Assert.Equal(schema, (await client.GetSchemaAsync(new Wire.GetSchemaRequest(), cancellationToken: Ct)).Schema);
+            Assert.Equal(1, provider.Asked);
+        }
+    }
+
+    [Fact]
+    public async Task A_schema_that_is_not_fixed_is_asked_for_on_every_call_and_not_before()
+    {
+        var provider = new CountingProvider(fixedSchema: false) { Next = (n, _) => Task.FromResult(LargeSchema(70_000 + n)) };
+        var service = new ResourceProviderService(provider, _cancel, Mock.Of<IEngineLog>());
+        service.PrepareSchema();
+        var (server, channel) = await StartAsync(service);
+        await using (server)
+        using (channel)
+        {
+            Assert.Equal(0, provider.Asked);
+            var client = new Wire.ResourceProvider.ResourceProviderClient(channel);
+            Assert.Equal(LargeSchema(70_001), (await client.GetSchemaAsync(new Wire.GetSchemaRequest(), cancellationToken: Ct)).Schema);
+            var gzip = await RawGetSchemaAsync(server.Port, "gzip");
+            Assert.Equal(("gzip", "0"), (gzip.Encoding, gzip.Status));
+            Assert.Equal(1, gzip.Body[0]);
+            Assert.Equal(LargeSchema(70_002), Wire.GetSchemaResponse.Parser.ParseFrom(SingleMessage(gzip.Body)).Schema);
+            var identity = await RawGetSchemaAsync(server.Port, null);
+            Assert.Equal((null, "0"), (identity.Encoding, identity.Status));
+            Assert.Equal(LargeSchema(70_003), Wire.GetSchemaResponse.Parser.ParseFrom(SingleMessage(identity.Body)).Schema);
+            Assert.Equal(3, provider.Asked);
+        }
+    }
+
+    [Fact]
+    public async Task GetSchema_of_another_version_or_a_subpackage_is_refused_as_before_without_reading_the_schema()
+    {
+        var provider = new CountingProvider(fixedSchema: true);
+        var (server, channel) = await StartAsync(new ResourceProviderService(provider, _cancel, Mock.Of<IEngineLog>()));
+        await using (server)
+        using (channel)
+        {
+            var client = new Wire.ResourceProvider.ResourceProviderClient(channel);
+            var version = await Assert.ThrowsAsync<RpcException>(async () =>
+                await client.GetSchemaAsync(new Wire.GetSchemaRequest { Version = 7 }, cancellationToken: Ct));
+            Assert.Equal(StatusCode.InvalidArgument, version.StatusCode);
+            Assert.Equal("schema version 7 / subpackage '' is not served; only version 0 of the package itself", version.Status.Detail);
+            var subpackage = await Assert.ThrowsAsync<RpcException>(async () =>
+                await client.GetSchemaAsync(new Wire.GetSchemaRequest { SubpackageName = "sub" }, cancellationToken: Ct));
+            Assert.Equal(StatusCode.InvalidArgument, subpackage.StatusCode);
+            Assert.Contains("subpackage 'sub' is not served", subpackage.Status.Detail, StringComparison.Ordinal);
+            Assert.Equal(0, provider.Asked);
+        }
+    }
+
+    [Fact]
+    public async Task A_failed_preparation_fails_that_GetSchema_and_the_next_one_prepares_again()
+    {
+        var provider = new CountingProvider(fixedSchema: true)
+        {
+            Next = (n, _) => n == 1 ? throw new InvalidOperationException("schema not readable") : Task.FromResult("{\"ok\":true}"),
+        };
+        var (server, channel) = await StartAsync(new ResourceProviderService(provider, _cancel, Mock.Of<IEngineLog>()));
+        await using (server)
+        using (channel)
+        {
+            var client = new Wire.ResourceProvider.ResourceProviderClient(channel);
+            var failed = await Assert.ThrowsAsync<RpcException>(async () => await client.GetSchemaAsync(new Wire.GetSchemaRequest(), cancellationToken: Ct));
+            Assert.Equal(StatusCode.Internal, failed.StatusCode);
+            Assert.Contains("schema not readable", failed.Status.Detail, StringComparison.Ordinal);
+            Assert.Equal("{\"ok\":true}", (await client.GetSchemaAsync(new Wire.GetSchemaRequest(), cancellationToken: Ct)).Schema);
+            Assert.Equal("{\"ok\":true}", (await client.GetSchemaAsync(new Wire.GetSchemaRequest(), cancellationToken: Ct)).Schema);
+            Assert.Equal(2, provider.Asked);
+        }
+    }
+
+    [Fact]
+    public async Task A_GetSchema_past_its_deadline_while_the_answer_is_prepared_is_DeadlineExceeded_and_the_preparation_goes_on()
+    {
+        var release = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var provider = new CountingProvider(fixedSchema: true) { Next = (_, _) => release.Task };
+        var service = new ResourceProviderService(provider, _cancel, Mock.Of<IEngineLog>());
+        service.PrepareSchema();
+        var (server, channel) = await StartAsync(service);
+        await using (server)
+        using (channel)
+        {
+            var client = new Wire.ResourceProvider.ResourceProviderClient(channel);
+            var late = await Assert.ThrowsAsync<RpcException>(async () =>
+                await client.GetSchemaAsync(new Wire.GetSchemaRequest(), deadline: DateTime.UtcNow.AddMilliseconds(300), cancellationToken: Ct));
+            Assert.Equal(StatusCode.DeadlineExceeded, late.StatusCode);
+            release.SetResult(LargeSchema(80_000));
+            Assert.Equal(LargeSchema(80_000), (await client.GetSchemaAsync(new Wire.GetSchemaRequest(), cancellationToken: Ct)).Schema);
+            Assert.Equal(1, provider.Asked);
+        }
     }
 
     private const string Urn = "urn:pulumi:dev::proj::pkg:index:Thing::";
@@ -72,25 +220,15 @@ public sealed class GrpcServerTests : IDisposable
         await using (server)
         using (channel)
         {
-            using var http = new HttpClient(new SocketsHttpHandler());
             foreach (var (accept, encoding) in new[] { ("identity,gzip", "gzip"), ("identity", null) })
             {
-                using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{server.Port}/pulumirpc.ResourceProvider/GetSchema")
-                {
-                    Content = new ByteArrayContent([0, 0, 0, 0, 0]),
-                    Version = new Version(2, 0),
-                    VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-                };
-                request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/grpc");
-                request.Headers.TryAddWithoutValidation("te", "trailers");
-                request.Headers.TryAddWithoutValidation("grpc-accept-encoding", accept);
-                using var response = await http.SendAsync(request, Ct);
-                var body = await response.Content.ReadAsByteArrayAsync(Ct);
-                Assert.Equal(encoding, response.Headers.TryGetValues("grpc-encoding", out var values) ? values.Single() : null);
+                var (served, body, status) = await RawGetSchemaAsync(server.Port, accept);
+                Assert.Equal(encoding, served);
                 Assert.Equal(encoding is null ? 0 : 1, body[0]);
                 Assert.Equal(encoding is null ? new Wire.GetSchemaResponse { Schema = schema }.CalculateSize() + 5 : body.Length, body.Length);
                 Assert.True(encoding is null || body.Length < schema.Length / 10, $"{body.Length} bytes compressed");
-                Assert.Equal("0", response.TrailingHeaders.GetValues("grpc-status").Single());
+                Assert.Equal(schema, Wire.GetSchemaResponse.Parser.ParseFrom(SingleMessage(body)).Schema);
+                Assert.Equal("0", status);
             }
         }
     }

@@ -17,9 +17,10 @@ public sealed class PluginProcess : IAsyncDisposable
     private readonly GrpcChannel _channel;
     private readonly Task<string> _stderr;
 
-    private PluginProcess(Process process, FakeEngine engine, GrpcChannel channel, Task<string> stderr)
+    private PluginProcess(Process process, FakeEngine engine, int port, GrpcChannel channel, Task<string> stderr)
     {
         _process = process;
+        Port = port;
         _engine = engine;
         _channel = channel;
         _stderr = stderr;
@@ -32,6 +33,9 @@ public sealed class PluginProcess : IAsyncDisposable
 
     /// <summary>The same service seen through the typed provider records, so a test drives it as it drives the in-process provider.</summary>
     public GrpcProvider Provider { get; }
+
+    /// <summary>The port the plugin printed (its gRPC server on 127.0.0.1).</summary>
+    public int Port { get; }
 
     /// <summary>The plugin's process id (for its CPU time and peak memory in /proc).</summary>
     public int ProcessId => _process.Id;
@@ -64,12 +68,12 @@ public sealed class PluginProcess : IAsyncDisposable
         try
         {
             var port = await process.StandardOutput.ReadLineAsync(cancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
-            if (port is null || !int.TryParse(port, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
+            if (port is null || !int.TryParse(port, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var portNumber))
             {
                 throw new InvalidOperationException($"{binary} printed '{port}' instead of its port; stderr: {await stderr.ConfigureAwait(false)}");
             }
             var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}", new GrpcChannelOptions { MaxReceiveMessageSize = null, MaxSendMessageSize = null });
-            var plugin = new PluginProcess(process, engine, channel, stderr);
+            var plugin = new PluginProcess(process, engine, portNumber, channel, stderr);
             try
             {
                 await plugin.Client.HandshakeAsync(new ProviderHandshakeRequest { EngineAddress = engine.Address }, cancellationToken: cancellationToken).ConfigureAwait(false);
