@@ -207,4 +207,34 @@ public sealed class MonitorWireTests
         Assert.Empty(component.Outputs);
         Assert.Equal("", component.Id);
     }
+
+    [Fact]
+    public async Task The_fake_monitor_keeps_every_recorded_request_whole_across_its_arena_chunks()
+    {
+        // The monitor records requests as slices of 4 MiB chunks: 60 registrations of about 100 KB each fill more than one,
+        // and every one must read back as it was sent, the first as well as the last, answered with its own inputs.
+        await using var monitor = await FakeResourceMonitor.StartAsync(TestContext.Current.CancellationToken);
+        using var client = ResourceMonitorClient.Connect(monitor.Endpoint);
+        monitor.DryRun = true;
+        var sent = new List<ImmutableSortedDictionary<string, PropertyValue>>();
+        for (var i = 0; i < 60; i++)
+        {
+            var inputs = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, new Dictionary<string, PropertyValue>
+            {
+                ["index"] = PropertyValue.Create(i),
+                ["payload"] = PropertyValue.Create(new string((char)('a' + (i % 26)), 100_000 + i)),
+            });
+            sent.Add(inputs);
+            var registered = await client.RegisterResourceAsync(new ResourceRegistration("test:index:Blob", $"blob-{i}") { Custom = true, Inputs = inputs },
+                TestContext.Current.CancellationToken);
+            Assert.Equal(inputs, registered.Outputs);
+        }
+        var recorded = monitor.Registrations;
+        Assert.Equal(60, recorded.Count);
+        for (var i = 0; i < 60; i++)
+        {
+            Assert.Equal($"blob-{i}", recorded[i].Name);
+            Assert.Equal(sent[i], recorded[i].Inputs);
+        }
+    }
 }

@@ -181,27 +181,31 @@ public sealed class FakeResourceMonitor : IAsyncDisposable
         await _app.DisposeAsync().ConfigureAwait(false);
     }
 
-    /// <summary>One recorded RegisterResource call and the URN it got.</summary>
+    /// <summary>
+    /// One recorded RegisterResource call and the URN it got. It keeps the request as the bytes that came (a slice of the
+    /// <see cref="RequestArena"/>), parsed when a test or the plan first asks: a benchmark's monitor records every
+    /// registration of a run, and the collector's work on what it holds stopped the monitor for a fifth of a run.
+    /// </summary>
     public sealed record Registration
     {
-        private readonly RegistrationRequest _request;
+        private readonly ReadOnlyMemory<byte> _bytes;
         private RegisterResourceRequest? _parsed;
 
-        internal Registration(RegistrationRequest request, string urn)
+        internal Registration(ReadOnlyMemory<byte> bytes, string urn)
         {
-            _request = request;
+            _bytes = bytes;
             Urn = urn;
         }
 
         /// <summary>The URN the registration got.</summary>
         public string Urn { get; }
 
-        /// <summary>The request as the engine received it (its inputs parsed when first asked for; the monitor answers from their bytes).</summary>
-        public RegisterResourceRequest Request => _parsed ??= _request.Parse();
+        /// <summary>The request as the engine received it (parsed from its bytes when first asked for).</summary>
+        public RegisterResourceRequest Request => _parsed ??= RegisterResourceRequest.Parser.ParseFrom(_bytes.Span);
 
-        public string Type => _request.Rest.Type;
+        public string Type => Request.Type;
 
-        public string Name => _request.Rest.Name;
+        public string Name => Request.Name;
 
         /// <summary>The inputs as property values (secrets and unknowns as they were sent).</summary>
         public ImmutableSortedDictionary<string, PropertyValue> Inputs => PropertyValueSerializer.Deserialize(Request.Object);
@@ -210,50 +214,95 @@ public sealed class FakeResourceMonitor : IAsyncDisposable
     /// <summary>
     /// A RegisterResourceRequest as the monitor reads it: every field but <c>object</c> (field 5, the inputs) parsed by the
     /// generated message, the inputs kept as the bytes of their Struct's body (its map entries, every occurrence of the
-    /// field in order, as protobuf merges a message field given twice) and parsed only when a test or the plan asks for them.
-    /// An engine decodes the inputs; this harness answers them back as outputs as they came (the answer the same bytes a
-    /// Struct copy would give), so that a benchmark's monitor process costs what the gRPC exchange costs, the same for every
-    /// provider it serves.
+    /// field in order, as protobuf merges a message field given twice) to be answered back, and the whole request's bytes
+    /// for the record. An engine decodes the inputs; this harness answers them back as outputs as they came (the answer the
+    /// same bytes a Struct copy would give), so that a benchmark's monitor process costs what the gRPC exchange costs, the
+    /// same for every provider it serves.
     /// </summary>
-    internal sealed class RegistrationRequest(RegisterResourceRequest rest, byte[]? inputs)
+    internal sealed class RegistrationRequest(RegisterResourceRequest rest, ReadOnlyMemory<byte>? inputs, ReadOnlyMemory<byte> bytes)
     {
+        private const uint InputsTag = (5 << 3) | 2;
+
+        [ThreadStatic]
+        private static System.Buffers.ArrayBufferWriter<byte>? s_rest;
+
         /// <summary>Every field but the inputs.</summary>
         public RegisterResourceRequest Rest { get; } = rest;
 
         /// <summary>The inputs' Struct body; null when the request had no <c>object</c> field.</summary>
-        public byte[]? Inputs { get; } = inputs;
+        public ReadOnlyMemory<byte>? Inputs { get; } = inputs;
 
-        public RegisterResourceRequest Parse()
-        {
-            var request = Rest.Clone();
-            if (Inputs is not null)
-            {
-                request.Object = Struct.Parser.ParseFrom(Inputs);
-            }
-            return request;
-        }
+        /// <summary>The request's bytes as they came.</summary>
+        public ReadOnlyMemory<byte> Bytes { get; } = bytes;
 
         public static RegistrationRequest Read(DeserializationContext context)
         {
-            var bytes = System.Buffers.BuffersExtensions.ToArray(context.PayloadAsReadOnlySequence());
-            var rest = new System.Buffers.ArrayBufferWriter<byte>(Math.Min(bytes.Length, 1024));
-            byte[]? inputs = null;
-            var input = new CodedInputStream(bytes);
-            while (!input.IsAtEnd)
+            var bytes = RequestArena.Shared.Copy(context.PayloadAsReadOnlySequence());
+            var span = bytes.Span;
+            var rest = s_rest ??= new System.Buffers.ArrayBufferWriter<byte>(1024);
+            rest.ResetWrittenCount();
+            ReadOnlyMemory<byte>? inputs = null;
+            var position = 0;
+            while (position < span.Length)
             {
-                var start = (int)input.Position;
-                if (input.ReadTag() == 0x2A)
+                var start = position;
+                var tag = ReadVarint(span, ref position);
+                switch (tag & 7)
                 {
-                    var body = input.ReadBytes().Span;
-                    inputs = inputs is null ? body.ToArray() : [.. inputs, .. body];
+                    case 0:
+                        ReadVarint(span, ref position);
+                        break;
+                    case 1:
+                        position += 8;
+                        break;
+                    case 5:
+                        position += 4;
+                        break;
+                    case 2:
+                        var length = ReadVarint(span, ref position);
+                        if (length > (ulong)(span.Length - position))
+                        {
+                            throw new InvalidDataException("RegisterResourceRequest: a field's length runs past the message");
+                        }
+                        if (tag == InputsTag)
+                        {
+                            var body = bytes.Slice(position, (int)length);
+                            inputs = inputs is { } before ? (byte[])[.. before.Span, .. body.Span] : body;
+                        }
+                        position += (int)length;
+                        break;
+                    default:
+                        throw new InvalidDataException($"RegisterResourceRequest: wire type {tag & 7} is not one protobuf 3 writes");
                 }
-                else
+                if (position > span.Length)
                 {
-                    input.SkipLastField();
-                    System.Buffers.BuffersExtensions.Write(rest, bytes.AsSpan(start, (int)input.Position - start));
+                    throw new InvalidDataException("RegisterResourceRequest: the message ends inside a field");
+                }
+                if (tag != InputsTag)
+                {
+                    System.Buffers.BuffersExtensions.Write(rest, span[start..position]);
                 }
             }
-            return new RegistrationRequest(RegisterResourceRequest.Parser.ParseFrom(rest.WrittenSpan), inputs);
+            return new RegistrationRequest(RegisterResourceRequest.Parser.ParseFrom(rest.WrittenSpan), inputs, bytes);
+        }
+
+        private static ulong ReadVarint(ReadOnlySpan<byte> span, ref int position)
+        {
+            ulong value = 0;
+            for (var shift = 0; shift < 64; shift += 7)
+            {
+                if (position >= span.Length)
+                {
+                    throw new InvalidDataException("RegisterResourceRequest: the message ends inside a varint");
+                }
+                var b = span[position++];
+                value |= (ulong)(b & 0x7F) << shift;
+                if (b < 0x80)
+                {
+                    return value;
+                }
+            }
+            throw new InvalidDataException("RegisterResourceRequest: a varint longer than 10 bytes");
         }
     }
 
@@ -267,21 +316,22 @@ public sealed class FakeResourceMonitor : IAsyncDisposable
         private readonly RegisterResourceResponse? _message;
         private readonly string _urn = "";
         private readonly string _id = "";
-        private readonly byte[]? _inputs;
-        private readonly byte[]? _added;
+        private readonly ReadOnlyMemory<byte>? _inputs;
+        private readonly Struct? _added;
 
         public RegistrationAnswer(RegisterResourceResponse message) => _message = message;
 
-        public RegistrationAnswer(string urn, string id, byte[]? inputs, Struct? added)
+        public RegistrationAnswer(string urn, string id, ReadOnlyMemory<byte>? inputs, Struct? added)
         {
             _urn = urn;
             _id = id;
-            _inputs = inputs ?? [];
-            _added = added is null || added.Fields.Count == 0 ? [] : added.ToByteArray();
+            _inputs = inputs ?? ReadOnlyMemory<byte>.Empty;
+            _added = added;
         }
 
         public RegistrationAnswer(string urn) => _urn = urn;
 
+        /// <summary>Writes the answer straight into the call's buffer (no array of its own: the monitor answers every registration).</summary>
         public static void Write(RegistrationAnswer answer, SerializationContext context)
         {
             if (answer._message is { } message)
@@ -291,22 +341,32 @@ public sealed class FakeResourceMonitor : IAsyncDisposable
             }
             var head = new RegisterResourceResponse { Urn = answer._urn, Id = answer._id };
             var headLength = head.CalculateSize();
-            if (answer._inputs is null)
+            var addedLength = answer._added?.CalculateSize() ?? 0;
+            var body = answer._inputs is { } inputs ? inputs.Length + addedLength : -1;
+            var prefix = body < 0 ? 0 : 1 + CodedOutputStream.ComputeLengthSize(body);
+            context.SetPayloadLength(headLength + prefix + Math.Max(body, 0));
+            var writer = context.GetBufferWriter();
+            head.WriteTo(writer);
+            if (body >= 0)
             {
-                context.Complete(head.ToByteArray());
-                return;
+                // Field 3 (object), length-delimited: the inputs' entries as they came, then the added ones.
+                var span = writer.GetSpan(prefix);
+                span[0] = (3 << 3) | 2;
+                var length = (uint)body;
+                var at = 1;
+                for (; length >= 0x80; length >>= 7)
+                {
+                    span[at++] = (byte)(length | 0x80);
+                }
+                span[at] = (byte)length;
+                writer.Advance(prefix);
+                System.Buffers.BuffersExtensions.Write(writer, answer._inputs!.Value.Span);
+                if (addedLength > 0)
+                {
+                    answer._added!.WriteTo(writer);
+                }
             }
-            var body = answer._inputs.Length + answer._added!.Length;
-            var prefix = CodedOutputStream.ComputeLengthSize(body);
-            var bytes = new byte[headLength + 1 + prefix + body];
-            var output = new CodedOutputStream(bytes);
-            head.WriteTo(output);
-            output.WriteTag(3, WireFormat.WireType.LengthDelimited);
-            output.WriteLength(body);
-            output.Flush();
-            answer._inputs.CopyTo(bytes, headLength + 1 + prefix);
-            answer._added.CopyTo(bytes, headLength + 1 + prefix + answer._inputs.Length);
-            context.Complete(bytes);
+            context.Complete();
         }
     }
 
@@ -374,7 +434,7 @@ public sealed class FakeResourceMonitor : IAsyncDisposable
             {
                 throw new RpcException(new Status(StatusCode.AlreadyExists, $"Duplicate resource URN '{urn}'; try giving it a unique name"));
             }
-            var registration = new Registration(received, urn);
+            var registration = new Registration(received.Bytes, urn);
             Registrations.Enqueue(registration);
             if (!request.Custom)
             {
