@@ -414,7 +414,7 @@ public sealed class ChildResource : IChild
             throw new InvalidOperationException($"{Type} '{Name}' answered output '{key}' that is not {converter.Type.Kind}: {context.Failures[0].Reason}");
         }
         var data = output.Data;
-        return data with { Resources = data.Resources.Union(resources) };
+        return data with { Resources = global::RegistryInfra.Protocol.Model.Dependencies.Union(data.Resources, resources) };
     }
 }
 

@@ -11,7 +11,16 @@ public readonly record struct OutputData<T>(T Value, bool IsKnown, bool IsSecret
 {
     /// <summary>The combined secretness and dependencies of two values.</summary>
     internal OutputData<TResult> With<TResult>(TResult value, bool known, bool secret, ImmutableHashSet<string> resources) =>
-        new(value, IsKnown && known, IsSecret || secret, Resources.Union(resources));
+        new(value, IsKnown && known, IsSecret || secret, Dependencies.Union(Resources, resources));
+}
+
+/// <summary>The union of two outputs' resources, without walking a set when either side is empty (most values come from no resource).</summary>
+internal static class Dependencies
+{
+    public static ImmutableHashSet<string> Union(ImmutableHashSet<string> first, ImmutableHashSet<string> second) =>
+        second.IsEmpty || ReferenceEquals(first, second) ? first
+        : first.IsEmpty && first.KeyComparer.Equals(second.KeyComparer) ? second
+        : first.Union(second);
 }
 
 /// <summary>The untyped view of an output, for the runtime that writes and awaits values.</summary>
@@ -127,7 +136,7 @@ public sealed class Output<T> : IOutput
     }
 
     private static OutputData<TResult> Merge<TResult>(OutputData<T> outer, OutputData<TResult> inner) =>
-        inner with { IsSecret = inner.IsSecret || outer.IsSecret, Resources = inner.Resources.Union(outer.Resources) };
+        inner with { IsSecret = inner.IsSecret || outer.IsSecret, Resources = Dependencies.Union(inner.Resources, outer.Resources) };
 
     /// <summary>The same value, secret.</summary>
     public Output<T> AsSecret() => _data.IsCompletedSuccessfully
@@ -224,7 +233,7 @@ public static class Output
                 values.Add(item.Value);
                 known &= item.IsKnown;
                 secret |= item.IsSecret;
-                resources = resources.Union(item.Resources);
+                resources = Dependencies.Union(resources, item.Resources);
             }
             return new OutputData<ImmutableArray<T>>(known ? values.ToImmutable() : default, known, secret, resources);
         }
