@@ -22,7 +22,8 @@ namespace RegistryInfra.Benchmarks;
 /// warms up until the harness and the monitor (JIT processes, unlike the plugin) have stopped compiling, so that their
 /// tiering does not take the plugin's share of the cores in the measured runs.
 /// Arguments: <c>[--clusters 100] [--namespaces 20] [--runs 5] [--latency-ms 50] [--parallel 4] [--plugin PATH]
-/// [--baseline PATH] [--no-node] [--monitor-gen0-mib 4]</c>. The monitor's collector runs with a small gen0 budget (4 MiB;
+/// [--baseline PATH] [--rounds 1] [--no-node] [--monitor-gen0-mib 4]</c>; with a baseline, <c>--rounds N</c> measures the
+/// large fleet N times for each build, alternating, and reports the round with the median rate and each round's ratio. The monitor's collector runs with a small gen0 budget (4 MiB;
 /// 0 for the runtime's default, tens of MiB here): with the default its few collections each stopped it for about 60 ms,
 /// a tenth of a 100-cluster run, while the plugin waited.
 /// </summary>
@@ -43,6 +44,7 @@ public sealed class ConstructBenchmark : IBenchmark
         var baselinePath = Text(args, "--baseline");
         var withNode = !args.Contains("--no-node");
         var monitorGen0MiB = Option(args, "--monitor-gen0-mib", 4);
+        var rounds = Math.Max(1, Option(args, "--rounds", 1));
         var smallFleet = Math.Max(1, clusters / 10);
         if (!File.Exists(pluginPath))
         {
@@ -84,8 +86,20 @@ public sealed class ConstructBenchmark : IBenchmark
 
             Console.WriteLine($"fleets, instant creates, {parallel} Constructs at a time, {runs} runs after warm-up runs, a fresh process per fleet");
             var small = await MeasureAsync("plugin", pluginPath, null, monitor, smallFleet, namespaces, runs, 0, parallel, cancellationToken);
-            var large = await MeasureAsync("plugin", pluginPath, null, monitor, clusters, namespaces, runs, 0, parallel, cancellationToken);
             results.Add(small);
+            // With a baseline the large fleet alternates between the builds, round after round, so that a change of the
+            // machine's load between them falls on both.
+            var largeRounds = new List<Result>();
+            var baselineRounds = new List<Result>();
+            for (var round = 0; round < (baselinePath is null ? 1 : rounds); round++)
+            {
+                largeRounds.Add(await MeasureAsync("plugin", pluginPath, null, monitor, clusters, namespaces, runs, 0, parallel, cancellationToken));
+                if (baselinePath is not null)
+                {
+                    baselineRounds.Add(await MeasureAsync("baseline", baselinePath, null, monitor, clusters, namespaces, runs, 0, parallel, cancellationToken));
+                }
+            }
+            var large = MedianRound(largeRounds);
             results.Add(large);
             Result? nodeSmall = null;
             if (withNode)
@@ -96,7 +110,7 @@ public sealed class ConstructBenchmark : IBenchmark
             Result? baselineLarge = null;
             if (baselinePath is not null)
             {
-                baselineLarge = await MeasureAsync("baseline", baselinePath, null, monitor, clusters, namespaces, runs, 0, parallel, cancellationToken);
+                baselineLarge = MedianRound(baselineRounds);
                 results.Add(baselineLarge);
             }
 
@@ -123,6 +137,12 @@ public sealed class ConstructBenchmark : IBenchmark
             if (baselineLarge is not null)
             {
                 Console.WriteLine($"  fleet {clusters}x{namespaces}: plugin / baseline registrations/s = {large.PerSecond / baselineLarge.PerSecond:F2}, CPU per registration = {large.CpuMicrosPerRegistration / baselineLarge.CpuMicrosPerRegistration:F2}");
+                if (rounds > 1)
+                {
+                    Console.WriteLine($"  fleet {clusters}x{namespaces}, {rounds} alternating rounds (plugin, then baseline): registrations/s "
+                        + string.Join(", ", largeRounds.Zip(baselineRounds, (p, b) => $"{p.PerSecond:F0} / {b.PerSecond:F0} = {p.PerSecond / b.PerSecond:F2}"))
+                        + "; CPU per registration " + string.Join(", ", largeRounds.Zip(baselineRounds, (p, b) => $"{p.CpuMicrosPerRegistration / b.CpuMicrosPerRegistration:F2}")));
+                }
             }
             Console.WriteLine($"load average at end: {LoadAverage()}");
             return 0;
@@ -132,6 +152,9 @@ public sealed class ConstructBenchmark : IBenchmark
             File.Delete(plan);
         }
     }
+
+    /// <summary>Of several rounds' results, the one with the median rate.</summary>
+    private static Result MedianRound(List<Result> rounds) => rounds.OrderBy(r => r.PerSecond).ElementAt(rounds.Count / 2);
 
     /// <summary>The fake monitor's garbage collections so far, by generation.</summary>
     private static async Task<long[]> MonitorCollectionsAsync(MonitorProcess monitor, CancellationToken cancellationToken) =>
