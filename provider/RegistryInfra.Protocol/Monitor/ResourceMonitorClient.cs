@@ -277,75 +277,12 @@ public sealed class ResourceMonitorClient : IDisposable
         public static RegisteredAnswer Parse(System.Buffers.ReadOnlySequence<byte> payload)
         {
             ReadOnlySpan<byte> bytes = payload.IsSingleSegment ? payload.First.Span : System.Buffers.BuffersExtensions.ToArray(payload);
-            var outputs = (byte[]?)null;
-            var restBytes = (byte[]?)null;
-            var restLength = 0;
-            var at = 0;
-            while (at < bytes.Length)
-            {
-                var start = at;
-                var tag = ReadVarint(bytes, ref at);
-                switch (tag & 7)
-                {
-                    case 0:
-                        ReadVarint(bytes, ref at);
-                        break;
-                    case 1:
-                        at += 8;
-                        break;
-                    case 2:
-                        {
-                            var length = ReadVarint(bytes, ref at);
-                            if (length > (ulong)(bytes.Length - at))
-                            {
-                                throw Malformed(bytes);
-                            }
-                            if (tag == 0x1A)
-                            {
-                                // The object field: its entries, one occurrence after another (as a merged Struct holds them).
-                                var body = bytes.Slice(at, (int)length);
-                                outputs = outputs is null ? body.ToArray() : [.. outputs, .. body];
-                                at += (int)length;
-                                continue;
-                            }
-                            at += (int)length;
-                            break;
-                        }
-                    case 5:
-                        at += 4;
-                        break;
-                    default:
-                        throw Malformed(bytes);
-                }
-                if (at > bytes.Length)
-                {
-                    throw Malformed(bytes);
-                }
-                restBytes ??= new byte[bytes.Length];
-                bytes[start..at].CopyTo(restBytes.AsSpan(restLength));
-                restLength += at - start;
-            }
-            var rest = restBytes is null ? new RegisterResourceResponse() : RegisterResourceResponse.Parser.ParseFrom(restBytes, 0, restLength);
+            var restBytes = new byte[bytes.Length];
+            // Field 3, the object: its entries, one occurrence after another (as a merged Struct holds them).
+            var split = FieldSplit.Split(bytes, 0x1A, restBytes) ?? throw Malformed(bytes);
+            var outputs = split.Joined ?? (split.Field is { } field ? bytes[field].ToArray() : null);
+            var rest = RegisterResourceResponse.Parser.ParseFrom(restBytes, 0, split.RestLength);
             return new RegisteredAnswer(rest, outputs);
-        }
-
-        private static ulong ReadVarint(ReadOnlySpan<byte> bytes, ref int at)
-        {
-            var value = 0UL;
-            for (var shift = 0; shift < 64; shift += 7)
-            {
-                if (at >= bytes.Length)
-                {
-                    throw Malformed(bytes);
-                }
-                var b = bytes[at++];
-                value |= (ulong)(b & 0x7F) << shift;
-                if (b < 0x80)
-                {
-                    return value;
-                }
-            }
-            throw Malformed(bytes);
         }
 
         // Bytes that are no RegisterResourceResponse: the generated parser's own error (InvalidProtocolBufferException) says why.

@@ -241,68 +241,11 @@ public sealed class FakeResourceMonitor : IAsyncDisposable
             var span = bytes.Span;
             var rest = s_rest ??= new System.Buffers.ArrayBufferWriter<byte>(1024);
             rest.ResetWrittenCount();
-            ReadOnlyMemory<byte>? inputs = null;
-            var position = 0;
-            while (position < span.Length)
-            {
-                var start = position;
-                var tag = ReadVarint(span, ref position);
-                switch (tag & 7)
-                {
-                    case 0:
-                        ReadVarint(span, ref position);
-                        break;
-                    case 1:
-                        position += 8;
-                        break;
-                    case 5:
-                        position += 4;
-                        break;
-                    case 2:
-                        var length = ReadVarint(span, ref position);
-                        if (length > (ulong)(span.Length - position))
-                        {
-                            throw new InvalidDataException("RegisterResourceRequest: a field's length runs past the message");
-                        }
-                        if (tag == InputsTag)
-                        {
-                            var body = bytes.Slice(position, (int)length);
-                            inputs = inputs is { } before ? (byte[])[.. before.Span, .. body.Span] : body;
-                        }
-                        position += (int)length;
-                        break;
-                    default:
-                        throw new InvalidDataException($"RegisterResourceRequest: wire type {tag & 7} is not one protobuf 3 writes");
-                }
-                if (position > span.Length)
-                {
-                    throw new InvalidDataException("RegisterResourceRequest: the message ends inside a field");
-                }
-                if (tag != InputsTag)
-                {
-                    System.Buffers.BuffersExtensions.Write(rest, span[start..position]);
-                }
-            }
-            return new RegistrationRequest(RegisterResourceRequest.Parser.ParseFrom(rest.WrittenSpan), inputs, bytes);
-        }
-
-        private static ulong ReadVarint(ReadOnlySpan<byte> span, ref int position)
-        {
-            ulong value = 0;
-            for (var shift = 0; shift < 64; shift += 7)
-            {
-                if (position >= span.Length)
-                {
-                    throw new InvalidDataException("RegisterResourceRequest: the message ends inside a varint");
-                }
-                var b = span[position++];
-                value |= (ulong)(b & 0x7F) << shift;
-                if (b < 0x80)
-                {
-                    return value;
-                }
-            }
-            throw new InvalidDataException("RegisterResourceRequest: a varint longer than 10 bytes");
+            var restSpan = rest.GetSpan(span.Length);
+            var split = FieldSplit.Split(span, InputsTag, restSpan)
+                ?? throw new InvalidDataException("RegisterResourceRequest: the bytes are no well-formed protobuf message");
+            ReadOnlyMemory<byte>? inputs = split.Joined is { } joined ? joined : split.Field is { } field ? bytes[field] : null;
+            return new RegistrationRequest(RegisterResourceRequest.Parser.ParseFrom(restSpan[..split.RestLength]), inputs, bytes);
         }
     }
 
