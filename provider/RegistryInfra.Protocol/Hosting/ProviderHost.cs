@@ -49,7 +49,7 @@ public static class ProviderHost
         await stdout.WriteAsync($"{server.Port}\n").ConfigureAwait(false);
         await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         trace.Mark("port printed");
-        // The GetSchema answer (86 KB serialized, gzip-compressed once) is prepared now, in the background, not on the
+        // The GetSchema answer (serialized and gzip-compressed once) is prepared now, in the background, not on the
         // first GetSchema; the first answers do not wait for it.
         service.PrepareSchema();
 

@@ -6,8 +6,8 @@ namespace RegistryInfra.Benchmarks;
 /// <summary>
 /// The fake ResourceMonitor as a process of its own, so that a benchmark measures the provider's process alone: prints
 /// its endpoint, then answers one line per command on stdin (<c>latency MS</c>, <c>dryrun true|false</c>, <c>clear</c>,
-/// <c>stats</c>: "registrations N critical C jit M" with M the methods this process has JIT-compiled so far, <c>gc</c>: "gc G0 G1 G2" the
-/// collections of each generation so far, <c>plan PATH</c>: the registrations as a <see cref="ConstructPlan"/>)
+/// <c>stats</c>: "registrations N critical C jit M" with M the methods this process has JIT-compiled so far, <c>gc</c>: "gc G0 G1 G2 P A": the
+/// collections of each generation, the milliseconds paused in them and the MiB allocated so far, <c>plan PATH</c>: the registrations as a <see cref="ConstructPlan"/>)
 /// and exits at the end of its input.
 /// </summary>
 public sealed class MonitorProcessBenchmark : IBenchmark
