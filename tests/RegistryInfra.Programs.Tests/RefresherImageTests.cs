@@ -42,6 +42,17 @@ public sealed class RefresherImageTests(RefresherImageTests.BuiltImage image) : 
     }
 
     [Fact]
+    public async Task The_builds_never_write_the_committed_package_lock_files()
+    {
+        // The RID publish inside the build restores for its RID; its lock files go to the build's own folder
+        // (RegistryInfraLockDirectory), so a locked restore running beside it (CI builds test projects in
+        // parallel) never reads a lock file that is being rewritten (NU1004).
+        var built = await image.BuildAsync(Ct);
+
+        Assert.Empty(built.LockFileWrites);
+    }
+
+    [Fact]
     public async Task The_pushed_image_is_the_built_one_and_runs_the_refresher_as_65532_with_labels_naming_its_source()
     {
         var built = await image.BuildAsync(Ct);
@@ -349,9 +360,57 @@ public sealed class RefresherImageTests(RefresherImageTests.BuiltImage image) : 
 
     /// <summary>What the two builds made: the layouts, the digest each printed, their times and sizes.</summary>
     public sealed record Build(string Layout, string Digest, string SecondLayout, string SecondDigest, TimeSpan FirstBuild, TimeSpan SecondBuild,
-        long CompressedBytes, long UnpackedBytes, string Revision, long SourceDateEpoch)
+        long CompressedBytes, long UnpackedBytes, string Revision, long SourceDateEpoch, IReadOnlyList<string> LockFileWrites)
     {
         public string Blob(string digest) => Path.Combine(Layout, "blobs", "sha256", digest["sha256:".Length..]);
+    }
+
+    /// <summary>Every change to a packages.lock.json under the given folders while it is alive.</summary>
+    private sealed class LockFileWatch : IDisposable
+    {
+        private readonly List<FileSystemWatcher> _watchers = [];
+        private readonly List<string> _writes = [];
+
+        public LockFileWatch(params string[] folders)
+        {
+            foreach (var folder in folders)
+            {
+                var watcher = new FileSystemWatcher(folder, "packages.lock.json") { IncludeSubdirectories = false };
+                watcher.Changed += Record;
+                watcher.Created += Record;
+                watcher.Deleted += Record;
+                watcher.Renamed += Record;
+                watcher.EnableRaisingEvents = true;
+                _watchers.Add(watcher);
+            }
+        }
+
+        public IReadOnlyList<string> Writes
+        {
+            get
+            {
+                lock (_writes)
+                {
+                    return [.. _writes];
+                }
+            }
+        }
+
+        private void Record(object sender, FileSystemEventArgs e)
+        {
+            lock (_writes)
+            {
+                _writes.Add($"{e.ChangeType} {Path.GetRelativePath(Requirements.RepositoryRoot, e.FullPath)}");
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var watcher in _watchers)
+            {
+                watcher.Dispose();
+            }
+        }
     }
 
     /// <summary>
@@ -397,6 +456,8 @@ public sealed class RefresherImageTests(RefresherImageTests.BuiltImage image) : 
                 {
                     var first = Path.Combine(Folder, "oci-1");
                     var second = Path.Combine(Folder, "oci-2");
+                    using var locks = new LockFileWatch(Path.Combine(Requirements.RepositoryRoot, "programs", "refresher"),
+                        Path.Combine(Requirements.RepositoryRoot, "provider", "RegistryInfra.Core"));
                     var clock = Stopwatch.StartNew();
                     var one = await RunScriptAsync(["--out", first, "--tag", Tag], cancellationToken);
                     var firstTime = clock.Elapsed;
@@ -424,7 +485,7 @@ public sealed class RefresherImageTests(RefresherImageTests.BuiltImage image) : 
                         "global.json", "Directory.Build.props", "Directory.Packages.props", ":!programs/refresher/image", ":!programs/refresher/README.md"])).Stdout;
                     var epoch = long.Parse((await RunAsync("git", ["-C", Requirements.RepositoryRoot, "log", "-1", "--format=%ct"])).Stdout.Trim(), CultureInfo.InvariantCulture);
                     _build = new Build(first, digest, second, pushed[(pushed.IndexOf('@', StringComparison.Ordinal) + 1)..], firstTime, secondTime,
-                        compressed, unpacked, status.Length == 0 ? revision : revision + "-dirty", epoch);
+                        compressed, unpacked, status.Length == 0 ? revision : revision + "-dirty", epoch, locks.Writes);
                 }
                 return _build;
             }
